@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests, the demo and the benchmarks need on Debian 12.
+# Idempotent: packages already present are not touched, and apt-get runs only when
+# something is missing. Safe to call from every make target.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
+  libssl-dev liblz4-dev libzstd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format restic hyperfine time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; then
+    "${sudo_cmd[@]}" apt-get update >/dev/null
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace standby {
+
+std::string HexEncode(std::string_view bytes);
+// Returns nullopt unless `hex` is an even-length string of [0-9a-fA-F].
+std::optional<std::string> HexDecode(std::string_view hex);
+
+// Sizes as the seed prints them: "512B", "450MB", "1GB", "1.5GB" (decimal units).
+std::string HumanBytes(uint64_t bytes);
+// "12MB/s"
+std::string HumanRate(double bytes_per_second);
+
+std::string_view TrimWhitespace(std::string_view text);
+std::vector<std::string> SplitString(std::string_view text, char separator);
+
+// `count` random bytes from the OS CSPRNG, hex-encoded (2*count characters).
+std::string RandomHex(size_t count);
+
+// Parses a non-negative decimal integer; nullopt on anything else or overflow.
+std::optional<uint64_t> ParseUint(std::string_view text);
+
+}  // namespace standby

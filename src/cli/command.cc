@@ -1,0 +1,158 @@
+#include "cli/command.h"
+
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+
+#include "base/log.h"
+#include "snapshot/repository.h"
+#include "store/open_store.h"
+
+namespace standby {
+
+std::optional<std::string> Invocation::Flag(const std::string& flag) const {
+  auto it = flags.find(flag);
+  if (it == flags.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
+                           std::vector<FlagSpec> specs, size_t max_positional) {
+  specs.push_back({"config", true, ""});
+  specs.push_back({"log-level", true, "log_level"});
+  specs.push_back({"json", false, ""});
+  specs.push_back({"repo", true, "repo"});
+  specs.push_back({"s3-endpoint", true, "s3.endpoint"});
+  specs.push_back({"s3-region", true, "s3.region"});
+  specs.push_back({"s3-path-style", true, "s3.path_style"});
+  Invocation inv;
+  inv.command = command;
+  ConfigInputs inputs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--") || arg == "--") {
+      inv.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == name; });
+    if (spec == specs.end()) {
+      return InvalidArgumentError("unknown option --" + name + " for `standby " + command + "`");
+    }
+    if (spec->takes_value && !value) {
+      if (i + 1 >= args.size()) return InvalidArgumentError("option --" + name + " needs a value");
+      value = args[++i];
+    } else if (!spec->takes_value && value) {
+      return InvalidArgumentError("option --" + name + " takes no value");
+    }
+    inv.flags[name] = value.value_or("");
+    if (!spec->setting.empty()) inputs.flags[spec->setting] = *value;
+  }
+  inv.json = inv.Has("json");
+  if (inv.positional.size() > max_positional) {
+    return InvalidArgumentError("unexpected argument \"" + inv.positional[max_positional] + "\"");
+  }
+  if (auto file = inv.Flag("config")) inputs.config_file = *file;
+  auto config = Config::Load(inputs);
+  if (!config) return config.error();
+  inv.config = std::move(*config);
+  LogLevel level = LogLevel::kInfo;
+  std::string level_text = inv.config.GetOr("log_level", "info");
+  if (!ParseLogLevel(level_text, &level)) {
+    return InvalidArgumentError("log level must be debug, info, warning, error or off, got \"" +
+                                level_text + "\"");
+  }
+  InitLogging(level);
+  return inv;
+}
+
+void PrintJson(const nlohmann::json& j) {
+  std::string text = Redact(j.dump()) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void Say(const std::string& line) {
+  std::string text = Redact(line) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+int Fail(const Error& error, bool json) {
+  std::string message = Redact(error.message);
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  if (json) {
+    PrintJson({{"error", message}, {"code", ErrorCodeName(error.code)}, {"retryable", error.retryable}});
+  }
+  return kExitFailed;
+}
+
+int UsageError(const std::string& command, const std::string& message, bool json) {
+  std::fprintf(stderr, "error: %s (see `standby help %s`)\n", Redact(message).c_str(), command.c_str());
+  if (json) PrintJson({{"error", Redact(message)}, {"code", "usage"}});
+  return kExitUsage;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
+  return OpenObjectStore(inv.config.GetOr("repo", ""));
+}
+
+Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,
+                              const std::optional<std::string>& instance_id) {
+  ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/false));
+  if (snapshot_id) {
+    std::string instance;
+    if (instance_id) {
+      instance = *instance_id;
+    } else {
+      ASSIGN_OR_RETURN(instance, repo->FindInstance(*snapshot_id));
+    }
+    return repo->LoadManifest(instance, *snapshot_id);
+  }
+  if (!instance_id) return InvalidArgumentError("name a SNAPSHOT_ID or pass --instance ID");
+  ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(*instance_id));
+  if (!latest) {
+    return NotFoundError("instance " + *instance_id + " has no snapshot in " + store->Url());
+  }
+  return repo->LoadManifest(*instance_id, *latest);
+}
+
+Result<std::string> AbsolutePath(const std::string& path) {
+  if (path.empty()) return InvalidArgumentError("empty path");
+  std::string out = path;
+  if (path.front() != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(errno, "getcwd");
+    out = std::string(cwd) + "/" + path;
+  }
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+Result<size_t> ThreadsSetting(const Invocation& inv) {
+  ASSIGN_OR_RETURN(uint64_t threads, inv.config.GetUint("threads"));
+  if (threads > 256) return InvalidArgumentError("--threads must be at most 256");
+  return static_cast<size_t>(threads);
+}
+
+nlohmann::json HeaderJson(const SnapshotHeader& h) {
+  return {{"snapshot_id", h.snapshot_id},
+          {"instance_id", h.instance_id},
+          {"snapshot_type", h.snapshot_type},
+          {"base_snapshot_id", h.base_snapshot_id ? nlohmann::json(*h.base_snapshot_id) : nlohmann::json(nullptr)},
+          {"files_total", h.files_total},
+          {"files_changed", h.files_changed},
+          {"bytes_total", h.bytes_total},
+          {"bytes_uploaded", h.bytes_uploaded},
+          {"created_at", FormatRfc3339(h.created_at)},
+          {"compression", CompressionName(h.compression)},
+          {"hostname", h.hostname},
+          {"duration_ms", h.duration_ms}};
+}
+
+}  // namespace standby

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "snapshot/manifest.h"
+#include "store/object_store.h"
+
+namespace standby {
+
+// A flag a command accepts. `setting` names the Config setting the flag overrides, if any.
+struct FlagSpec {
+  std::string name;  // without "--"
+  bool takes_value = false;
+  std::string setting;
+};
+
+// A parsed command line with its configuration loaded and logging initialised.
+struct Invocation {
+  std::string command;  // "snapshot create"
+  std::map<std::string, std::string> flags;  // flags given (valueless ones map to "")
+  std::vector<std::string> positional;
+  Config config;
+  bool json = false;
+
+  bool Has(const std::string& flag) const { return flags.contains(flag); }
+  std::optional<std::string> Flag(const std::string& flag) const;
+};
+
+// Exit statuses: 0 full success, 1 the operation failed, 2 the command line was wrong.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+// Parses `args` (after the command words) against `specs` plus the common flags (--config,
+// --log-level, --json, --repo and the S3 ones); loads the configuration; sets up logging.
+Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
+                           std::vector<FlagSpec> specs, size_t max_positional);
+
+// Prints `error` as one line on stderr (and as {"error":..} on stdout with --json), with
+// secrets redacted; returns the exit status to use.
+int Fail(const Error& error, bool json);
+int UsageError(const std::string& command, const std::string& message, bool json);
+void PrintJson(const nlohmann::json& j);
+// A line of human output on stderr.
+void Say(const std::string& line);
+
+// Opens the repository's store from the `repo` setting.
+Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);
+// Loads a snapshot named by id (searching instances) or the latest of `instance`.
+Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,
+                              const std::optional<std::string>& instance_id);
+// Absolute form of a path given on the command line.
+Result<std::string> AbsolutePath(const std::string& path);
+// The `threads` setting (0 = automatic).
+Result<size_t> ThreadsSetting(const Invocation& inv);
+
+nlohmann::json HeaderJson(const SnapshotHeader& h);
+
+int RunSnapshotCreate(const std::vector<std::string>& args);
+int RunSnapshotList(const std::vector<std::string>& args);
+int RunSnapshotVerify(const std::vector<std::string>& args);
+int RunSnapshotPrune(const std::vector<std::string>& args);
+int RunRestore(const std::vector<std::string>& args);
+int RunVerify(const std::vector<std::string>& args);
+int RunDemo(const std::vector<std::string>& args);
+
+}  // namespace standby

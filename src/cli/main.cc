@@ -1,0 +1,52 @@
+// standby: keeps GPU workloads alive on rented machines. main only dispatches.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: standby COMMAND [options]
+
+  snapshot create --repo URL --instance ID --workspace DIR [--full] [--json]
+  snapshot list   --repo URL [--instance ID] [--json]
+  snapshot verify --repo URL SNAPSHOT_ID [--json]
+  snapshot prune  --repo URL --instance ID --keep-last N [--json]
+  restore         --repo URL (SNAPSHOT_ID | --instance ID) --to DIR [--overwrite] [--json]
+  verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
+  demo            [--non-interactive] [--size-mb N] [--json]
+  version
+
+Common options: --config FILE, --log-level LEVEL, --json. Every command and setting is
+described in docs/manual.md.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto rest = [&](size_t n) { return std::vector<std::string>(args.begin() + n, args.end()); };
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? standby::kExitUsage : standby::kExitOk;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "version" || cmd == "--version") {
+    std::puts("standby 0.1.0");
+    return standby::kExitOk;
+  }
+  if (cmd == "snapshot" && args.size() >= 2) {
+    const std::string& sub = args[1];
+    if (sub == "create") return standby::RunSnapshotCreate(rest(2));
+    if (sub == "list") return standby::RunSnapshotList(rest(2));
+    if (sub == "verify") return standby::RunSnapshotVerify(rest(2));
+    if (sub == "prune") return standby::RunSnapshotPrune(rest(2));
+  }
+  if (cmd == "restore") return standby::RunRestore(rest(1));
+  if (cmd == "verify") return standby::RunVerify(rest(1));
+  if (cmd == "demo") return standby::RunDemo(rest(1));
+  std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
+  return standby::kExitUsage;
+}

@@ -1,0 +1,34 @@
+#include "base/strings.h"
+#include "cli/command.h"
+#include "snapshot/repository.h"
+
+namespace standby {
+
+int RunSnapshotList(const std::vector<std::string>& args) {
+  const std::string command = "snapshot list";
+  auto inv = Prepare(command, args, {{"instance", true, ""}}, 0);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  auto store = OpenRepoStore(*inv);
+  if (!store) return Fail(store.error(), inv->json);
+  auto repo = Repository::Open(store->get(), /*create=*/false);
+  if (!repo) return Fail(repo.error(), inv->json);
+  auto snapshots = (*repo)->ListSnapshots(inv->Flag("instance"));
+  if (!snapshots) return Fail(snapshots.error(), inv->json);
+  if (inv->json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const SnapshotHeader& h : *snapshots) list.push_back(HeaderJson(h));
+    PrintJson({{"snapshots", std::move(list)}, {"count", snapshots->size()}});
+    return kExitOk;
+  }
+  std::printf("%-28s %-16s %-11s %8s %10s %10s  %s\n", "SNAPSHOT", "INSTANCE", "TYPE", "FILES",
+              "SIZE", "UPLOADED", "CREATED");
+  for (const SnapshotHeader& h : *snapshots) {
+    std::printf("%-28s %-16s %-11s %8llu %10s %10s  %s\n", h.snapshot_id.c_str(),
+                h.instance_id.c_str(), h.snapshot_type.c_str(),
+                static_cast<unsigned long long>(h.files_total), HumanBytes(h.bytes_total).c_str(),
+                HumanBytes(h.bytes_uploaded).c_str(), FormatRfc3339(h.created_at).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace standby

@@ -1,0 +1,177 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+Result<std::string> ReadWholeFile(const std::string& path, bool* missing) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *missing = true;
+    return NotFoundError("cannot open " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<std::string> TomlScalar(const toml::node& node) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (auto b = node.value<bool>(); b && node.is_boolean()) return *b ? "true" : "false";
+  if (auto i = node.value<int64_t>(); i && node.is_integer()) return std::to_string(*i);
+  if (auto d = node.value<double>(); d && node.is_floating_point()) return std::to_string(*d);
+  return std::nullopt;
+}
+
+Status FlattenToml(const toml::table& table, const std::string& prefix, const std::string& file,
+                   std::map<std::string, std::string>* out) {
+  for (const auto& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const toml::table* sub = node.as_table()) {
+      RETURN_IF_ERROR(FlattenToml(*sub, name, file, out));
+      continue;
+    }
+    const SettingSpec* spec = FindSetting(name);
+    int line = static_cast<int>(node.source().begin.line);
+    if (spec == nullptr) {
+      return InvalidArgumentError(file + ":" + std::to_string(line) + ": unknown setting \"" + name + "\"");
+    }
+    if (spec->secret) {
+      return InvalidArgumentError(file + ":" + std::to_string(line) + ": \"" + name +
+                                  "\" is a secret; set " + std::string(spec->env) +
+                                  " in the environment or .env instead of the config file");
+    }
+    auto value = TomlScalar(node);
+    if (!value) {
+      return InvalidArgumentError(file + ":" + std::to_string(line) + ": \"" + name +
+                                  "\" must be a string, number or boolean");
+    }
+    (*out)[name] = *value;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseDotEnv(std::string_view text) {
+  std::map<std::string, std::string> out;
+  int line_number = 0;
+  for (const std::string& raw : SplitString(text, '\n')) {
+    ++line_number;
+    std::string_view line = TrimWhitespace(raw);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = TrimWhitespace(line.substr(7));
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return InvalidArgumentError(".env line " + std::to_string(line_number) +
+                                  " is not KEY=VALUE");
+    }
+    std::string key(TrimWhitespace(line.substr(0, eq)));
+    std::string_view value = TrimWhitespace(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
+      value = TrimWhitespace(value.substr(0, hash));
+    }
+    out[key] = std::string(value);
+  }
+  return out;
+}
+
+Result<Config> Config::Load(const ConfigInputs& inputs) {
+  Config config;
+  std::map<std::string, std::string> toml_values;
+  std::optional<std::string> file = inputs.config_file;
+  if (!file) file = inputs.env("STANDBY_CONFIG");
+  if (file && !file->empty()) {
+    bool missing = false;
+    auto text = ReadWholeFile(*file, &missing);
+    if (!text) return InvalidArgumentError("config file " + *file + " cannot be read");
+    try {
+      toml::table table = toml::parse(*text, *file);
+      RETURN_IF_ERROR(FlattenToml(table, "", *file, &toml_values));
+    } catch (const toml::parse_error& e) {
+      return InvalidArgumentError(*file + ":" + std::to_string(e.source().begin.line) + ": " +
+                                  std::string(e.description()));
+    }
+  }
+  std::map<std::string, std::string> dotenv;
+  if (!inputs.dotenv_path.empty()) {
+    bool missing = false;
+    auto text = ReadWholeFile(inputs.dotenv_path, &missing);
+    if (text) {
+      auto parsed = ParseDotEnv(*text);
+      if (!parsed) return parsed.error().WithContext(inputs.dotenv_path);
+      dotenv = std::move(*parsed);
+    }
+  }
+  for (const SettingSpec& spec : AllSettings()) {
+    std::string name(spec.name);
+    std::optional<Value> chosen;
+    if (auto it = inputs.flags.find(name); it != inputs.flags.end()) {
+      if (spec.secret) {
+        return InvalidArgumentError("\"" + name + "\" is a secret and cannot be a flag; set " +
+                                    std::string(spec.env) + " in the environment or .env");
+      }
+      chosen = Value{it->second, "flag"};
+    } else if (auto env = inputs.env(std::string(spec.env))) {
+      chosen = Value{*env, "env"};
+    } else if (auto it = dotenv.find(std::string(spec.env)); it != dotenv.end()) {
+      chosen = Value{it->second, ".env"};
+    } else if (auto it = toml_values.find(name); it != toml_values.end()) {
+      chosen = Value{it->second, "config file"};
+    } else if (!spec.default_value.empty()) {
+      chosen = Value{std::string(spec.default_value), "default"};
+    }
+    if (!chosen) continue;
+    if (spec.secret) RegisterSecret(chosen->value);
+    config.values_[name] = std::move(*chosen);
+  }
+  return config;
+}
+
+std::optional<std::string> Config::Get(std::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second.value;
+}
+
+std::string Config::GetOr(std::string_view name, std::string fallback) const {
+  auto value = Get(name);
+  return value ? *value : std::move(fallback);
+}
+
+Result<uint64_t> Config::GetUint(std::string_view name) const {
+  auto value = Get(name);
+  if (!value) return NotFoundError("setting " + std::string(name) + " is not set");
+  auto parsed = ParseUint(*value);
+  if (!parsed) {
+    return InvalidArgumentError("setting " + std::string(name) + " (from " + SourceOf(name) +
+                                ") must be a non-negative integer, got \"" + *value + "\"");
+  }
+  return *parsed;
+}
+
+Result<bool> Config::GetBool(std::string_view name) const {
+  auto value = Get(name);
+  if (!value) return NotFoundError("setting " + std::string(name) + " is not set");
+  if (*value == "true" || *value == "1" || *value == "yes") return true;
+  if (*value == "false" || *value == "0" || *value == "no") return false;
+  return InvalidArgumentError("setting " + std::string(name) + " must be true or false, got \"" +
+                              *value + "\"");
+}
+
+std::string Config::SourceOf(std::string_view name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? "unset" : it->second.source;
+}
+
+}  // namespace standby

@@ -1,0 +1,49 @@
+#include <cstdlib>
+
+#include "config/config.h"
+
+namespace standby {
+
+const std::vector<SettingSpec>& AllSettings() {
+  static const std::vector<SettingSpec> settings = {
+      {"repo", "STANDBY_REPO", "", "snapshot repository: DIR, file:///DIR or s3://BUCKET/PREFIX"},
+      {"state_dir", "STANDBY_STATE_DIR", "", "keys, database and local market hosts "
+                                             "(default ~/.local/state/standby)"},
+      {"log_level", "STANDBY_LOG_LEVEL", "info", "debug, info, warning, error or off"},
+      {"threads", "STANDBY_THREADS", "0", "worker threads for reading and fetching (0 = auto)"},
+      {"snapshot.compression", "STANDBY_COMPRESSION", "lz4", "chunk compression: lz4, zstd, none"},
+      {"snapshot.pack_size_mb", "STANDBY_PACK_SIZE_MB", "16", "target pack size in MiB"},
+      {"snapshot.lock_wait_seconds", "STANDBY_LOCK_WAIT_SECONDS", "60",
+       "how long a snapshot waits for a running prune"},
+      {"snapshot.interval_minutes", "PERIODIC_SNAPSHOT_INTERVAL_MINUTES", "60",
+       "periodic snapshot interval of `standby serve`"},
+      {"s3.endpoint", "STANDBY_S3_ENDPOINT", "", "S3 endpoint host[:port] or URL"},
+      {"s3.region", "STANDBY_S3_REGION", "us-east-1", "S3 signing region"},
+      {"s3.path_style", "STANDBY_S3_PATH_STYLE", "", "true/false: path-style addressing"},
+      {"database_url", "DATABASE_URL", "", "postgresql://... or sqlite:///path", true},
+      {"b2.key_id", "B2_KEY_ID", "", "Backblaze B2 application key id", true},
+      {"b2.application_key", "B2_APPLICATION_KEY", "", "Backblaze B2 application key", true},
+      {"aws.access_key_id", "AWS_ACCESS_KEY_ID", "", "S3 access key id", true},
+      {"aws.secret_access_key", "AWS_SECRET_ACCESS_KEY", "", "S3 secret access key", true},
+      {"aws.session_token", "AWS_SESSION_TOKEN", "", "S3 session token", true},
+      {"vast.api_key", "VAST_API_KEY", "", "Vast.ai API key", true},
+  };
+  return settings;
+}
+
+const SettingSpec* FindSetting(std::string_view name) {
+  for (const SettingSpec& spec : AllSettings()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+}  // namespace standby

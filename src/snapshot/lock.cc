@@ -1,0 +1,117 @@
+#include "snapshot/lock.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+std::string LockBody(const json& record, UnixNanos refreshed_at) {
+  json j = record;
+  j["refreshed_at_ns"] = refreshed_at;
+  return j.dump();
+}
+
+struct Holder {
+  std::string kind;
+  std::string description;
+};
+
+}  // namespace
+
+RepoLock::RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string record)
+    : store_(store), clock_(clock), key_(std::move(key)), record_(std::move(record)) {
+  refresher_ = std::thread([this] { RefreshLoop(); });
+}
+
+RepoLock::~RepoLock() { Release().IgnoreError(); }
+
+Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind kind,
+                                                    const std::string& operation, Clock* clock,
+                                                    std::chrono::seconds wait) {
+  std::string key = "locks/" + RandomHex(16);
+  json record = {{"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
+                 {"operation", operation},
+                 {"hostname", Hostname()},
+                 {"pid", static_cast<int64_t>(::getpid())},
+                 {"created_at_ns", clock->Now()}};
+  const int64_t deadline = clock->MonotonicNanos() + wait.count() * 1'000'000'000;
+  auto backoff = std::chrono::milliseconds(500);
+  while (true) {
+    RETURN_IF_ERROR(store->Put(key, LockBody(record, clock->Now())));
+    ASSIGN_OR_RETURN(auto locks, ListAll(store, "locks/"));
+    std::optional<Holder> blocker;
+    for (const ObjectInfo& info : locks) {
+      if (info.key == key) continue;
+      auto body = store->Get(info.key);
+      if (!body) {
+        if (body.error().code == ErrorCode::kNotFound) continue;  // released meanwhile
+        return body.error();
+      }
+      try {
+        json other = json::parse(*body);
+        UnixNanos refreshed = other.at("refreshed_at_ns").get<int64_t>();
+        if (clock->Now() - refreshed >
+            std::chrono::duration_cast<std::chrono::nanoseconds>(kStaleAfter).count()) {
+          continue;
+        }
+        std::string other_kind = other.at("kind").get<std::string>();
+        if (kind == LockKind::kShared && other_kind != "exclusive") continue;
+        blocker = Holder{other_kind, other.value("operation", "?") + " on " +
+                                         other.value("hostname", "?") + " (pid " +
+                                         std::to_string(other.value("pid", 0)) + ") since " +
+                                         FormatRfc3339(other.value("created_at_ns", int64_t{0}))};
+        break;
+      } catch (const std::exception&) {
+        spdlog::warn("ignoring unreadable lock object {}", info.key);
+      }
+    }
+    if (!blocker) {
+      return std::unique_ptr<RepoLock>(new RepoLock(store, clock, key, record.dump()));
+    }
+    store->Delete(key).IgnoreError();  // ours; if this fails it goes stale on its own
+    if (clock->MonotonicNanos() >= deadline) {
+      return ConflictError("repository " + store->Url() + " is locked by " +
+                               blocker->description + "; try again when it has finished",
+                           /*retryable=*/true);
+    }
+    spdlog::info("repository is locked by {}; waiting", blocker->description);
+    clock->SleepFor(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+void RepoLock::RefreshLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_cv_.wait_for(lock, kRefreshInterval, [&] { return stopped_; })) {
+    lock.unlock();
+    Status put = store_->Put(key_, LockBody(json::parse(record_), clock_->Now()));
+    if (!put) spdlog::warn("could not refresh repository lock: {}", put.error().message);
+    lock.lock();
+  }
+}
+
+Status RepoLock::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return OkStatus();
+    stopped_ = true;
+  }
+  stop_cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+  return store_->Delete(key_);
+}
+
+}  // namespace standby

@@ -1,0 +1,254 @@
+#include "snapshot/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <unordered_map>
+
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+std::string_view TypeName(FileType type) {
+  switch (type) {
+    case FileType::kRegular:
+      return "file";
+    case FileType::kDirectory:
+      return "dir";
+    case FileType::kSymlink:
+      return "symlink";
+    case FileType::kOther:
+      break;
+  }
+  return "other";
+}
+
+Result<FileType> ParseType(const std::string& name) {
+  if (name == "file") return FileType::kRegular;
+  if (name == "dir") return FileType::kDirectory;
+  if (name == "symlink") return FileType::kSymlink;
+  return CorruptionError("manifest entry has unknown type \"" + name + "\"");
+}
+
+Hash256 HashField(const json& j) {
+  auto hash = Hash256::FromHex(j.get<std::string>());
+  if (!hash) throw std::invalid_argument("bad hash " + j.get<std::string>());
+  return *hash;
+}
+
+json HeaderToJson(const SnapshotHeader& h) {
+  json j;
+  j["snapshot_id"] = h.snapshot_id;
+  j["instance_id"] = h.instance_id;
+  j["snapshot_type"] = h.snapshot_type;
+  j["base_snapshot_id"] = h.base_snapshot_id ? json(*h.base_snapshot_id) : json(nullptr);
+  j["files_total"] = h.files_total;
+  j["files_changed"] = h.files_changed;
+  j["bytes_total"] = h.bytes_total;
+  j["bytes_uploaded"] = h.bytes_uploaded;
+  j["created_at"] = FormatRfc3339(h.created_at);
+  j["created_at_ns"] = h.created_at;
+  j["compression"] = CompressionName(h.compression);
+  j["hostname"] = h.hostname;
+  j["workspace"] = h.workspace;
+  j["duration_ms"] = h.duration_ms;
+  return j;
+}
+
+SnapshotHeader HeaderFromJson(const json& j) {
+  SnapshotHeader h;
+  h.snapshot_id = j.at("snapshot_id").get<std::string>();
+  h.instance_id = j.at("instance_id").get<std::string>();
+  h.snapshot_type = j.at("snapshot_type").get<std::string>();
+  if (!j.at("base_snapshot_id").is_null()) h.base_snapshot_id = j["base_snapshot_id"].get<std::string>();
+  h.files_total = j.at("files_total").get<uint64_t>();
+  h.files_changed = j.at("files_changed").get<uint64_t>();
+  h.bytes_total = j.at("bytes_total").get<uint64_t>();
+  h.bytes_uploaded = j.at("bytes_uploaded").get<uint64_t>();
+  h.created_at = j.at("created_at_ns").get<int64_t>();
+  auto compression = ParseCompression(j.at("compression").get<std::string>());
+  if (!compression) throw std::invalid_argument(compression.error().message);
+  h.compression = *compression;
+  h.hostname = j.value("hostname", "");
+  h.workspace = j.value("workspace", "");
+  h.duration_ms = j.value("duration_ms", int64_t{0});
+  return h;
+}
+
+}  // namespace
+
+Hash256 ContentHash(const std::vector<Hash256>& chunk_ids) {
+  Sha256Stream stream;
+  for (const Hash256& id : chunk_ids) stream.Update(id.View());
+  return stream.Finish();
+}
+
+std::string SerializeHeader(const SnapshotHeader& header) { return HeaderToJson(header).dump(); }
+
+Result<SnapshotHeader> ParseHeader(std::string_view text) {
+  try {
+    return HeaderFromJson(json::parse(text));
+  } catch (const std::exception& e) {
+    return CorruptionError(std::string("snapshot header is not valid: ") + e.what());
+  }
+}
+
+std::string SerializeManifest(const Manifest& m) {
+  json j = HeaderToJson(m.header);
+  j["format"] = "standby-manifest";
+  j["version"] = 1;
+  j["chunker"] = {{"min_size", m.chunker.min_size},
+                  {"avg_size", m.chunker.avg_size},
+                  {"max_size", m.chunker.max_size}};
+  json entries = json::array();
+  for (const ManifestEntry& e : m.entries) {
+    json je = {{"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}, {"mtime_ns", e.mtime_ns}};
+    if (e.type == FileType::kRegular) {
+      je["size"] = e.size;
+      je["ctime_ns"] = e.ctime_ns;
+      je["inode"] = e.inode;
+      je["dev"] = e.dev;
+      je["content_hash"] = e.content_hash.Hex();
+      je["chunks"] = e.chunks;
+    } else if (e.type == FileType::kSymlink) {
+      je["target"] = e.symlink_target;
+    }
+    entries.push_back(std::move(je));
+  }
+  j["entries"] = std::move(entries);
+  json chunks = json::array();
+  for (const ChunkRef& c : m.chunks) {
+    chunks.push_back(json::array({c.id.Hex(), c.pack.Hex(), c.offset, c.stored_length,
+                                  c.raw_length, CompressionName(c.compression)}));
+  }
+  j["chunks"] = std::move(chunks);
+  return j.dump();
+}
+
+Result<Manifest> ParseManifest(std::string_view text) {
+  try {
+    json j = json::parse(text);
+    if (j.value("format", "") != "standby-manifest") {
+      return CorruptionError("object is not a standby manifest");
+    }
+    if (j.at("version").get<int>() != 1) {
+      return CorruptionError("manifest version " + j["version"].dump() +
+                             " is newer than this standby understands; upgrade standby");
+    }
+    Manifest m;
+    m.header = HeaderFromJson(j);
+    const json& chunker = j.at("chunker");
+    m.chunker.min_size = chunker.at("min_size").get<uint32_t>();
+    m.chunker.avg_size = chunker.at("avg_size").get<uint32_t>();
+    m.chunker.max_size = chunker.at("max_size").get<uint32_t>();
+    for (const json& jc : j.at("chunks")) {
+      ChunkRef c;
+      c.id = HashField(jc.at(0));
+      c.pack = HashField(jc.at(1));
+      c.offset = jc.at(2).get<uint64_t>();
+      c.stored_length = jc.at(3).get<uint32_t>();
+      c.raw_length = jc.at(4).get<uint32_t>();
+      auto compression = ParseCompression(jc.at(5).get<std::string>());
+      if (!compression) return CorruptionError("manifest chunk: " + compression.error().message);
+      c.compression = *compression;
+      m.chunks.push_back(c);
+    }
+    for (const json& je : j.at("entries")) {
+      ManifestEntry e;
+      e.path = je.at("path").get<std::string>();
+      ASSIGN_OR_RETURN(e.type, ParseType(je.at("type").get<std::string>()));
+      e.mode = je.at("mode").get<uint32_t>();
+      e.mtime_ns = je.at("mtime_ns").get<int64_t>();
+      if (e.type == FileType::kRegular) {
+        e.size = je.at("size").get<uint64_t>();
+        e.ctime_ns = je.value("ctime_ns", int64_t{0});
+        e.inode = je.value("inode", uint64_t{0});
+        e.dev = je.value("dev", uint64_t{0});
+        e.content_hash = HashField(je.at("content_hash"));
+        e.chunks = je.at("chunks").get<std::vector<uint32_t>>();
+      } else if (e.type == FileType::kSymlink) {
+        e.symlink_target = je.at("target").get<std::string>();
+      }
+      m.entries.push_back(std::move(e));
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return CorruptionError(std::string("manifest is not valid (truncated or damaged): ") + e.what());
+  }
+}
+
+std::string SeedMetadataJson(const Manifest& m) {
+  json files = json::object();
+  for (const ManifestEntry& e : m.entries) {
+    if (e.type == FileType::kRegular) files[e.path] = static_cast<double>(e.mtime_ns) / 1e9;
+  }
+  json j = {{"snapshot_id", m.header.snapshot_id},
+            {"timestamp", FormatRfc3339(m.header.created_at)},
+            {"files", std::move(files)},
+            {"total_size", m.header.bytes_total},
+            {"compression", CompressionName(m.header.compression)},
+            {"snapshot_type", m.header.snapshot_type},
+            {"base_snapshot_id", m.header.base_snapshot_id ? json(*m.header.base_snapshot_id)
+                                                            : json(nullptr)}};
+  return j.dump(2);
+}
+
+Status ValidateManifest(const Manifest& m) {
+  RETURN_IF_ERROR(m.chunker.Validate());
+  std::unordered_map<std::string_view, FileType> types;
+  for (const ManifestEntry& e : m.entries) {
+    const std::string& p = e.path;
+    auto bad = [&](std::string_view why) {
+      return CorruptionError("manifest entry \"" + p + "\" " + std::string(why) +
+                             "; refusing to restore it");
+    };
+    if (p.empty() || p.front() == '/') return bad("is an absolute or empty path");
+    if (p.find('\0') != std::string::npos) return bad("contains NUL");
+    for (const std::string& segment : SplitString(p, '/')) {
+      if (segment.empty() || segment == "." || segment == "..") {
+        return bad("has an empty, '.' or '..' segment");
+      }
+    }
+    std::string_view parent = ParentPath(p);
+    if (!parent.empty()) {
+      auto it = types.find(parent);
+      if (it == types.end() || it->second != FileType::kDirectory) {
+        return bad("is not inside a directory listed before it");
+      }
+    }
+    if (!types.emplace(p, e.type).second) return bad("appears twice");
+    if (e.type == FileType::kRegular) {
+      uint64_t total = 0;
+      for (uint32_t index : e.chunks) {
+        if (index >= m.chunks.size()) return bad("references a chunk that is not in the manifest");
+        total += m.chunks[index].raw_length;
+      }
+      if (total != e.size) return bad("has chunks that do not add up to its size");
+    } else if (e.type == FileType::kSymlink && e.symlink_target.empty()) {
+      return bad("is a symlink without a target");
+    }
+  }
+  return OkStatus();
+}
+
+bool SymlinkStaysInside(std::string_view link_path, std::string_view target) {
+  if (target.empty() || target.front() == '/') return false;
+  int depth = 0;
+  for (const std::string& segment : SplitString(ParentPath(link_path), '/')) {
+    if (!segment.empty()) ++depth;
+  }
+  for (const std::string& segment : SplitString(target, '/')) {
+    if (segment.empty() || segment == ".") continue;
+    if (segment == "..") {
+      if (--depth < 0) return false;
+    } else {
+      ++depth;
+    }
+  }
+  return true;
+}
+
+}  // namespace standby

@@ -1,0 +1,80 @@
+#include "snapshot/pruner.h"
+
+#include <unordered_set>
+
+#include "base/log.h"
+#include "snapshot/lock.h"
+#include "snapshot/repository.h"
+
+namespace standby {
+
+Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options) {
+  if (options.keep_last < 1) {
+    return InvalidArgumentError("--keep-last must be at least 1 (the latest snapshot is always kept)");
+  }
+  RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
+  ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/false));
+  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kExclusive, "snapshot prune",
+                                                options.clock, options.lock_wait));
+  PruneResult result;
+  ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(options.instance_id));
+  ASSIGN_OR_RETURN(auto snapshots, repo->ListSnapshots(options.instance_id));
+  size_t cut = snapshots.size() > options.keep_last ? snapshots.size() - options.keep_last : 0;
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    const std::string& id = snapshots[i].snapshot_id;
+    if (i < cut && (!latest || *latest != id)) {
+      RETURN_IF_ERROR(repo->DeleteSnapshot(options.instance_id, id));
+      result.removed.push_back(id);
+    } else {
+      result.kept.push_back(id);
+    }
+  }
+
+  // Mark: every pack any remaining snapshot of any instance references.
+  ASSIGN_OR_RETURN(auto remaining, repo->ListSnapshots(std::nullopt));
+  std::unordered_set<Hash256, Hash256Hasher> live;
+  for (const SnapshotHeader& h : remaining) {
+    auto manifest = repo->LoadManifest(h.instance_id, h.snapshot_id);
+    if (!manifest) {
+      return manifest.error().WithContext("garbage collection skipped, nothing deleted beyond " +
+                                          std::to_string(result.removed.size()) + " snapshots");
+    }
+    for (const ChunkRef& c : manifest->chunks) live.insert(c.pack);
+  }
+
+  // Sweep: new index first, then old index files, then dead packs.
+  std::vector<std::string> old_index_keys;
+  std::vector<PackRecord> indexed;
+  ASSIGN_OR_RETURN(ChunkIndex ignored, repo->LoadIndex(&old_index_keys, &indexed));
+  std::vector<PackRecord> kept_records;
+  std::unordered_set<Hash256, Hash256Hasher> recorded;
+  for (PackRecord& record : indexed) {
+    if (live.contains(record.pack_id) && recorded.insert(record.pack_id).second) {
+      kept_records.push_back(std::move(record));
+    }
+  }
+  std::string new_index;
+  if (!kept_records.empty()) {
+    ASSIGN_OR_RETURN(new_index, repo->WriteIndex(kept_records));
+  }
+  for (const std::string& key : old_index_keys) {
+    if (key != new_index) RETURN_IF_ERROR(store->Delete(key));
+  }
+  ASSIGN_OR_RETURN(auto packs, ListAll(store, "packs/"));
+  for (const ObjectInfo& pack : packs) {
+    auto id = Hash256::FromHex(pack.key.substr(pack.key.rfind('/') + 1));
+    if (id && live.contains(*id)) {
+      ++result.packs_kept;
+      continue;
+    }
+    RETURN_IF_ERROR(store->Delete(pack.key));
+    ++result.packs_deleted;
+    result.bytes_freed += pack.size;
+  }
+  RETURN_IF_ERROR(lock->Release());
+  spdlog::info("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",
+               result.removed.size(), result.packs_deleted, result.bytes_freed, result.packs_kept);
+  return result;
+}
+
+}  // namespace standby

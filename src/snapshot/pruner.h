@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "env/clock.h"
+#include "store/object_store.h"
+
+namespace standby {
+
+struct PruneOptions {
+  std::string instance_id;
+  size_t keep_last = 1;  // ≥ 1
+  std::chrono::seconds lock_wait{0};
+  Clock* clock = Clock::Real();
+};
+
+struct PruneResult {
+  std::vector<std::string> removed;  // snapshot ids
+  std::vector<std::string> kept;
+  uint64_t packs_deleted = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t packs_kept = 0;
+};
+
+// Removes all but the newest `keep_last` snapshots of an instance (never the one `latest`
+// names), then garbage-collects: packs no remaining snapshot of any instance references are
+// deleted, after a new index listing only the kept packs has replaced the old index files.
+// Runs under the exclusive repository lock, so it never deletes a pack a concurrent
+// snapshot is writing or reusing; it fails (kConflict, retryable) while a snapshot runs.
+// If any remaining manifest cannot be read, nothing is garbage-collected.
+Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options);
+
+}  // namespace standby

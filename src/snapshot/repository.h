@@ -1,0 +1,74 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "snapshot/manifest.h"
+#include "snapshot/pack.h"
+#include "store/object_store.h"
+
+namespace standby {
+
+// chunk id → where it is stored
+using ChunkIndex = std::unordered_map<Hash256, ChunkRef, Hash256Hasher>;
+
+struct PackRecord {
+  Hash256 pack_id;
+  uint64_t size = 0;
+  std::vector<PackBlob> blobs;
+};
+
+// The repository layout on an ObjectStore (docs/formats/repository.md):
+//   config                                   format version and chunker parameters
+//   packs/<xx>/<pack id>                     chunk data
+//   index/<id>                               zstd JSON: pack → blobs
+//   snapshots/<instance>/<snapshot id>/manifest      zstd JSON manifest
+//   snapshots/<instance>/<snapshot id>/header.json   the manifest's header alone
+//   snapshots/<instance>/<snapshot id>/metadata.json seed-compatible summary
+//   snapshots/<instance>/latest              {"snapshot_id": ...}: the newest complete snapshot
+//   locks/<id>                               lock records (snapshot/lock.h)
+// Thread-safe as far as the store is; holds no mutable state after Open().
+class Repository {
+ public:
+  // Reads `config`; with `create`, writes a default one when the store has none.
+  static Result<std::unique_ptr<Repository>> Open(ObjectStore* store, bool create);
+
+  ObjectStore* store() const { return store_; }
+  const ChunkerParams& chunker() const { return chunker_; }
+
+  // The snapshot id `latest` names for `instance`, or nullopt when it has none.
+  Result<std::optional<std::string>> ReadLatest(const std::string& instance_id);
+  Status WriteLatest(const std::string& instance_id, const std::string& snapshot_id);
+
+  // Writes manifest, header.json and metadata.json (in that order).
+  Status WriteSnapshot(const Manifest& manifest);
+  // Loads and validates a manifest.
+  Result<Manifest> LoadManifest(const std::string& instance_id, const std::string& snapshot_id);
+  // Finds the instance a snapshot id belongs to (lists snapshots/; not for the failover path).
+  Result<std::string> FindInstance(const std::string& snapshot_id);
+  // Headers of every complete snapshot (of one instance when given), oldest first.
+  Result<std::vector<SnapshotHeader>> ListSnapshots(const std::optional<std::string>& instance_id);
+  // Removes a snapshot's objects, header first so listings never show a half-deleted one.
+  Status DeleteSnapshot(const std::string& instance_id, const std::string& snapshot_id);
+
+  // Every blob of every pack named by an index file, and the index keys read.
+  Result<ChunkIndex> LoadIndex(std::vector<std::string>* index_keys = nullptr,
+                               std::vector<PackRecord>* packs = nullptr);
+  Result<std::string> WriteIndex(const std::vector<PackRecord>& packs);
+
+ private:
+  Repository(ObjectStore* store, ChunkerParams chunker) : store_(store), chunker_(chunker) {}
+  ObjectStore* store_;
+  ChunkerParams chunker_;
+};
+
+// Instance ids name store prefixes: 1–128 of [A-Za-z0-9._-], not starting with '.'.
+Status ValidateInstanceId(std::string_view instance_id);
+Status ValidateSnapshotId(std::string_view snapshot_id);
+std::string SnapshotPrefix(const std::string& instance_id, const std::string& snapshot_id);
+
+}  // namespace standby

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/result.h"
+#include "env/clock.h"
+#include "env/file_system.h"
+#include "snapshot/manifest.h"
+#include "store/object_store.h"
+
+namespace standby {
+
+struct RestoreOptions {
+  std::string target;  // absolute path
+  // false: the target must be missing or empty. true: make an existing target equal to the
+  // snapshot, rewriting only files whose content differs and removing what the snapshot lacks.
+  bool overwrite = false;
+  // Restore symlinks whose target leaves the restored tree (refused by default).
+  bool allow_external_symlinks = false;
+  size_t threads = 0;  // parallel fetches; 0 = max(store concurrency, 2 × cores)
+  FileSystem* fs = FileSystem::Real();
+  Clock* clock = Clock::Real();
+  // Receives human progress lines ("Downloading: 40% ...", "✓ Restored ..."); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+struct RestoreResult {
+  std::string snapshot_id;
+  uint64_t files_expected = 0;   // regular files in the snapshot
+  uint64_t files_restored = 0;   // regular files in place with the snapshot's content
+  uint64_t files_unchanged = 0;  // overwrite: already right, not rewritten
+  uint64_t files_removed = 0;    // overwrite: entries the snapshot lacks
+  uint64_t bytes_restored = 0;   // size of the files in place
+  uint64_t bytes_downloaded = 0; // stored bytes fetched from the store
+  uint64_t bytes_reused = 0;     // overwrite: chunk bytes copied from the old tree
+  int64_t duration_ms = 0;
+  std::string validation;  // "ok" | "failed"
+};
+
+// Restores `manifest` from `store` into options.target.
+//
+// The manifest is validated first (safe paths, symlinks) and nothing is written if it fails.
+// Packs are fetched with parallel ranged GETs; every chunk is checked against its SHA-256
+// before it is written. Each file is assembled under a hidden temporary name in its own
+// directory and renamed into place only when complete, then its mode and mtime are set;
+// on failure the temporary files are removed, so a file under its final name always has
+// the snapshot's content (or, with overwrite, its previous content).
+Result<RestoreResult> RestoreSnapshot(ObjectStore* store, const Manifest& manifest,
+                                      const RestoreOptions& options);
+
+}  // namespace standby

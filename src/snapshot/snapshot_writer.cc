@@ -1,0 +1,302 @@
+#include "snapshot/snapshot_writer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/log.h"
+#include "base/parallel.h"
+#include "base/strings.h"
+#include "snapshot/chunk_reader.h"
+#include "snapshot/chunker.h"
+#include "snapshot/lock.h"
+#include "snapshot/pack.h"
+#include "snapshot/repository.h"
+#include "snapshot/scanner.h"
+
+namespace standby {
+namespace {
+
+constexpr int kReadAttempts = 3;
+
+std::string LocalHostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+bool SameFile(const FileStat& stat, const ManifestEntry& parent) {
+  return parent.type == FileType::kRegular && stat.size == parent.size &&
+         stat.mtime_ns == parent.mtime_ns && stat.ctime_ns == parent.ctime_ns &&
+         stat.inode == parent.inode && stat.dev == parent.dev;
+}
+
+// Chunks, hashes and stores new chunks of changed files; collects packs for the index.
+class ChunkSink {
+ public:
+  ChunkSink(ObjectStore* store, ChunkIndex* known, Compression compression, size_t pack_size)
+      : store_(store),
+        known_(known),
+        compression_(compression),
+        pack_size_(pack_size),
+        uploads_(std::max<size_t>(1, std::min<size_t>(store->PreferredConcurrency(), 4)), 1) {}
+
+  // Returns the chunk's id; stores it unless the repository or this snapshot has it.
+  Result<Hash256> Add(std::string_view raw) {
+    Hash256 id = Sha256(raw);
+    {
+      std::lock_guard<std::mutex> lock(known_mu_);
+      if (known_->contains(id) || !claimed_.insert(id).second) return id;
+    }
+    std::string stored;
+    Compression used = CompressChunk(raw, compression_, &stored);
+    std::optional<std::pair<std::string, std::vector<PackBlob>>> full;
+    {
+      std::lock_guard<std::mutex> lock(pack_mu_);
+      builder_.Add(id, used, stored, static_cast<uint32_t>(raw.size()));
+      ++chunks_uploaded_;
+      if (builder_.size() >= pack_size_) full = TakePack();
+    }
+    if (full) RETURN_IF_ERROR(Upload(std::move(full->first), std::move(full->second)));
+    return id;
+  }
+
+  // Uploads the last partial pack and waits for every upload.
+  Status Finish() {
+    std::optional<std::pair<std::string, std::vector<PackBlob>>> last;
+    {
+      std::lock_guard<std::mutex> lock(pack_mu_);
+      if (!builder_.empty()) last = TakePack();
+    }
+    if (last) RETURN_IF_ERROR(Upload(std::move(last->first), std::move(last->second)));
+    return uploads_.Wait();
+  }
+
+  const std::vector<PackRecord>& packs() const { return packs_; }
+  const ChunkIndex& uploaded() const { return uploaded_; }
+  uint64_t bytes_uploaded() const { return bytes_uploaded_; }
+  uint64_t chunks_uploaded() const { return chunks_uploaded_; }
+
+ private:
+  std::pair<std::string, std::vector<PackBlob>> TakePack() {
+    std::vector<PackBlob> blobs = builder_.blobs();
+    return {builder_.Finish(), std::move(blobs)};
+  }
+
+  Status Upload(std::string pack, std::vector<PackBlob> blobs) {
+    auto data = std::make_shared<std::string>(std::move(pack));
+    auto shared_blobs = std::make_shared<std::vector<PackBlob>>(std::move(blobs));
+    bool queued = uploads_.Submit([this, data, shared_blobs]() -> Status {
+      Hash256 pack_id = Sha256(*data);
+      Status put = store_->Put(PackKey(pack_id), *data);
+      if (!put) return put.error().WithContext("uploading pack to " + store_->Url());
+      std::lock_guard<std::mutex> lock(known_mu_);
+      for (const PackBlob& b : *shared_blobs) {
+        uploaded_[b.chunk_id] = {b.chunk_id, pack_id, b.offset, b.stored_length, b.raw_length,
+                                 b.compression};
+      }
+      packs_.push_back({pack_id, data->size(), std::move(*shared_blobs)});
+      bytes_uploaded_ += data->size();
+      return OkStatus();
+    });
+    if (!queued) return uploads_.Wait();
+    return OkStatus();
+  }
+
+  ObjectStore* store_;
+  ChunkIndex* known_;
+  Compression compression_;
+  size_t pack_size_;
+  std::mutex known_mu_;
+  std::unordered_set<Hash256, Hash256Hasher> claimed_;
+  ChunkIndex uploaded_;
+  std::vector<PackRecord> packs_;
+  std::mutex pack_mu_;
+  PackBuilder builder_;
+  std::atomic<uint64_t> bytes_uploaded_{0};
+  std::atomic<uint64_t> chunks_uploaded_{0};
+  TaskQueue uploads_;
+};
+
+const ChunkRef* FindChunk(const ChunkIndex& known, const ChunkIndex& uploaded, const Hash256& id) {
+  if (auto it = known.find(id); it != known.end()) return &it->second;
+  if (auto it = uploaded.find(id); it != uploaded.end()) return &it->second;
+  return nullptr;
+}
+
+struct FileChunks {
+  FileStat stat;
+  std::vector<Hash256> chunks;
+};
+
+// Reads one file through the chunker. The stat recorded is the open file's, taken before
+// reading; the read is repeated when the file changes meanwhile.
+Result<FileChunks> ChunkFile(FileSystem* fs, const std::string& path, const std::string& name,
+                             const Chunker& chunker, ChunkSink* sink) {
+  for (int attempt = 1; attempt <= kReadAttempts; ++attempt) {
+    auto file = fs->OpenRead(path);
+    if (!file) return file.error().WithContext("cannot read workspace file");
+    ASSIGN_OR_RETURN(FileStat before, (*file)->Stat());
+    if (before.type != FileType::kRegular) {
+      return ConflictError(name + " stopped being a regular file while the snapshot ran");
+    }
+    FileChunks out{before, {}};
+    auto read = ReadChunks(file->get(), before.size, chunker,
+                           [&](uint64_t, std::string_view chunk) -> Status {
+                             ASSIGN_OR_RETURN(Hash256 id, sink->Add(chunk));
+                             out.chunks.push_back(id);
+                             return OkStatus();
+                           });
+    if (!read) return read.error().WithContext("cannot read workspace file");
+    ASSIGN_OR_RETURN(FileStat after, (*file)->Stat());
+    if (*read == before.size && after.size == before.size && after.mtime_ns == before.mtime_ns &&
+        after.ctime_ns == before.ctime_ns) {
+      return out;
+    }
+    if (attempt == kReadAttempts) {
+      return ConflictError("file " + name + " kept changing while it was read (size " +
+                           std::to_string(before.size) + " -> " + std::to_string(after.size) +
+                           "); stop the writer or retry the snapshot");
+    }
+    spdlog::warn("{} changed while it was read; reading it again", name);
+  }
+  return InternalError("unreachable");
+}
+
+}  // namespace
+
+Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions& options) {
+  Clock* clock = options.clock;
+  const int64_t start = clock->MonotonicNanos();
+  RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
+  ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/true));
+  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create",
+                                                clock, options.lock_wait));
+
+  std::optional<Manifest> parent;
+  if (!options.force_full) {
+    ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(options.instance_id));
+    if (latest) {
+      auto loaded = repo->LoadManifest(options.instance_id, *latest);
+      if (loaded) {
+        parent = std::move(*loaded);
+      } else {
+        spdlog::warn("cannot use parent snapshot {} ({}); taking a full snapshot", *latest,
+                     loaded.error().message);
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(ChunkIndex known, repo->LoadIndex());
+  std::unordered_map<std::string_view, const ManifestEntry*> parent_entries;
+  if (parent) {
+    for (const ChunkRef& c : parent->chunks) known.emplace(c.id, c);
+    for (const ManifestEntry& e : parent->entries) parent_entries[e.path] = &e;
+  }
+
+  ASSIGN_OR_RETURN(ScanResult scan, ScanWorkspace(options.fs, options.workspace));
+  const bool same_chunker = !parent || parent->chunker == repo->chunker();
+  std::vector<std::vector<Hash256>> file_chunks(scan.entries.size());
+  std::vector<size_t> to_read;
+  for (size_t i = 0; i < scan.entries.size(); ++i) {
+    const ScannedEntry& e = scan.entries[i];
+    if (e.stat.type != FileType::kRegular) continue;
+    auto it = parent_entries.find(e.path);
+    if (same_chunker && it != parent_entries.end() && SameFile(e.stat, *it->second)) {
+      for (uint32_t index : it->second->chunks) file_chunks[i].push_back(parent->chunks[index].id);
+    } else {
+      to_read.push_back(i);
+    }
+  }
+
+  Chunker chunker(repo->chunker());
+  ChunkSink sink(store, &known, options.compression, options.pack_size);
+  size_t threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
+    ScannedEntry& e = scan.entries[to_read[k]];
+    ASSIGN_OR_RETURN(FileChunks got, ChunkFile(options.fs, JoinPath(options.workspace, e.path),
+                                               e.path, chunker, &sink));
+    e.stat = got.stat;
+    file_chunks[to_read[k]] = std::move(got.chunks);
+    return OkStatus();
+  });
+  Status finished = sink.Finish();
+  if (!read) return read.error().WithContext("snapshot failed, latest unchanged");
+  if (!finished) return finished.error().WithContext("snapshot failed, latest unchanged");
+
+  Manifest manifest;
+  manifest.chunker = repo->chunker();
+  SnapshotHeader& h = manifest.header;
+  h.created_at = clock->Now();
+  h.snapshot_id = FormatCompactUtc(h.created_at) + "-" + RandomHex(4);
+  h.instance_id = options.instance_id;
+  h.snapshot_type = parent ? "incremental" : "full";
+  if (parent) h.base_snapshot_id = parent->header.snapshot_id;
+  h.compression = options.compression;
+  h.hostname = LocalHostname();
+  h.workspace = options.workspace;
+  h.files_changed = to_read.size();
+  h.bytes_uploaded = sink.bytes_uploaded();
+  std::unordered_map<Hash256, uint32_t, Hash256Hasher> chunk_slot;
+  for (size_t i = 0; i < scan.entries.size(); ++i) {
+    const ScannedEntry& s = scan.entries[i];
+    ManifestEntry e;
+    e.path = s.path;
+    e.type = s.stat.type;
+    e.mode = s.stat.mode;
+    e.mtime_ns = s.stat.mtime_ns;
+    if (e.type == FileType::kSymlink) e.symlink_target = s.symlink_target;
+    if (e.type == FileType::kRegular) {
+      e.size = s.stat.size;
+      e.ctime_ns = s.stat.ctime_ns;
+      e.inode = s.stat.inode;
+      e.dev = s.stat.dev;
+      e.content_hash = ContentHash(file_chunks[i]);
+      for (const Hash256& id : file_chunks[i]) {
+        auto [slot, inserted] = chunk_slot.emplace(id, manifest.chunks.size());
+        if (inserted) {
+          const ChunkRef* ref = FindChunk(known, sink.uploaded(), id);
+          if (ref == nullptr) {
+            return InternalError("chunk " + id.Hex() + " of " + e.path + " was not stored");
+          }
+          manifest.chunks.push_back(*ref);
+        }
+        e.chunks.push_back(slot->second);
+      }
+      ++h.files_total;
+      h.bytes_total += e.size;
+    }
+    manifest.entries.push_back(std::move(e));
+  }
+  h.duration_ms = ElapsedMillis(clock, start);
+  RETURN_IF_ERROR(ValidateManifest(manifest));
+
+  if (!sink.packs().empty()) {
+    auto index_key = repo->WriteIndex(sink.packs());
+    if (!index_key) return index_key.error().WithContext("snapshot failed writing the index, latest unchanged");
+  }
+  Status wrote = repo->WriteSnapshot(manifest);
+  if (!wrote) return wrote.error().WithContext("snapshot failed writing the manifest, latest unchanged");
+  Status pointed = repo->WriteLatest(h.instance_id, h.snapshot_id);
+  if (!pointed) return pointed.error().WithContext("snapshot written but latest not moved");
+  RETURN_IF_ERROR(lock->Release());
+
+  if (parent) {
+    spdlog::info("Incremental: {} files changed out of {} total", h.files_changed, h.files_total);
+  } else {
+    spdlog::info("Full: {} files, {}", h.files_total, HumanBytes(h.bytes_total));
+  }
+  SnapshotResult result;
+  result.header = h;
+  result.header.duration_ms = ElapsedMillis(clock, start);
+  result.chunks_total = manifest.chunks.size();
+  result.chunks_uploaded = sink.chunks_uploaded();
+  result.packs_uploaded = sink.packs().size();
+  result.skipped = std::move(scan.skipped);
+  return result;
+}
+
+}  // namespace standby

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "base/result.h"
+#include "env/clock.h"
+#include "env/file_system.h"
+#include "snapshot/manifest.h"
+#include "store/object_store.h"
+
+namespace standby {
+
+struct SnapshotOptions {
+  std::string instance_id;
+  std::string workspace;  // absolute path of the directory to snapshot
+  Compression compression = Compression::kLz4;
+  size_t threads = 0;                          // readers/chunkers; 0 = one per core
+  size_t pack_size = 16 * 1024 * 1024;         // target pack size in bytes
+  bool force_full = false;                     // ignore the parent: re-read every file
+  std::chrono::seconds lock_wait{60};          // how long to wait for a running prune
+  FileSystem* fs = FileSystem::Real();
+  Clock* clock = Clock::Real();
+};
+
+struct SnapshotResult {
+  SnapshotHeader header;
+  uint64_t chunks_total = 0;
+  uint64_t chunks_uploaded = 0;
+  uint64_t packs_uploaded = 0;
+  std::vector<std::string> skipped;  // entries of unsupported types
+};
+
+// Takes a snapshot of `options.workspace` for `options.instance_id`.
+//
+// Files whose (size, mtime, ctime, inode, device) match the instance's latest snapshot reuse
+// its chunks without being read; other files are cut with FastCDC, and only chunks the
+// repository does not hold yet are compressed and uploaded. Objects are written in the
+// order packs → index → manifest (+ header, metadata) → latest pointer, so a failure at any
+// point leaves `latest` on the previous complete snapshot. A file that keeps changing while
+// it is read (three attempts) fails the snapshot.
+Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions& options);
+
+}  // namespace standby

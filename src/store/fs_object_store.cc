@@ -1,0 +1,144 @@
+#include "store/fs_object_store.h"
+
+#include <algorithm>
+
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+constexpr std::string_view kTempPrefix = ".standby-tmp-";
+
+Error Contextualize(const Error& error, std::string_view key) {
+  if (error.code == ErrorCode::kNotFound) {
+    return NotFoundError("object " + std::string(key) + " not found");
+  }
+  return error;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FsObjectStore>> FsObjectStore::Create(const std::string& root,
+                                                             FileSystem* fs) {
+  if (root.empty() || root.front() != '/') {
+    return InvalidArgumentError("repository directory must be an absolute path: " + root);
+  }
+  std::string clean = root;
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  Status made = MakeDirs(fs, clean);
+  if (!made) return made.error().WithContext("cannot create repository directory");
+  return std::unique_ptr<FsObjectStore>(new FsObjectStore(clean, fs));
+}
+
+Status FsObjectStore::Put(const std::string& key, std::string_view data) {
+  RETURN_IF_ERROR(ValidateObjectKey(key));
+  std::string path = JoinPath(root_, key);
+  std::string dir(ParentPath(path));
+  RETURN_IF_ERROR(MakeDirs(fs_, dir));
+  std::string tmp = JoinPath(dir, std::string(kTempPrefix) + RandomHex(8));
+  ASSIGN_OR_RETURN(auto file, fs_->OpenWrite(tmp, 0644));
+  Status status = file->WriteAt(0, data);
+  if (status) status = file->Sync();
+  Status closed = file->Close();
+  if (status && !closed) status = closed;
+  if (status) status = fs_->Rename(tmp, path);
+  if (!status) {
+    fs_->RemoveFile(tmp).IgnoreError();  // best effort: temp files are invisible to readers
+    return status.error().WithContext("put " + key);
+  }
+  return fs_->SyncDir(dir);
+}
+
+Result<std::string> FsObjectStore::Get(const std::string& key, std::optional<ByteRange> range) {
+  RETURN_IF_ERROR(ValidateObjectKey(key));
+  auto file = fs_->OpenRead(JoinPath(root_, key));
+  if (!file) return Contextualize(file.error(), key);
+  ASSIGN_OR_RETURN(FileStat stat, (*file)->Stat());
+  if (stat.type != FileType::kRegular) return NotFoundError("object " + key + " not found");
+  uint64_t offset = 0;
+  uint64_t length = stat.size;
+  if (range) {
+    if (range->length == 0 || range->offset >= stat.size) {
+      return InvalidArgumentError("range " + std::to_string(range->offset) + "+" +
+                                  std::to_string(range->length) + " is outside object " + key +
+                                  " of " + std::to_string(stat.size) + " bytes");
+    }
+    offset = range->offset;
+    length = std::min(range->length, stat.size - offset);
+  }
+  std::string out(length, '\0');
+  uint64_t done = 0;
+  while (done < length) {
+    ASSIGN_OR_RETURN(size_t got, (*file)->ReadAt(offset + done, out.data() + done, length - done));
+    if (got == 0) return CorruptionError("object " + key + " shrank while being read");
+    done += got;
+  }
+  return out;
+}
+
+Result<ObjectInfo> FsObjectStore::Head(const std::string& key) {
+  RETURN_IF_ERROR(ValidateObjectKey(key));
+  auto stat = fs_->Lstat(JoinPath(root_, key));
+  if (!stat) return Contextualize(stat.error(), key);
+  if (stat->type != FileType::kRegular) return NotFoundError("object " + key + " not found");
+  return ObjectInfo{key, stat->size, stat->mtime_ns};
+}
+
+Status FsObjectStore::Walk(const std::string& dir_key, const std::string& prefix,
+                           std::vector<ObjectInfo>* out) {
+  auto names = fs_->ListDir(dir_key.empty() ? root_ : JoinPath(root_, dir_key));
+  if (!names) {
+    if (names.error().code == ErrorCode::kNotFound) return OkStatus();
+    return names.error();
+  }
+  for (const std::string& name : *names) {
+    if (name.starts_with(kTempPrefix)) continue;
+    std::string key = dir_key.empty() ? name : dir_key + "/" + name;
+    // Descend only where keys under `key` can still match the prefix.
+    size_t common = std::min(key.size(), prefix.size());
+    if (key.compare(0, common, prefix, 0, common) != 0) continue;
+    auto stat = fs_->Lstat(JoinPath(root_, key));
+    if (!stat) {
+      if (stat.error().code == ErrorCode::kNotFound) continue;  // deleted meanwhile
+      return stat.error();
+    }
+    if (stat->type == FileType::kDirectory) {
+      RETURN_IF_ERROR(Walk(key, prefix, out));
+    } else if (stat->type == FileType::kRegular && key.starts_with(prefix)) {
+      out->push_back({key, stat->size, stat->mtime_ns});
+    }
+  }
+  return OkStatus();
+}
+
+Result<ListPage> FsObjectStore::List(const std::string& prefix, const std::string& token,
+                                     size_t max_keys) {
+  std::vector<ObjectInfo> all;
+  Status walked = Walk("", prefix, &all);
+  if (!walked) return walked.error().WithContext("list " + Url());
+  std::sort(all.begin(), all.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  auto begin = token.empty() ? all.begin()
+                             : std::upper_bound(all.begin(), all.end(), token,
+                                                [](const std::string& t, const ObjectInfo& o) {
+                                                  return t < o.key;
+                                                });
+  ListPage page;
+  max_keys = std::max<size_t>(1, max_keys);
+  for (auto it = begin; it != all.end() && page.objects.size() < max_keys; ++it) {
+    page.objects.push_back(*it);
+  }
+  if (!page.objects.empty() && begin + static_cast<long>(page.objects.size()) != all.end()) {
+    page.next_token = page.objects.back().key;
+  }
+  return page;
+}
+
+Status FsObjectStore::Delete(const std::string& key) {
+  RETURN_IF_ERROR(ValidateObjectKey(key));
+  Status removed = fs_->RemoveFile(JoinPath(root_, key));
+  if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
+  return OkStatus();
+}
+
+}  // namespace standby

@@ -1,0 +1,39 @@
+#include "store/open_store.h"
+
+#include <climits>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "store/fs_object_store.h"
+
+namespace standby {
+
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo) {
+  if (repo.empty()) {
+    return InvalidArgumentError("no repository given: pass --repo DIR|file:///DIR|s3://BUCKET/PREFIX"
+                                " or set STANDBY_REPO");
+  }
+  if (repo.starts_with("s3://")) {
+    return InvalidArgumentError("s3:// repositories are not supported by this build yet; use a "
+                                "directory or file:/// URL");
+  }
+  std::string path = repo;
+  if (repo.starts_with("file://")) {
+    path = repo.substr(7);
+    if (path.empty() || path.front() != '/') {
+      return InvalidArgumentError("file URL must be file:///absolute/path, got " + repo);
+    }
+  } else if (repo.find("://") != std::string::npos) {
+    return InvalidArgumentError("unknown repository scheme in " + repo +
+                                " (expected a directory, file:/// or s3://)");
+  }
+  if (path.front() != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(errno, "getcwd");
+    path = std::string(cwd) + "/" + path;
+  }
+  ASSIGN_OR_RETURN(auto store, FsObjectStore::Create(path));
+  return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+}  // namespace standby
