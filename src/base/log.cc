@@ -64,7 +64,8 @@ spdlog::level::level_enum ToSpdlog(LogLevel level) {
 }  // namespace
 
 void InitLogging(LogLevel level) {
-  auto logger = std::make_shared<spdlog::logger>("standby", std::make_shared<RedactingStderrSink>());
+  auto logger =
+      std::make_shared<spdlog::logger>("standby", std::make_shared<RedactingStderrSink>());
   logger->set_level(ToSpdlog(level));
   spdlog::set_default_logger(logger);
 }

@@ -32,7 +32,8 @@ Status ParallelFor(size_t count, size_t threads, const std::function<Status(size
   return OkStatus();
 }
 
-TaskQueue::TaskQueue(size_t threads, size_t max_queued) : max_queued_(std::max<size_t>(1, max_queued)) {
+TaskQueue::TaskQueue(size_t threads, size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)) {
   threads = std::max<size_t>(1, threads);
   for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }

@@ -14,7 +14,7 @@ template <class T>
 class [[nodiscard]] Result : public tl::expected<T, Error> {
  public:
   using tl::expected<T, Error>::expected;
-  Result(Error error) : tl::expected<T, Error>(tl::unexpect, std::move(error)) {}  // NOLINT
+  Result(Error error) : tl::expected<T, Error>(tl::unexpect, std::move(error)) {}     // NOLINT
   Result(tl::expected<T, Error> other) : tl::expected<T, Error>(std::move(other)) {}  // NOLINT
 
   void IgnoreError() const {}
@@ -30,10 +30,10 @@ inline Status OkStatus() { return Status(); }
 #define STANDBY_CONCAT(a, b) STANDBY_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define RETURN_IF_ERROR(expr)                               \
-  do {                                                      \
-    auto standby_status_ = (expr);                          \
-    if (!standby_status_) return standby_status_.error();   \
+#define RETURN_IF_ERROR(expr)                             \
+  do {                                                    \
+    auto standby_status_ = (expr);                        \
+    if (!standby_status_) return standby_status_.error(); \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Compute());` declares x from the value or returns the error.

@@ -41,7 +41,8 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    auto spec = std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == name; });
+    auto spec =
+        std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == name; });
     if (spec == specs.end()) {
       return InvalidArgumentError("unknown option --" + name + " for `standby " + command + "`");
     }
@@ -87,13 +88,15 @@ int Fail(const Error& error, bool json) {
   std::string message = Redact(error.message);
   std::fprintf(stderr, "error: %s\n", message.c_str());
   if (json) {
-    PrintJson({{"error", message}, {"code", ErrorCodeName(error.code)}, {"retryable", error.retryable}});
+    PrintJson(
+        {{"error", message}, {"code", ErrorCodeName(error.code)}, {"retryable", error.retryable}});
   }
   return kExitFailed;
 }
 
 int UsageError(const std::string& command, const std::string& message, bool json) {
-  std::fprintf(stderr, "error: %s (see `standby help %s`)\n", Redact(message).c_str(), command.c_str());
+  std::fprintf(stderr, "error: %s (see `standby help %s`)\n", Redact(message).c_str(),
+               command.c_str());
   if (json) PrintJson({{"error", Redact(message)}, {"code", "usage"}});
   return kExitUsage;
 }
@@ -144,7 +147,8 @@ nlohmann::json HeaderJson(const SnapshotHeader& h) {
   return {{"snapshot_id", h.snapshot_id},
           {"instance_id", h.instance_id},
           {"snapshot_type", h.snapshot_type},
-          {"base_snapshot_id", h.base_snapshot_id ? nlohmann::json(*h.base_snapshot_id) : nlohmann::json(nullptr)},
+          {"base_snapshot_id",
+           h.base_snapshot_id ? nlohmann::json(*h.base_snapshot_id) : nlohmann::json(nullptr)},
           {"files_total", h.files_total},
           {"files_changed", h.files_changed},
           {"bytes_total", h.bytes_total},

@@ -1,8 +1,7 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +22,7 @@ struct FlagSpec {
 
 // A parsed command line with its configuration loaded and logging initialised.
 struct Invocation {
-  std::string command;  // "snapshot create"
+  std::string command;                       // "snapshot create"
   std::map<std::string, std::string> flags;  // flags given (valueless ones map to "")
   std::vector<std::string> positional;
   Config config;

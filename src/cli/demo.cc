@@ -19,8 +19,8 @@ namespace {
 // Writes `size` bytes: random (like model weights) or word text (like data and configs).
 Status WriteGenerated(FileSystem* fs, const std::string& path, uint64_t size, bool random,
                       std::mt19937_64* rng) {
-  static const char* kWords[] = {"the", "model", "gradient", "tensor", "batch", "token",
-                                 "layer", "attention", "loss", "epoch", "weight", "cuda"};
+  static const char* kWords[] = {"the",   "model",     "gradient", "tensor", "batch",  "token",
+                                 "layer", "attention", "loss",     "epoch",  "weight", "cuda"};
   ASSIGN_OR_RETURN(auto file, fs->OpenWrite(path, 0644));
   std::string block;
   uint64_t offset = 0;
@@ -50,30 +50,35 @@ Status WriteGenerated(FileSystem* fs, const std::string& path, uint64_t size, bo
 // training data, logs, an empty output directory and a symlink.
 Status GenerateWorkspace(FileSystem* fs, const std::string& root, uint64_t total,
                          std::mt19937_64* rng) {
-  for (const char* dir : {"models/llama-mini", "checkpoints/step-000100", "data", "logs", "outputs",
-                          "src"}) {
+  for (const char* dir :
+       {"models/llama-mini", "checkpoints/step-000100", "data", "logs", "outputs", "src"}) {
     RETURN_IF_ERROR(MakeDirs(fs, JoinPath(root, dir)));
   }
   const int shards = 4;
   for (int i = 1; i <= shards; ++i) {
     char name[64];
-    std::snprintf(name, sizeof(name), "models/llama-mini/model-%05d-of-%05d.safetensors", i, shards);
+    std::snprintf(name, sizeof(name), "models/llama-mini/model-%05d-of-%05d.safetensors", i,
+                  shards);
     RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, name), total * 6 / 10 / shards, true, rng));
   }
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "models/llama-mini/tokenizer.json"), 2 << 20, false, rng));
+  RETURN_IF_ERROR(
+      WriteGenerated(fs, JoinPath(root, "models/llama-mini/tokenizer.json"), 2 << 20, false, rng));
   RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(root, "models/llama-mini/config.json"),
                                       R"({"hidden_size": 2048, "num_layers": 16})"));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000100/optimizer.pt"), total / 5, true, rng));
+  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000100/optimizer.pt"),
+                                 total / 5, true, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "data/train.jsonl"), total / 6, false, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 256 << 10, false, rng));
-  RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(root, "src/serve.py"), "print('serving')\n", 0755));
+  RETURN_IF_ERROR(
+      WriteFileAtomically(fs, JoinPath(root, "src/serve.py"), "print('serving')\n", 0755));
   return fs->Symlink("llama-mini", JoinPath(root, "models/current"));
 }
 
 // One training step: a new checkpoint, a rewritten optimizer state, a longer log.
 Status TrainingStep(FileSystem* fs, const std::string& root, uint64_t total, std::mt19937_64* rng) {
   RETURN_IF_ERROR(MakeDirs(fs, JoinPath(root, "checkpoints/step-000200")));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000200/optimizer.pt"), total / 20, true, rng));
+  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000200/optimizer.pt"),
+                                 total / 20, true, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 300 << 10, false, rng));
   return WriteFileAtomically(fs, JoinPath(root, "outputs/eval.json"), R"({"loss": 1.234})");
 }
@@ -89,14 +94,17 @@ struct Step {
 int RunDemo(const std::vector<std::string>& args) {
   const std::string command = "demo";
   auto inv = Prepare(command, args,
-                     {{"non-interactive", false, ""}, {"size-mb", true, ""}, {"keep", false, ""},
+                     {{"non-interactive", false, ""},
+                      {"size-mb", true, ""},
+                      {"keep", false, ""},
                       {"dir", true, ""}},
                      0);
   if (!inv) return UsageError(command, inv.error().message, false);
   uint64_t size_mb = 256;
   if (auto flag = inv->Flag("size-mb")) {
     auto parsed = ParseUint(*flag);
-    if (!parsed || *parsed < 8) return UsageError(command, "--size-mb must be an integer ≥ 8", inv->json);
+    if (!parsed || *parsed < 8)
+      return UsageError(command, "--size-mb must be an integer ≥ 8", inv->json);
     size_mb = *parsed;
   }
   bool interactive = !inv->Has("non-interactive") && !inv->json && ::isatty(STDIN_FILENO);
@@ -109,7 +117,8 @@ int RunDemo(const std::vector<std::string>& args) {
     base = *abs;
     if (Status made = MakeDirs(fs, base); !made) return Fail(made.error(), inv->json);
   } else {
-    std::string tmpl = JoinPath(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "standby-demo-XXXXXX");
+    std::string tmpl =
+        JoinPath(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "standby-demo-XXXXXX");
     if (::mkdtemp(tmpl.data()) == nullptr) return Fail(ErrnoError(errno, "mkdtemp"), inv->json);
     base = tmpl;
   }
@@ -130,7 +139,8 @@ int RunDemo(const std::vector<std::string>& args) {
   int64_t t = clock->MonotonicNanos();
   if (Status s = MakeDirs(fs, old_ws); !s) return fail(s.error());
   if (Status s = GenerateWorkspace(fs, old_ws, size_mb << 20, &rng); !s) return fail(s.error());
-  steps.push_back({"generate workspace", ElapsedMillis(clock, t), HumanBytes(size_mb << 20) + " on gpu-1"});
+  steps.push_back(
+      {"generate workspace", ElapsedMillis(clock, t), HumanBytes(size_mb << 20) + " on gpu-1"});
   Say("1. generated a GPU workspace on gpu-1 (" + HumanBytes(size_mb << 20) + ")");
   pause("take a full snapshot");
 
@@ -203,7 +213,8 @@ int RunDemo(const std::vector<std::string>& args) {
   bool ok = verified->validation == "ok";
   if (inv->json) {
     nlohmann::json jsteps = nlohmann::json::array();
-    for (const Step& s : steps) jsteps.push_back({{"step", s.name}, {"ms", s.ms}, {"detail", s.detail}});
+    for (const Step& s : steps)
+      jsteps.push_back({{"step", s.name}, {"ms", s.ms}, {"detail", s.detail}});
     PrintJson({{"steps", jsteps},
                {"recovery_ms", recovery_ms},
                {"validation", verified->validation},

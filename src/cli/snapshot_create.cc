@@ -6,7 +6,7 @@ namespace standby {
 
 int RunSnapshotCreate(const std::vector<std::string>& args) {
   const std::string command = "snapshot create";
-  auto inv = Prepare(command,args,
+  auto inv = Prepare(command, args,
                      {{"instance", true, ""},
                       {"workspace", true, ""},
                       {"compression", true, "snapshot.compression"},
@@ -56,8 +56,8 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     j["repo"] = (*store)->Url();
     PrintJson(j);
   } else {
-    Say("✓ Snapshot " + h.snapshot_id + " (" + h.snapshot_type + "): " +
-        std::to_string(h.files_total) + " files, " + HumanBytes(h.bytes_total) + ", " +
+    Say("✓ Snapshot " + h.snapshot_id + " (" + h.snapshot_type +
+        "): " + std::to_string(h.files_total) + " files, " + HumanBytes(h.bytes_total) + ", " +
         std::to_string(h.files_changed) + " changed, " + HumanBytes(h.bytes_uploaded) +
         " uploaded in " + std::to_string(h.duration_ms) + " ms");
   }

@@ -6,15 +6,17 @@ namespace standby {
 
 int RunSnapshotPrune(const std::vector<std::string>& args) {
   const std::string command = "snapshot prune";
-  auto inv = Prepare(command, args,
-                     {{"instance", true, ""}, {"keep-last", true, ""}, {"lock-wait-seconds", true, ""}},
-                     0);
+  auto inv = Prepare(
+      command, args,
+      {{"instance", true, ""}, {"keep-last", true, ""}, {"lock-wait-seconds", true, ""}}, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto instance = inv->Flag("instance");
   auto keep = inv->Flag("keep-last");
-  if (!instance || !keep) return UsageError(command, "--instance ID and --keep-last N are required", inv->json);
+  if (!instance || !keep)
+    return UsageError(command, "--instance ID and --keep-last N are required", inv->json);
   auto keep_last = ParseUint(*keep);
-  if (!keep_last || *keep_last < 1) return UsageError(command, "--keep-last must be an integer ≥ 1", inv->json);
+  if (!keep_last || *keep_last < 1)
+    return UsageError(command, "--keep-last must be an integer ≥ 1", inv->json);
   PruneOptions options;
   options.instance_id = *instance;
   options.keep_last = *keep_last;

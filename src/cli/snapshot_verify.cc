@@ -8,7 +8,8 @@ int RunSnapshotVerify(const std::vector<std::string>& args) {
   const std::string command = "snapshot verify";
   auto inv = Prepare(command, args, {{"instance", true, ""}, {"threads", true, "threads"}}, 1);
   if (!inv) return UsageError(command, inv.error().message, false);
-  if (inv->positional.size() != 1) return UsageError(command, "name the SNAPSHOT_ID to verify", inv->json);
+  if (inv->positional.size() != 1)
+    return UsageError(command, "name the SNAPSHOT_ID to verify", inv->json);
   auto threads = ThreadsSetting(*inv);
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   auto store = OpenRepoStore(*inv);
@@ -34,8 +35,8 @@ int RunSnapshotVerify(const std::vector<std::string>& args) {
         std::to_string(checked->problems.size()) + " problems");
   }
   if (!ok) {
-    std::fprintf(stderr, "error: snapshot %s is damaged: %s\n", manifest->header.snapshot_id.c_str(),
-                 checked->problems.front().c_str());
+    std::fprintf(stderr, "error: snapshot %s is damaged: %s\n",
+                 manifest->header.snapshot_id.c_str(), checked->problems.front().c_str());
     return kExitFailed;
   }
   return kExitOk;

@@ -41,12 +41,14 @@ int RunVerify(const std::vector<std::string>& args) {
                {"mismatches", std::move(mismatches)},
                {"extra", result->extra}});
   } else {
-    for (const Mismatch& m : result->mismatches) Say("mismatch: " + m.path + ": " + m.problem + " (" + m.detail + ")");
-    for (const std::string& extra : result->extra) Say("extra: " + extra + " (not in the snapshot)");
+    for (const Mismatch& m : result->mismatches)
+      Say("mismatch: " + m.path + ": " + m.problem + " (" + m.detail + ")");
+    for (const std::string& extra : result->extra)
+      Say("extra: " + extra + " (not in the snapshot)");
     Say(std::string(result->validation == "ok" ? "✓" : "✗") + " validation " + result->validation +
-        ": " + std::to_string(result->files_restored) + "/" + std::to_string(result->files_expected) +
-        " files match snapshot " + manifest->header.snapshot_id + " (" +
-        HumanBytes(result->bytes_verified) + " hashed)");
+        ": " + std::to_string(result->files_restored) + "/" +
+        std::to_string(result->files_expected) + " files match snapshot " +
+        manifest->header.snapshot_id + " (" + HumanBytes(result->bytes_verified) + " hashed)");
   }
   if (result->validation != "ok") {
     std::fprintf(stderr, "error: %s does not match snapshot %s (%zu mismatches, first: %s)\n",

@@ -33,7 +33,8 @@ std::optional<std::string> TomlScalar(const toml::node& node) {
 Status FlattenToml(const toml::table& table, const std::string& prefix, const std::string& file,
                    std::map<std::string, std::string>* out) {
   for (const auto& [key, node] : table) {
-    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    std::string name =
+        prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const toml::table* sub = node.as_table()) {
       RETURN_IF_ERROR(FlattenToml(*sub, name, file, out));
       continue;
@@ -41,7 +42,8 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
     const SettingSpec* spec = FindSetting(name);
     int line = static_cast<int>(node.source().begin.line);
     if (spec == nullptr) {
-      return InvalidArgumentError(file + ":" + std::to_string(line) + ": unknown setting \"" + name + "\"");
+      return InvalidArgumentError(file + ":" + std::to_string(line) + ": unknown setting \"" +
+                                  name + "\"");
     }
     if (spec->secret) {
       return InvalidArgumentError(file + ":" + std::to_string(line) + ": \"" + name +
@@ -70,8 +72,7 @@ Result<std::map<std::string, std::string>> ParseDotEnv(std::string_view text) {
     if (line.starts_with("export ")) line = TrimWhitespace(line.substr(7));
     size_t eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-      return InvalidArgumentError(".env line " + std::to_string(line_number) +
-                                  " is not KEY=VALUE");
+      return InvalidArgumentError(".env line " + std::to_string(line_number) + " is not KEY=VALUE");
     }
     std::string key(TrimWhitespace(line.substr(0, eq)));
     std::string_view value = TrimWhitespace(line.substr(eq + 1));

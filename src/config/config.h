@@ -16,8 +16,8 @@ namespace standby {
 // read from the environment or .env only — never from a config file or a flag, which
 // would put them in a file or in argv — and are registered for redaction.
 struct SettingSpec {
-  std::string_view name;       // "s3.endpoint" → flag --s3-endpoint, TOML [s3] endpoint
-  std::string_view env;        // "STANDBY_S3_ENDPOINT"
+  std::string_view name;  // "s3.endpoint" → flag --s3-endpoint, TOML [s3] endpoint
+  std::string_view env;   // "STANDBY_S3_ENDPOINT"
   std::string_view default_value;
   std::string_view help;
   bool secret = false;
@@ -34,8 +34,8 @@ EnvLookup ProcessEnv();
 struct ConfigInputs {
   std::map<std::string, std::string> flags;  // by setting name
   EnvLookup env = ProcessEnv();
-  std::string dotenv_path = ".env";          // missing file: no layer
-  std::optional<std::string> config_file;    // --config; else $STANDBY_CONFIG; else none
+  std::string dotenv_path = ".env";        // missing file: no layer
+  std::optional<std::string> config_file;  // --config; else $STANDBY_CONFIG; else none
 };
 
 class Config {

@@ -7,8 +7,9 @@ namespace standby {
 const std::vector<SettingSpec>& AllSettings() {
   static const std::vector<SettingSpec> settings = {
       {"repo", "STANDBY_REPO", "", "snapshot repository: DIR, file:///DIR or s3://BUCKET/PREFIX"},
-      {"state_dir", "STANDBY_STATE_DIR", "", "keys, database and local market hosts "
-                                             "(default ~/.local/state/standby)"},
+      {"state_dir", "STANDBY_STATE_DIR", "",
+       "keys, database and local market hosts "
+       "(default ~/.local/state/standby)"},
       {"log_level", "STANDBY_LOG_LEVEL", "info", "debug, info, warning, error or off"},
       {"threads", "STANDBY_THREADS", "0", "worker threads for reading and fetching (0 = auto)"},
       {"snapshot.compression", "STANDBY_COMPRESSION", "lz4", "chunk compression: lz4, zstd, none"},

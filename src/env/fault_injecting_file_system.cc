@@ -59,8 +59,7 @@ void FaultInjectingFileSystem::SetWriteBudget(uint64_t bytes) {
   write_budget_ = static_cast<int64_t>(bytes);
 }
 
-void FaultInjectingFileSystem::OnRead(std::string path_substring,
-                                      std::function<void()> callback) {
+void FaultInjectingFileSystem::OnRead(std::string path_substring, std::function<void()> callback) {
   std::lock_guard<std::mutex> lock(mu_);
   on_read_substring_ = std::move(path_substring);
   on_read_ = std::move(callback);
@@ -76,8 +75,7 @@ bool FaultInjectingFileSystem::ChargeWrite(uint64_t bytes) {
   return true;
 }
 
-Result<std::unique_ptr<ReadableFile>> FaultInjectingFileSystem::OpenRead(
-    const std::string& path) {
+Result<std::unique_ptr<ReadableFile>> FaultInjectingFileSystem::OpenRead(const std::string& path) {
   std::function<void()> callback;
   {
     std::lock_guard<std::mutex> lock(mu_);

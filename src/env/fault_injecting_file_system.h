@@ -22,8 +22,7 @@ class FileSystemWrapper : public FileSystem {
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override {
     return base_->OpenRead(path);
   }
-  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
-                                                  uint32_t mode) override {
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path, uint32_t mode) override {
     return base_->OpenWrite(path, mode);
   }
   Result<std::unique_ptr<WritableFile>> OpenForUpdate(const std::string& path) override {
@@ -41,9 +40,7 @@ class FileSystemWrapper : public FileSystem {
   }
   Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
   Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
-  Status Chmod(const std::string& path, uint32_t mode) override {
-    return base_->Chmod(path, mode);
-  }
+  Status Chmod(const std::string& path, uint32_t mode) override { return base_->Chmod(path, mode); }
   Status SetMtime(const std::string& path, int64_t mtime_ns) override {
     return base_->SetMtime(path, mtime_ns);
   }
@@ -69,8 +66,7 @@ class FaultInjectingFileSystem : public FileSystemWrapper {
   void OnRead(std::string path_substring, std::function<void()> callback);
 
   Result<std::unique_ptr<ReadableFile>> OpenRead(const std::string& path) override;
-  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
-                                                  uint32_t mode) override;
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path, uint32_t mode) override;
   Result<std::unique_ptr<WritableFile>> OpenForUpdate(const std::string& path) override;
 
   // Charges `bytes` against the write budget; false once it is exhausted.

@@ -128,8 +128,7 @@ class PosixFileSystem : public FileSystem {
     return std::unique_ptr<ReadableFile>(new PosixReadableFile(fd, path));
   }
 
-  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path,
-                                                  uint32_t mode) override {
+  Result<std::unique_ptr<WritableFile>> OpenWrite(const std::string& path, uint32_t mode) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) return ErrnoError(errno, "create " + path);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));

@@ -17,7 +17,8 @@ Result<uint64_t> ReadChunks(ReadableFile* file, uint64_t size_hint, const Chunke
   bool eof = false;
   while (true) {
     while (!eof && end < buffer.size()) {
-      ASSIGN_OR_RETURN(size_t got, file->ReadAt(read_offset, buffer.data() + end, buffer.size() - end));
+      ASSIGN_OR_RETURN(size_t got,
+                       file->ReadAt(read_offset, buffer.data() + end, buffer.size() - end));
       if (got == 0) eof = true;
       end += got;
       read_offset += got;

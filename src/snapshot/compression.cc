@@ -65,7 +65,8 @@ Status DecompressChunk(std::string_view stored, Compression method, size_t raw_l
     }
     case Compression::kZstd: {
       size_t got = ZSTD_decompress(out->data(), raw_length, stored.data(), stored.size());
-      if (ZSTD_isError(got) || got != raw_length) return CorruptionError("zstd chunk does not decode");
+      if (ZSTD_isError(got) || got != raw_length)
+        return CorruptionError("zstd chunk does not decode");
       return OkStatus();
     }
   }

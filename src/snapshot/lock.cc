@@ -83,8 +83,8 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
     }
     store->Delete(key).IgnoreError();  // ours; if this fails it goes stale on its own
     if (clock->MonotonicNanos() >= deadline) {
-      return ConflictError("repository " + store->Url() + " is locked by " +
-                               blocker->description + "; try again when it has finished",
+      return ConflictError("repository " + store->Url() + " is locked by " + blocker->description +
+                               "; try again when it has finished",
                            /*retryable=*/true);
     }
     spdlog::info("repository is locked by {}; waiting", blocker->description);

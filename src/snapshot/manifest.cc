@@ -1,7 +1,6 @@
 #include "snapshot/manifest.h"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <unordered_map>
 
@@ -63,7 +62,8 @@ SnapshotHeader HeaderFromJson(const json& j) {
   h.snapshot_id = j.at("snapshot_id").get<std::string>();
   h.instance_id = j.at("instance_id").get<std::string>();
   h.snapshot_type = j.at("snapshot_type").get<std::string>();
-  if (!j.at("base_snapshot_id").is_null()) h.base_snapshot_id = j["base_snapshot_id"].get<std::string>();
+  if (!j.at("base_snapshot_id").is_null())
+    h.base_snapshot_id = j["base_snapshot_id"].get<std::string>();
   h.files_total = j.at("files_total").get<uint64_t>();
   h.files_changed = j.at("files_changed").get<uint64_t>();
   h.bytes_total = j.at("bytes_total").get<uint64_t>();
@@ -105,7 +105,8 @@ std::string SerializeManifest(const Manifest& m) {
                   {"max_size", m.chunker.max_size}};
   json entries = json::array();
   for (const ManifestEntry& e : m.entries) {
-    json je = {{"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}, {"mtime_ns", e.mtime_ns}};
+    json je = {
+        {"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}, {"mtime_ns", e.mtime_ns}};
     if (e.type == FileType::kRegular) {
       je["size"] = e.size;
       je["ctime_ns"] = e.ctime_ns;
@@ -121,8 +122,8 @@ std::string SerializeManifest(const Manifest& m) {
   j["entries"] = std::move(entries);
   json chunks = json::array();
   for (const ChunkRef& c : m.chunks) {
-    chunks.push_back(json::array({c.id.Hex(), c.pack.Hex(), c.offset, c.stored_length,
-                                  c.raw_length, CompressionName(c.compression)}));
+    chunks.push_back(json::array({c.id.Hex(), c.pack.Hex(), c.offset, c.stored_length, c.raw_length,
+                                  CompressionName(c.compression)}));
   }
   j["chunks"] = std::move(chunks);
   return j.dump();
@@ -176,7 +177,8 @@ Result<Manifest> ParseManifest(std::string_view text) {
     }
     return m;
   } catch (const std::exception& e) {
-    return CorruptionError(std::string("manifest is not valid (truncated or damaged): ") + e.what());
+    return CorruptionError(std::string("manifest is not valid (truncated or damaged): ") +
+                           e.what());
   }
 }
 
@@ -191,8 +193,8 @@ std::string SeedMetadataJson(const Manifest& m) {
             {"total_size", m.header.bytes_total},
             {"compression", CompressionName(m.header.compression)},
             {"snapshot_type", m.header.snapshot_type},
-            {"base_snapshot_id", m.header.base_snapshot_id ? json(*m.header.base_snapshot_id)
-                                                            : json(nullptr)}};
+            {"base_snapshot_id",
+             m.header.base_snapshot_id ? json(*m.header.base_snapshot_id) : json(nullptr)}};
   return j.dump(2);
 }
 

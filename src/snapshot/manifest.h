@@ -35,9 +35,9 @@ struct ManifestEntry {
   int64_t ctime_ns = 0;
   uint64_t inode = 0;
   uint64_t dev = 0;
-  std::string symlink_target;     // symlinks only
-  Hash256 content_hash;           // regular files: ContentHash() of their chunk ids
-  std::vector<uint32_t> chunks;   // indices into Manifest::chunks, in file order
+  std::string symlink_target;    // symlinks only
+  Hash256 content_hash;          // regular files: ContentHash() of their chunk ids
+  std::vector<uint32_t> chunks;  // indices into Manifest::chunks, in file order
 };
 
 struct SnapshotHeader {

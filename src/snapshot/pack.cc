@@ -24,7 +24,8 @@ uint64_t PackBuilder::Add(const Hash256& chunk_id, Compression compression, std:
                           uint32_t raw_length) {
   uint64_t offset = data_.size();
   data_.append(stored);
-  blobs_.push_back({chunk_id, compression, offset, static_cast<uint32_t>(stored.size()), raw_length});
+  blobs_.push_back(
+      {chunk_id, compression, offset, static_cast<uint32_t>(stored.size()), raw_length});
   return offset;
 }
 

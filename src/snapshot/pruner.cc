@@ -10,7 +10,8 @@ namespace standby {
 
 Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options) {
   if (options.keep_last < 1) {
-    return InvalidArgumentError("--keep-last must be at least 1 (the latest snapshot is always kept)");
+    return InvalidArgumentError(
+        "--keep-last must be at least 1 (the latest snapshot is always kept)");
   }
   RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
   ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/false));

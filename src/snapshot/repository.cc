@@ -1,8 +1,7 @@
 #include "snapshot/repository.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 
@@ -89,7 +88,8 @@ Result<std::optional<std::string>> Repository::ReadLatest(const std::string& ins
     RETURN_IF_ERROR(ValidateSnapshotId(id));
     return std::optional<std::string>(id);
   } catch (const std::exception& e) {
-    return CorruptionError("latest pointer of instance " + instance_id + " is damaged: " + e.what());
+    return CorruptionError("latest pointer of instance " + instance_id +
+                           " is damaged: " + e.what());
   }
 }
 
@@ -124,7 +124,8 @@ Result<Manifest> Repository::LoadManifest(const std::string& instance_id,
   if (!manifest) return manifest.error().WithContext("snapshot " + snapshot_id);
   RETURN_IF_ERROR(ValidateManifest(*manifest));
   if (manifest->header.snapshot_id != snapshot_id) {
-    return CorruptionError("manifest at " + key + " names snapshot " + manifest->header.snapshot_id);
+    return CorruptionError("manifest at " + key + " names snapshot " +
+                           manifest->header.snapshot_id);
   }
   return manifest;
 }
@@ -162,7 +163,8 @@ Result<std::vector<SnapshotHeader>> Repository::ListSnapshots(
     headers.push_back(std::move(header));
   }
   std::sort(headers.begin(), headers.end(), [](const SnapshotHeader& a, const SnapshotHeader& b) {
-    return a.created_at != b.created_at ? a.created_at < b.created_at : a.snapshot_id < b.snapshot_id;
+    return a.created_at != b.created_at ? a.created_at < b.created_at
+                                        : a.snapshot_id < b.snapshot_id;
   });
   return headers;
 }
@@ -198,11 +200,11 @@ Result<ChunkIndex> Repository::LoadIndex(std::vector<std::string>* index_keys,
           if (!chunk_id || !compression) {
             return CorruptionError("index " + object.key + " has a bad blob entry");
           }
-          PackBlob blob{*chunk_id, *compression, jb.at(1).get<uint64_t>(),
-                        jb.at(2).get<uint32_t>(), jb.at(3).get<uint32_t>()};
-          index.emplace(blob.chunk_id, ChunkRef{blob.chunk_id, *pack_id, blob.offset,
-                                                blob.stored_length, blob.raw_length,
-                                                blob.compression});
+          PackBlob blob{*chunk_id, *compression, jb.at(1).get<uint64_t>(), jb.at(2).get<uint32_t>(),
+                        jb.at(3).get<uint32_t>()};
+          index.emplace(blob.chunk_id,
+                        ChunkRef{blob.chunk_id, *pack_id, blob.offset, blob.stored_length,
+                                 blob.raw_length, blob.compression});
           record.blobs.push_back(blob);
         }
         if (packs) packs->push_back(std::move(record));
@@ -223,7 +225,8 @@ Result<std::string> Repository::WriteIndex(const std::vector<PackRecord>& packs)
       blobs.push_back(json::array({b.chunk_id.Hex(), b.offset, b.stored_length, b.raw_length,
                                    CompressionName(b.compression)}));
     }
-    jpacks.push_back({{"id", pack.pack_id.Hex()}, {"size", pack.size}, {"blobs", std::move(blobs)}});
+    jpacks.push_back(
+        {{"id", pack.pack_id.Hex()}, {"size", pack.size}, {"blobs", std::move(blobs)}});
   }
   json j = {{"format", "standby-index"}, {"version", 1}, {"packs", std::move(jpacks)}};
   std::string frame = CompressObject(j.dump());

@@ -151,11 +151,12 @@ Status Restore::IndexLocalChunks(const std::unordered_map<std::string, ScannedEn
     ASSIGN_OR_RETURN(FileStat stat, file->Stat());
     std::vector<Hash256> ids;
     std::vector<LocalChunk> pieces;
-    auto read = ReadChunks(file.get(), stat.size, chunker, [&](uint64_t offset, std::string_view chunk) {
-      ids.push_back(Sha256(chunk));
-      pieces.push_back({path, offset, static_cast<uint32_t>(chunk.size())});
-      return OkStatus();
-    });
+    auto read =
+        ReadChunks(file.get(), stat.size, chunker, [&](uint64_t offset, std::string_view chunk) {
+          ids.push_back(Sha256(chunk));
+          pieces.push_back({path, offset, static_cast<uint32_t>(chunk.size())});
+          return OkStatus();
+        });
     if (!read) return read.error();
     std::lock_guard<std::mutex> lock(mu);
     if (*read == e.size && ContentHash(ids) == e.content_hash) unchanged_.insert(e.path);
@@ -268,7 +269,8 @@ bool Restore::Validate() {
     auto stat = fs_->Lstat(JoinPath(o_.target, e.path));
     if (!stat || stat->type != e.type) return false;
     if (e.type == FileType::kSymlink) continue;
-    if (stat->mode != e.mode || (e.type == FileType::kRegular && stat->size != e.size)) return false;
+    if (stat->mode != e.mode || (e.type == FileType::kRegular && stat->size != e.size))
+      return false;
     if (e.type == FileType::kRegular) ++result_.files_restored;
   }
   return true;
@@ -363,8 +365,8 @@ Result<RestoreResult> Restore::Run() {
     }
   }
   if (status) {
-    status = ParallelFor(ranges.size(), threads,
-                         [&](size_t i) { return Fetch(ranges[i], &progress); });
+    status =
+        ParallelFor(ranges.size(), threads, [&](size_t i) { return Fetch(ranges[i], &progress); });
   }
   if (status) status = ApplyDirectoryAttributes();
   if (!status) {
@@ -377,7 +379,8 @@ Result<RestoreResult> Restore::Run() {
   result_.duration_ms = ElapsedMillis(o_.clock, start);
   if (o_.progress) {
     char seconds[32];
-    std::snprintf(seconds, sizeof(seconds), "%.1f", static_cast<double>(result_.duration_ms) / 1000);
+    std::snprintf(seconds, sizeof(seconds), "%.1f",
+                  static_cast<double>(result_.duration_ms) / 1000);
     o_.progress("\u2713 Restored " + std::to_string(result_.files_restored) + " files (" +
                 HumanBytes(result_.bytes_restored) + ") in " + seconds + " seconds");
   }

@@ -27,13 +27,13 @@ struct RestoreOptions {
 
 struct RestoreResult {
   std::string snapshot_id;
-  uint64_t files_expected = 0;   // regular files in the snapshot
-  uint64_t files_restored = 0;   // regular files in place with the snapshot's content
-  uint64_t files_unchanged = 0;  // overwrite: already right, not rewritten
-  uint64_t files_removed = 0;    // overwrite: entries the snapshot lacks
-  uint64_t bytes_restored = 0;   // size of the files in place
-  uint64_t bytes_downloaded = 0; // stored bytes fetched from the store
-  uint64_t bytes_reused = 0;     // overwrite: chunk bytes copied from the old tree
+  uint64_t files_expected = 0;    // regular files in the snapshot
+  uint64_t files_restored = 0;    // regular files in place with the snapshot's content
+  uint64_t files_unchanged = 0;   // overwrite: already right, not rewritten
+  uint64_t files_removed = 0;     // overwrite: entries the snapshot lacks
+  uint64_t bytes_restored = 0;    // size of the files in place
+  uint64_t bytes_downloaded = 0;  // stored bytes fetched from the store
+  uint64_t bytes_reused = 0;      // overwrite: chunk bytes copied from the old tree
   int64_t duration_ms = 0;
   std::string validation;  // "ok" | "failed"
 };

@@ -7,8 +7,7 @@
 namespace standby {
 namespace {
 
-Status Walk(FileSystem* fs, const std::string& root, const std::string& relative,
-            ScanResult* out) {
+Status Walk(FileSystem* fs, const std::string& root, const std::string& relative, ScanResult* out) {
   std::string dir = relative.empty() ? root : JoinPath(root, relative);
   auto names = fs->ListDir(dir);
   if (!names) return names.error().WithContext("cannot read workspace directory");

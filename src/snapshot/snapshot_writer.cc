@@ -96,8 +96,8 @@ class ChunkSink {
       if (!put) return put.error().WithContext("uploading pack to " + store_->Url());
       std::lock_guard<std::mutex> lock(known_mu_);
       for (const PackBlob& b : *shared_blobs) {
-        uploaded_[b.chunk_id] = {b.chunk_id, pack_id, b.offset, b.stored_length, b.raw_length,
-                                 b.compression};
+        uploaded_[b.chunk_id] = {b.chunk_id,      pack_id,      b.offset,
+                                 b.stored_length, b.raw_length, b.compression};
       }
       packs_.push_back({pack_id, data->size(), std::move(*shared_blobs)});
       bytes_uploaded_ += data->size();
@@ -174,8 +174,8 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   const int64_t start = clock->MonotonicNanos();
   RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
   ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/true));
-  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create",
-                                                clock, options.lock_wait));
+  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create", clock,
+                                                options.lock_wait));
 
   std::optional<Manifest> parent;
   if (!options.force_full) {
@@ -214,7 +214,8 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
 
   Chunker chunker(repo->chunker());
   ChunkSink sink(store, &known, options.compression, options.pack_size);
-  size_t threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  size_t threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
     ScannedEntry& e = scan.entries[to_read[k]];
     ASSIGN_OR_RETURN(FileChunks got, ChunkFile(options.fs, JoinPath(options.workspace, e.path),
@@ -276,10 +277,12 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
 
   if (!sink.packs().empty()) {
     auto index_key = repo->WriteIndex(sink.packs());
-    if (!index_key) return index_key.error().WithContext("snapshot failed writing the index, latest unchanged");
+    if (!index_key)
+      return index_key.error().WithContext("snapshot failed writing the index, latest unchanged");
   }
   Status wrote = repo->WriteSnapshot(manifest);
-  if (!wrote) return wrote.error().WithContext("snapshot failed writing the manifest, latest unchanged");
+  if (!wrote)
+    return wrote.error().WithContext("snapshot failed writing the manifest, latest unchanged");
   Status pointed = repo->WriteLatest(h.instance_id, h.snapshot_id);
   if (!pointed) return pointed.error().WithContext("snapshot written but latest not moved");
   RETURN_IF_ERROR(lock->Release());

@@ -15,10 +15,10 @@ struct SnapshotOptions {
   std::string instance_id;
   std::string workspace;  // absolute path of the directory to snapshot
   Compression compression = Compression::kLz4;
-  size_t threads = 0;                          // readers/chunkers; 0 = one per core
-  size_t pack_size = 16 * 1024 * 1024;         // target pack size in bytes
-  bool force_full = false;                     // ignore the parent: re-read every file
-  std::chrono::seconds lock_wait{60};          // how long to wait for a running prune
+  size_t threads = 0;                   // readers/chunkers; 0 = one per core
+  size_t pack_size = 16 * 1024 * 1024;  // target pack size in bytes
+  bool force_full = false;              // ignore the parent: re-read every file
+  std::chrono::seconds lock_wait{60};   // how long to wait for a running prune
   FileSystem* fs = FileSystem::Real();
   Clock* clock = Clock::Real();
 };

@@ -53,8 +53,8 @@ std::optional<Mismatch> CheckContent(const Manifest& m, const ManifestEntry& e,
     *bytes += have;
     if (have != buf.size() || Sha256(buf) != c.id) {
       return Mismatch{e.path, "content",
-                      "bytes " + std::to_string(offset) + "–" + std::to_string(offset + c.raw_length) +
-                          " differ from the snapshot"};
+                      "bytes " + std::to_string(offset) + "–" +
+                          std::to_string(offset + c.raw_length) + " differ from the snapshot"};
     }
     offset += c.raw_length;
   }
@@ -78,8 +78,9 @@ Result<DirectoryVerification> VerifyDirectory(const Manifest& m, const std::stri
     std::optional<Mismatch> problem;
     auto stat = fs->Lstat(path);
     if (!stat) {
-      problem = Mismatch{e.path, stat.error().code == ErrorCode::kNotFound ? "missing" : "unreadable",
-                         stat.error().message};
+      problem =
+          Mismatch{e.path, stat.error().code == ErrorCode::kNotFound ? "missing" : "unreadable",
+                   stat.error().message};
     } else if (stat->type != e.type) {
       problem = Mismatch{e.path, "type",
                          "is a " + std::string(TypeWord(stat->type)) + ", expected a " +
@@ -96,9 +97,9 @@ Result<DirectoryVerification> VerifyDirectory(const Manifest& m, const std::stri
     } else if (e.type == FileType::kRegular) {
       uint64_t read = 0;
       if (stat->size != e.size) {
-        problem = Mismatch{e.path, "size",
-                           "is " + std::to_string(stat->size) + " bytes, expected " +
-                               std::to_string(e.size)};
+        problem = Mismatch{
+            e.path, "size",
+            "is " + std::to_string(stat->size) + " bytes, expected " + std::to_string(e.size)};
       } else if (auto content = CheckContent(m, e, path, fs, &read)) {
         problem = std::move(content);
       } else if (stat->mtime_ns != e.mtime_ns) {
@@ -129,8 +130,7 @@ Result<DirectoryVerification> VerifyDirectory(const Manifest& m, const std::stri
   return out;
 }
 
-Result<DataVerification> VerifySnapshotData(ObjectStore* store, const Manifest& m,
-                                            size_t threads) {
+Result<DataVerification> VerifySnapshotData(ObjectStore* store, const Manifest& m, size_t threads) {
   std::vector<uint32_t> all(m.chunks.size());
   for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
   std::vector<FetchRange> ranges = PlanFetchRanges(m.chunks, all);

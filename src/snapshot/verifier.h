@@ -12,12 +12,13 @@ namespace standby {
 
 struct Mismatch {
   std::string path;
-  std::string problem;  // missing | type | size | mode | mtime | content | symlink_target | unreadable
+  std::string
+      problem;  // missing | type | size | mode | mtime | content | symlink_target | unreadable
   std::string detail;
 };
 
 struct DirectoryVerification {
-  std::string validation;  // "ok" | "failed"
+  std::string validation;       // "ok" | "failed"
   uint64_t files_expected = 0;  // regular files in the snapshot
   uint64_t files_restored = 0;  // regular files present with the right content
   uint64_t entries_checked = 0;

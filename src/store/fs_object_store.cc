@@ -118,11 +118,11 @@ Result<ListPage> FsObjectStore::List(const std::string& prefix, const std::strin
   if (!walked) return walked.error().WithContext("list " + Url());
   std::sort(all.begin(), all.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  auto begin = token.empty() ? all.begin()
-                             : std::upper_bound(all.begin(), all.end(), token,
-                                                [](const std::string& t, const ObjectInfo& o) {
-                                                  return t < o.key;
-                                                });
+  auto begin =
+      token.empty()
+          ? all.begin()
+          : std::upper_bound(all.begin(), all.end(), token,
+                             [](const std::string& t, const ObjectInfo& o) { return t < o.key; });
   ListPage page;
   max_keys = std::max<size_t>(1, max_keys);
   for (auto it = begin; it != all.end() && page.objects.size() < max_keys; ++it) {

@@ -19,18 +19,18 @@ class FsObjectStore : public ObjectStore {
                                                        FileSystem* fs = FileSystem::Real());
 
   Status Put(const std::string& key, std::string_view data) override;
-  Result<std::string> Get(const std::string& key, std::optional<ByteRange> range) override;
+  Result<std::string> Get(const std::string& key,
+                          std::optional<ByteRange> range = std::nullopt) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const std::string& prefix, const std::string& token,
-                        size_t max_keys) override;
+                        size_t max_keys = 1000) override;
   Status Delete(const std::string& key) override;
   std::string Url() const override { return "file://" + root_; }
   size_t PreferredConcurrency() const override { return 4; }
 
  private:
   FsObjectStore(std::string root, FileSystem* fs) : root_(std::move(root)), fs_(fs) {}
-  Status Walk(const std::string& dir_key, const std::string& prefix,
-              std::vector<ObjectInfo>* out);
+  Status Walk(const std::string& dir_key, const std::string& prefix, std::vector<ObjectInfo>* out);
 
   std::string root_;
   FileSystem* fs_;

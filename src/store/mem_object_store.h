@@ -15,10 +15,11 @@ class MemObjectStore : public ObjectStore {
   explicit MemObjectStore(Clock* clock = Clock::Real()) : clock_(clock) {}
 
   Status Put(const std::string& key, std::string_view data) override;
-  Result<std::string> Get(const std::string& key, std::optional<ByteRange> range) override;
+  Result<std::string> Get(const std::string& key,
+                          std::optional<ByteRange> range = std::nullopt) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const std::string& prefix, const std::string& token,
-                        size_t max_keys) override;
+                        size_t max_keys = 1000) override;
   Status Delete(const std::string& key) override;
   std::string Url() const override { return "mem://"; }
 

@@ -4,8 +4,8 @@ namespace standby {
 
 Status ValidateObjectKey(std::string_view key) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("invalid object key \"" + std::string(key) + "\": " +
-                                std::string(why));
+    return InvalidArgumentError("invalid object key \"" + std::string(key) +
+                                "\": " + std::string(why));
   };
   if (key.empty()) return bad("empty");
   if (key.front() == '/') return bad("starts with '/'");

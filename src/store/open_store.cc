@@ -1,8 +1,9 @@
 #include "store/open_store.h"
 
+#include <unistd.h>
+
 #include <climits>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "store/fs_object_store.h"
 
@@ -10,12 +11,14 @@ namespace standby {
 
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo) {
   if (repo.empty()) {
-    return InvalidArgumentError("no repository given: pass --repo DIR|file:///DIR|s3://BUCKET/PREFIX"
-                                " or set STANDBY_REPO");
+    return InvalidArgumentError(
+        "no repository given: pass --repo DIR|file:///DIR|s3://BUCKET/PREFIX"
+        " or set STANDBY_REPO");
   }
   if (repo.starts_with("s3://")) {
-    return InvalidArgumentError("s3:// repositories are not supported by this build yet; use a "
-                                "directory or file:/// URL");
+    return InvalidArgumentError(
+        "s3:// repositories are not supported by this build yet; use a "
+        "directory or file:/// URL");
   }
   std::string path = repo;
   if (repo.starts_with("file://")) {

@@ -7,21 +7,21 @@
 #include "base/result.h"
 
 // ASSERT_OK(status_or_result) and ASSERT_OK_AND_ASSIGN(decl, result) for gtest.
-#define ASSERT_OK(expr)                                                        \
-  do {                                                                         \
-    auto standby_assert_ = (expr);                                             \
+#define ASSERT_OK(expr)                                                          \
+  do {                                                                           \
+    auto standby_assert_ = (expr);                                               \
     ASSERT_TRUE(standby_assert_.has_value()) << standby_assert_.error().message; \
   } while (0)
-#define EXPECT_OK(expr)                                                        \
-  do {                                                                         \
-    auto standby_expect_ = (expr);                                             \
+#define EXPECT_OK(expr)                                                          \
+  do {                                                                           \
+    auto standby_expect_ = (expr);                                               \
     EXPECT_TRUE(standby_expect_.has_value()) << standby_expect_.error().message; \
   } while (0)
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL(STANDBY_CONCAT(standby_assign_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                  \
-  auto tmp = (expr);                                               \
-  ASSERT_TRUE(tmp.has_value()) << tmp.error().message;             \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)      \
+  auto tmp = (expr);                                   \
+  ASSERT_TRUE(tmp.has_value()) << tmp.error().message; \
   lhs = std::move(*tmp)
 
 namespace standby {

@@ -1,0 +1,105 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  ConfigInputs Inputs(std::map<std::string, std::string> env = {}) {
+    ConfigInputs in;
+    in.env = FakeEnv(std::move(env));
+    in.dotenv_path = dir_.Sub(".env");
+    return in;
+  }
+  TempDir dir_;
+};
+
+TEST_F(ConfigTest, PrecedenceIsFlagsEnvDotenvTomlDefaults) {
+  WriteFile(dir_.Sub("standby.toml"),
+            "repo = \"/from/toml\"\nthreads = 3\nlog_level = \"debug\"\n[snapshot]\ncompression = "
+            "\"zstd\"\n"
+            "pack_size_mb = 32\n");
+  WriteFile(dir_.Sub(".env"),
+            "# comment\nexport STANDBY_REPO=/from/dotenv\nSTANDBY_THREADS='5'\n"
+            "STANDBY_PACK_SIZE_MB=8\n");
+  ConfigInputs in = Inputs({{"STANDBY_REPO", "/from/env"}, {"STANDBY_THREADS", "7"}});
+  in.config_file = dir_.Sub("standby.toml");
+  in.flags["repo"] = "/from/flag";
+  ASSERT_OK_AND_ASSIGN(Config config, Config::Load(in));
+  EXPECT_EQ(config.Get("repo"), "/from/flag");
+  EXPECT_EQ(config.SourceOf("repo"), "flag");
+  EXPECT_EQ(config.GetUint("threads").value(), 7u);
+  EXPECT_EQ(config.SourceOf("threads"), "env");
+  EXPECT_EQ(config.GetUint("snapshot.pack_size_mb").value(), 8u);
+  EXPECT_EQ(config.SourceOf("snapshot.pack_size_mb"), ".env");
+  EXPECT_EQ(config.Get("snapshot.compression"), "zstd");
+  EXPECT_EQ(config.SourceOf("snapshot.compression"), "config file");
+  EXPECT_EQ(config.Get("snapshot.interval_minutes"), "60");
+  EXPECT_EQ(config.SourceOf("snapshot.interval_minutes"), "default");
+}
+
+TEST_F(ConfigTest, ConfigFileComesFromTheEnvironmentToo) {
+  WriteFile(dir_.Sub("c.toml"), "[s3]\nregion = \"eu-central-003\"\npath_style = true\n");
+  ASSERT_OK_AND_ASSIGN(Config config,
+                       Config::Load(Inputs({{"STANDBY_CONFIG", dir_.Sub("c.toml")}})));
+  EXPECT_EQ(config.Get("s3.region"), "eu-central-003");
+  EXPECT_TRUE(config.GetBool("s3.path_style").value());
+}
+
+TEST_F(ConfigTest, SecretsAreRefusedInTheConfigFileAndInFlags) {
+  WriteFile(dir_.Sub("c.toml"), "[aws]\nsecret_access_key = \"hunter2hunter2\"\n");
+  ConfigInputs in = Inputs();
+  in.config_file = dir_.Sub("c.toml");
+  auto loaded = Config::Load(in);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+  EXPECT_EQ(loaded.error().message.find("hunter2"), std::string::npos);
+  ConfigInputs flagged = Inputs();
+  flagged.flags["vast.api_key"] = "k";
+  EXPECT_FALSE(Config::Load(flagged).has_value());
+}
+
+TEST_F(ConfigTest, SecretsFromTheEnvironmentAreRedacted) {
+  ASSERT_OK_AND_ASSIGN(Config config,
+                       Config::Load(Inputs({{"B2_APPLICATION_KEY", "K005sEcReTvalue"}})));
+  EXPECT_EQ(config.Get("b2.application_key"), "K005sEcReTvalue");
+  EXPECT_EQ(Redact("signing with K005sEcReTvalue failed"), "signing with *** failed");
+}
+
+TEST_F(ConfigTest, BadInputNamesTheFileAndLine) {
+  WriteFile(dir_.Sub("bad.toml"), "repo = \"/x\"\nbogus = 1\n");
+  ConfigInputs in = Inputs();
+  in.config_file = dir_.Sub("bad.toml");
+  auto unknown = Config::Load(in);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message.find("bad.toml:2"), std::string::npos);
+  WriteFile(dir_.Sub("broken.toml"), "repo = \n");
+  in.config_file = dir_.Sub("broken.toml");
+  EXPECT_FALSE(Config::Load(in).has_value());
+  in.config_file = dir_.Sub("missing.toml");
+  EXPECT_FALSE(Config::Load(in).has_value());
+  WriteFile(dir_.Sub(".env"), "JUSTAWORD\n");
+  auto dotenv = Config::Load(Inputs());
+  ASSERT_FALSE(dotenv.has_value());
+  EXPECT_NE(dotenv.error().message.find("line 1"), std::string::npos);
+  ASSERT_EQ(::unlink(dir_.Sub(".env").c_str()), 0);
+  ASSERT_OK_AND_ASSIGN(Config config, Config::Load(Inputs({{"STANDBY_THREADS", "many"}})));
+  EXPECT_FALSE(config.GetUint("threads").has_value());
+}
+
+}  // namespace
+}  // namespace standby

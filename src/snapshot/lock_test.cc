@@ -1,0 +1,60 @@
+#include "snapshot/lock.h"
+
+#include <gtest/gtest.h>
+
+#include "store/mem_object_store.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+TEST(RepoLockTest, SharedLocksCoexist) {
+  MemObjectStore store;
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(
+      auto a, RepoLock::Acquire(&store, LockKind::kShared, "a", &clock, std::chrono::seconds(0)));
+  ASSERT_OK_AND_ASSIGN(
+      auto b, RepoLock::Acquire(&store, LockKind::kShared, "b", &clock, std::chrono::seconds(0)));
+  EXPECT_EQ(store.TEST_ObjectCount(), 2u);
+  ASSERT_OK(a->Release());
+  ASSERT_OK(b->Release());
+  EXPECT_EQ(store.TEST_ObjectCount(), 0u);
+}
+
+TEST(RepoLockTest, ExclusiveWaitsForNobodyAndNamesTheHolder) {
+  MemObjectStore store;
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(auto writer, RepoLock::Acquire(&store, LockKind::kShared, "snapshot create",
+                                                      &clock, std::chrono::seconds(0)));
+  auto prune = RepoLock::Acquire(&store, LockKind::kExclusive, "snapshot prune", &clock,
+                                 std::chrono::seconds(10));
+  ASSERT_FALSE(prune.has_value());
+  EXPECT_EQ(prune.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(prune.error().retryable);
+  EXPECT_NE(prune.error().message.find("snapshot create"), std::string::npos);
+  EXPECT_EQ(store.TEST_ObjectCount(), 1u);  // the failed attempt removed its own lock
+}
+
+TEST(RepoLockTest, WritersWaitForPruneThenGetIn) {
+  MemObjectStore store;
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(auto prune, RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock,
+                                                     std::chrono::seconds(0)));
+  EXPECT_FALSE(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(3))
+                   .has_value());
+  ASSERT_OK(prune->Release());
+  EXPECT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
+}
+
+TEST(RepoLockTest, StaleLocksOfCrashedHoldersAreIgnored) {
+  MemObjectStore store;
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(auto crashed, RepoLock::Acquire(&store, LockKind::kShared, "w", &clock,
+                                                       std::chrono::seconds(0)));
+  clock.Advance(RepoLock::kStaleAfter + std::chrono::minutes(1));
+  EXPECT_OK(
+      RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock, std::chrono::seconds(0)));
+}
+
+}  // namespace
+}  // namespace standby

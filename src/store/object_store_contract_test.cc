@@ -1,0 +1,155 @@
+// The ObjectStore contract, run against every implementation so none can drift.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "store/fault_injecting_store.h"
+#include "store/fs_object_store.h"
+#include "store/mem_object_store.h"
+#include "store/open_store.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+struct FsFactory {
+  TempDir dir;
+  std::unique_ptr<ObjectStore> Make() { return std::move(*FsObjectStore::Create(dir.Sub("repo"))); }
+};
+
+struct MemFactory {
+  std::unique_ptr<ObjectStore> Make() { return std::make_unique<MemObjectStore>(); }
+};
+
+struct FaultInjectingFactory {
+  MemObjectStore base;
+  std::unique_ptr<ObjectStore> Make() { return std::make_unique<FaultInjectingStore>(&base); }
+};
+
+template <class Factory>
+class ObjectStoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = factory_.Make(); }
+  Factory factory_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+using Implementations = ::testing::Types<FsFactory, MemFactory, FaultInjectingFactory>;
+TYPED_TEST_SUITE(ObjectStoreContractTest, Implementations);
+
+TYPED_TEST(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes) {
+  std::string data = RandomBytes(100'000, 1) + std::string("\0tail", 5);
+  ASSERT_OK(this->store_->Put("packs/ab/abc", data));
+  ASSERT_OK_AND_ASSIGN(std::string got, this->store_->Get("packs/ab/abc"));
+  EXPECT_EQ(got, data);
+  ASSERT_OK(this->store_->Put("empty", ""));
+  ASSERT_OK_AND_ASSIGN(std::string empty, this->store_->Get("empty"));
+  EXPECT_EQ(empty, "");
+}
+
+TYPED_TEST(ObjectStoreContractTest, PutReplacesWholly) {
+  ASSERT_OK(this->store_->Put("k", std::string(1000, 'a')));
+  ASSERT_OK(this->store_->Put("k", "short"));
+  ASSERT_OK_AND_ASSIGN(std::string got, this->store_->Get("k"));
+  EXPECT_EQ(got, "short");
+}
+
+TYPED_TEST(ObjectStoreContractTest, RangedGetsAreClippedAndChecked) {
+  ASSERT_OK(this->store_->Put("k", "0123456789"));
+  ASSERT_OK_AND_ASSIGN(std::string mid, this->store_->Get("k", ByteRange{2, 3}));
+  EXPECT_EQ(mid, "234");
+  ASSERT_OK_AND_ASSIGN(std::string tail, this->store_->Get("k", ByteRange{8, 100}));
+  EXPECT_EQ(tail, "89");
+  EXPECT_EQ(this->store_->Get("k", ByteRange{10, 1}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->store_->Get("k", ByteRange{0, 0}).error().code, ErrorCode::kInvalidArgument);
+}
+
+TYPED_TEST(ObjectStoreContractTest, MissingKeysAreNotFound) {
+  EXPECT_EQ(this->store_->Get("nope").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->store_->Head("nope").error().code, ErrorCode::kNotFound);
+  EXPECT_OK(this->store_->Delete("nope"));
+}
+
+TYPED_TEST(ObjectStoreContractTest, HeadReportsSize) {
+  ASSERT_OK(this->store_->Put("dir/k", "12345"));
+  ASSERT_OK_AND_ASSIGN(ObjectInfo info, this->store_->Head("dir/k"));
+  EXPECT_EQ(info.key, "dir/k");
+  EXPECT_EQ(info.size, 5u);
+  EXPECT_GT(info.last_modified, 0);
+}
+
+TYPED_TEST(ObjectStoreContractTest, DeleteRemoves) {
+  ASSERT_OK(this->store_->Put("k", "v"));
+  ASSERT_OK(this->store_->Delete("k"));
+  EXPECT_EQ(this->store_->Get("k").error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(ObjectStoreContractTest, ListIsSortedPrefixFilteredAndPaginated) {
+  std::set<std::string> keys;
+  for (int i = 0; i < 25; ++i) {
+    std::string key = "snapshots/i" + std::to_string(i % 3) + "/" + std::to_string(100 + i);
+    keys.insert(key);
+    ASSERT_OK(this->store_->Put(key, std::string(i, 'x')));
+  }
+  ASSERT_OK(this->store_->Put("snapshotsX", "not under the prefix"));
+  ASSERT_OK(this->store_->Put("packs/00/p", "other"));
+  std::vector<std::string> listed;
+  std::string token;
+  int pages = 0;
+  do {
+    ASSERT_OK_AND_ASSIGN(ListPage page, this->store_->List("snapshots/", token, 7));
+    EXPECT_LE(page.objects.size(), 7u);
+    for (const ObjectInfo& o : page.objects) listed.push_back(o.key);
+    token = page.next_token;
+    ASSERT_LT(++pages, 10);
+  } while (!token.empty());
+  EXPECT_EQ(pages, 4);
+  EXPECT_EQ(listed, std::vector<std::string>(keys.begin(), keys.end()));
+  ASSERT_OK_AND_ASSIGN(auto narrow, ListAll(this->store_.get(), "snapshots/i1/"));
+  EXPECT_EQ(narrow.size(), 8u);
+  ASSERT_OK_AND_ASSIGN(auto none, ListAll(this->store_.get(), "nothing/"));
+  EXPECT_TRUE(none.empty());
+}
+
+TYPED_TEST(ObjectStoreContractTest, RejectsUnsafeKeys) {
+  for (const char* key : {"", "/abs", "a//b", "a/../b", "..", "a/./b", "trailing/"}) {
+    EXPECT_EQ(this->store_->Put(key, "x").error().code, ErrorCode::kInvalidArgument) << key;
+    EXPECT_EQ(this->store_->Get(key).error().code, ErrorCode::kInvalidArgument) << key;
+  }
+}
+
+TYPED_TEST(ObjectStoreContractTest, ConcurrentPutsOfOneKeyLeaveOneWholeValue) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        EXPECT_OK(this->store_->Put("race", std::string(4096, static_cast<char>('a' + t))));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_OK_AND_ASSIGN(std::string got, this->store_->Get("race"));
+  ASSERT_EQ(got.size(), 4096u);
+  EXPECT_EQ(got, std::string(4096, got[0]));
+  ASSERT_OK_AND_ASSIGN(auto listed, ListAll(this->store_.get(), ""));
+  EXPECT_EQ(listed.size(), 1u);  // no temporary objects visible
+}
+
+TEST(FsObjectStoreTest, RequiresAnAbsoluteRoot) {
+  EXPECT_EQ(FsObjectStore::Create("relative/dir").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(OpenObjectStoreTest, UnderstandsPathsAndFileUrlsAndRejectsUnknownSchemes) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto by_path, OpenObjectStore(dir.Sub("a")));
+  EXPECT_EQ(by_path->Url(), "file://" + dir.Sub("a"));
+  ASSERT_OK_AND_ASSIGN(auto by_url, OpenObjectStore("file://" + dir.Sub("b")));
+  EXPECT_EQ(by_url->Url(), "file://" + dir.Sub("b"));
+  EXPECT_EQ(OpenObjectStore("ftp://x").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(OpenObjectStore("file://relative").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(OpenObjectStore("").error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace standby

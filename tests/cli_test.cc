@@ -1,0 +1,188 @@
+// Runs the real `standby` binary as an operator would.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "env/file_system.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+struct ProcessRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json json() const { return nlohmann::json::parse(out); }
+  // stderr lines that are errors
+  std::vector<std::string> ErrorLines() const {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < err.size()) {
+      size_t end = err.find('\n', start);
+      if (end == std::string::npos) end = err.size();
+      std::string line = err.substr(start, end - start);
+      if (line.starts_with("error: ")) lines.push_back(line);
+      start = end + 1;
+    }
+    return lines;
+  }
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  ProcessRun Standby(const std::string& args, const std::string& env = "") {
+    const char* build = std::getenv("STANDBY_BUILD_DIR");
+    std::string binary = std::string(build ? build : ".") + "/standby";
+    std::string command = "cd " + dir_.path() + " && env " + env + " " + binary + " " + args +
+                          " >" + dir_.Sub(".out") + " 2>" + dir_.Sub(".err") + " </dev/null";
+    int status = std::system(command.c_str());
+    ProcessRun run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = ReadFile(dir_.Sub(".out"));
+    run.err = ReadFile(dir_.Sub(".err"));
+    return run;
+  }
+  std::string Repo() { return "--repo " + dir_.Sub("repo"); }
+  void Workspace() {
+    WriteFile(dir_.Sub("ws/model.bin"), RandomBytes(3 << 20, 1));
+    WriteFile(dir_.Sub("ws/config.json"), "{}");
+    WriteFile(dir_.Sub("ws/notes/a.txt"), std::string(100000, 'a'));
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliTest, SnapshotRestoreVerifyRoundTripWithJson) {
+  Workspace();
+  ProcessRun full =
+      Standby("snapshot create " + Repo() + " --instance gpu-1 --workspace ws --json");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  auto j = full.json();
+  for (const char* field : {"snapshot_id", "snapshot_type", "base_snapshot_id", "files_total",
+                            "files_changed", "bytes_total", "bytes_uploaded", "duration_ms"}) {
+    EXPECT_TRUE(j.contains(field)) << field;
+  }
+  EXPECT_EQ(j["snapshot_type"], "full");
+  EXPECT_EQ(j["files_total"], 3);
+
+  WriteFile(dir_.Sub("ws/config.json"), "{\"changed\": true}");
+  ProcessRun inc = Standby("snapshot create " + Repo() + " --instance gpu-1 --workspace ws --json");
+  ASSERT_EQ(inc.exit_code, 0) << inc.err;
+  EXPECT_EQ(inc.json()["snapshot_type"], "incremental");
+  EXPECT_EQ(inc.json()["files_changed"], 1);
+  EXPECT_EQ(inc.json()["base_snapshot_id"], j["snapshot_id"]);
+  EXPECT_NE(inc.err.find("Incremental: 1 files changed out of 3 total"), std::string::npos);
+
+  ProcessRun restore = Standby("restore " + Repo() + " --instance gpu-1 --to restored --json");
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  auto r = restore.json();
+  EXPECT_EQ(r["validation"], "ok");
+  EXPECT_EQ(r["files_restored"], 3);
+  EXPECT_EQ(r["files_expected"], 3);
+  EXPECT_EQ(r["snapshot_id"], inc.json()["snapshot_id"]);
+  for (const char* field : {"bytes_restored", "duration_ms"}) EXPECT_TRUE(r.contains(field));
+  EXPECT_NE(restore.err.find("\u2713 Restored 3 files ("), std::string::npos);
+  EXPECT_EQ(ReadFile(dir_.Sub("restored/model.bin")), ReadFile(dir_.Sub("ws/model.bin")));
+
+  std::string id = inc.json()["snapshot_id"];
+  ProcessRun verify = Standby("verify " + Repo() + " " + id + " --dir restored --json");
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(verify.json()["validation"], "ok");
+  EXPECT_EQ(verify.json()["files_restored"], 3);
+  EXPECT_EQ(verify.json()["files_expected"], 3);
+
+  WriteFile(dir_.Sub("restored/notes/a.txt"), std::string(100000, 'b'));
+  ProcessRun bad = Standby("verify " + Repo() + " " + id + " --dir restored --json");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.json()["validation"], "failed");
+  EXPECT_EQ(bad.json()["mismatches"][0]["path"], "notes/a.txt");
+  EXPECT_EQ(bad.json()["mismatches"][0]["problem"], "content");
+
+  ProcessRun list = Standby("snapshot list " + Repo() + " --instance gpu-1 --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.json()["count"], 2);
+  ProcessRun check = Standby("snapshot verify " + Repo() + " " + id + " --json");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_EQ(check.json()["validation"], "ok");
+  ProcessRun prune = Standby("snapshot prune " + Repo() + " --instance gpu-1 --keep-last 1 --json");
+  ASSERT_EQ(prune.exit_code, 0) << prune.err;
+  EXPECT_EQ(prune.json()["removed"].size(), 1u);
+  EXPECT_EQ(Standby("restore " + Repo() + " " + id + " --to again").exit_code, 0);
+}
+
+TEST_F(CliTest, ErrorsAreOneLineWithTheRightExitStatus) {
+  ProcessRun no_repo = Standby("snapshot create --instance x --workspace ws");
+  EXPECT_EQ(no_repo.exit_code, 1);
+  ASSERT_EQ(no_repo.ErrorLines().size(), 1u) << no_repo.err;
+  EXPECT_NE(no_repo.err.find("--repo"), std::string::npos);
+
+  ProcessRun usage = Standby("snapshot create " + Repo() + " --bogus");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("unknown option --bogus"), std::string::npos);
+
+  ProcessRun missing_ws =
+      Standby("snapshot create " + Repo() + " --instance x --workspace nowhere");
+  EXPECT_EQ(missing_ws.exit_code, 1);
+  ASSERT_EQ(missing_ws.ErrorLines().size(), 1u);
+  EXPECT_NE(missing_ws.err.find("nowhere"), std::string::npos);
+
+  ProcessRun no_snapshot = Standby("restore " + Repo() + " --instance ghost --to out --json");
+  EXPECT_EQ(no_snapshot.exit_code, 1);
+  EXPECT_TRUE(no_snapshot.json().contains("error"));
+  EXPECT_EQ(no_snapshot.ErrorLines().size(), 1u);
+
+  ProcessRun s3 = Standby("snapshot list --repo s3://bucket/prefix");
+  EXPECT_EQ(s3.exit_code, 1);
+  EXPECT_NE(s3.err.find("s3://"), std::string::npos);
+
+  ProcessRun unknown = Standby("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+}
+
+TEST_F(CliTest, SecretsNeverReachOutput) {
+  WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz\n");
+  WriteFile(dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz"), "a file, not a repository");
+  ProcessRun run = Standby("restore --repo " + dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz") +
+                           " --instance a --to out --json");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err.find("wJalrXUtnFEMI/K7MDENG"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out.find("wJalrXUtnFEMI/K7MDENG"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("***"), std::string::npos) << run.err;
+}
+
+TEST_F(CliTest, DemoRunsTheWholeRoundTrip) {
+  ProcessRun demo = Standby("demo --non-interactive --size-mb 16 --json");
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_EQ(demo.json()["validation"], "ok");
+  EXPECT_EQ(demo.json()["steps"].size(), 6u);
+  EXPECT_NE(demo.err.find("\u2713 Restored"), std::string::npos);
+}
+
+// Needs root for a real tmpfs; CI runs as root.
+TEST_F(CliTest, ROOT_RestoreOntoAFullDiskFailsCleanly) {
+  ASSERT_EQ(::geteuid(), 0u) << "ROOT_ tests need root (CI runs as root)";
+  Workspace();
+  ASSERT_EQ(Standby("snapshot create " + Repo() + " --instance gpu-1 --workspace ws").exit_code, 0);
+  std::string mnt = dir_.Sub("small");
+  WriteFile(mnt + "/.keep", "");
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  ProcessRun run = Standby("restore " + Repo() + " --instance gpu-1 --to small/target");
+  std::vector<std::string> left;
+  if (auto names = FileSystem::Real()->ListDir(mnt + "/target")) left = *names;
+  ::umount(mnt.c_str());
+  EXPECT_EQ(run.exit_code, 1);
+  ASSERT_EQ(run.ErrorLines().size(), 1u) << run.err;
+  EXPECT_NE(run.err.find("free"), std::string::npos) << run.err;
+  for (const std::string& name : left) {
+    EXPECT_FALSE(name == "model.bin") << "a file the disk could not hold appeared";
+  }
+}
+
+}  // namespace
+}  // namespace standby
