@@ -9,7 +9,7 @@ packages=(
   libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   libssl-dev liblz4-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format restic hyperfine time
+  clang-format restic hyperfine time python3 openssl
 )
 
 missing=()

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of standby and restic (Debian's restic, local repository) on the
+# same machine in the same run, plus standby-only scale measurements.
+#
+#   bash bench/compare/run.sh [compare] [small] [large]     (default: compare small)
+#
+# compare: 1 GiB workspace of 200 files (~5 MiB; half random like weights, half text):
+#          full snapshot, no-change snapshot, snapshot after rewriting 1 MiB of one file,
+#          restore to an empty directory. Ratios are standby / restic.
+# small:   100,000 small files: full snapshot and no-change incremental rates.
+# large:   10 GiB workspace: peak RSS of a full snapshot.
+# Caches are dropped before cold steps when /proc/sys/vm/drop_caches is writable (COLD=0
+# disables). Work happens under $BENCH_DIR (default /tmp/standby-bench), removed at the end.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+standby=${STANDBY:-$root/build/standby}
+dir=${BENCH_DIR:-/tmp/standby-bench}
+cold=${COLD:-1}
+sections=("$@")
+[ ${#sections[@]} -eq 0 ] && sections=(compare small)
+export RESTIC_PASSWORD=bench-only-password
+
+[ -x "$standby" ] || { echo "build standby first (make build)" >&2; exit 1; }
+command -v restic >/dev/null || { echo "restic is missing: bash scripts/setup.sh" >&2; exit 1; }
+rm -rf "$dir"
+mkdir -p "$dir"
+trap 'rm -rf "$dir"' EXIT
+
+drop_caches() {
+  sync
+  if [ "$cold" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+
+# timed NAME CMD...: runs CMD, records wall seconds and peak RSS (KiB) in $dir/times.
+timed() {
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$dir/.time" "$@" >"$dir/.out" 2>"$dir/.err" || {
+    echo "FAILED: $name" >&2
+    cat "$dir/.err" >&2
+    exit 1
+  }
+  read -r secs rss <"$dir/.time"
+  printf '%s %s %s\n' "$name" "$secs" "$rss" >>"$dir/times"
+  printf '  %-34s %8.2f s %8d MiB\n' "$name" "$secs" $((rss / 1024))
+}
+
+secs_of() { awk -v n="$1" '$1 == n {print $2}' "$dir/times"; }
+ratio() { awk -v a="$(secs_of "$1")" -v b="$(secs_of "$2")" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}'; }
+
+gen_text() {  # gen_text FILE BYTES: word text
+  python3 - "$1" "$2" <<'PY'
+import random, sys
+words = "the model gradient tensor batch token layer attention loss epoch weight cuda".split()
+rng = random.Random(sys.argv[1])
+n = int(sys.argv[2]); out = []; size = 0
+while size < n:
+    w = rng.choice(words) + ("\n" if rng.random() < 0.08 else " ")
+    out.append(w); size += len(w)
+open(sys.argv[1], "w").write("".join(out)[:n])
+PY
+}
+
+compare() {
+  local data=$dir/data
+  echo "== compare: 1 GiB, 200 files, standby vs restic $(restic version | awk '{print $2}')"
+  for d in $(seq 0 9); do mkdir -p "$data/dir$d"; done
+  for i in $(seq 0 199); do
+    local f
+    f=$data/dir$((i % 10))/f$(printf %03d "$i")
+    local size=$((5 * 1048576 + (i * 1237) % 262144))
+    if [ $i -lt 100 ]; then
+      head -c "$size" /dev/urandom >"$f.bin"
+    elif [ $i -lt 150 ]; then
+      gen_text "$f.txt" "$size"
+    else
+      (set +o pipefail; head -c "$size" /dev/urandom | base64 -w 76 | head -c "$size" >"$f.b64")
+    fi
+  done 2>/dev/null
+  du -sb "$data" | awk '{printf "  workspace: %d bytes\n", $1}'
+
+  restic init -r "$dir/restic" -q
+  drop_caches
+  timed restic_full restic -r "$dir/restic" backup -q "$data"
+  drop_caches
+  timed standby_full "$standby" snapshot create --repo "$dir/standby" --instance bench --workspace "$data" --json
+  timed restic_nochange restic -r "$dir/restic" backup -q "$data"
+  timed standby_nochange "$standby" snapshot create --repo "$dir/standby" --instance bench --workspace "$data" --json
+  local target
+  target=$(find "$data" -name '*.bin' | sort | head -1)
+  dd if=/dev/urandom of="$target" bs=1M count=1 seek=2 conv=notrunc status=none
+  timed restic_change1m restic -r "$dir/restic" backup --json "$data"
+  local restic_added
+  restic_added=$(grep '"message_type":"summary"' "$dir/.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_added"])')
+  timed standby_change1m "$standby" snapshot create --repo "$dir/standby" --instance bench --workspace "$data" --json
+  local standby_added
+  standby_added=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bytes_uploaded"])' "$dir/.out")
+  drop_caches
+  timed restic_restore restic -r "$dir/restic" restore latest --target "$dir/restic-out"
+  drop_caches
+  timed standby_restore "$standby" restore --repo "$dir/standby" --instance bench --to "$dir/standby-out" --json
+  diff -r "$data" "$dir/standby-out" >/dev/null && echo "  standby restore: identical to the workspace (diff -r)"
+  echo
+  echo "  ratio standby/restic: full $(ratio standby_full restic_full) (target <= 0.25)," \
+    "no-change $(ratio standby_nochange restic_nochange) (<= 0.2)," \
+    "1 MiB change $(ratio standby_change1m restic_change1m) (<= 0.2)," \
+    "restore $(ratio standby_restore restic_restore) (<= 0.5)"
+  echo "  stored after the 1 MiB change: standby $standby_added bytes, restic $restic_added bytes (target <= 4 MiB)"
+  du -sb "$dir/standby" "$dir/restic" | awk '{printf "  repository size: %s %d bytes\n", $2, $1}'
+  rm -rf "$data" "$dir/restic" "$dir/standby" "$dir/restic-out" "$dir/standby-out"
+}
+
+small() {
+  local data=$dir/small
+  echo "== small: 100,000 files of 1-4 KiB in 1,000 directories"
+  python3 - "$data" <<'PY'
+import os, random, sys
+root = sys.argv[1]; rng = random.Random(3)
+for d in range(1000):
+    p = os.path.join(root, "d%03d" % d); os.makedirs(p)
+    for f in range(100):
+        with open(os.path.join(p, "f%03d.txt" % f), "wb") as fh:
+            fh.write(os.urandom(rng.randint(1024, 4096)))
+PY
+  drop_caches
+  timed small_standby_full "$standby" snapshot create --repo "$dir/standby" --instance small --workspace "$data" --json
+  timed small_standby_nochange "$standby" snapshot create --repo "$dir/standby" --instance small --workspace "$data" --json
+  restic init -r "$dir/restic" -q
+  drop_caches
+  timed small_restic_full restic -r "$dir/restic" backup -q "$data"
+  timed small_restic_nochange restic -r "$dir/restic" backup -q "$data"
+  awk -v f="$(secs_of small_standby_full)" -v n="$(secs_of small_standby_nochange)" \
+    'BEGIN {printf "  standby: full %.0f files/s, no-change incremental %.0f files/s\n", 100000 / f, 100000 / n}'
+  echo "  ratio standby/restic: full $(ratio small_standby_full small_restic_full), no-change $(ratio small_standby_nochange small_restic_nochange)"
+  rm -rf "$data" "$dir/standby" "$dir/restic"
+}
+
+large() {
+  local data=$dir/large
+  echo "== large: 10 GiB workspace (ten 1 GiB files), peak memory of a full snapshot"
+  mkdir -p "$data"
+  for i in $(seq 0 9); do
+    (set +o pipefail; openssl enc -aes-128-ctr -nosalt -pass "pass:bench$i" -pbkdf2 </dev/zero 2>/dev/null |
+      head -c 1073741824 >"$data/shard$i.safetensors")
+  done
+  drop_caches
+  timed large_standby_full "$standby" snapshot create --repo "$dir/standby" --instance large --workspace "$data" --json
+  echo "  peak RSS $(awk '$1 == "large_standby_full" {printf "%d MiB", $3 / 1024}' "$dir/times") (target <= 256 MiB)"
+  rm -rf "$data" "$dir/standby"
+}
+
+for s in "${sections[@]}"; do "$s"; done
