@@ -41,7 +41,8 @@ void BM_FastCdc(benchmark::State& state) {
   for (auto _ : state) {
     size_t pos = 0, chunks = 0;
     while (pos < data.size()) {
-      pos += chunker.FindCut(reinterpret_cast<const uint8_t*>(data.data()) + pos, data.size() - pos);
+      pos +=
+          chunker.FindCut(reinterpret_cast<const uint8_t*>(data.data()) + pos, data.size() - pos);
       ++chunks;
     }
     benchmark::DoNotOptimize(chunks);
@@ -62,7 +63,8 @@ void Compress(benchmark::State& state, const std::string& data, Compression c) {
   Compression used = Compression::kNone;
   for (auto _ : state) used = CompressChunk(data, c, &out);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
-  state.counters["ratio"] = static_cast<double>(data.size()) / static_cast<double>(out.size());
+  size_t stored = used == Compression::kNone ? data.size() : out.size();
+  state.counters["ratio"] = static_cast<double>(data.size()) / static_cast<double>(stored);
   state.SetLabel(std::string(CompressionName(used)));
 }
 

@@ -43,7 +43,6 @@ Compression CompressChunk(std::string_view raw, Compression wanted, std::string*
       return Compression::kZstd;
     }
   }
-  out->assign(raw);
   return Compression::kNone;
 }
 

@@ -12,8 +12,9 @@ enum class Compression : uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 std::string_view CompressionName(Compression c);
 Result<Compression> ParseCompression(std::string_view name);
 
-// Compresses `raw` with `wanted` into *out and returns the method actually used: kNone (and
-// *out = raw) when compressing would not save at least 1/32 of the size. Thread-safe.
+// Compresses `raw` with `wanted` into *out and returns the method actually used: kNone when
+// compressing would not save at least 1/32 of the size, and then the stored bytes are `raw`
+// itself (*out holds no meaningful data). Thread-safe; reuse *out across calls.
 Compression CompressChunk(std::string_view raw, Compression wanted, std::string* out);
 
 // Reverses CompressChunk. kCorruption when the data does not decode to exactly raw_length.

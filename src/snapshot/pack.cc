@@ -29,8 +29,9 @@ uint64_t PackBuilder::Add(const Hash256& chunk_id, Compression compression, std:
   return offset;
 }
 
-std::string PackBuilder::Finish() {
+FinishedPack PackBuilder::Finish() {
   std::string out = std::move(data_);
+  const size_t trailer_start = out.size();
   out.reserve(out.size() + blobs_.size() * kEntrySize + 12);
   for (const PackBlob& blob : blobs_) {
     out.append(blob.chunk_id.View());
@@ -42,7 +43,19 @@ std::string PackBuilder::Finish() {
   out.append(kPackMagic);
   data_.clear();
   blobs_.clear();
-  return out;
+  Hash256 id = Sha256(std::string_view(out).substr(trailer_start));
+  return {id, std::move(out)};
+}
+
+Result<Hash256> PackIdOf(std::string_view pack) {
+  ASSIGN_OR_RETURN(auto blobs, ParsePackTrailer(pack));
+  return Sha256(pack.substr(pack.size() - (blobs.size() * kEntrySize + 12)));
+}
+
+void PackBuilder::Recycle(std::string buffer) {
+  if (!data_.empty() || buffer.capacity() <= data_.capacity()) return;
+  buffer.clear();
+  data_ = std::move(buffer);
 }
 
 Result<std::vector<PackBlob>> ParsePackTrailer(std::string_view pack) {

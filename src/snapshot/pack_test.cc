@@ -12,8 +12,11 @@ TEST(PackTest, TrailerListsEveryBlob) {
   std::string a = "first blob", b = RandomBytes(5000, 4);
   EXPECT_EQ(builder.Add(Sha256(a), Compression::kNone, a, a.size()), 0u);
   EXPECT_EQ(builder.Add(Sha256(b), Compression::kLz4, b, 9000), a.size());
-  std::string pack = builder.Finish();
+  FinishedPack finished = builder.Finish();
+  std::string& pack = finished.bytes;
   EXPECT_TRUE(builder.empty());
+  ASSERT_OK_AND_ASSIGN(Hash256 id, PackIdOf(pack));
+  EXPECT_EQ(id, finished.id);
   ASSERT_OK_AND_ASSIGN(auto blobs, ParsePackTrailer(pack));
   ASSERT_EQ(blobs.size(), 2u);
   EXPECT_EQ(blobs[1].chunk_id, Sha256(b));
@@ -27,7 +30,7 @@ TEST(PackTest, TrailerListsEveryBlob) {
 TEST(PackTest, TruncatedPacksAreCorruption) {
   PackBuilder builder;
   builder.Add(Sha256("x"), Compression::kNone, "x", 1);
-  std::string pack = builder.Finish();
+  std::string pack = builder.Finish().bytes;
   EXPECT_EQ(ParsePackTrailer(pack.substr(0, pack.size() - 1)).error().code, ErrorCode::kCorruption);
   EXPECT_EQ(ParsePackTrailer(pack.substr(1)).error().code, ErrorCode::kCorruption);
   EXPECT_EQ(PackKey(Sha256("x")).substr(0, 9), "packs/" + Sha256("x").Hex().substr(0, 2) + "/");

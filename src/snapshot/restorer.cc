@@ -122,12 +122,11 @@ Status Restore::RemoveExtraneous(const std::unordered_map<std::string, ScannedEn
     if (it == wanted.end() || it->second->type != entry.stat.type) doomed.push_back(path);
   }
   std::sort(doomed.begin(), doomed.end());
-  std::string last_removed_dir;
   for (const std::string& path : doomed) {
-    if (!last_removed_dir.empty() && path.starts_with(last_removed_dir + "/")) continue;
-    RETURN_IF_ERROR(RemoveAll(fs_, JoinPath(o_.target, path)));
+    std::string full = JoinPath(o_.target, path);
+    if (!fs_->Lstat(full)) continue;  // inside a directory removed before it
+    RETURN_IF_ERROR(RemoveAll(fs_, full));
     ++result_.files_removed;
-    last_removed_dir = path;
   }
   return OkStatus();
 }

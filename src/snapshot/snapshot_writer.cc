@@ -22,6 +22,7 @@ namespace standby {
 namespace {
 
 constexpr int kReadAttempts = 3;
+constexpr size_t kMaxChunkSize = 16 * 1024 * 1024;  // ChunkerParams::Validate's bound
 
 std::string LocalHostname() {
   char buf[256] = {};
@@ -52,11 +53,19 @@ class ChunkSink {
       std::lock_guard<std::mutex> lock(known_mu_);
       if (known_->contains(id) || !claimed_.insert(id).second) return id;
     }
-    std::string stored;
-    Compression used = CompressChunk(raw, compression_, &stored);
-    std::optional<std::pair<std::string, std::vector<PackBlob>>> full;
+    thread_local std::string scratch;
+    Compression used = CompressChunk(raw, compression_, &scratch);
+    std::string_view stored = used == Compression::kNone ? raw : std::string_view(scratch);
+    std::optional<std::pair<FinishedPack, std::vector<PackBlob>>> full;
     {
       std::lock_guard<std::mutex> lock(pack_mu_);
+      if (builder_.empty()) {
+        if (!spare_packs_.empty()) {
+          builder_.Recycle(std::move(spare_packs_.back()));
+          spare_packs_.pop_back();
+        }
+        builder_.Reserve(pack_size_ + kMaxChunkSize + (pack_size_ / 1024 + 1) * 64);
+      }
       builder_.Add(id, used, stored, static_cast<uint32_t>(raw.size()));
       ++chunks_uploaded_;
       if (builder_.size() >= pack_size_) full = TakePack();
@@ -67,7 +76,7 @@ class ChunkSink {
 
   // Uploads the last partial pack and waits for every upload.
   Status Finish() {
-    std::optional<std::pair<std::string, std::vector<PackBlob>>> last;
+    std::optional<std::pair<FinishedPack, std::vector<PackBlob>>> last;
     {
       std::lock_guard<std::mutex> lock(pack_mu_);
       if (!builder_.empty()) last = TakePack();
@@ -82,16 +91,16 @@ class ChunkSink {
   uint64_t chunks_uploaded() const { return chunks_uploaded_; }
 
  private:
-  std::pair<std::string, std::vector<PackBlob>> TakePack() {
+  std::pair<FinishedPack, std::vector<PackBlob>> TakePack() {
     std::vector<PackBlob> blobs = builder_.blobs();
     return {builder_.Finish(), std::move(blobs)};
   }
 
-  Status Upload(std::string pack, std::vector<PackBlob> blobs) {
-    auto data = std::make_shared<std::string>(std::move(pack));
+  Status Upload(FinishedPack pack, std::vector<PackBlob> blobs) {
+    Hash256 pack_id = pack.id;
+    auto data = std::make_shared<std::string>(std::move(pack.bytes));
     auto shared_blobs = std::make_shared<std::vector<PackBlob>>(std::move(blobs));
-    bool queued = uploads_.Submit([this, data, shared_blobs]() -> Status {
-      Hash256 pack_id = Sha256(*data);
+    bool queued = uploads_.Submit([this, pack_id, data, shared_blobs]() -> Status {
       Status put = store_->Put(PackKey(pack_id), *data);
       if (!put) return put.error().WithContext("uploading pack to " + store_->Url());
       std::lock_guard<std::mutex> lock(known_mu_);
@@ -101,6 +110,8 @@ class ChunkSink {
       }
       packs_.push_back({pack_id, data->size(), std::move(*shared_blobs)});
       bytes_uploaded_ += data->size();
+      std::lock_guard<std::mutex> pack_lock(pack_mu_);
+      if (spare_packs_.size() < 6) spare_packs_.push_back(std::move(*data));
       return OkStatus();
     });
     if (!queued) return uploads_.Wait();
@@ -117,6 +128,7 @@ class ChunkSink {
   std::vector<PackRecord> packs_;
   std::mutex pack_mu_;
   PackBuilder builder_;
+  std::vector<std::string> spare_packs_;  // uploaded pack buffers, kept for their capacity
   std::atomic<uint64_t> bytes_uploaded_{0};
   std::atomic<uint64_t> chunks_uploaded_{0};
   TaskQueue uploads_;
