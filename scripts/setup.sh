@@ -7,10 +7,14 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
-  libssl-dev liblz4-dev libzstd-dev
+  libssl-dev liblz4-dev libzstd-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format restic hyperfine time python3 openssl
+  clang-format restic rclone hyperfine time faketime python3 openssl
 )
+# Node.js runs the test S3 server; any node ≥ 18 on PATH will do (Debian's, or NodeSource's).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,4 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo_cmd[@]}" apt-get update >/dev/null
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
   fi
+fi
+
+# Test-only npm packages (s3rver), into the project-local node_modules.
+cd "$(dirname "$0")/.."
+if [ ! -x node_modules/.bin/s3rver ]; then
+  echo "setup: installing npm packages into ./node_modules" >&2
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 
@@ -102,7 +103,24 @@ int UsageError(const std::string& command, const std::string& message, bool json
 }
 
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
-  return OpenObjectStore(inv.config.GetOr("repo", ""));
+  const Config& c = inv.config;
+  StoreSettings settings;
+  settings.s3_endpoint = c.GetOr("s3.endpoint", "");
+  settings.s3_region = c.GetOr("s3.region", "us-east-1");
+  if (c.Get("s3.path_style")) {
+    ASSIGN_OR_RETURN(bool path_style, c.GetBool("s3.path_style"));
+    settings.s3_path_style = path_style;
+  }
+  ASSIGN_OR_RETURN(uint64_t concurrency, c.GetUint("s3.concurrency"));
+  settings.concurrency = std::clamp<uint64_t>(concurrency, 1, 256);
+  // Backblaze's names win when both are set: they are what the seed's deployments use.
+  if (c.Get("b2.key_id") || c.Get("b2.application_key")) {
+    settings.credentials = {c.GetOr("b2.key_id", ""), c.GetOr("b2.application_key", ""), ""};
+  } else {
+    settings.credentials = {c.GetOr("aws.access_key_id", ""), c.GetOr("aws.secret_access_key", ""),
+                            c.GetOr("aws.session_token", "")};
+  }
+  return OpenObjectStore(c.GetOr("repo", ""), settings);
 }
 
 Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,

@@ -50,7 +50,9 @@ int RunRestore(const std::vector<std::string>& args) {
                {"bytes_downloaded", result->bytes_downloaded},
                {"bytes_reused", result->bytes_reused},
                {"duration_ms", result->duration_ms},
-               {"validation", result->validation}});
+               {"validation", result->validation},
+               {"store_requests", (*store)->RequestCounters().requests},
+               {"store_retries", (*store)->RequestCounters().retries}});
   }
   if (result->validation != "ok") {
     return Fail(CorruptionError("restored tree does not match snapshot " + result->snapshot_id),

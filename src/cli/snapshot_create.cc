@@ -54,6 +54,8 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     j["packs_uploaded"] = result->packs_uploaded;
     j["skipped"] = result->skipped;
     j["repo"] = (*store)->Url();
+    j["store_requests"] = (*store)->RequestCounters().requests;
+    j["store_retries"] = (*store)->RequestCounters().retries;
     PrintJson(j);
   } else {
     Say("✓ Snapshot " + h.snapshot_id + " (" + h.snapshot_type +

@@ -21,6 +21,7 @@ const std::vector<SettingSpec>& AllSettings() {
       {"s3.endpoint", "STANDBY_S3_ENDPOINT", "", "S3 endpoint host[:port] or URL"},
       {"s3.region", "STANDBY_S3_REGION", "us-east-1", "S3 signing region"},
       {"s3.path_style", "STANDBY_S3_PATH_STYLE", "", "true/false: path-style addressing"},
+      {"s3.concurrency", "STANDBY_S3_CONCURRENCY", "16", "parallel S3 requests of one transfer"},
       {"database_url", "DATABASE_URL", "", "postgresql://... or sqlite:///path", true},
       {"b2.key_id", "B2_KEY_ID", "", "Backblaze B2 application key id", true},
       {"b2.application_key", "B2_APPLICATION_KEY", "", "Backblaze B2 application key", true},

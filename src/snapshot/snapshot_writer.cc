@@ -44,7 +44,7 @@ class ChunkSink {
         known_(known),
         compression_(compression),
         pack_size_(pack_size),
-        uploads_(std::max<size_t>(1, std::min<size_t>(store->PreferredConcurrency(), 4)), 1) {}
+        uploads_(std::max<size_t>(1, std::min<size_t>(store->PreferredConcurrency(), 8)), 1) {}
 
   // Returns the chunk's id; stores it unless the repository or this snapshot has it.
   Result<Hash256> Add(std::string_view raw) {
@@ -227,7 +227,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   Chunker chunker(repo->chunker());
   ChunkSink sink(store, &known, options.compression, options.pack_size);
   size_t threads =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+      options.threads ? options.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
   Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
     ScannedEntry& e = scan.entries[to_read[k]];
     ASSIGN_OR_RETURN(FileChunks got, ChunkFile(options.fs, JoinPath(options.workspace, e.path),

@@ -60,6 +60,12 @@ class ObjectStore {
   virtual std::string Url() const = 0;
   // How many requests at once make good use of this store.
   virtual size_t PreferredConcurrency() const { return 4; }
+  // Requests sent and retried so far (remote stores; zero for local ones).
+  struct Counters {
+    uint64_t requests = 0;
+    uint64_t retries = 0;
+  };
+  virtual Counters RequestCounters() const { return {}; }
 };
 
 Status ValidateObjectKey(std::string_view key);

@@ -4,10 +4,13 @@
 #include <set>
 #include <thread>
 
+#include "base/strings.h"
 #include "store/fault_injecting_store.h"
 #include "store/fs_object_store.h"
 #include "store/mem_object_store.h"
 #include "store/open_store.h"
+#include "store/s3_object_store.h"
+#include "testing/s3rver.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -27,18 +30,44 @@ struct FaultInjectingFactory {
   std::unique_ptr<ObjectStore> Make() { return std::make_unique<FaultInjectingStore>(&base); }
 };
 
+// One s3rver for the whole binary; each test gets its own key prefix.
+S3rver* SharedS3rver() {
+  static std::unique_ptr<S3rver> server = [] {
+    auto started = S3rver::Start();
+    if (!started) ADD_FAILURE() << started.error().message;
+    return started ? std::move(*started) : nullptr;
+  }();
+  return server.get();
+}
+
+struct S3Factory {
+  std::unique_ptr<HttpClient> http = MakeHttpClient();
+  std::unique_ptr<ObjectStore> Make() {
+    S3rver* server = SharedS3rver();
+    if (server == nullptr) return nullptr;
+    S3Options options;
+    options.bucket = server->bucket();
+    options.prefix = "contract-" + RandomHex(6) + "/";
+    options.endpoint = server->endpoint();
+    options.credentials = {"S3RVER", "S3RVER", ""};
+    return std::move(*S3ObjectStore::Create(options, http.get()));
+  }
+};
+
 template <class Factory>
 class ObjectStoreContractTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = factory_.Make(); }
+  void SetUp() override {
+    store_ = factory_.Make();
+    ASSERT_NE(store_, nullptr);
+  }
   Factory factory_;
   std::unique_ptr<ObjectStore> store_;
 };
 
-using Implementations = ::testing::Types<FsFactory, MemFactory, FaultInjectingFactory>;
-TYPED_TEST_SUITE(ObjectStoreContractTest, Implementations);
+TYPED_TEST_SUITE_P(ObjectStoreContractTest);
 
-TYPED_TEST(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes) {
+TYPED_TEST_P(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes) {
   std::string data = RandomBytes(100'000, 1) + std::string("\0tail", 5);
   ASSERT_OK(this->store_->Put("packs/ab/abc", data));
   ASSERT_OK_AND_ASSIGN(std::string got, this->store_->Get("packs/ab/abc"));
@@ -48,14 +77,14 @@ TYPED_TEST(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes) {
   EXPECT_EQ(empty, "");
 }
 
-TYPED_TEST(ObjectStoreContractTest, PutReplacesWholly) {
+TYPED_TEST_P(ObjectStoreContractTest, PutReplacesWholly) {
   ASSERT_OK(this->store_->Put("k", std::string(1000, 'a')));
   ASSERT_OK(this->store_->Put("k", "short"));
   ASSERT_OK_AND_ASSIGN(std::string got, this->store_->Get("k"));
   EXPECT_EQ(got, "short");
 }
 
-TYPED_TEST(ObjectStoreContractTest, RangedGetsAreClippedAndChecked) {
+TYPED_TEST_P(ObjectStoreContractTest, RangedGetsAreClippedAndChecked) {
   ASSERT_OK(this->store_->Put("k", "0123456789"));
   ASSERT_OK_AND_ASSIGN(std::string mid, this->store_->Get("k", ByteRange{2, 3}));
   EXPECT_EQ(mid, "234");
@@ -65,13 +94,13 @@ TYPED_TEST(ObjectStoreContractTest, RangedGetsAreClippedAndChecked) {
   EXPECT_EQ(this->store_->Get("k", ByteRange{0, 0}).error().code, ErrorCode::kInvalidArgument);
 }
 
-TYPED_TEST(ObjectStoreContractTest, MissingKeysAreNotFound) {
+TYPED_TEST_P(ObjectStoreContractTest, MissingKeysAreNotFound) {
   EXPECT_EQ(this->store_->Get("nope").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(this->store_->Head("nope").error().code, ErrorCode::kNotFound);
   EXPECT_OK(this->store_->Delete("nope"));
 }
 
-TYPED_TEST(ObjectStoreContractTest, HeadReportsSize) {
+TYPED_TEST_P(ObjectStoreContractTest, HeadReportsSize) {
   ASSERT_OK(this->store_->Put("dir/k", "12345"));
   ASSERT_OK_AND_ASSIGN(ObjectInfo info, this->store_->Head("dir/k"));
   EXPECT_EQ(info.key, "dir/k");
@@ -79,13 +108,13 @@ TYPED_TEST(ObjectStoreContractTest, HeadReportsSize) {
   EXPECT_GT(info.last_modified, 0);
 }
 
-TYPED_TEST(ObjectStoreContractTest, DeleteRemoves) {
+TYPED_TEST_P(ObjectStoreContractTest, DeleteRemoves) {
   ASSERT_OK(this->store_->Put("k", "v"));
   ASSERT_OK(this->store_->Delete("k"));
   EXPECT_EQ(this->store_->Get("k").error().code, ErrorCode::kNotFound);
 }
 
-TYPED_TEST(ObjectStoreContractTest, ListIsSortedPrefixFilteredAndPaginated) {
+TYPED_TEST_P(ObjectStoreContractTest, ListIsSortedPrefixFilteredAndPaginated) {
   std::set<std::string> keys;
   for (int i = 0; i < 25; ++i) {
     std::string key = "snapshots/i" + std::to_string(i % 3) + "/" + std::to_string(100 + i);
@@ -112,14 +141,14 @@ TYPED_TEST(ObjectStoreContractTest, ListIsSortedPrefixFilteredAndPaginated) {
   EXPECT_TRUE(none.empty());
 }
 
-TYPED_TEST(ObjectStoreContractTest, RejectsUnsafeKeys) {
+TYPED_TEST_P(ObjectStoreContractTest, RejectsUnsafeKeys) {
   for (const char* key : {"", "/abs", "a//b", "a/../b", "..", "a/./b", "trailing/"}) {
     EXPECT_EQ(this->store_->Put(key, "x").error().code, ErrorCode::kInvalidArgument) << key;
     EXPECT_EQ(this->store_->Get(key).error().code, ErrorCode::kInvalidArgument) << key;
   }
 }
 
-TYPED_TEST(ObjectStoreContractTest, ConcurrentPutsOfOneKeyLeaveOneWholeValue) {
+TYPED_TEST_P(ObjectStoreContractTest, ConcurrentPutsOfOneKeyLeaveOneWholeValue) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
@@ -136,6 +165,16 @@ TYPED_TEST(ObjectStoreContractTest, ConcurrentPutsOfOneKeyLeaveOneWholeValue) {
   EXPECT_EQ(listed.size(), 1u);  // no temporary objects visible
 }
 
+REGISTER_TYPED_TEST_SUITE_P(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes,
+                            PutReplacesWholly, RangedGetsAreClippedAndChecked,
+                            MissingKeysAreNotFound, HeadReportsSize, DeleteRemoves,
+                            ListIsSortedPrefixFilteredAndPaginated, RejectsUnsafeKeys,
+                            ConcurrentPutsOfOneKeyLeaveOneWholeValue);
+using LocalStores = ::testing::Types<FsFactory, MemFactory, FaultInjectingFactory>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Local, ObjectStoreContractTest, LocalStores);
+// Against a real S3 server (s3rver on loopback), started by the test itself.
+INSTANTIATE_TYPED_TEST_SUITE_P(S3_, ObjectStoreContractTest, ::testing::Types<S3Factory>);
+
 TEST(FsObjectStoreTest, RequiresAnAbsoluteRoot) {
   EXPECT_EQ(FsObjectStore::Create("relative/dir").error().code, ErrorCode::kInvalidArgument);
 }
@@ -149,6 +188,10 @@ TEST(OpenObjectStoreTest, UnderstandsPathsAndFileUrlsAndRejectsUnknownSchemes) {
   EXPECT_EQ(OpenObjectStore("ftp://x").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(OpenObjectStore("file://relative").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(OpenObjectStore("").error().code, ErrorCode::kInvalidArgument);
+  auto no_credentials = OpenObjectStore("s3://bucket/prefix");
+  ASSERT_FALSE(no_credentials.has_value());
+  EXPECT_NE(no_credentials.error().message.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+  EXPECT_NE(no_credentials.error().message.find("B2_APPLICATION_KEY"), std::string::npos);
 }
 
 }  // namespace

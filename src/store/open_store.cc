@@ -6,19 +6,29 @@
 #include <cstdlib>
 
 #include "store/fs_object_store.h"
+#include "store/s3_object_store.h"
 
 namespace standby {
 
-Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo) {
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
+                                                     const StoreSettings& settings) {
   if (repo.empty()) {
     return InvalidArgumentError(
         "no repository given: pass --repo DIR|file:///DIR|s3://BUCKET/PREFIX"
         " or set STANDBY_REPO");
   }
   if (repo.starts_with("s3://")) {
-    return InvalidArgumentError(
-        "s3:// repositories are not supported by this build yet; use a "
-        "directory or file:/// URL");
+    S3Options options;
+    RETURN_IF_ERROR(ParseS3Url(repo, &options));
+    options.endpoint = settings.s3_endpoint;
+    options.region = settings.s3_region;
+    options.path_style = settings.s3_path_style;
+    options.credentials = settings.credentials;
+    options.concurrency = std::max<size_t>(1, settings.concurrency);
+    auto http = MakeHttpClient();
+    ASSIGN_OR_RETURN(auto store, S3ObjectStore::Create(std::move(options), http.get()));
+    store->AdoptHttpClient(std::move(http));
+    return std::unique_ptr<ObjectStore>(std::move(store));
   }
   std::string path = repo;
   if (repo.starts_with("file://")) {

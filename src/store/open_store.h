@@ -1,15 +1,26 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/object_store.h"
+#include "store/sigv4.h"
 
 namespace standby {
 
-// Opens the store a `--repo` value names: an absolute or relative directory path, or
-// file:///abs/path. s3:// URLs are recognised and refused with a clear message until the
-// S3 backend is built in.
-Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo);
+// How to reach S3 when the repository is an s3:// URL.
+struct StoreSettings {
+  std::string s3_endpoint;  // empty: AWS for the region
+  std::string s3_region = "us-east-1";
+  std::optional<bool> s3_path_style;
+  S3Credentials credentials;
+  size_t concurrency = 16;
+};
+
+// Opens the store a `--repo` value names: an absolute or relative directory path,
+// file:///abs/path, or s3://bucket/prefix.
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
+                                                     const StoreSettings& settings = {});
 
 }  // namespace standby

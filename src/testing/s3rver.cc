@@ -1,0 +1,118 @@
+#include "testing/s3rver.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "env/file_system.h"
+
+extern char** environ;
+
+namespace standby {
+
+std::string SourceDir() { return STANDBY_SOURCE_DIR; }
+
+int FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool WaitForPort(int port, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 50) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+Result<std::unique_ptr<S3rver>> S3rver::Start(const Options& options) {
+  std::unique_ptr<S3rver> server(new S3rver());
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp ? tmp : "/tmp") + "/standby-s3rver-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) return ErrnoError(errno, "mkdtemp");
+  server->data_dir_ = dir;
+  server->bucket_ = options.bucket;
+  server->port_ = FreeLoopbackPort();
+  server->tls_ = !options.tls_cert.empty();
+  std::string script = SourceDir() + "/node_modules/s3rver/bin/s3rver.js";
+  if (!FileSystem::Real()->Lstat(script)) {
+    return NotFoundError("s3rver is not installed at " + script + "; run scripts/setup.sh");
+  }
+  std::vector<std::string> args = {"node",
+                                   "--openssl-legacy-provider",
+                                   script,
+                                   "-d",
+                                   dir,
+                                   "-a",
+                                   "127.0.0.1",
+                                   "-p",
+                                   std::to_string(server->port_),
+                                   "--silent",
+                                   "--configure-bucket",
+                                   options.bucket};
+  if (server->tls_) {
+    args.insert(args.end(), {"--key", options.tls_key, "--cert", options.tls_cert});
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, "node", nullptr, nullptr, argv.data(), environ) != 0) {
+    return UnavailableError("cannot start node for s3rver");
+  }
+  server->pid_ = pid;
+  if (!WaitForPort(server->port_, 20000)) {
+    return UnavailableError("s3rver did not listen on port " + std::to_string(server->port_));
+  }
+  return server;
+}
+
+S3rver::~S3rver() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    bool reaped = false;
+    for (int i = 0; i < 100 && !reaped; ++i) {
+      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!reaped) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  if (!data_dir_.empty()) RemoveAll(FileSystem::Real(), data_dir_).IgnoreError();
+}
+
+std::string S3rver::endpoint() const {
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
+
+}  // namespace standby

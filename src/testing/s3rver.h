@@ -1,0 +1,48 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+
+namespace standby {
+
+// A real S3-compatible server for S3_ tests: the npm package s3rver (installed by
+// scripts/setup.sh into ./node_modules), started with node on a free loopback port with a
+// temporary data directory and one bucket, and stopped (with its data removed) on
+// destruction. Its default credentials are S3RVER / S3RVER.
+class S3rver {
+ public:
+  struct Options {
+    std::string bucket = "standby-test";
+    std::string tls_key;  // PEM paths: serve HTTPS when both are set
+    std::string tls_cert;
+  };
+  static Result<std::unique_ptr<S3rver>> Start(const Options& options);
+  static Result<std::unique_ptr<S3rver>> Start() { return Start(Options{}); }
+  ~S3rver();
+
+  int port() const { return port_; }
+  std::string endpoint() const;  // "http://127.0.0.1:PORT" (https with TLS)
+  const std::string& bucket() const { return bucket_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  S3rver() = default;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool tls_ = false;
+  std::string bucket_;
+  std::string data_dir_;
+};
+
+// A free TCP port on 127.0.0.1 (bound to port 0, read back, released).
+int FreeLoopbackPort();
+// Waits (bounded) until 127.0.0.1:port accepts connections.
+bool WaitForPort(int port, int timeout_ms);
+// The project's source directory (for node_modules and test tools).
+std::string SourceDir();
+
+}  // namespace standby
