@@ -9,6 +9,8 @@
 #          restore to an empty directory. Ratios are standby / restic.
 # small:   100,000 small files: full snapshot and no-change incremental rates.
 # large:   10 GiB workspace: peak RSS of a full snapshot.
+# s3:      the compare workspace through a local s3rver: standby snapshot create / restore
+#          against rclone copy --transfers 16, up and down, and requests per snapshot.
 # Caches are dropped before cold steps when /proc/sys/vm/drop_caches is writable (COLD=0
 # disables). Work happens under $BENCH_DIR (default /tmp/standby-bench), removed at the end.
 set -euo pipefail
@@ -62,13 +64,11 @@ open(sys.argv[1], "w").write("".join(out)[:n])
 PY
 }
 
-compare() {
-  local data=$dir/data
-  echo "== compare: 1 GiB, 200 files, standby vs restic $(restic version | awk '{print $2}')"
+make_compare_data() {  # make_compare_data DIR: the 1 GiB, 200-file workspace
+  local data=$1
   for d in $(seq 0 9); do mkdir -p "$data/dir$d"; done
   for i in $(seq 0 199); do
-    local f
-    f=$data/dir$((i % 10))/f$(printf %03d "$i")
+    local f=$data/dir$((i % 10))/f$(printf %03d "$i")
     local size=$((5 * 1048576 + (i * 1237) % 262144))
     if [ $i -lt 100 ]; then
       head -c "$size" /dev/urandom >"$f.bin"
@@ -78,6 +78,12 @@ compare() {
       (set +o pipefail; head -c "$size" /dev/urandom | base64 -w 76 | head -c "$size" >"$f.b64")
     fi
   done 2>/dev/null
+}
+
+compare() {
+  local data=$dir/data
+  echo "== compare: 1 GiB, 200 files, standby vs restic $(restic version | awk '{print $2}')"
+  make_compare_data "$data"
   du -sb "$data" | awk '{printf "  workspace: %d bytes\n", $1}'
 
   restic init -r "$dir/restic" -q
@@ -148,6 +154,34 @@ large() {
   timed large_standby_full "$standby" snapshot create --repo "$dir/standby" --instance large --workspace "$data" --json
   echo "  peak RSS $(awk '$1 == "large_standby_full" {printf "%d MiB", $3 / 1024}' "$dir/times") (target <= 256 MiB)"
   rm -rf "$data" "$dir/standby"
+}
+
+s3() {
+  local data=$dir/s3data port
+  echo "== s3: 1 GiB through s3rver on loopback, standby vs rclone copy --transfers 16"
+  make_compare_data "$data"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/s3rver"
+  node --openssl-legacy-provider "$root/node_modules/s3rver/bin/s3rver.js" -d "$dir/s3rver" \
+    -a 127.0.0.1 -p "$port" --silent --configure-bucket bench >/dev/null 2>&1 &
+  local s3pid=$!
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER STANDBY_S3_ENDPOINT=http://127.0.0.1:$port
+  local rc=(env -u AWS_CA_BUNDLE RCLONE_CONFIG_S3_TYPE=s3 RCLONE_CONFIG_S3_PROVIDER=Other
+    RCLONE_CONFIG_S3_ENDPOINT=http://127.0.0.1:$port RCLONE_CONFIG_S3_ACCESS_KEY_ID=S3RVER
+    RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=S3RVER)
+  timed s3_rclone_up "${rc[@]}" rclone copy --transfers 16 "$data" s3:bench/rclone
+  timed s3_standby_up "$standby" snapshot create --repo s3://bench/standby --instance bench --workspace "$data" --json
+  local requests
+  requests=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["store_requests"])' "$dir/.out")
+  timed s3_rclone_down "${rc[@]}" rclone copy --transfers 16 s3:bench/rclone "$dir/rclone-down"
+  timed s3_standby_down "$standby" restore --repo s3://bench/standby --instance bench --to "$dir/standby-down" --json
+  kill "$s3pid"
+  diff -r "$data" "$dir/standby-down" >/dev/null && echo "  standby restore from S3: identical to the workspace (diff -r)"
+  echo "  ratio standby/rclone: upload $(ratio s3_standby_up s3_rclone_up), download $(ratio s3_standby_down s3_rclone_down) (target <= 1)"
+  echo "  requests for the 1 GiB snapshot: $requests"
+  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY STANDBY_S3_ENDPOINT
+  rm -rf "$data" "$dir/s3rver" "$dir/rclone-down" "$dir/standby-down"
 }
 
 for s in "${sections[@]}"; do "$s"; done

@@ -113,6 +113,12 @@ Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
   }
   ASSIGN_OR_RETURN(uint64_t concurrency, c.GetUint("s3.concurrency"));
   settings.concurrency = std::clamp<uint64_t>(concurrency, 1, 256);
+  ASSIGN_OR_RETURN(uint64_t request_timeout, c.GetUint("s3.request_timeout_seconds"));
+  ASSIGN_OR_RETURN(uint64_t list_timeout, c.GetUint("s3.list_timeout_seconds"));
+  if (request_timeout < 1 || list_timeout < 1)
+    return InvalidArgumentError("S3 timeouts must be ≥ 1 s");
+  settings.request_timeout = std::chrono::seconds(request_timeout);
+  settings.list_timeout = std::chrono::seconds(list_timeout);
   // Backblaze's names win when both are set: they are what the seed's deployments use.
   if (c.Get("b2.key_id") || c.Get("b2.application_key")) {
     settings.credentials = {c.GetOr("b2.key_id", ""), c.GetOr("b2.application_key", ""), ""};

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/json_text.h"
 #include "base/strings.h"
 
 namespace standby {
@@ -86,7 +87,9 @@ Hash256 ContentHash(const std::vector<Hash256>& chunk_ids) {
   return stream.Finish();
 }
 
-std::string SerializeHeader(const SnapshotHeader& header) { return HeaderToJson(header).dump(); }
+std::string SerializeHeader(const SnapshotHeader& header) {
+  return HeaderToJson(header).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 Result<SnapshotHeader> ParseHeader(std::string_view text) {
   try {
@@ -96,37 +99,87 @@ Result<SnapshotHeader> ParseHeader(std::string_view text) {
   }
 }
 
+namespace {
+
+// A path or link target: a JSON string when it is UTF-8, else its bytes in hex under
+// "<name>_hex" (Linux names are bytes; JSON strings are Unicode).
+void AppendName(std::string* out, std::string_view field, std::string_view value) {
+  *out += '"';
+  *out += field;
+  if (IsValidUtf8(value)) {
+    *out += "\":";
+    AppendJsonString(out, value);
+  } else {
+    *out += "_hex\":\"" + HexEncode(value) + '"';
+  }
+}
+
+template <class T>
+void AppendField(std::string* out, std::string_view name, T value) {
+  *out += ",\"";
+  *out += name;
+  *out += "\":" + std::to_string(value);
+}
+
+std::string NameField(const json& j, const std::string& field) {
+  if (auto it = j.find(field); it != j.end()) return it->get<std::string>();
+  auto hex = HexDecode(j.at(field + "_hex").get<std::string>());
+  if (!hex) throw std::invalid_argument(field + "_hex is not hex");
+  return *hex;
+}
+
+}  // namespace
+
+// Written by hand, not through a JSON DOM: a manifest of 100,000 files would otherwise
+// hold hundreds of MiB of DOM nodes.
 std::string SerializeManifest(const Manifest& m) {
-  json j = HeaderToJson(m.header);
-  j["format"] = "standby-manifest";
-  j["version"] = 1;
-  j["chunker"] = {{"min_size", m.chunker.min_size},
-                  {"avg_size", m.chunker.avg_size},
-                  {"max_size", m.chunker.max_size}};
-  json entries = json::array();
-  for (const ManifestEntry& e : m.entries) {
-    json je = {
-        {"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}, {"mtime_ns", e.mtime_ns}};
+  json header = HeaderToJson(m.header);
+  header["format"] = "standby-manifest";
+  header["version"] = 1;
+  header["chunker"] = {{"min_size", m.chunker.min_size},
+                       {"avg_size", m.chunker.avg_size},
+                       {"max_size", m.chunker.max_size}};
+  std::string out = header.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.pop_back();  // the closing brace; entries and chunks follow
+  out.reserve(out.size() + m.entries.size() * 200 + m.chunks.size() * 180);
+  out += ",\"entries\":[";
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const ManifestEntry& e = m.entries[i];
+    out += i ? ",{" : "{";
+    AppendName(&out, "path", e.path);
+    out += ",\"type\":\"";
+    out += TypeName(e.type);
+    out += '"';
+    AppendField(&out, "mode", e.mode);
+    AppendField(&out, "mtime_ns", e.mtime_ns);
     if (e.type == FileType::kRegular) {
-      je["size"] = e.size;
-      je["ctime_ns"] = e.ctime_ns;
-      je["inode"] = e.inode;
-      je["dev"] = e.dev;
-      je["content_hash"] = e.content_hash.Hex();
-      je["chunks"] = e.chunks;
+      AppendField(&out, "size", e.size);
+      AppendField(&out, "ctime_ns", e.ctime_ns);
+      AppendField(&out, "inode", e.inode);
+      AppendField(&out, "dev", e.dev);
+      out += ",\"content_hash\":\"" + e.content_hash.Hex() + "\",\"chunks\":[";
+      for (size_t k = 0; k < e.chunks.size(); ++k) {
+        if (k) out += ',';
+        out += std::to_string(e.chunks[k]);
+      }
+      out += ']';
     } else if (e.type == FileType::kSymlink) {
-      je["target"] = e.symlink_target;
+      out += ',';
+      AppendName(&out, "target", e.symlink_target);
     }
-    entries.push_back(std::move(je));
+    out += '}';
   }
-  j["entries"] = std::move(entries);
-  json chunks = json::array();
-  for (const ChunkRef& c : m.chunks) {
-    chunks.push_back(json::array({c.id.Hex(), c.pack.Hex(), c.offset, c.stored_length, c.raw_length,
-                                  CompressionName(c.compression)}));
+  out += "],\"chunks\":[";
+  for (size_t i = 0; i < m.chunks.size(); ++i) {
+    const ChunkRef& c = m.chunks[i];
+    out += i ? ",[\"" : "[\"";
+    out += c.id.Hex() + "\",\"" + c.pack.Hex() + "\"," + std::to_string(c.offset) + "," +
+           std::to_string(c.stored_length) + "," + std::to_string(c.raw_length) + ",\"";
+    out += CompressionName(c.compression);
+    out += "\"]";
   }
-  j["chunks"] = std::move(chunks);
-  return j.dump();
+  out += "]}";
+  return out;
 }
 
 Result<Manifest> ParseManifest(std::string_view text) {
@@ -159,7 +212,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
     }
     for (const json& je : j.at("entries")) {
       ManifestEntry e;
-      e.path = je.at("path").get<std::string>();
+      e.path = NameField(je, "path");
       ASSIGN_OR_RETURN(e.type, ParseType(je.at("type").get<std::string>()));
       e.mode = je.at("mode").get<uint32_t>();
       e.mtime_ns = je.at("mtime_ns").get<int64_t>();
@@ -171,7 +224,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
         e.content_hash = HashField(je.at("content_hash"));
         e.chunks = je.at("chunks").get<std::vector<uint32_t>>();
       } else if (e.type == FileType::kSymlink) {
-        e.symlink_target = je.at("target").get<std::string>();
+        e.symlink_target = NameField(je, "target");
       }
       m.entries.push_back(std::move(e));
     }
@@ -195,7 +248,7 @@ std::string SeedMetadataJson(const Manifest& m) {
             {"snapshot_type", m.header.snapshot_type},
             {"base_snapshot_id",
              m.header.base_snapshot_id ? json(*m.header.base_snapshot_id) : json(nullptr)}};
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Status ValidateManifest(const Manifest& m) {

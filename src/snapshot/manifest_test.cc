@@ -50,6 +50,21 @@ TEST(ManifestTest, RoundTripsEveryField) {
   EXPECT_OK(ValidateManifest(back));
 }
 
+TEST(ManifestTest, NamesThatAreNotUtf8OrNeedEscapingRoundTrip) {
+  Manifest m = Sample();
+  m.entries[1].path = "d/caf\xe9 \"quoted\"\n\\.bin";  // Latin-1 byte, quotes, newline
+  m.entries[2].symlink_target = "\xff\xfe";
+  std::string text = SerializeManifest(m);
+  EXPECT_TRUE(nlohmann::json::accept(text));
+  ASSERT_OK_AND_ASSIGN(Manifest back, ParseManifest(text));
+  EXPECT_EQ(back.entries[1].path, m.entries[1].path);
+  EXPECT_EQ(back.entries[2].symlink_target, m.entries[2].symlink_target);
+  Manifest unicode = Sample();
+  unicode.entries[1].path = "d/модель-权重-🚀.safetensors";
+  ASSERT_OK_AND_ASSIGN(Manifest back2, ParseManifest(SerializeManifest(unicode)));
+  EXPECT_EQ(back2.entries[1].path, unicode.entries[1].path);
+}
+
 TEST(ManifestTest, HeaderCarriesEveryFieldTheDesignNames) {
   auto j = nlohmann::json::parse(SerializeHeader(Sample().header));
   for (const char* field :

@@ -45,6 +45,18 @@ TEST_F(RestoreTest, RestoresAByteIdenticalTreeWithModesAndTimes) {
   EXPECT_EQ(v.validation, "ok");
 }
 
+TEST_F(RestoreTest, OddFileNamesSurviveTheRoundTrip) {
+  WriteFile(ws("caf\xe9-latin1.txt"), "bytes, not UTF-8");
+  WriteFile(ws("new\nline \"q\".txt"), "escaped");
+  WriteFile(ws("模型/权重.bin"), RandomBytes(1000, 5));
+  ASSERT_OK(Snap());
+  ASSERT_OK_AND_ASSIGN(RestoreResult r, RestoreTo(out()));
+  EXPECT_EQ(r.validation, "ok");
+  EXPECT_EQ(ReadFile(out("caf\xe9-latin1.txt")), "bytes, not UTF-8");
+  EXPECT_EQ(ReadFile(out("new\nline \"q\".txt")), "escaped");
+  EXPECT_EQ(ReadFile(out("模型/权重.bin")), RandomBytes(1000, 5));
+}
+
 TEST_F(RestoreTest, ProgressIsReportedAtEveryTenPercent) {
   for (int i = 0; i < 20; ++i) WriteFile(ws("f" + std::to_string(i)), RandomBytes(700'000, i));
   ASSERT_OK(Snap());

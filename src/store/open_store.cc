@@ -25,6 +25,8 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
     options.path_style = settings.s3_path_style;
     options.credentials = settings.credentials;
     options.concurrency = std::max<size_t>(1, settings.concurrency);
+    options.request_timeout = settings.request_timeout;
+    options.list_timeout = settings.list_timeout;
     auto http = MakeHttpClient();
     ASSIGN_OR_RETURN(auto store, S3ObjectStore::Create(std::move(options), http.get()));
     store->AdoptHttpClient(std::move(http));

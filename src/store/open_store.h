@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@ struct StoreSettings {
   std::optional<bool> s3_path_style;
   S3Credentials credentials;
   size_t concurrency = 16;
+  std::chrono::seconds request_timeout{60};
+  std::chrono::seconds list_timeout{30};
 };
 
 // Opens the store a `--repo` value names: an absolute or relative directory path,

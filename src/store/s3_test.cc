@@ -224,6 +224,52 @@ TEST_P(FaultyProxyTest, S3_EveryFifthRequestFailsYetTransfersComplete) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, FaultyProxyTest, ::testing::Values("503", "drop", "truncate"));
 
+// HTTPS with a private CA: the certificate and the host name are both verified.
+TEST(S3TlsTest, S3_HttpsVerifiesCertificateAndHostName) {
+  TempDir pki;
+  std::string cmd =
+      "cd " + pki.path() +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=standby-test-ca"
+      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=localhost"
+      " && printf 'subjectAltName=DNS:localhost\\n' > san.ext"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out server.pem -days 2 -extfile san.ext"
+      " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  S3rver::Options server_options;
+  server_options.tls_key = pki.Sub("server.key");
+  server_options.tls_cert = pki.Sub("server.pem");
+  auto server = S3rver::Start(server_options);
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  S3Options o;
+  o.bucket = (*server)->bucket();
+  o.endpoint = "https://localhost:" + std::to_string((*server)->port());
+  o.credentials = {"S3RVER", "S3RVER", ""};
+  o.max_attempts = 1;
+
+  auto trusting = MakeHttpClient({.ca_file = pki.Sub("ca.pem")});
+  ASSERT_OK_AND_ASSIGN(auto store, S3ObjectStore::Create(o, trusting.get()));
+  ASSERT_OK(store->Put("over-tls", "secret weights"));
+  ASSERT_OK_AND_ASSIGN(std::string back, store->Get("over-tls"));
+  EXPECT_EQ(back, "secret weights");
+
+  auto system_cas = MakeHttpClient();  // does not know the private CA
+  ASSERT_OK_AND_ASSIGN(auto untrusted, S3ObjectStore::Create(o, system_cas.get()));
+  auto refused = untrusted->Get("over-tls");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("TLS handshake"), std::string::npos)
+      << refused.error().message;
+
+  S3Options by_ip = o;  // the certificate names localhost, not 127.0.0.1
+  by_ip.endpoint = "https://127.0.0.1:" + std::to_string((*server)->port());
+  ASSERT_OK_AND_ASSIGN(auto wrong_name, S3ObjectStore::Create(by_ip, trusting.get()));
+  auto mismatch = wrong_name->Get("over-tls");
+  ASSERT_FALSE(mismatch.has_value());
+  EXPECT_NE(mismatch.error().message.find("TLS handshake"), std::string::npos);
+}
+
 TEST(S3ConfigTest, ParsesUrlsAndEndpoints) {
   S3Options o;
   ASSERT_OK(ParseS3Url("s3://bucket/some/prefix", &o));
