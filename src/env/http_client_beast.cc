@@ -79,9 +79,15 @@ class BeastHttpClient : public HttpClient {
  private:
   Result<std::unique_ptr<Connection>> Connect(const HttpRequest& request, const std::string& key) {
     auto conn = std::make_unique<Connection>();
+    // Beast sizes each socket read by the buffer's free capacity (capped at 64 KiB); an empty
+    // buffer would read 512 bytes at a time, one syscall and timer re-arm each.
+    conn->buffer.reserve(1 << 20);
     beast::error_code ec;
     tcp::resolver resolver(conn->ioc);
     auto endpoints = resolver.resolve(request.host, std::to_string(request.port), ec);
+    if (ec == asio::error::host_not_found) {  // NXDOMAIN: retrying will not help
+      return NotFoundError("resolve " + request.host + ": host not found; check the endpoint");
+    }
     if (ec) return UnavailableError("resolve " + request.host + ": " + ec.message());
     if (request.tls) {
       conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn->ioc, tls_);

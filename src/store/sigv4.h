@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/sha256_hex.h"
 #include "base/time.h"
 
 namespace standby {
@@ -40,8 +41,5 @@ std::string CanonicalRequest(const SignableRequest& request, const std::string& 
 std::vector<std::pair<std::string, std::string>> SignV4(const SignableRequest& request,
                                                         const S3Credentials& credentials,
                                                         const std::string& region, UnixNanos now);
-
-// Hex SHA-256 of `data` (payload hashes).
-std::string Sha256Hex(std::string_view data);
 
 }  // namespace standby

@@ -1,0 +1,16 @@
+#include "base/sha256_hex.h"
+
+#include <openssl/evp.h>
+
+#include "base/strings.h"
+
+namespace standby {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
+}  // namespace standby

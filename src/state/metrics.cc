@@ -1,0 +1,89 @@
+#include "state/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace standby {
+namespace {
+
+double NearestRank(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  return static_cast<double>(sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1]);
+}
+
+}  // namespace
+
+Distribution Summarize(std::vector<int64_t> values) {
+  Distribution d;
+  d.count = values.size();
+  if (values.empty()) return d;
+  std::sort(values.begin(), values.end());
+  d.mean = static_cast<double>(std::accumulate(values.begin(), values.end(), int64_t{0})) /
+           static_cast<double>(values.size());
+  d.p50 = NearestRank(values, 50);
+  d.p90 = NearestRank(values, 90);
+  return d;
+}
+
+std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>& events,
+                                                GroupBy by) {
+  std::map<std::string, std::vector<const FailoverEvent*>> groups;
+  for (const FailoverEvent& e : events) {
+    std::string key = by == GroupBy::kTrigger ? e.trigger : e.snapshot_type;
+    groups[key.empty() ? "unknown" : key].push_back(&e);
+  }
+  std::vector<FailoverSummary> out;
+  for (const auto& [group, members] : groups) {
+    FailoverSummary s;
+    s.group = group;
+    s.count = members.size();
+    std::map<std::string, std::vector<int64_t>> phases;
+    std::vector<int64_t> totals;
+    for (const FailoverEvent* e : members) {
+      if (!e->success) continue;
+      ++s.succeeded;
+      totals.push_back(e->total_ms);
+      phases["detection_ms"].push_back(e->detection_ms);
+      phases["gpu_provisioning_time_ms"].push_back(e->gpu_provisioning_time_ms);
+      phases["snapshot_ms"].push_back(e->snapshot_ms);
+      phases["restore_ms"].push_back(e->restore_ms);
+      phases["validation_ms"].push_back(e->validation_ms);
+      phases["workload_start_ms"].push_back(e->workload_start_ms);
+      phases["health_check_ms"].push_back(e->health_check_ms);
+    }
+    s.success_rate = s.count ? static_cast<double>(s.succeeded) / static_cast<double>(s.count) : 0;
+    s.total_ms = Summarize(std::move(totals));
+    for (auto& [name, values] : phases) s.phases[name] = Summarize(std::move(values));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+ReadinessSummary SummarizeReadiness(const std::vector<ProvisioningAttempt>& attempts) {
+  ReadinessSummary r;
+  std::vector<int64_t> ready;
+  for (const ProvisioningAttempt& a : attempts) {
+    if (a.ready_ms >= 0) {
+      ready.push_back(a.ready_ms);
+    } else if (a.outcome != "launch_failed") {
+      ++r.never_ready;
+    }
+  }
+  r.ready_ms = Summarize(std::move(ready));
+  if (r.ready_ms.count > 0) r.suggested_timeout_ms = static_cast<int64_t>(r.ready_ms.p90) + 10'000;
+  return r;
+}
+
+std::vector<SnapshotAge> SnapshotAges(const std::vector<ProtectedInstance>& instances,
+                                      int64_t now_ms) {
+  std::vector<SnapshotAge> out;
+  for (const ProtectedInstance& p : instances) {
+    out.push_back({p.instance_id, p.last_snapshot_id,
+                   p.last_snapshot_at > 0 ? now_ms - p.last_snapshot_at : -1});
+  }
+  return out;
+}
+
+}  // namespace standby

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "state/state_store.h"
+
+namespace standby {
+
+struct Distribution {
+  size_t count = 0;
+  double mean = 0;
+  double p50 = 0;
+  double p90 = 0;
+};
+
+// Nearest-rank percentiles (p in 0..100) of `values`; empty input gives zeros.
+Distribution Summarize(std::vector<int64_t> values);
+
+struct FailoverSummary {
+  std::string group;  // the snapshot_type or trigger value
+  size_t count = 0;
+  size_t succeeded = 0;
+  double success_rate = 0;
+  Distribution total_ms;                       // the MTTR, successful failovers only
+  std::map<std::string, Distribution> phases;  // detection_ms, gpu_provisioning_time_ms, ...
+};
+
+enum class GroupBy { kSnapshotType, kTrigger };
+
+// Failover counts, success rate and MTTR/phase distributions per group.
+std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>& events,
+                                                GroupBy by);
+
+// SSH-ready times (ms) of attempts that became ready, and how many never did.
+struct ReadinessSummary {
+  Distribution ready_ms;
+  size_t never_ready = 0;
+  int64_t suggested_timeout_ms = 0;  // p90 + 10 s (the seed's rule), 0 without data
+};
+ReadinessSummary SummarizeReadiness(const std::vector<ProvisioningAttempt>& attempts);
+
+struct SnapshotAge {
+  std::string instance_id;
+  std::string last_snapshot_id;
+  int64_t age_ms = -1;  // -1: never snapshotted
+};
+std::vector<SnapshotAge> SnapshotAges(const std::vector<ProtectedInstance>& instances,
+                                      int64_t now_ms);
+
+}  // namespace standby

@@ -1,0 +1,319 @@
+// The StateStore contract, run against SQLite and a real PostgreSQL (PG_ tests).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "state/metrics.h"
+#include "state/migrations.h"
+#include "state/open_state_store.h"
+#include "state/spooling_state_store.h"
+#include "state/sql_connection.h"
+#include "testing/postgres.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+FailoverEvent FullEvent(const std::string& id, int64_t total_ms, std::string type = "incremental",
+                        std::string trigger = "drill", bool success = true) {
+  FailoverEvent e;
+  e.failover_id = id;
+  e.instance_id = "gpu-1";
+  e.trigger = trigger;
+  e.started_at = 1'795'000'000'000;
+  e.completed_at = e.started_at + total_ms;
+  e.success = success;
+  e.failure_phase = success ? "" : "restore";
+  e.failure_reason = success ? "" : "pack missing: 'quoted' \"too\"";
+  e.detection_ms = 3000;
+  e.gpu_provisioning_time_ms = 40000;
+  e.snapshot_ms = 0;
+  e.restore_ms = 9000;
+  e.validation_ms = 1200;
+  e.workload_start_ms = 4000;
+  e.health_check_ms = 800;
+  e.total_ms = total_ms;
+  e.original_ssh_host = "ssh4.vast.ai";
+  e.original_ssh_port = 41234;
+  e.snapshot_id = "20261129T010203Z-abcd0123";
+  e.snapshot_type = type;
+  e.base_snapshot_id = "20261129T000000Z-00000000";
+  e.files_changed = 3;
+  e.new_instance_id = "vast-778899";
+  e.new_ssh_host = "ssh7.vast.ai";
+  e.new_ssh_port = 22;
+  e.gpu_name = "RTX 4090";
+  e.candidates_launched = 4;
+  e.rounds = 1;
+  e.rate_limit_hits = 1;
+  e.files_restored = 212;
+  e.files_expected = 212;
+  e.bytes_restored = 1'073'741'824;
+  e.phase_timings_json = R"({"detection_ms":3000,"restore_ms":9000})";
+  return e;
+}
+
+struct SqliteBackend {
+  TempDir dir;
+  std::string Url() { return "sqlite://" + dir.Sub("state.db"); }
+  std::unique_ptr<PostgresServer>* server() { return nullptr; }
+};
+
+struct PostgresBackend {
+  std::unique_ptr<PostgresServer> pg;
+  PostgresBackend() {
+    auto started = PostgresServer::Start();
+    if (!started) ADD_FAILURE() << started.error().message;
+    if (started) pg = std::move(*started);
+  }
+  std::string Url() { return pg ? pg->url() : "postgresql://unavailable"; }
+  std::unique_ptr<PostgresServer>* server() { return &pg; }
+};
+
+template <class Backend>
+class StateStoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = OpenStateStore(backend_.Url(), "");
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    store_ = std::move(*opened);
+  }
+  Backend backend_;
+  std::unique_ptr<StateStore> store_;
+};
+
+TYPED_TEST_SUITE_P(StateStoreContractTest);
+
+TYPED_TEST_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps) {
+  auto again = OpenStateStore(this->backend_.Url(), "");
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  std::unique_ptr<SqlConnection> conn;
+  std::string url = this->backend_.Url();
+  if (url.starts_with("sqlite://")) {
+    ASSERT_OK_AND_ASSIGN(conn, OpenSqlite(url.substr(9)));
+  } else {
+    ASSERT_OK_AND_ASSIGN(conn, OpenPostgres(url));
+  }
+  ASSERT_OK_AND_ASSIGN(MigrationReport report, Migrate(conn.get()));
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_EQ(report.to_version, EmbeddedMigrations(conn->dialect()).back().version);
+  ASSERT_OK_AND_ASSIGN(auto rows, conn->Query("SELECT version, checksum FROM schema_migrations"));
+  ASSERT_EQ(rows.size(), EmbeddedMigrations(conn->dialect()).size());
+  EXPECT_EQ(rows[0][1], EmbeddedMigrations(conn->dialect()).front().checksum);
+}
+
+TYPED_TEST_P(StateStoreContractTest, EveryColumnIsWrittenAndReadBack) {
+  FailoverEvent failed = FullEvent("fo-2", 61000, "full", "automatic", false);
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("fo-1", 52000)));
+  ASSERT_OK(this->store_->RecordFailoverEvent(failed));
+  ASSERT_OK_AND_ASSIGN(auto events, this->store_->ListFailoverEvents());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], FullEvent("fo-1", 52000));
+  EXPECT_EQ(events[1], failed);
+
+  ProtectedInstance p{"gpu-1",
+                      R"({"gpu":"RTX 4090"})",
+                      "vast-1",
+                      "ssh4.vast.ai",
+                      41234,
+                      "protected",
+                      "snap-1",
+                      1'795'000'000'000,
+                      2,
+                      0,
+                      1'795'000'000'500};
+  ASSERT_OK(this->store_->CreateProtectedInstance(p));
+  ASSERT_OK_AND_ASSIGN(auto got, this->store_->GetProtectedInstance("gpu-1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->spec_json, p.spec_json);
+  EXPECT_EQ(got->ssh_port, 41234);
+  EXPECT_EQ(got->consecutive_snapshot_failures, 2);
+  EXPECT_EQ(got->version, 1);
+  EXPECT_EQ(this->store_->CreateProtectedInstance(p).error().code, ErrorCode::kConflict);
+
+  ProviderInstanceRow vm{"vast",     "778899", "m-42", "standby-gpu-1", "candidate",
+                         "RTX 4090", 0.45,     1000,   61000,           0};
+  ASSERT_OK(this->store_->RecordProviderInstance(vm));
+  vm.destroyed_at = 99000;
+  ASSERT_OK(this->store_->RecordProviderInstance(vm));  // upsert
+  ASSERT_OK_AND_ASSIGN(auto vms, this->store_->ListProviderInstances());
+  ASSERT_EQ(vms.size(), 1u);
+  EXPECT_EQ(vms[0].destroyed_at, 99000);
+  EXPECT_DOUBLE_EQ(vms[0].price_per_hour, 0.45);
+  EXPECT_EQ(vms[0].machine_id, "m-42");
+
+  SnapshotRow snap{"snap-1", "gpu-1", "incremental", "snap-0", 212, 3,
+                   1 << 30,  4 << 20, 1000,          "lz4",    143};
+  ASSERT_OK(this->store_->RecordSnapshot(snap));
+  ASSERT_OK_AND_ASSIGN(auto snaps, this->store_->ListSnapshots("gpu-1"));
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(snaps[0].base_snapshot_id, "snap-0");
+  EXPECT_EQ(snaps[0].bytes_total, 1 << 30);
+  EXPECT_EQ(snaps[0].duration_ms, 143);
+
+  ProvisioningAttempt won{"a-1", "fo-1", "vast", "offer-9", "m-42", "778899",
+                          1000,  45000,  -1,     "won",     1};
+  ProvisioningAttempt lost{"a-2", "fo-1", "vast", "offer-8",   "m-43", "778900",
+                           1000,  -1,     47000,  "lost_race", 0};
+  ASSERT_OK(this->store_->RecordProvisioningAttempt(won));
+  ASSERT_OK(this->store_->RecordProvisioningAttempt(lost));
+  ASSERT_OK_AND_ASSIGN(auto attempts, this->store_->ListProvisioningAttempts("vast"));
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].ready_ms, 45000);
+  EXPECT_EQ(attempts[1].censored_ms, 47000);
+  EXPECT_EQ(attempts[1].outcome, "lost_race");
+
+  ASSERT_OK(this->store_->BlacklistMachine({"m-43", "never became ready", 5000}));
+  ASSERT_OK(this->store_->BlacklistMachine({"m-44", "exited during boot", 500}));
+  ASSERT_OK_AND_ASSIGN(auto black, this->store_->ActiveBlacklist(1000));
+  ASSERT_EQ(black.size(), 1u);
+  EXPECT_EQ(black[0].machine_id, "m-43");
+}
+
+TYPED_TEST_P(StateStoreContractTest, SummariesOfKnownDataGiveKnownNumbers) {
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("a", 40000, "incremental", "drill")));
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("b", 50000, "incremental", "automatic")));
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("c", 90000, "incremental", "automatic")));
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("d", 70000, "full", "automatic")));
+  ASSERT_OK(this->store_->RecordFailoverEvent(FullEvent("e", 0, "full", "manual", false)));
+  ASSERT_OK_AND_ASSIGN(auto events, this->store_->ListFailoverEvents());
+  auto by_type = SummarizeFailovers(events, GroupBy::kSnapshotType);
+  ASSERT_EQ(by_type.size(), 2u);
+  EXPECT_EQ(by_type[0].group, "full");
+  EXPECT_EQ(by_type[0].count, 2u);
+  EXPECT_DOUBLE_EQ(by_type[0].success_rate, 0.5);
+  EXPECT_DOUBLE_EQ(by_type[0].total_ms.mean, 70000);
+  EXPECT_EQ(by_type[1].group, "incremental");
+  EXPECT_DOUBLE_EQ(by_type[1].total_ms.mean, 60000);
+  EXPECT_DOUBLE_EQ(by_type[1].total_ms.p50, 50000);
+  EXPECT_DOUBLE_EQ(by_type[1].total_ms.p90, 90000);
+  EXPECT_DOUBLE_EQ(by_type[1].phases.at("restore_ms").mean, 9000);
+  auto by_trigger = SummarizeFailovers(events, GroupBy::kTrigger);
+  ASSERT_EQ(by_trigger.size(), 3u);
+  EXPECT_EQ(by_trigger[0].group, "automatic");
+  EXPECT_EQ(by_trigger[0].count, 3u);
+}
+
+TYPED_TEST_P(StateStoreContractTest, TwoWritersOnOneInstanceOneWinsNothingIsLost) {
+  ProtectedInstance p{"gpu-1", "{}", "vast-1", "h", 22, "protected", "", 0, 0, 0, 0};
+  ASSERT_OK(this->store_->CreateProtectedInstance(p));
+  ASSERT_OK_AND_ASSIGN(auto a, this->store_->GetProtectedInstance("gpu-1"));
+  ASSERT_OK_AND_ASSIGN(auto b, this->store_->GetProtectedInstance("gpu-1"));
+  a->status = "failing_over";
+  a->provider_instance_id = "vast-2";
+  b->status = "paused";
+  ASSERT_OK_AND_ASSIGN(int64_t version, this->store_->UpdateProtectedInstance(*a));
+  EXPECT_EQ(version, 2);
+  auto lost = this->store_->UpdateProtectedInstance(*b);
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(lost.error().retryable);
+  ASSERT_OK_AND_ASSIGN(auto now, this->store_->GetProtectedInstance("gpu-1"));
+  EXPECT_EQ(now->status, "failing_over");
+  EXPECT_EQ(now->provider_instance_id, "vast-2");
+  EXPECT_EQ(now->version, 2);
+  b = now;  // the loser re-reads and retries
+  b->status = "paused";
+  ASSERT_OK_AND_ASSIGN(int64_t retried, this->store_->UpdateProtectedInstance(*b));
+  EXPECT_EQ(retried, 3);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
+                            EveryColumnIsWrittenAndReadBack, SummariesOfKnownDataGiveKnownNumbers,
+                            TwoWritersOnOneInstanceOneWinsNothingIsLost);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StateStoreContractTest, ::testing::Types<SqliteBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(PG_, StateStoreContractTest, ::testing::Types<PostgresBackend>);
+
+TEST(PostgresStateTest, PG_SpoolsWhileTheServerIsDownAndReplaysWithoutDuplicates) {
+  PostgresBackend backend;
+  ASSERT_NE(backend.pg, nullptr);
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto inner, OpenStateStore(backend.Url(), ""));
+  SpoolingStateStore store(std::move(inner), dir.Sub("state.spool"));
+  ASSERT_OK(store.RecordFailoverEvent(FullEvent("before", 50000)));
+  ASSERT_OK(backend.pg->Stop());
+  ASSERT_OK(store.RecordFailoverEvent(FullEvent("during-1", 51000)));
+  ASSERT_OK(store.RecordSnapshot({"snap-9", "gpu-1", "full", "", 1, 1, 1, 1, 1, "lz4", 1}));
+  ASSERT_OK(store.RecordFailoverEvent(FullEvent("during-1", 51500)));  // an update of the same row
+  ASSERT_OK_AND_ASSIGN(size_t pending, store.Pending());
+  EXPECT_EQ(pending, 3u);
+  EXPECT_FALSE(store.ListFailoverEvents().has_value());  // reads need the database
+  ASSERT_OK(backend.pg->Restart());
+  ASSERT_OK(store.RecordFailoverEvent(FullEvent("after", 52000)));  // replays first, in order
+  ASSERT_OK_AND_ASSIGN(size_t left, store.Pending());
+  EXPECT_EQ(left, 0u);
+  ASSERT_OK(store.Flush());
+  ASSERT_OK_AND_ASSIGN(auto events, store.ListFailoverEvents());
+  ASSERT_EQ(events.size(), 3u);  // before, during-1 (once), after
+  auto during = std::find_if(events.begin(), events.end(),
+                             [](const FailoverEvent& e) { return e.failover_id == "during-1"; });
+  ASSERT_NE(during, events.end());
+  EXPECT_EQ(during->total_ms, 51500);  // the later write won, as it did in order
+  ASSERT_OK_AND_ASSIGN(auto snaps, store.ListSnapshots("gpu-1"));
+  EXPECT_EQ(snaps.size(), 1u);
+}
+
+TEST(PostgresStateTest, PG_WrongPasswordAndBadUrlsAreOneClearLine) {
+  PostgresBackend backend;
+  ASSERT_NE(backend.pg, nullptr);
+  auto wrong = OpenStateStore(backend.pg->url_with_password("not-the-password"), "");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(wrong.error().message.find("password"), std::string::npos);
+  EXPECT_EQ(wrong.error().message.find("not-the-password"), std::string::npos);
+  EXPECT_EQ(wrong.error().message.find('\n'), std::string::npos);
+  auto malformed = OpenStateStore("postgresql://u:secretpw@127.0.0.1:notaport/db", "");
+  ASSERT_FALSE(malformed.has_value());
+  EXPECT_EQ(malformed.error().message.find("secretpw"), std::string::npos);
+  auto scheme = OpenStateStore("mysql://u:secretpw@h/db", "");
+  ASSERT_FALSE(scheme.has_value());
+  EXPECT_NE(scheme.error().message.find("DATABASE_URL must be"), std::string::npos);
+  EXPECT_EQ(scheme.error().message.find("secretpw"), std::string::npos);
+}
+
+TEST(PostgresStateTest, PG_ForeignDatabaseIsRefusedUntouched) {
+  PostgresBackend backend;
+  ASSERT_NE(backend.pg, nullptr);
+  ASSERT_OK(backend.pg->Psql("CREATE TABLE customers (id int)"));
+  auto opened = OpenStateStore(backend.Url(), "");
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_NE(opened.error().message.find("not a standby database"), std::string::npos);
+  ASSERT_OK(backend.pg->Psql("SELECT 1 FROM customers"));  // still there
+}
+
+TEST(SqliteStateTest, NewerOrEditedSchemasAreRefused) {
+  TempDir dir;
+  std::string path = dir.Sub("s.db");
+  ASSERT_OK(OpenStateStore("sqlite://" + path, ""));
+  {
+    ASSERT_OK_AND_ASSIGN(auto conn, OpenSqlite(path));
+    ASSERT_OK(conn->Exec("INSERT INTO schema_migrations VALUES (99, '0099_future', 'x', 0)"));
+  }
+  auto newer = OpenStateStore("sqlite://" + path, "");
+  ASSERT_FALSE(newer.has_value());
+  EXPECT_NE(newer.error().message.find("newer standby"), std::string::npos);
+  {
+    ASSERT_OK_AND_ASSIGN(auto conn, OpenSqlite(path));
+    ASSERT_OK(conn->Exec("DELETE FROM schema_migrations WHERE version = 99"));
+    ASSERT_OK(conn->Exec("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1"));
+  }
+  auto edited = OpenStateStore("sqlite://" + path, "");
+  ASSERT_FALSE(edited.has_value());
+  EXPECT_NE(edited.error().message.find("different checksum"), std::string::npos);
+}
+
+TEST(SqliteStateTest, ForeignSqliteFileIsRefusedAndDefaultLivesInTheStateDir) {
+  TempDir dir;
+  {
+    ASSERT_OK_AND_ASSIGN(auto conn, OpenSqlite(dir.Sub("other.db")));
+    ASSERT_OK(conn->ExecScript("CREATE TABLE notes (x TEXT)"));
+  }
+  auto foreign = OpenStateStore("sqlite://" + dir.Sub("other.db"), "");
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_NE(foreign.error().message.find("not a standby database"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStateStore("", dir.Sub("state")));
+  EXPECT_EQ(store->Describe(), "sqlite://" + dir.Sub("state/standby.db"));
+}
+
+}  // namespace
+}  // namespace standby
