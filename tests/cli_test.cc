@@ -122,6 +122,24 @@ TEST_F(CliTest, DemoRunsTheWholeRoundTrip) {
   EXPECT_NE(demo.err.find("\u2713 Restored"), std::string::npos);
 }
 
+TEST_F(CliTest, DbMigrateAndMetricsOnTheEmbeddedSqlite) {
+  std::string env = "STANDBY_STATE_DIR=" + dir_.Sub("state");
+  ProcessRun migrate = Standby("db migrate --json", env);
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_EQ(migrate.json()["database"], "sqlite://" + dir_.Sub("state/standby.db"));
+  EXPECT_EQ(Standby("db migrate --json", env).exit_code, 0);  // idempotent
+  ProcessRun metrics = Standby("metrics --by trigger --json", env);
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_EQ(metrics.json()["by"], "trigger");
+  EXPECT_TRUE(metrics.json()["failover_summary"].is_array());
+  EXPECT_EQ(Standby("metrics --by colour", env).exit_code, 2);
+  ProcessRun bad = Standby("db migrate", "DATABASE_URL=mysql://user:hunter2pw@host/db");
+  EXPECT_EQ(bad.exit_code, 1);
+  ASSERT_EQ(bad.ErrorLines().size(), 1u) << bad.err;
+  EXPECT_NE(bad.err.find("DATABASE_URL must be"), std::string::npos);
+  EXPECT_EQ(bad.err.find("hunter2pw"), std::string::npos);
+}
+
 // Needs root for a real tmpfs; CI runs as root.
 TEST_F(CliTest, ROOT_RestoreOntoAFullDiskFailsCleanly) {
   ASSERT_EQ(::geteuid(), 0u) << "ROOT_ tests need root (CI runs as root)";

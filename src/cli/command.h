@@ -69,5 +69,7 @@ int RunSnapshotPrune(const std::vector<std::string>& args);
 int RunRestore(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
 int RunDemo(const std::vector<std::string>& args);
+int RunDbMigrate(const std::vector<std::string>& args);
+int RunMetrics(const std::vector<std::string>& args);
 
 }  // namespace standby

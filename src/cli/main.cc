@@ -17,6 +17,8 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   restore         --repo URL (SNAPSHOT_ID | --instance ID) --to DIR [--overwrite] [--json]
   verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
   demo            [--non-interactive] [--size-mb N] [--json]
+  db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
+  metrics         [--by snapshot_type|trigger] [--json]
   version
 
 Common options: --config FILE, --log-level LEVEL, --json. Every command and setting is
@@ -47,6 +49,9 @@ int main(int argc, char** argv) {
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
   if (cmd == "demo") return standby::RunDemo(rest(1));
+  if (cmd == "db" && args.size() >= 2 && args[1] == "migrate")
+    return standby::RunDbMigrate(rest(2));
+  if (cmd == "metrics") return standby::RunMetrics(rest(1));
   std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
   return standby::kExitUsage;
 }

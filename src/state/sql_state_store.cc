@@ -177,9 +177,10 @@ Status SqlStateStore::RecordProvisioningAttempt(const ProvisioningAttempt& row) 
 Result<std::vector<ProvisioningAttempt>> SqlStateStore::ListProvisioningAttempts(
     const std::string& provider) {
   ASSIGN_OR_RETURN(
-      auto rows, Select("SELECT " + ColumnList(kProvisioningAttemptColumns) +
-                            " FROM provisioning_attempts WHERE provider = $1 ORDER BY launched_at",
-                        {provider}));
+      auto rows,
+      Select("SELECT " + ColumnList(kProvisioningAttemptColumns) +
+                 " FROM provisioning_attempts WHERE $1 = '' OR provider = $1 ORDER BY launched_at",
+             {provider}));
   return RowsTo<ProvisioningAttempt>(rows, ProvisioningAttemptFromRow);
 }
 

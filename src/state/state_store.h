@@ -141,6 +141,7 @@ class StateStore {
   virtual Status RecordSnapshot(const SnapshotRow& row) = 0;
   virtual Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& instance_id) = 0;
   virtual Status RecordProvisioningAttempt(const ProvisioningAttempt& row) = 0;
+  // Attempts of one provider, or of all when `provider` is empty, oldest first.
   virtual Result<std::vector<ProvisioningAttempt>> ListProvisioningAttempts(
       const std::string& provider) = 0;
   virtual Status BlacklistMachine(const BlacklistEntry& entry) = 0;

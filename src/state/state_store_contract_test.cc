@@ -1,7 +1,12 @@
 // The StateStore contract, run against SQLite and a real PostgreSQL (PG_ tests).
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "state/metrics.h"
 #include "state/migrations.h"
@@ -313,6 +318,37 @@ TEST(SqliteStateTest, ForeignSqliteFileIsRefusedAndDefaultLivesInTheStateDir) {
   EXPECT_NE(foreign.error().message.find("not a standby database"), std::string::npos);
   ASSERT_OK_AND_ASSIGN(auto store, OpenStateStore("", dir.Sub("state")));
   EXPECT_EQ(store->Describe(), "sqlite://" + dir.Sub("state/standby.db"));
+}
+
+// Needs root for a real tmpfs; CI runs as root.
+TEST(SqliteStateTest, ROOT_FullDiskIsAClearErrorAndKeepsWhatWasStored) {
+  ASSERT_EQ(::geteuid(), 0u) << "ROOT_ tests need root (CI runs as root)";
+  TempDir dir;
+  std::string mnt = dir.Sub("small");
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0700), 0);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0) << std::strerror(errno);
+  std::optional<Error> failure;
+  size_t stored = 0;
+  {
+    auto store = OpenStateStore("sqlite://" + mnt + "/state.db", "");
+    if (store) {
+      for (int i = 0; i < 5000 && !failure; ++i) {
+        FailoverEvent e = FullEvent("fo-" + std::to_string(i), 1000 + i);
+        e.failure_reason = std::string(400, 'x');
+        Status s = (*store)->RecordFailoverEvent(e);
+        if (!s) failure = s.error();
+      }
+      if (auto events = (*store)->ListFailoverEvents()) stored = events->size();
+    } else {
+      failure = store.error();
+    }
+  }
+  ::umount(mnt.c_str());
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(failure->code, ErrorCode::kResourceExhausted) << failure->message;
+  EXPECT_NE(failure->message.find("disk is full"), std::string::npos);
+  EXPECT_EQ(failure->message.find('\n'), std::string::npos);
+  EXPECT_GT(stored, 0u);  // what was committed before the disk filled is still there
 }
 
 }  // namespace
