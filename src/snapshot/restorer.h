@@ -18,7 +18,7 @@ struct RestoreOptions {
   bool overwrite = false;
   // Restore symlinks whose target leaves the restored tree (refused by default).
   bool allow_external_symlinks = false;
-  size_t threads = 0;  // parallel fetches; 0 = max(store concurrency, 2 × cores)
+  size_t threads = 0;  // parallel fetches; 0 = min(store concurrency, 4 × cores)
   FileSystem* fs = FileSystem::Real();
   Clock* clock = Clock::Real();
   // Receives human progress lines ("Downloading: 40% ...", "✓ Restored ..."); may be empty.
