@@ -104,10 +104,11 @@ TEST_F(CliTest, ErrorsAreOneLineWithTheRightExitStatus) {
 }
 
 TEST_F(CliTest, SecretsNeverReachOutput) {
-  WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz\n");
-  WriteFile(dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz"), "a file, not a repository");
-  ProcessRun run = Standby("restore --repo " + dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzz") +
-                           " --instance a --to out --json");
+  WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9\n");
+  WriteFile(dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9"), "a file, not a repository");
+  ProcessRun run =
+      Standby("restore --repo " + dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9") +
+              " --instance a --to out --json");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err.find("wJalrXUtnFEMI/K7MDENG"), std::string::npos) << run.err;
   EXPECT_EQ(run.out.find("wJalrXUtnFEMI/K7MDENG"), std::string::npos) << run.out;

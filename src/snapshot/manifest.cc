@@ -182,9 +182,73 @@ std::string SerializeManifest(const Manifest& m) {
   return out;
 }
 
+namespace {
+
+Result<ManifestEntry> EntryFromJson(const json& je) {
+  ManifestEntry e;
+  e.path = NameField(je, "path");
+  ASSIGN_OR_RETURN(e.type, ParseType(je.at("type").get<std::string>()));
+  e.mode = je.at("mode").get<uint32_t>();
+  e.mtime_ns = je.at("mtime_ns").get<int64_t>();
+  if (e.type == FileType::kRegular) {
+    e.size = je.at("size").get<uint64_t>();
+    e.ctime_ns = je.value("ctime_ns", int64_t{0});
+    e.inode = je.value("inode", uint64_t{0});
+    e.dev = je.value("dev", uint64_t{0});
+    e.content_hash = HashField(je.at("content_hash"));
+    e.chunks = je.at("chunks").get<std::vector<uint32_t>>();
+  } else if (e.type == FileType::kSymlink) {
+    e.symlink_target = NameField(je, "target");
+  }
+  return e;
+}
+
+Result<ChunkRef> ChunkFromJson(const json& jc) {
+  ChunkRef c;
+  c.id = HashField(jc.at(0));
+  c.pack = HashField(jc.at(1));
+  c.offset = jc.at(2).get<uint64_t>();
+  c.stored_length = jc.at(3).get<uint32_t>();
+  c.raw_length = jc.at(4).get<uint32_t>();
+  auto compression = ParseCompression(jc.at(5).get<std::string>());
+  if (!compression) return CorruptionError("manifest chunk: " + compression.error().message);
+  c.compression = *compression;
+  return c;
+}
+
+}  // namespace
+
+// Entries and chunks are converted as the parser finishes each one and then dropped from
+// the DOM, so a manifest of millions of files never exists as a JSON tree in memory.
 Result<Manifest> ParseManifest(std::string_view text) {
+  Manifest m;
+  std::optional<Error> failure;
+  std::string section;  // the top-level key being parsed
+  auto on_event = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+    if (event == json::parse_event_t::key && depth == 1) {
+      section = parsed.get<std::string>();
+    } else if (depth == 2 && section == "entries" && event == json::parse_event_t::object_end) {
+      auto entry = EntryFromJson(parsed);
+      if (entry) {
+        m.entries.push_back(std::move(*entry));
+      } else if (!failure) {
+        failure = entry.error();
+      }
+      return false;
+    } else if (depth == 2 && section == "chunks" && event == json::parse_event_t::array_end) {
+      auto chunk = ChunkFromJson(parsed);
+      if (chunk) {
+        m.chunks.push_back(*chunk);
+      } else if (!failure) {
+        failure = chunk.error();
+      }
+      return false;
+    }
+    return true;
+  };
   try {
-    json j = json::parse(text);
+    json j = json::parse(text.begin(), text.end(), on_event);
+    if (failure) return *failure;
     if (j.value("format", "") != "standby-manifest") {
       return CorruptionError("object is not a standby manifest");
     }
@@ -192,42 +256,14 @@ Result<Manifest> ParseManifest(std::string_view text) {
       return CorruptionError("manifest version " + j["version"].dump() +
                              " is newer than this standby understands; upgrade standby");
     }
-    Manifest m;
+    if (!j.contains("entries") || !j.contains("chunks")) {
+      return CorruptionError("manifest has no entries or chunks");
+    }
     m.header = HeaderFromJson(j);
     const json& chunker = j.at("chunker");
     m.chunker.min_size = chunker.at("min_size").get<uint32_t>();
     m.chunker.avg_size = chunker.at("avg_size").get<uint32_t>();
     m.chunker.max_size = chunker.at("max_size").get<uint32_t>();
-    for (const json& jc : j.at("chunks")) {
-      ChunkRef c;
-      c.id = HashField(jc.at(0));
-      c.pack = HashField(jc.at(1));
-      c.offset = jc.at(2).get<uint64_t>();
-      c.stored_length = jc.at(3).get<uint32_t>();
-      c.raw_length = jc.at(4).get<uint32_t>();
-      auto compression = ParseCompression(jc.at(5).get<std::string>());
-      if (!compression) return CorruptionError("manifest chunk: " + compression.error().message);
-      c.compression = *compression;
-      m.chunks.push_back(c);
-    }
-    for (const json& je : j.at("entries")) {
-      ManifestEntry e;
-      e.path = NameField(je, "path");
-      ASSIGN_OR_RETURN(e.type, ParseType(je.at("type").get<std::string>()));
-      e.mode = je.at("mode").get<uint32_t>();
-      e.mtime_ns = je.at("mtime_ns").get<int64_t>();
-      if (e.type == FileType::kRegular) {
-        e.size = je.at("size").get<uint64_t>();
-        e.ctime_ns = je.value("ctime_ns", int64_t{0});
-        e.inode = je.value("inode", uint64_t{0});
-        e.dev = je.value("dev", uint64_t{0});
-        e.content_hash = HashField(je.at("content_hash"));
-        e.chunks = je.at("chunks").get<std::vector<uint32_t>>();
-      } else if (e.type == FileType::kSymlink) {
-        e.symlink_target = NameField(je, "target");
-      }
-      m.entries.push_back(std::move(e));
-    }
     return m;
   } catch (const std::exception& e) {
     return CorruptionError(std::string("manifest is not valid (truncated or damaged): ") +
