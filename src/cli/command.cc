@@ -129,26 +129,6 @@ Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
   return OpenObjectStore(c.GetOr("repo", ""), settings);
 }
 
-Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,
-                              const std::optional<std::string>& instance_id) {
-  ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/false));
-  if (snapshot_id) {
-    std::string instance;
-    if (instance_id) {
-      instance = *instance_id;
-    } else {
-      ASSIGN_OR_RETURN(instance, repo->FindInstance(*snapshot_id));
-    }
-    return repo->LoadManifest(instance, *snapshot_id);
-  }
-  if (!instance_id) return InvalidArgumentError("name a SNAPSHOT_ID or pass --instance ID");
-  ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(*instance_id));
-  if (!latest) {
-    return NotFoundError("instance " + *instance_id + " has no snapshot in " + store->Url());
-  }
-  return repo->LoadManifest(*instance_id, *latest);
-}
-
 Result<std::string> AbsolutePath(const std::string& path) {
   if (path.empty()) return InvalidArgumentError("empty path");
   std::string out = path;

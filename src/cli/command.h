@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "snapshot/manifest.h"
+#include "snapshot/repository.h"
 #include "store/object_store.h"
 
 namespace standby {
@@ -52,9 +53,6 @@ void Say(const std::string& line);
 
 // Opens the repository's store from the `repo` setting.
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);
-// Loads a snapshot named by id (searching instances) or the latest of `instance`.
-Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,
-                              const std::optional<std::string>& instance_id);
 // Absolute form of a path given on the command line.
 Result<std::string> AbsolutePath(const std::string& path);
 // The `threads` setting (0 = automatic).

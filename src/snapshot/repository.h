@@ -66,6 +66,11 @@ class Repository {
   ChunkerParams chunker_;
 };
 
+// Loads a snapshot named by id (searching instances when `instance_id` is empty) or, without
+// an id, the latest snapshot of `instance_id`.
+Result<Manifest> LoadSnapshot(ObjectStore* store, const std::optional<std::string>& snapshot_id,
+                              const std::optional<std::string>& instance_id);
+
 // Instance ids name store prefixes: 1–128 of [A-Za-z0-9._-], not starting with '.'.
 Status ValidateInstanceId(std::string_view instance_id);
 Status ValidateSnapshotId(std::string_view snapshot_id);

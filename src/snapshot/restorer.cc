@@ -344,7 +344,8 @@ Result<RestoreResult> Restore::Run() {
   }
   std::vector<FetchRange> ranges = PlanFetchRanges(m_.chunks, wanted);
 
-  ProgressReporter progress("Downloading", download_bytes, o_.clock, o_.progress);
+  ProgressReporter progress("Downloading", download_bytes, o_.clock, o_.progress,
+                            o_.progress_events);
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
   // Enough fetches in flight to hide store latency, but not so many that decompression,
   // hashing and writes of the fetched ranges thrash the cores (measured: 4-8 on 2 cores).

@@ -7,6 +7,7 @@
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "snapshot/manifest.h"
+#include "snapshot/progress.h"
 #include "store/object_store.h"
 
 namespace standby {
@@ -23,6 +24,8 @@ struct RestoreOptions {
   Clock* clock = Clock::Real();
   // Receives human progress lines ("Downloading: 40% ...", "✓ Restored ..."); may be empty.
   std::function<void(const std::string&)> progress;
+  // Receives the same progress as numbers (for the agent protocol); may be empty.
+  std::function<void(const ProgressEvent&)> progress_events;
 };
 
 struct RestoreResult {

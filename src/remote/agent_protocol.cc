@@ -1,0 +1,74 @@
+#include "remote/agent_protocol.h"
+
+namespace standby {
+
+using nlohmann::json;
+
+json AgentJobToJson(const AgentJob& job) {
+  json j = {{"protocol", job.protocol},
+            {"command", job.command},
+            {"repo", job.repo},
+            {"s3",
+             {{"endpoint", job.s3_endpoint},
+              {"region", job.s3_region},
+              {"access_key_id", job.access_key_id},
+              {"secret_access_key", job.secret_access_key},
+              {"session_token", job.session_token},
+              {"concurrency", job.concurrency}}},
+            {"instance_id", job.instance_id},
+            {"snapshot_id", job.snapshot_id},
+            {"workspace", job.workspace},
+            {"target", job.target},
+            {"overwrite", job.overwrite},
+            {"full", job.full},
+            {"compression", job.compression}};
+  if (job.s3_path_style) j["s3"]["path_style"] = *job.s3_path_style;
+  return j;
+}
+
+Result<AgentJob> ParseAgentJob(std::string_view text) {
+  try {
+    json j = json::parse(text);
+    AgentJob job;
+    job.protocol = j.at("protocol").get<int>();
+    if (job.protocol != kAgentProtocolVersion) {
+      return InvalidArgumentError("job speaks agent protocol " + std::to_string(job.protocol) +
+                                  " but this standby-agent speaks " +
+                                  std::to_string(kAgentProtocolVersion) +
+                                  "; deploy the agent that matches the controller");
+    }
+    job.command = j.at("command").get<std::string>();
+    job.repo = j.value("repo", "");
+    if (j.contains("s3")) {
+      const json& s3 = j["s3"];
+      job.s3_endpoint = s3.value("endpoint", "");
+      job.s3_region = s3.value("region", "us-east-1");
+      if (s3.contains("path_style")) job.s3_path_style = s3["path_style"].get<bool>();
+      job.access_key_id = s3.value("access_key_id", "");
+      job.secret_access_key = s3.value("secret_access_key", "");
+      job.session_token = s3.value("session_token", "");
+      job.concurrency = s3.value("concurrency", size_t{16});
+    }
+    job.instance_id = j.value("instance_id", "");
+    job.snapshot_id = j.value("snapshot_id", "");
+    job.workspace = j.value("workspace", "");
+    job.target = j.value("target", "");
+    job.overwrite = j.value("overwrite", false);
+    job.full = j.value("full", false);
+    job.compression = j.value("compression", "lz4");
+    return job;
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string("malformed agent job: ") + e.what());
+  }
+}
+
+Result<AgentEvent> ParseAgentEvent(std::string_view line) {
+  try {
+    json j = json::parse(line);
+    return AgentEvent{j.at("type").get<std::string>(), std::move(j)};
+  } catch (const std::exception& e) {
+    return CorruptionError(std::string("agent sent a line that is not an event: ") + e.what());
+  }
+}
+
+}  // namespace standby

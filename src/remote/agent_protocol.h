@@ -1,0 +1,48 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace standby {
+
+// The controller ↔ standby-agent protocol (docs/formats/agent-protocol.md): one JSON job on
+// the agent's stdin, JSON lines on its stdout. Credentials travel only inside the job.
+constexpr int kAgentProtocolVersion = 1;
+
+struct AgentJob {
+  int protocol = kAgentProtocolVersion;
+  std::string command;  // snapshot | restore | verify | health
+  std::string repo;     // directory, file:// or s3:// URL, as on the host
+  // S3 access (when repo is s3://).
+  std::string s3_endpoint;
+  std::string s3_region = "us-east-1";
+  std::optional<bool> s3_path_style;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  size_t concurrency = 16;
+  // Operation arguments.
+  std::string instance_id;
+  std::string snapshot_id;  // restore/verify: empty = the instance's latest
+  std::string workspace;    // snapshot source, verify/health directory
+  std::string target;       // restore destination
+  bool overwrite = false;
+  bool full = false;
+  std::string compression = "lz4";
+};
+
+nlohmann::json AgentJobToJson(const AgentJob& job);
+// kInvalidArgument for malformed jobs and for a protocol version this agent does not speak.
+Result<AgentJob> ParseAgentJob(std::string_view text);
+
+// One line of the agent's output.
+struct AgentEvent {
+  std::string type;  // progress | log | result
+  nlohmann::json body;
+};
+Result<AgentEvent> ParseAgentEvent(std::string_view line);
+
+}  // namespace standby

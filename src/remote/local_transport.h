@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.h"
+#include "remote/agent_protocol.h"
+
+namespace standby {
+
+// Runs agent jobs somewhere and streams their events back. Implementations: a local
+// subprocess (this file); SSH comes next.
+class AgentTransport {
+ public:
+  virtual ~AgentTransport() = default;
+  // Runs `job`, calling `on_event` for every progress/log event; returns the result's data,
+  // or the agent's error, or an error saying the agent ended without a result.
+  virtual Result<nlohmann::json> RunJob(const AgentJob& job,
+                                        const std::function<void(const AgentEvent&)>& on_event) = 0;
+};
+
+// The agent as a local subprocess: the job goes to its stdin (never argv or environment),
+// events come from its stdout. For tests and for local simulated hosts without sshd.
+class LocalTransport : public AgentTransport {
+ public:
+  explicit LocalTransport(std::string agent_path) : agent_path_(std::move(agent_path)) {}
+  Result<nlohmann::json> RunJob(const AgentJob& job,
+                                const std::function<void(const AgentEvent&)>& on_event) override;
+
+ private:
+  std::string agent_path_;
+};
+
+// The Error an agent's {"type":"result","ok":false,"error":{...}} event describes.
+Error AgentError(const nlohmann::json& error);
+
+}  // namespace standby
