@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "agent/workload.h"
 #include "env/clock.h"
 #include "snapshot/repository.h"
 #include "snapshot/restorer.h"
@@ -114,6 +115,9 @@ Result<json> Health(const AgentJob& job) {
   }
   data["gpus"] = gpus;
   if (gpus.empty()) data["gpu_status"] = "no GPU";
+  ASSIGN_OR_RETURN(json workload, WorkloadStatus(job));
+  data["workload_alive"] = workload["state"] == "running";
+  if (!job.health_url.empty()) data["workload_health"] = CheckWorkloadHealth(job);
   return data;
 }
 
@@ -124,6 +128,9 @@ Result<json> RunAgentJob(const AgentJob& job, const EventWriter& emit) {
   if (job.command == "restore") return Restore(job, emit);
   if (job.command == "verify") return Verify(job);
   if (job.command == "health") return Health(job);
+  if (job.command == "workload start") return StartWorkload(job);
+  if (job.command == "workload stop") return StopWorkload(job);
+  if (job.command == "workload status") return WorkloadStatus(job);
   return InvalidArgumentError("unknown agent command \"" + job.command + "\"");
 }
 

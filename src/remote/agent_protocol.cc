@@ -21,7 +21,17 @@ json AgentJobToJson(const AgentJob& job) {
             {"target", job.target},
             {"overwrite", job.overwrite},
             {"full", job.full},
-            {"compression", job.compression}};
+            {"compression", job.compression},
+            {"workload",
+             {{"command", job.workload_command},
+              {"env", nlohmann::json::object()},
+              {"state_dir", job.state_dir},
+              {"grace_seconds", job.grace_seconds},
+              {"health_url", job.health_url},
+              {"health_expect_status", job.health_expect_status},
+              {"health_expect_body", job.health_expect_body},
+              {"health_timeout_ms", job.health_timeout_ms}}}};
+  for (const auto& [name, value] : job.workload_env) j["workload"]["env"][name] = value;
   if (job.s3_path_style) j["s3"]["path_style"] = *job.s3_path_style;
   return j;
 }
@@ -56,6 +66,21 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
     job.overwrite = j.value("overwrite", false);
     job.full = j.value("full", false);
     job.compression = j.value("compression", "lz4");
+    if (j.contains("workload")) {
+      const json& w = j["workload"];
+      job.workload_command = w.value("command", "");
+      if (w.contains("env")) {
+        for (const auto& [name, value] : w["env"].items()) {
+          job.workload_env.emplace_back(name, value.get<std::string>());
+        }
+      }
+      job.state_dir = w.value("state_dir", "");
+      job.grace_seconds = w.value("grace_seconds", 10);
+      job.health_url = w.value("health_url", "");
+      job.health_expect_status = w.value("health_expect_status", 200);
+      job.health_expect_body = w.value("health_expect_body", "");
+      job.health_timeout_ms = w.value("health_timeout_ms", 2000);
+    }
     return job;
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("malformed agent job: ") + e.what());

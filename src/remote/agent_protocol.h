@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 
@@ -32,6 +34,15 @@ struct AgentJob {
   bool overwrite = false;
   bool full = false;
   std::string compression = "lz4";
+  // The workload (workload start|stop|status, and health's workload check).
+  std::string workload_command;  // run with /bin/sh -c in the workspace
+  std::vector<std::pair<std::string, std::string>> workload_env;
+  std::string state_dir;   // pid and log files; default ~/.local/state/standby-agent/<instance>
+  int grace_seconds = 10;  // stop: TERM, then KILL after this long
+  std::string health_url;  // http://127.0.0.1:PORT/path on the host; empty = no check
+  int health_expect_status = 200;
+  std::string health_expect_body;  // substring; empty = any body
+  int health_timeout_ms = 2000;
 };
 
 nlohmann::json AgentJobToJson(const AgentJob& job);

@@ -2,9 +2,12 @@
 #include "remote/local_transport.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
+#include "testing/s3rver.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -89,6 +92,56 @@ TEST_F(LocalTransportTest, HealthReportsTheHostWithoutAGpuBeingAnError) {
   if (h["gpus"].empty()) {
     EXPECT_EQ(h["gpu_status"], "no GPU");
   }
+}
+
+TEST_F(LocalTransportTest, WorkloadStartsDetachedAnswersHealthChecksAndStops) {
+  LocalTransport transport(Agent());
+  WriteFile(dir_.Sub("ws/index.html"), "model ready");
+  int port = FreeLoopbackPort();
+  AgentJob job = Job("workload start");
+  job.workspace = dir_.Sub("ws");
+  job.state_dir = dir_.Sub("state");
+  job.workload_command =
+      "echo \"token=$MODEL_NAME\" > started.txt; exec python3 -m http.server --bind 127.0.0.1 " +
+      std::to_string(port);
+  job.workload_env = {{"MODEL_NAME", "llama-mini"}};
+  job.grace_seconds = 5;
+  job.health_url = "http://127.0.0.1:" + std::to_string(port) + "/index.html";
+  job.health_expect_body = "model ready";
+  ASSERT_OK_AND_ASSIGN(auto started, transport.RunJob(job, nullptr));  // returns while it runs
+  EXPECT_EQ(started["state"], "running");
+  EXPECT_TRUE(started["started"].get<bool>());
+  int pid = started["pid"].get<int>();
+  job.command = "workload start";
+  ASSERT_OK_AND_ASSIGN(auto again, transport.RunJob(job, nullptr));
+  EXPECT_FALSE(again["started"].get<bool>());  // idempotent: the same process
+  EXPECT_EQ(again["pid"].get<int>(), pid);
+
+  job.command = "health";
+  nlohmann::json health;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the server needs a moment to listen
+    ASSERT_OK_AND_ASSIGN(health, transport.RunJob(job, nullptr));
+    if (health["workload_health"]["ok"].get<bool>()) break;
+    ::usleep(100'000);
+  }
+  EXPECT_TRUE(health["workload_alive"].get<bool>());
+  EXPECT_TRUE(health["workload_health"]["ok"].get<bool>()) << health.dump();
+  EXPECT_EQ(health["workload_health"]["status"], 200);
+  EXPECT_EQ(ReadFile(dir_.Sub("ws/started.txt")), "token=llama-mini\n");
+
+  job.command = "workload stop";
+  ASSERT_OK_AND_ASSIGN(auto stopped, transport.RunJob(job, nullptr));
+  EXPECT_EQ(stopped["state"], "stopped");
+  EXPECT_TRUE(stopped["was_running"].get<bool>());
+  // Gone: no such process, or only a zombie left for its new parent (the agent has exited).
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << stat;
+  job.command = "workload status";
+  ASSERT_OK_AND_ASSIGN(auto status, transport.RunJob(job, nullptr));
+  EXPECT_EQ(status["state"], "stopped");
+  job.command = "health";
+  ASSERT_OK_AND_ASSIGN(auto after, transport.RunJob(job, nullptr));
+  EXPECT_FALSE(after["workload_health"]["ok"].get<bool>());
 }
 
 }  // namespace

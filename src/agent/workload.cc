@@ -1,0 +1,138 @@
+#include "agent/workload.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "base/strings.h"
+#include "env/file_system.h"
+#include "env/http_client.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+std::string StateDirOf(const AgentJob& job) {
+  if (!job.state_dir.empty()) return job.state_dir;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/root") + "/.local/state/standby-agent/" +
+         (job.instance_id.empty() ? "default" : job.instance_id);
+}
+
+// The recorded pid if that process is alive and not a zombie.
+std::optional<pid_t> RunningPid(const std::string& dir) {
+  std::ifstream in(dir + "/workload.pid");
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return std::nullopt;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0) return std::nullopt;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  if (stat >> pid_field >> comm >> state && state == "Z") return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace
+
+Result<json> StartWorkload(const AgentJob& job) {
+  if (job.workload_command.empty())
+    return InvalidArgumentError("the job names no workload command");
+  std::string dir = StateDirOf(job);
+  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), dir, 0700));
+  if (auto pid = RunningPid(dir))
+    return json{{"state", "running"}, {"pid", *pid}, {"started", false}};
+  std::string log = dir + "/workload.log";
+  int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return ErrnoError(errno, "open " + log);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return ErrnoError(errno, "fork");
+  }
+  if (pid == 0) {  // the workload: its own session and process group, detached from us
+    ::setsid();
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    if (!job.workspace.empty() && ::chdir(job.workspace.c_str()) != 0) _exit(127);
+    for (const auto& [name, value] : job.workload_env) ::setenv(name.c_str(), value.c_str(), 1);
+    ::execl("/bin/sh", "sh", "-c", job.workload_command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(log_fd);
+  RETURN_IF_ERROR(
+      WriteFileAtomically(FileSystem::Real(), dir + "/workload.pid", std::to_string(pid), 0600));
+  return json{{"state", "running"}, {"pid", pid}, {"started", true}, {"log", log}};
+}
+
+Result<json> StopWorkload(const AgentJob& job) {
+  std::string dir = StateDirOf(job);
+  auto pid = RunningPid(dir);
+  if (!pid) {
+    FileSystem::Real()->RemoveFile(dir + "/workload.pid").IgnoreError();  // stale or absent
+    return json{{"state", "stopped"}, {"was_running", false}};
+  }
+  ::kill(-*pid, SIGTERM);
+  bool forced = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(job.grace_seconds);
+  while (RunningPid(dir)) {
+    ::waitpid(*pid, nullptr, WNOHANG);  // reap it if it is our child
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(-*pid, SIGKILL);
+      forced = true;
+      for (int i = 0; i < 100 && RunningPid(dir); ++i) {
+        ::waitpid(*pid, nullptr, WNOHANG);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (RunningPid(dir))
+    return UnavailableError("workload " + std::to_string(*pid) + " survived SIGKILL");
+  FileSystem::Real()->RemoveFile(dir + "/workload.pid").IgnoreError();  // it is gone
+  return json{{"state", "stopped"}, {"was_running", true}, {"killed", forced}};
+}
+
+Result<json> WorkloadStatus(const AgentJob& job) {
+  std::string dir = StateDirOf(job);
+  auto pid = RunningPid(dir);
+  json out = {{"state", pid ? "running" : "stopped"}, {"log", dir + "/workload.log"}};
+  if (pid) out["pid"] = *pid;
+  return out;
+}
+
+json CheckWorkloadHealth(const AgentJob& job) {
+  const std::string& url = job.health_url;
+  if (!url.starts_with("http://"))
+    return {{"ok", false}, {"detail", "health URL must be http://host:port/path"}};
+  std::string rest = url.substr(7);
+  size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  HttpRequest request;
+  request.tls = false;
+  request.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = hostport.rfind(':');
+  request.host = hostport.substr(0, colon);
+  request.port = colon == std::string::npos
+                     ? 80
+                     : static_cast<uint16_t>(ParseUint(hostport.substr(colon + 1)).value_or(80));
+  request.timeout = std::chrono::milliseconds(job.health_timeout_ms);
+  auto response = MakeHttpClient()->Send(request);
+  if (!response) return {{"ok", false}, {"detail", response.error().message}};
+  bool ok = response->status == job.health_expect_status &&
+            (job.health_expect_body.empty() ||
+             response->body.find(job.health_expect_body) != std::string::npos);
+  return {{"ok", ok},
+          {"status", response->status},
+          {"detail", ok ? "answered as expected" : "unexpected status or body"}};
+}
+
+}  // namespace standby
