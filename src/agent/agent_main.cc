@@ -33,6 +33,15 @@ class EventSink : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override {}
 };
 
+void EmitFailure(const standby::Error& error) {
+  Emit({{"type", "result"},
+        {"ok", false},
+        {"error",
+         {{"code", standby::ErrorCodeName(error.code)},
+          {"message", error.message},
+          {"retryable", error.retryable}}}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,24 +54,14 @@ int main(int argc, char** argv) {
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   auto job = standby::ParseAgentJob(input);
   if (!job) {
-    Emit({{"type", "result"},
-          {"ok", false},
-          {"error",
-           {{"code", standby::ErrorCodeName(job.error().code)},
-            {"message", job.error().message},
-            {"retryable", false}}}});
+    EmitFailure(job.error());
     return 1;
   }
   standby::RegisterSecret(job->secret_access_key);
   standby::RegisterSecret(job->session_token);
   auto result = standby::RunAgentJob(*job, Emit);
   if (!result) {
-    Emit({{"type", "result"},
-          {"ok", false},
-          {"error",
-           {{"code", standby::ErrorCodeName(result.error().code)},
-            {"message", result.error().message},
-            {"retryable", result.error().retryable}}}});
+    EmitFailure(result.error());
     return 1;
   }
   Emit({{"type", "result"}, {"ok", true}, {"data", *result}});
