@@ -53,6 +53,13 @@ std::optional<UnixNanos> ParseRfc3339(std::string_view text) {
   return static_cast<UnixNanos>(seconds) * 1'000'000'000 + nanos;
 }
 
+std::optional<UnixNanos> ParseHttpDate(std::string_view text) {
+  std::tm tm{};
+  std::string copy(text);
+  if (strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
+  return static_cast<UnixNanos>(timegm(&tm)) * 1'000'000'000;
+}
+
 std::string FormatCompactUtc(UnixNanos t) {
   std::tm tm = ToUtc(t);
   char buf[96];

@@ -14,6 +14,8 @@ using UnixNanos = int64_t;
 std::string FormatRfc3339(UnixNanos t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction]Z".
 std::optional<UnixNanos> ParseRfc3339(std::string_view text);
+// RFC 1123 dates as in HTTP headers: "Sun, 29 Nov 2026 02:10:00 GMT".
+std::optional<UnixNanos> ParseHttpDate(std::string_view text);
 // "20261129T013314Z", used inside identifiers; sorts like the time it names.
 std::string FormatCompactUtc(UnixNanos t);
 

@@ -81,7 +81,11 @@ std::string JoinPath(std::string_view dir, std::string_view name);
 std::string_view ParentPath(std::string_view path);
 
 Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path);
-// Writes to a temporary name beside `path`, fsyncs, renames over `path`, fsyncs the directory.
+// Names of the temporary files WriteFileAtomically leaves only if the process dies mid-write.
+inline constexpr std::string_view kAtomicWriteTempPrefix = ".standby-tmp-";
+
+// Writes to a hidden temporary name (kAtomicWriteTempPrefix) beside `path`, fsyncs, renames
+// over `path`, fsyncs the directory. A failure leaves `path` as it was.
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data,
                            uint32_t mode = 0644);
 // Creates `path` and its missing parents.

@@ -35,7 +35,7 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path) {
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data,
                            uint32_t mode) {
   std::string dir(ParentPath(path));
-  std::string tmp = path + ".tmp-" + RandomHex(6);
+  std::string tmp = JoinPath(dir, std::string(kAtomicWriteTempPrefix) + RandomHex(8));
   ASSIGN_OR_RETURN(auto file, fs->OpenWrite(tmp, mode));
   Status status = file->WriteAt(0, data);
   if (status) status = file->Sync();

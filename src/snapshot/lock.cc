@@ -6,17 +6,12 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "env/host_info.h"
 
 namespace standby {
 namespace {
 
 using nlohmann::json;
-
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown-host";
-  return buf;
-}
 
 std::string LockBody(const json& record, UnixNanos refreshed_at) {
   json j = record;
@@ -44,7 +39,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
   std::string key = "locks/" + RandomHex(16);
   json record = {{"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
                  {"operation", operation},
-                 {"hostname", Hostname()},
+                 {"hostname", LocalHostname()},
                  {"pid", static_cast<int64_t>(::getpid())},
                  {"created_at_ns", clock->Now()}};
   const int64_t deadline = clock->MonotonicNanos() + wait.count() * 1'000'000'000;

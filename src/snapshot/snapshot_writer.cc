@@ -1,7 +1,5 @@
 #include "snapshot/snapshot_writer.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -11,6 +9,7 @@
 #include "base/log.h"
 #include "base/parallel.h"
 #include "base/strings.h"
+#include "env/host_info.h"
 #include "snapshot/chunk_reader.h"
 #include "snapshot/chunker.h"
 #include "snapshot/lock.h"
@@ -22,13 +21,6 @@ namespace standby {
 namespace {
 
 constexpr int kReadAttempts = 3;
-constexpr size_t kMaxChunkSize = 16 * 1024 * 1024;  // ChunkerParams::Validate's bound
-
-std::string LocalHostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown-host";
-  return buf;
-}
 
 bool SameFile(const FileStat& stat, const ManifestEntry& parent) {
   return parent.type == FileType::kRegular && stat.size == parent.size &&
@@ -39,11 +31,13 @@ bool SameFile(const FileStat& stat, const ManifestEntry& parent) {
 // Chunks, hashes and stores new chunks of changed files; collects packs for the index.
 class ChunkSink {
  public:
-  ChunkSink(ObjectStore* store, ChunkIndex* known, Compression compression, size_t pack_size)
+  ChunkSink(ObjectStore* store, ChunkIndex* known, Compression compression, size_t pack_size,
+            size_t max_chunk)
       : store_(store),
         known_(known),
         compression_(compression),
         pack_size_(pack_size),
+        max_chunk_(max_chunk),
         uploads_(std::max<size_t>(1, std::min<size_t>(store->PreferredConcurrency(), 8)), 1) {}
 
   // Returns the chunk's id; stores it unless the repository or this snapshot has it.
@@ -64,7 +58,7 @@ class ChunkSink {
           builder_.Recycle(std::move(spare_packs_.back()));
           spare_packs_.pop_back();
         }
-        builder_.Reserve(pack_size_ + kMaxChunkSize + (pack_size_ / 1024 + 1) * 64);
+        builder_.Reserve(pack_size_ + max_chunk_ + (pack_size_ / 1024 + 1) * 64);
       }
       builder_.Add(id, used, stored, static_cast<uint32_t>(raw.size()));
       ++chunks_uploaded_;
@@ -122,6 +116,7 @@ class ChunkSink {
   ChunkIndex* known_;
   Compression compression_;
   size_t pack_size_;
+  size_t max_chunk_;
   std::mutex known_mu_;
   std::unordered_set<Hash256, Hash256Hasher> claimed_;
   ChunkIndex uploaded_;
@@ -225,7 +220,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   }
 
   Chunker chunker(repo->chunker());
-  ChunkSink sink(store, &known, options.compression, options.pack_size);
+  ChunkSink sink(store, &known, options.compression, options.pack_size, repo->chunker().max_size);
   size_t threads =
       options.threads ? options.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
   Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {

@@ -29,12 +29,11 @@ class SnapshotFixture : public ::testing::Test {
   std::string out() const { return dir_.Sub("out"); }
   std::string out(const std::string& rel) const { return dir_.Sub("out/" + rel); }
 
-  SnapshotOptions Options(ObjectStore* store = nullptr) {
+  SnapshotOptions Options() {
     SnapshotOptions o;
     o.instance_id = "gpu-1";
     o.workspace = ws();
     o.pack_size = 1 << 20;
-    (void)store;
     return o;
   }
 

@@ -2,12 +2,8 @@
 
 #include <algorithm>
 
-#include "base/strings.h"
-
 namespace standby {
 namespace {
-
-constexpr std::string_view kTempPrefix = ".standby-tmp-";
 
 Error Contextualize(const Error& error, std::string_view key) {
   if (error.code == ErrorCode::kNotFound) {
@@ -35,18 +31,9 @@ Status FsObjectStore::Put(const std::string& key, std::string_view data) {
   std::string path = JoinPath(root_, key);
   std::string dir(ParentPath(path));
   RETURN_IF_ERROR(MakeDirs(fs_, dir));
-  std::string tmp = JoinPath(dir, std::string(kTempPrefix) + RandomHex(8));
-  ASSIGN_OR_RETURN(auto file, fs_->OpenWrite(tmp, 0644));
-  Status status = file->WriteAt(0, data);
-  if (status) status = file->Sync();
-  Status closed = file->Close();
-  if (status && !closed) status = closed;
-  if (status) status = fs_->Rename(tmp, path);
-  if (!status) {
-    fs_->RemoveFile(tmp).IgnoreError();  // best effort: temp files are invisible to readers
-    return status.error().WithContext("put " + key);
-  }
-  return fs_->SyncDir(dir);
+  Status written = WriteFileAtomically(fs_, path, data, 0644);
+  if (!written) return written.error().WithContext("put " + key);
+  return OkStatus();
 }
 
 Result<std::string> FsObjectStore::Get(const std::string& key, std::optional<ByteRange> range) {
@@ -92,7 +79,7 @@ Status FsObjectStore::Walk(const std::string& dir_key, const std::string& prefix
     return names.error();
   }
   for (const std::string& name : *names) {
-    if (name.starts_with(kTempPrefix)) continue;
+    if (name.starts_with(kAtomicWriteTempPrefix)) continue;
     std::string key = dir_key.empty() ? name : dir_key + "/" + name;
     // Descend only where keys under `key` can still match the prefix.
     size_t common = std::min(key.size(), prefix.size());

@@ -9,11 +9,7 @@
 #include "store/xml.h"
 
 namespace standby {
-namespace {
-
-std::optional<UnixNanos> ParseIsoTime(const std::string& text) { return ParseRfc3339(text); }
-
-}  // namespace
+namespace {}  // namespace
 
 Status S3ObjectStore::Put(const std::string& key, std::string_view data) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
@@ -107,10 +103,7 @@ Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {
   ObjectInfo info{key, 0, 0};
   if (auto length = r.Header("Content-Length")) info.size = ParseUint(*length).value_or(0);
   if (auto modified = r.Header("Last-Modified")) {
-    std::tm tm{};
-    if (strptime(modified->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr) {
-      info.last_modified = static_cast<UnixNanos>(timegm(&tm)) * 1'000'000'000;
-    }
+    info.last_modified = ParseHttpDate(*modified).value_or(0);
   }
   return info;
 }
@@ -133,7 +126,7 @@ Result<ListPage> S3ObjectStore::List(const std::string& prefix, const std::strin
     ObjectInfo info;
     info.key = key->substr(options_.prefix.size());
     info.size = ParseUint(XmlFirst(contents, "Size").value_or("0")).value_or(0);
-    info.last_modified = ParseIsoTime(XmlFirst(contents, "LastModified").value_or("")).value_or(0);
+    info.last_modified = ParseRfc3339(XmlFirst(contents, "LastModified").value_or("")).value_or(0);
     page.objects.push_back(std::move(info));
   }
   if (XmlFirst(r.body, "IsTruncated").value_or("false") == "true") {

@@ -23,12 +23,6 @@ bool IsLoopbackOrIp(const std::string& host, bool* loopback) {
   return is_v4 || is_v6 || host == "localhost";
 }
 
-std::optional<UnixNanos> ParseHttpDate(const std::string& text) {
-  std::tm tm{};
-  if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
-  return static_cast<UnixNanos>(timegm(&tm)) * 1'000'000'000;
-}
-
 bool RetryableStatus(int status, const std::string& code) {
   return status == 500 || status == 502 || status == 503 || status == 504 || status == 429 ||
          code == "SlowDown" || code == "RequestTimeout" || code == "InternalError";
@@ -184,7 +178,7 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
   request.body = call.body;
   request.timeout = call.timeout.count() ? call.timeout : options_.request_timeout;
 
-  std::mt19937_64 rng(std::random_device{}());
+  thread_local std::mt19937_64 rng(std::random_device{}());
   int64_t waited_ms = 0;
   std::optional<Error> last_error;
   int attempts = 0;
