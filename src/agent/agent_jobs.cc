@@ -9,6 +9,7 @@
 #include "env/clock.h"
 #include "snapshot/repository.h"
 #include "snapshot/restorer.h"
+#include "snapshot/result_json.h"
 #include "snapshot/snapshot_writer.h"
 #include "snapshot/verifier.h"
 #include "store/open_store.h"
@@ -25,6 +26,9 @@ Result<std::unique_ptr<ObjectStore>> StoreFor(const AgentJob& job) {
   settings.s3_path_style = job.s3_path_style;
   settings.credentials = {job.access_key_id, job.secret_access_key, job.session_token};
   settings.concurrency = std::max<size_t>(1, job.concurrency);
+  if (!job.s3_host.empty()) settings.resolved[job.s3_host] = job.s3_addresses;
+  settings.resolved["localhost"] = {"127.0.0.1", "::1"};
+  settings.use_system_resolver = false;
   return OpenObjectStore(job.repo, settings);
 }
 
@@ -32,17 +36,22 @@ std::optional<std::string> NonEmpty(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
-Result<json> Snapshot(const AgentJob& job) {
+Result<json> Snapshot(const AgentJob& job, const EventWriter& emit) {
   ASSIGN_OR_RETURN(auto store, StoreFor(job));
   SnapshotOptions options;
   options.instance_id = job.instance_id;
   options.workspace = job.workspace;
   options.force_full = job.full;
   ASSIGN_OR_RETURN(options.compression, ParseCompression(job.compression));
+  if (job.pack_size_mb < 1 || job.pack_size_mb > 1024) {
+    return InvalidArgumentError("pack size must be 1–1024 MiB");
+  }
+  options.pack_size = job.pack_size_mb * 1024 * 1024;
+  options.lock_wait = std::chrono::seconds(job.lock_wait_seconds);
+  options.threads = job.threads;
   ASSIGN_OR_RETURN(SnapshotResult r, CreateSnapshot(store.get(), options));
-  json data = json::parse(SerializeHeader(r.header));
-  data["store_requests"] = store->RequestCounters().requests;
-  data["store_retries"] = store->RequestCounters().retries;
+  json data = SnapshotJson(r, store.get());
+  emit({{"type", "log"}, {"level", "info"}, {"message", SnapshotSummary(data)}});
   return data;
 }
 
@@ -53,6 +62,8 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit) {
   RestoreOptions options;
   options.target = job.target;
   options.overwrite = job.overwrite;
+  options.allow_external_symlinks = job.allow_external_symlinks;
+  options.threads = job.threads;
   options.progress = [&](const std::string& line) {
     emit({{"type", "log"}, {"level", "info"}, {"message", line}});
   };
@@ -67,27 +78,21 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit) {
   ASSIGN_OR_RETURN(RestoreResult r, RestoreSnapshot(store.get(), m, options));
   if (r.validation != "ok")
     return CorruptionError("restored tree does not match snapshot " + r.snapshot_id);
-  return json{{"snapshot_id", r.snapshot_id},
-              {"files_restored", r.files_restored},
-              {"files_expected", r.files_expected},
-              {"bytes_restored", r.bytes_restored},
-              {"bytes_downloaded", r.bytes_downloaded},
-              {"duration_ms", r.duration_ms},
-              {"validation", r.validation}};
+  return RestoreJson(m, job.target, r, store.get());
 }
 
-Result<json> Verify(const AgentJob& job) {
+Result<json> Verify(const AgentJob& job, const EventWriter& emit) {
   ASSIGN_OR_RETURN(auto store, StoreFor(job));
   ASSIGN_OR_RETURN(Manifest m,
                    LoadSnapshot(store.get(), NonEmpty(job.snapshot_id), NonEmpty(job.instance_id)));
-  ASSIGN_OR_RETURN(DirectoryVerification v, VerifyDirectory(m, job.workspace, FileSystem::Real()));
-  json mismatches = json::array();
-  for (const Mismatch& mm : v.mismatches) {
-    mismatches.push_back({{"path", mm.path}, {"problem", mm.problem}, {"detail", mm.detail}});
+  ASSIGN_OR_RETURN(DirectoryVerification v,
+                   VerifyDirectory(m, job.workspace, FileSystem::Real(), job.threads));
+  json data = VerifyJson(m, job.workspace, v);
+  for (const std::string& line : VerifyReport(data)) {
+    emit({{"type", "log"}, {"level", "info"}, {"message", line}});
   }
-  return json{{"validation", v.validation},         {"files_restored", v.files_restored},
-              {"files_expected", v.files_expected}, {"snapshot_id", m.header.snapshot_id},
-              {"mismatches", mismatches},           {"extra", v.extra}};
+  if (v.validation != "ok") return CorruptionError(VerifyFailure(data));
+  return data;
 }
 
 Result<json> Health(const AgentJob& job) {
@@ -124,9 +129,9 @@ Result<json> Health(const AgentJob& job) {
 }  // namespace
 
 Result<json> RunAgentJob(const AgentJob& job, const EventWriter& emit) {
-  if (job.command == "snapshot") return Snapshot(job);
+  if (job.command == "snapshot") return Snapshot(job, emit);
   if (job.command == "restore") return Restore(job, emit);
-  if (job.command == "verify") return Verify(job);
+  if (job.command == "verify") return Verify(job, emit);
   if (job.command == "health") return Health(job);
   if (job.command == "workload start") return StartWorkload(job);
   if (job.command == "workload stop") return StopWorkload(job);

@@ -1,6 +1,7 @@
 // standby-agent: runs on a GPU host. Reads one JSON job from stdin, writes JSON lines to
 // stdout (docs/formats/agent-protocol.md). Exit 0 only when the job succeeded.
 #include <spdlog/sinks/base_sink.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
   }
   spdlog::set_default_logger(
       std::make_shared<spdlog::logger>("agent", std::make_shared<EventSink>()));
+  // The controller sends the job (and the credentials in it) only after this line.
+  Emit({{"type", "hello"},
+        {"protocol", standby::kAgentProtocolVersion},
+        {"agent", "standby-agent"},
+        {"pid", static_cast<int64_t>(::getpid())}});
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   auto job = standby::ParseAgentJob(input);
   if (!job) {

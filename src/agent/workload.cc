@@ -125,7 +125,10 @@ json CheckWorkloadHealth(const AgentJob& job) {
                      ? 80
                      : static_cast<uint16_t>(ParseUint(hostport.substr(colon + 1)).value_or(80));
   request.timeout = std::chrono::milliseconds(job.health_timeout_ms);
-  auto response = MakeHttpClient()->Send(request);
+  HttpClientOptions options;  // the health URL is local to this host: no name service
+  options.resolved["localhost"] = {"127.0.0.1", "::1"};
+  options.use_system_resolver = false;
+  auto response = MakeHttpClient(options)->Send(request);
   if (!response) return {{"ok", false}, {"detail", response.error().message}};
   bool ok = response->status == job.health_expect_status &&
             (job.health_expect_body.empty() ||

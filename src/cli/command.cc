@@ -19,7 +19,9 @@ std::optional<std::string> Invocation::Flag(const std::string& flag) const {
 }
 
 Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
-                           std::vector<FlagSpec> specs, size_t max_positional) {
+                           std::vector<FlagSpec> specs, size_t max_positional,
+                           const std::vector<FlagSpec>& more_specs) {
+  specs.insert(specs.end(), more_specs.begin(), more_specs.end());
   specs.push_back({"config", true, ""});
   specs.push_back({"log-level", true, "log_level"});
   specs.push_back({"json", false, ""});
@@ -102,7 +104,7 @@ int UsageError(const std::string& command, const std::string& message, bool json
   return kExitUsage;
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
+Result<StoreSettings> StoreSettingsFor(const Invocation& inv) {
   const Config& c = inv.config;
   StoreSettings settings;
   settings.s3_endpoint = c.GetOr("s3.endpoint", "");
@@ -126,7 +128,12 @@ Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
     settings.credentials = {c.GetOr("aws.access_key_id", ""), c.GetOr("aws.secret_access_key", ""),
                             c.GetOr("aws.session_token", "")};
   }
-  return OpenObjectStore(c.GetOr("repo", ""), settings);
+  return settings;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
+  ASSIGN_OR_RETURN(StoreSettings settings, StoreSettingsFor(inv));
+  return OpenObjectStore(inv.config.GetOr("repo", ""), settings);
 }
 
 Result<std::string> AbsolutePath(const std::string& path) {
@@ -145,22 +152,6 @@ Result<size_t> ThreadsSetting(const Invocation& inv) {
   ASSIGN_OR_RETURN(uint64_t threads, inv.config.GetUint("threads"));
   if (threads > 256) return InvalidArgumentError("--threads must be at most 256");
   return static_cast<size_t>(threads);
-}
-
-nlohmann::json HeaderJson(const SnapshotHeader& h) {
-  return {{"snapshot_id", h.snapshot_id},
-          {"instance_id", h.instance_id},
-          {"snapshot_type", h.snapshot_type},
-          {"base_snapshot_id",
-           h.base_snapshot_id ? nlohmann::json(*h.base_snapshot_id) : nlohmann::json(nullptr)},
-          {"files_total", h.files_total},
-          {"files_changed", h.files_changed},
-          {"bytes_total", h.bytes_total},
-          {"bytes_uploaded", h.bytes_uploaded},
-          {"created_at", FormatRfc3339(h.created_at)},
-          {"compression", CompressionName(h.compression)},
-          {"hostname", h.hostname},
-          {"duration_ms", h.duration_ms}};
 }
 
 }  // namespace standby

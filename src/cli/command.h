@@ -11,6 +11,7 @@
 #include "snapshot/manifest.h"
 #include "snapshot/repository.h"
 #include "store/object_store.h"
+#include "store/open_store.h"
 
 namespace standby {
 
@@ -39,9 +40,11 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
 // Parses `args` (after the command words) against `specs` plus the common flags (--config,
-// --log-level, --json, --repo and the S3 ones); loads the configuration; sets up logging.
+// --log-level, --json, --repo and the S3 ones) and `more_specs`; loads the configuration;
+// sets up logging.
 Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
-                           std::vector<FlagSpec> specs, size_t max_positional);
+                           std::vector<FlagSpec> specs, size_t max_positional,
+                           const std::vector<FlagSpec>& more_specs = {});
 
 // Prints `error` as one line on stderr (and as {"error":..} on stdout with --json), with
 // secrets redacted; returns the exit status to use.
@@ -51,14 +54,14 @@ void PrintJson(const nlohmann::json& j);
 // A line of human output on stderr.
 void Say(const std::string& line);
 
+// How to reach the store, from the configuration (S3 settings and credentials).
+Result<StoreSettings> StoreSettingsFor(const Invocation& inv);
 // Opens the repository's store from the `repo` setting.
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);
 // Absolute form of a path given on the command line.
 Result<std::string> AbsolutePath(const std::string& path);
 // The `threads` setting (0 = automatic).
 Result<size_t> ThreadsSetting(const Invocation& inv);
-
-nlohmann::json HeaderJson(const SnapshotHeader& h);
 
 int RunSnapshotCreate(const std::vector<std::string>& args);
 int RunSnapshotList(const std::vector<std::string>& args);
@@ -69,5 +72,7 @@ int RunVerify(const std::vector<std::string>& args);
 int RunDemo(const std::vector<std::string>& args);
 int RunDbMigrate(const std::vector<std::string>& args);
 int RunMetrics(const std::vector<std::string>& args);
+int RunHealth(const std::vector<std::string>& args);
+int RunSshKey(const std::vector<std::string>& args);
 
 }  // namespace standby

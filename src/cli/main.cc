@@ -16,11 +16,15 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   snapshot prune  --repo URL --instance ID --keep-last N [--json]
   restore         --repo URL (SNAPSHOT_ID | --instance ID) --to DIR [--overwrite] [--json]
   verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
+  health          [--workspace DIR] [--health-url URL] [--json]
+  ssh-key         [--json]                      (print the controller's SSH public key)
   demo            [--non-interactive] [--size-mb N] [--json]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
   version
 
+snapshot create, restore, verify and health take --ssh USER@HOST[:PORT] [--ssh-key FILE]
+to run on that host through standby-agent (paths are then the host's).
 Common options: --config FILE, --log-level LEVEL, --json. Every command and setting is
 described in docs/manual.md.
 )";
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
+  if (cmd == "health") return standby::RunHealth(rest(1));
+  if (cmd == "ssh-key") return standby::RunSshKey(rest(1));
   if (cmd == "demo") return standby::RunDemo(rest(1));
   if (cmd == "db" && args.size() >= 2 && args[1] == "migrate")
     return standby::RunDbMigrate(rest(2));

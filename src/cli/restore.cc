@@ -1,5 +1,7 @@
 #include "cli/command.h"
+#include "cli/remote.h"
 #include "snapshot/restorer.h"
+#include "snapshot/result_json.h"
 
 namespace standby {
 
@@ -11,7 +13,7 @@ int RunRestore(const std::vector<std::string>& args) {
                       {"overwrite", false, ""},
                       {"allow-external-symlinks", false, ""},
                       {"threads", true, "threads"}},
-                     1);
+                     1, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
   std::optional<std::string> snapshot_id;
   if (!inv->positional.empty()) snapshot_id = inv->positional[0];
@@ -21,7 +23,7 @@ int RunRestore(const std::vector<std::string>& args) {
     return UsageError(command, "name a SNAPSHOT_ID or --instance ID, and --to DIR", inv->json);
   }
   RestoreOptions options;
-  auto target = AbsolutePath(*to);
+  auto target = inv->Has("ssh") ? Result<std::string>(*to) : AbsolutePath(*to);
   if (!target) return Fail(target.error(), inv->json);
   options.target = *target;
   options.overwrite = inv->Has("overwrite");
@@ -31,29 +33,30 @@ int RunRestore(const std::vector<std::string>& args) {
   options.threads = *threads;
   options.progress = [](const std::string& line) { Say(line); };
 
+  if (inv->Has("ssh")) {
+    if (!options.target.starts_with("/")) {
+      return UsageError(command, "with --ssh, --to must be an absolute path on the host",
+                        inv->json);
+    }
+    auto job = JobFor(*inv, "restore");
+    if (!job) return Fail(job.error(), inv->json);
+    job->snapshot_id = snapshot_id.value_or("");
+    job->instance_id = instance.value_or("");
+    job->target = options.target;
+    job->overwrite = options.overwrite;
+    job->allow_external_symlinks = options.allow_external_symlinks;
+    auto remote = RunOnHost(*inv, *job);
+    if (!remote) return Fail(remote.error(), inv->json);
+    if (inv->json) PrintJson(*remote);
+    return kExitOk;
+  }
   auto store = OpenRepoStore(*inv);
   if (!store) return Fail(store.error(), inv->json);
   auto manifest = LoadSnapshot(store->get(), snapshot_id, instance);
   if (!manifest) return Fail(manifest.error(), inv->json);
   auto result = RestoreSnapshot(store->get(), *manifest, options);
   if (!result) return Fail(result.error(), inv->json);
-  if (inv->json) {
-    PrintJson({{"snapshot_id", result->snapshot_id},
-               {"instance_id", manifest->header.instance_id},
-               {"snapshot_type", manifest->header.snapshot_type},
-               {"target", options.target},
-               {"files_restored", result->files_restored},
-               {"files_expected", result->files_expected},
-               {"files_unchanged", result->files_unchanged},
-               {"files_removed", result->files_removed},
-               {"bytes_restored", result->bytes_restored},
-               {"bytes_downloaded", result->bytes_downloaded},
-               {"bytes_reused", result->bytes_reused},
-               {"duration_ms", result->duration_ms},
-               {"validation", result->validation},
-               {"store_requests", (*store)->RequestCounters().requests},
-               {"store_retries", (*store)->RequestCounters().retries}});
-  }
+  if (inv->json) PrintJson(RestoreJson(*manifest, options.target, *result, store->get()));
   if (result->validation != "ok") {
     return Fail(CorruptionError("restored tree does not match snapshot " + result->snapshot_id),
                 false);

@@ -1,5 +1,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/remote.h"
+#include "snapshot/result_json.h"
 #include "snapshot/snapshot_writer.h"
 
 namespace standby {
@@ -14,7 +16,7 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
                       {"lock-wait-seconds", true, "snapshot.lock_wait_seconds"},
                       {"threads", true, "threads"},
                       {"full", false, ""}},
-                     0);
+                     0, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
   auto instance = inv->Flag("instance");
   auto workspace = inv->Flag("workspace");
@@ -42,27 +44,28 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   options.threads = *threads;
 
-  auto store = OpenRepoStore(*inv);
-  if (!store) return Fail(store.error(), inv->json);
-  auto result = CreateSnapshot(store->get(), options);
-  if (!result) return Fail(result.error(), inv->json);
-  const SnapshotHeader& h = result->header;
-  if (inv->json) {
-    nlohmann::json j = HeaderJson(h);
-    j["chunks_total"] = result->chunks_total;
-    j["chunks_uploaded"] = result->chunks_uploaded;
-    j["packs_uploaded"] = result->packs_uploaded;
-    j["skipped"] = result->skipped;
-    j["repo"] = (*store)->Url();
-    j["store_requests"] = (*store)->RequestCounters().requests;
-    j["store_retries"] = (*store)->RequestCounters().retries;
-    PrintJson(j);
+  nlohmann::json data;
+  if (inv->Has("ssh")) {
+    auto job = JobFor(*inv, "snapshot");
+    if (!job) return Fail(job.error(), inv->json);
+    job->instance_id = options.instance_id;
+    job->workspace = options.workspace;
+    job->full = options.force_full;
+    job->compression = CompressionName(options.compression);
+    job->pack_size_mb = *pack_mb;
+    job->lock_wait_seconds = *wait;
+    auto remote = RunOnHost(*inv, *job);  // the agent prints the summary line
+    if (!remote) return Fail(remote.error(), inv->json);
+    data = std::move(*remote);
   } else {
-    Say("✓ Snapshot " + h.snapshot_id + " (" + h.snapshot_type +
-        "): " + std::to_string(h.files_total) + " files, " + HumanBytes(h.bytes_total) + ", " +
-        std::to_string(h.files_changed) + " changed, " + HumanBytes(h.bytes_uploaded) +
-        " uploaded in " + std::to_string(h.duration_ms) + " ms");
+    auto store = OpenRepoStore(*inv);
+    if (!store) return Fail(store.error(), inv->json);
+    auto result = CreateSnapshot(store->get(), options);
+    if (!result) return Fail(result.error(), inv->json);
+    data = SnapshotJson(*result, store->get());
+    if (!inv->json) Say(SnapshotSummary(data));
   }
+  if (inv->json) PrintJson(data);
   return kExitOk;
 }
 

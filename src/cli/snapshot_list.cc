@@ -1,6 +1,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "snapshot/repository.h"
+#include "snapshot/result_json.h"
 
 namespace standby {
 

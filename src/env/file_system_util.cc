@@ -21,15 +21,18 @@ std::string_view ParentPath(std::string_view path) {
 
 Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path) {
   ASSIGN_OR_RETURN(auto file, fs->OpenRead(path));
-  std::string out;
-  char buf[1 << 16];
+  ASSIGN_OR_RETURN(FileStat stat, file->Stat());
+  // Read straight into the string, sized from fstat; a file that grows meanwhile is read on.
+  std::string out(stat.size + 1, '\0');
   uint64_t offset = 0;
   while (true) {
-    ASSIGN_OR_RETURN(size_t got, file->ReadAt(offset, buf, sizeof(buf)));
-    if (got == 0) return out;
-    out.append(buf, got);
+    if (offset == out.size()) out.resize(out.size() * 2);
+    ASSIGN_OR_RETURN(size_t got, file->ReadAt(offset, out.data() + offset, out.size() - offset));
+    if (got == 0) break;
     offset += got;
   }
+  out.resize(offset);
+  return out;
 }
 
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data,

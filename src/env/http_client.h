@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,7 +49,16 @@ struct HttpClientOptions {
   // PEM file of CAs to trust instead of the system store (tests with a private CA).
   std::optional<std::string> ca_file;
   size_t max_idle_per_host = 32;
+  // Addresses to connect to for a host name, instead of asking the system resolver (as
+  // curl's --resolve). TLS still verifies the certificate against the name.
+  std::map<std::string, std::vector<std::string>> resolved;
+  // When false, a name neither numeric nor in `resolved` is an error instead of a
+  // getaddrinfo call: a statically linked agent must not load a foreign glibc's NSS modules.
+  bool use_system_resolver = true;
 };
+
+// The addresses `host` resolves to here, for HttpClientOptions::resolved on another host.
+Result<std::vector<std::string>> ResolveHost(const std::string& host);
 
 // The real client: Boost.Beast over Asio, TLS through OpenSSL with certificate and host
 // name verification. Statically linkable (no libcurl).

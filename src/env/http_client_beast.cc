@@ -1,5 +1,6 @@
 #include <strings.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -77,18 +78,37 @@ class BeastHttpClient : public HttpClient {
   }
 
  private:
+  Result<std::vector<tcp::endpoint>> Endpoints(const HttpRequest& request) {
+    std::vector<tcp::endpoint> endpoints;
+    auto add = [&](const std::string& text) {
+      beast::error_code ec;
+      auto address = asio::ip::make_address(text, ec);
+      if (!ec) endpoints.emplace_back(address, request.port);
+      return !ec;
+    };
+    if (add(request.host)) return endpoints;
+    if (auto it = options_.resolved.find(request.host); it != options_.resolved.end()) {
+      for (const std::string& text : it->second) {
+        if (!add(text)) return InvalidArgumentError("bad address " + text + " for " + request.host);
+      }
+      if (!endpoints.empty()) return endpoints;
+    }
+    if (!options_.use_system_resolver) {
+      return NotFoundError("no address given for " + request.host +
+                           " (this process does not resolve names itself)");
+    }
+    ASSIGN_OR_RETURN(auto addresses, ResolveHost(request.host));
+    for (const std::string& text : addresses) add(text);
+    return endpoints;
+  }
+
   Result<std::unique_ptr<Connection>> Connect(const HttpRequest& request, const std::string& key) {
     auto conn = std::make_unique<Connection>();
     // Beast sizes each socket read by the buffer's free capacity (capped at 64 KiB); an empty
     // buffer would read 512 bytes at a time, one syscall and timer re-arm each.
     conn->buffer.reserve(1 << 20);
     beast::error_code ec;
-    tcp::resolver resolver(conn->ioc);
-    auto endpoints = resolver.resolve(request.host, std::to_string(request.port), ec);
-    if (ec == asio::error::host_not_found) {  // NXDOMAIN: retrying will not help
-      return NotFoundError("resolve " + request.host + ": host not found; check the endpoint");
-    }
-    if (ec) return UnavailableError("resolve " + request.host + ": " + ec.message());
+    ASSIGN_OR_RETURN(std::vector<tcp::endpoint> endpoints, Endpoints(request));
     if (request.tls) {
       conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn->ioc, tls_);
     } else {
@@ -198,6 +218,26 @@ std::optional<std::string> HttpResponse::Header(std::string_view name) const {
     }
   }
   return std::nullopt;
+}
+
+Result<std::vector<std::string>> ResolveHost(const std::string& host) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  auto results = resolver.resolve(host, "", ec);
+  if (ec == asio::error::host_not_found) {  // NXDOMAIN: retrying will not help
+    return NotFoundError("resolve " + host + ": host not found; check the endpoint");
+  }
+  if (ec) return UnavailableError("resolve " + host + ": " + ec.message());
+  std::vector<std::string> addresses;
+  for (const auto& entry : results) {
+    std::string text = entry.endpoint().address().to_string();
+    if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) {
+      addresses.push_back(text);
+    }
+  }
+  if (addresses.empty()) return NotFoundError("resolve " + host + ": no addresses");
+  return addresses;
 }
 
 std::unique_ptr<HttpClient> MakeHttpClient(const HttpClientOptions& options) {

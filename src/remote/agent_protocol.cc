@@ -14,14 +14,20 @@ json AgentJobToJson(const AgentJob& job) {
               {"access_key_id", job.access_key_id},
               {"secret_access_key", job.secret_access_key},
               {"session_token", job.session_token},
-              {"concurrency", job.concurrency}}},
+              {"concurrency", job.concurrency},
+              {"host", job.s3_host},
+              {"addresses", job.s3_addresses}}},
             {"instance_id", job.instance_id},
             {"snapshot_id", job.snapshot_id},
             {"workspace", job.workspace},
             {"target", job.target},
             {"overwrite", job.overwrite},
+            {"allow_external_symlinks", job.allow_external_symlinks},
             {"full", job.full},
             {"compression", job.compression},
+            {"pack_size_mb", job.pack_size_mb},
+            {"lock_wait_seconds", job.lock_wait_seconds},
+            {"threads", job.threads},
             {"workload",
              {{"command", job.workload_command},
               {"env", nlohmann::json::object()},
@@ -58,14 +64,20 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
       job.secret_access_key = s3.value("secret_access_key", "");
       job.session_token = s3.value("session_token", "");
       job.concurrency = s3.value("concurrency", size_t{16});
+      job.s3_host = s3.value("host", "");
+      job.s3_addresses = s3.value("addresses", std::vector<std::string>{});
     }
     job.instance_id = j.value("instance_id", "");
     job.snapshot_id = j.value("snapshot_id", "");
     job.workspace = j.value("workspace", "");
     job.target = j.value("target", "");
     job.overwrite = j.value("overwrite", false);
+    job.allow_external_symlinks = j.value("allow_external_symlinks", false);
     job.full = j.value("full", false);
     job.compression = j.value("compression", "lz4");
+    job.pack_size_mb = j.value("pack_size_mb", uint64_t{16});
+    job.lock_wait_seconds = j.value("lock_wait_seconds", uint64_t{60});
+    job.threads = j.value("threads", size_t{0});
     if (j.contains("workload")) {
       const json& w = j["workload"];
       job.workload_command = w.value("command", "");

@@ -26,14 +26,22 @@ struct AgentJob {
   std::string secret_access_key;
   std::string session_token;
   size_t concurrency = 16;
+  // The endpoint's host name and its addresses, resolved by the controller: the agent is
+  // linked statically and never resolves names itself (TLS still verifies `s3_host`).
+  std::string s3_host;
+  std::vector<std::string> s3_addresses;
   // Operation arguments.
   std::string instance_id;
   std::string snapshot_id;  // restore/verify: empty = the instance's latest
   std::string workspace;    // snapshot source, verify/health directory
   std::string target;       // restore destination
   bool overwrite = false;
+  bool allow_external_symlinks = false;
   bool full = false;
   std::string compression = "lz4";
+  uint64_t pack_size_mb = 16;
+  uint64_t lock_wait_seconds = 60;
+  size_t threads = 0;  // 0 = automatic
   // The workload (workload start|stop|status, and health's workload check).
   std::string workload_command;  // run with /bin/sh -c in the workspace
   std::vector<std::pair<std::string, std::string>> workload_env;
@@ -51,7 +59,7 @@ Result<AgentJob> ParseAgentJob(std::string_view text);
 
 // One line of the agent's output.
 struct AgentEvent {
-  std::string type;  // progress | log | result
+  std::string type;  // hello | progress | log | result
   nlohmann::json body;
 };
 Result<AgentEvent> ParseAgentEvent(std::string_view line);

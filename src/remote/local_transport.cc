@@ -1,105 +1,141 @@
 #include "remote/local_transport.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 extern char** environ;
 
 namespace standby {
+namespace {
 
-Error AgentError(const nlohmann::json& error) {
-  std::string code = error.value("code", "internal");
-  std::string message = "agent: " + error.value("message", "failed");
-  bool retryable = error.value("retryable", false);
-  ErrorCode mapped = ErrorCode::kInternal;
-  for (ErrorCode c :
-       {ErrorCode::kNotFound, ErrorCode::kInvalidArgument, ErrorCode::kUnavailable,
-        ErrorCode::kDeadlineExceeded, ErrorCode::kPermissionDenied, ErrorCode::kConflict,
-        ErrorCode::kCorruption, ErrorCode::kResourceExhausted}) {
-    if (ErrorCodeName(c) == code) mapped = c;
-  }
-  return Error{mapped, message, retryable};
+void CloseFd(int* fd) {
+  if (*fd >= 0) ::close(*fd);
+  *fd = -1;
 }
+
+// A local agent process's pipes.
+class LocalChannel : public AgentChannel {
+ public:
+  LocalChannel(pid_t pid, int in, int out, int err) : pid_(pid), in_(in), out_(out), err_(err) {}
+  ~LocalChannel() override {
+    CloseFd(&in_);
+    CloseFd(&out_);
+    CloseFd(&err_);
+    Reap();
+  }
+
+  Status Write(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(in_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      // The agent died early: its exit status, seen at eof, says why.
+      if (n <= 0) return OkStatus();
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return OkStatus();
+  }
+
+  Status CloseStdin() override {
+    CloseFd(&in_);
+    return OkStatus();
+  }
+
+  Result<ChannelOutput> Read(std::chrono::milliseconds timeout) override {
+    ChannelOutput output;
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    int ready = ::poll(fds, 2, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR) return ErrnoError(errno, "poll agent output");
+    if (ready <= 0) return output;
+    char buf[65536];
+    if (err_ >= 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+      ssize_t n = ::read(err_, buf, sizeof(buf));
+      if (n > 0) output.err.append(buf, static_cast<size_t>(n));
+      if (n == 0) CloseFd(&err_);
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(out_, buf, sizeof(buf));
+      if (n > 0) output.out.append(buf, static_cast<size_t>(n));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        output.eof = true;
+        DrainStderr(&output.err);
+      }
+    }
+    return output;
+  }
+
+  std::string Ending() override {
+    Reap();
+    if (WIFSIGNALED(status_)) return "was killed by signal " + std::to_string(WTERMSIG(status_));
+    return "exited with status " + std::to_string(WEXITSTATUS(status_));
+  }
+
+  void Terminate() override {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    CloseFd(&in_);
+  }
+
+ private:
+  void DrainStderr(std::string* into) {
+    if (err_ < 0) return;
+    ::fcntl(err_, F_SETFL, O_NONBLOCK);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(err_, buf, sizeof(buf))) > 0) into->append(buf, static_cast<size_t>(n));
+  }
+
+  void Reap() {
+    if (pid_ <= 0) return;
+    while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+
+  pid_t pid_;
+  int in_, out_, err_;
+  int status_ = 0;
+};
+
+}  // namespace
 
 Result<nlohmann::json> LocalTransport::RunJob(
     const AgentJob& job, const std::function<void(const AgentEvent&)>& on_event) {
-  int in[2], out[2];
+  int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe");
-  if (::pipe2(out, O_CLOEXEC) != 0) {
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    int saved = errno;
     ::close(in[0]);
     ::close(in[1]);
-    return ErrnoError(errno, "pipe");
+    return ErrnoError(saved, "pipe");
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   char* argv[] = {agent_path_.data(), nullptr};
   pid_t pid = -1;
   int rc = posix_spawn(&pid, agent_path_.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);
+  ::close(err[1]);
   if (rc != 0) {
     ::close(in[1]);
     ::close(out[0]);
+    ::close(err[0]);
     return ErrnoError(rc, "start agent " + agent_path_);
   }
-  std::string job_text = AgentJobToJson(job).dump();
   ::signal(SIGPIPE, SIG_IGN);
-  size_t written = 0;
-  while (written < job_text.size()) {
-    ssize_t n = ::write(in[1], job_text.data() + written, job_text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // the agent died early; its exit status says why
-    written += static_cast<size_t>(n);
-  }
-  ::close(in[1]);
-
-  std::optional<nlohmann::json> result;
-  std::optional<Error> protocol_error;
-  std::string pending;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(out[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    pending.append(buf, static_cast<size_t>(n));
-    size_t newline;
-    while ((newline = pending.find('\n')) != std::string::npos) {
-      std::string line = pending.substr(0, newline);
-      pending.erase(0, newline + 1);
-      auto event = ParseAgentEvent(line);
-      if (!event) {
-        if (!protocol_error) protocol_error = event.error();
-        continue;
-      }
-      if (event->type == "result") {
-        result = event->body;
-      } else if (on_event) {
-        on_event(*event);
-      }
-    }
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (result) {
-    if (result->value("ok", false)) return result->value("data", nlohmann::json::object());
-    return AgentError(result->value("error", nlohmann::json::object()));
-  }
-  if (protocol_error) return *protocol_error;
-  std::string how = WIFSIGNALED(status)
-                        ? "was killed by signal " + std::to_string(WTERMSIG(status))
-                        : "exited with status " + std::to_string(WEXITSTATUS(status));
-  return UnavailableError("agent " + how + " before reporting a result; the job did not complete");
+  LocalChannel channel(pid, in[1], out[0], err[0]);
+  ConversationOptions options;
+  options.cancel = cancel_;
+  return RunAgentConversation(channel, job, on_event, options);
 }
 
 }  // namespace standby

@@ -1,16 +1,18 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/result.h"
+#include "remote/agent_channel.h"
 #include "remote/agent_protocol.h"
 
 namespace standby {
 
-// Runs agent jobs somewhere and streams their events back. Implementations: a local
-// subprocess (this file); SSH comes next.
+// Runs agent jobs somewhere and streams their events back: a local subprocess or an SSH
+// host (remote/ssh_transport.h).
 class AgentTransport {
  public:
   virtual ~AgentTransport() = default;
@@ -18,6 +20,11 @@ class AgentTransport {
   // or the agent's error, or an error saying the agent ended without a result.
   virtual Result<nlohmann::json> RunJob(const AgentJob& job,
                                         const std::function<void(const AgentEvent&)>& on_event) = 0;
+  // Set before RunJob to make it stoppable from another thread.
+  void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
+ protected:
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // The agent as a local subprocess: the job goes to its stdin (never argv or environment),
@@ -31,8 +38,5 @@ class LocalTransport : public AgentTransport {
  private:
   std::string agent_path_;
 };
-
-// The Error an agent's {"type":"result","ok":false,"error":{...}} event describes.
-Error AgentError(const nlohmann::json& error);
 
 }  // namespace standby

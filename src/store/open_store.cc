@@ -27,7 +27,10 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
     options.concurrency = std::max<size_t>(1, settings.concurrency);
     options.request_timeout = settings.request_timeout;
     options.list_timeout = settings.list_timeout;
-    auto http = MakeHttpClient();
+    HttpClientOptions http_options;
+    http_options.resolved = settings.resolved;
+    http_options.use_system_resolver = settings.use_system_resolver;
+    auto http = MakeHttpClient(http_options);
     ASSIGN_OR_RETURN(auto store, S3ObjectStore::Create(std::move(options), http.get()));
     store->AdoptHttpClient(std::move(http));
     return std::unique_ptr<ObjectStore>(std::move(store));
@@ -49,6 +52,19 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
   }
   ASSIGN_OR_RETURN(auto store, FsObjectStore::Create(path));
   return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+Result<std::optional<std::pair<std::string, std::vector<std::string>>>> ResolveStoreHost(
+    const std::string& repo, const StoreSettings& settings) {
+  if (!repo.starts_with("s3://")) return std::nullopt;
+  S3Options options;
+  RETURN_IF_ERROR(ParseS3Url(repo, &options));
+  options.endpoint = settings.s3_endpoint;
+  options.region = settings.s3_region;
+  options.path_style = settings.s3_path_style;
+  ASSIGN_OR_RETURN(std::string host, S3ConnectHost(options));
+  ASSIGN_OR_RETURN(std::vector<std::string> addresses, ResolveHost(host));
+  return std::make_pair(host, addresses);
 }
 
 }  // namespace standby

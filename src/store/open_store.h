@@ -1,9 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/object_store.h"
 #include "store/sigv4.h"
@@ -19,7 +22,15 @@ struct StoreSettings {
   size_t concurrency = 16;
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds list_timeout{30};
+  // Passed to the HTTP client (HttpClientOptions::resolved / use_system_resolver).
+  std::map<std::string, std::vector<std::string>> resolved;
+  bool use_system_resolver = true;
 };
+
+// For an s3:// repository, the endpoint host name and its addresses as resolved here;
+// nullopt for other repositories.
+Result<std::optional<std::pair<std::string, std::vector<std::string>>>> ResolveStoreHost(
+    const std::string& repo, const StoreSettings& settings);
 
 // Opens the store a `--repo` value names: an absolute or relative directory path,
 // file:///abs/path, or s3://bucket/prefix.

@@ -36,6 +36,10 @@ struct S3Options {
   std::chrono::milliseconds base_backoff{200};
 };
 
+// The host name requests go to (bucket.endpoint in virtual-hosted style), for resolving it
+// on behalf of a process that does not resolve names itself.
+Result<std::string> S3ConnectHost(const S3Options& options);
+
 // Parses "s3://bucket/prefix" into options.bucket and options.prefix.
 Status ParseS3Url(const std::string& url, S3Options* options);
 Result<S3Endpoint> ParseS3Endpoint(const std::string& endpoint, const std::string& region);

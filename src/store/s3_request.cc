@@ -106,6 +106,13 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options, 
       new S3ObjectStore(std::move(options), std::move(endpoint), http, clock));
 }
 
+Result<std::string> S3ConnectHost(const S3Options& options) {
+  ASSIGN_OR_RETURN(S3Endpoint endpoint, ParseS3Endpoint(options.endpoint, options.region));
+  bool loopback = false;
+  bool path_style = options.path_style.value_or(IsLoopbackOrIp(endpoint.host, &loopback));
+  return path_style ? endpoint.host : options.bucket + "." + endpoint.host;
+}
+
 std::string S3ObjectStore::Url() const { return "s3://" + options_.bucket + "/" + options_.prefix; }
 
 void S3ObjectStore::ObserveServerDate(const HttpResponse& response, UnixNanos local_now) {

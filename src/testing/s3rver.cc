@@ -2,11 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,8 +11,7 @@
 #include <vector>
 
 #include "env/file_system.h"
-
-extern char** environ;
+#include "testing/child_process.h"
 
 namespace standby {
 
@@ -80,14 +76,7 @@ Result<std::unique_ptr<S3rver>> S3rver::Start(const Options& options) {
   if (server->tls_) {
     args.insert(args.end(), {"--key", options.tls_key, "--cert", options.tls_cert});
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, "node", nullptr, nullptr, argv.data(), environ) != 0) {
-    return UnavailableError("cannot start node for s3rver");
-  }
-  server->pid_ = pid;
+  ASSIGN_OR_RETURN(server->pid_, SpawnChild(args));
   if (!WaitForPort(server->port_, 20000)) {
     return UnavailableError("s3rver did not listen on port " + std::to_string(server->port_));
   }
@@ -95,19 +84,7 @@ Result<std::unique_ptr<S3rver>> S3rver::Start(const Options& options) {
 }
 
 S3rver::~S3rver() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    for (int i = 0; i < 100 && !reaped; ++i) {
-      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (!reaped) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
+  StopChild(pid_);
   if (!data_dir_.empty()) RemoveAll(FileSystem::Real(), data_dir_).IgnoreError();
 }
 

@@ -1,0 +1,25 @@
+#include "cli/command.h"
+#include "cli/state_access.h"
+#include "env/file_system.h"
+#include "remote/ssh_identity.h"
+
+namespace standby {
+
+// Prints the controller's SSH public key (made on first use), for a host's authorized_keys
+// or a provider's account.
+int RunSshKey(const std::vector<std::string>& args) {
+  const std::string command = "ssh-key";
+  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 0);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  auto identity = EnsureControllerKey(FileSystem::Real(), StateDir(*inv));
+  if (!identity) return Fail(identity.error(), inv->json);
+  if (inv->json) {
+    PrintJson(
+        {{"public_key", identity->public_key}, {"private_key_path", identity->private_key_path}});
+  } else {
+    std::puts(identity->public_key.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace standby

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.h"
+#include "remote/agent_protocol.h"
+
+namespace standby {
+
+// What one read from a running agent produced.
+struct ChannelOutput {
+  std::string out;   // stdout bytes
+  std::string err;   // stderr bytes
+  bool eof = false;  // stdout is closed: the agent has ended (or the connection has)
+};
+
+// A started standby-agent's standard streams, wherever it runs (local subprocess, SSH
+// channel). Single-threaded: one conversation drives it.
+class AgentChannel {
+ public:
+  virtual ~AgentChannel() = default;
+  virtual Status Write(std::string_view data) = 0;
+  virtual Status CloseStdin() = 0;
+  // Waits up to `timeout` for output. Returns what arrived (possibly nothing); an error when
+  // the transport itself failed (connection lost).
+  virtual Result<ChannelOutput> Read(std::chrono::milliseconds timeout) = 0;
+  // After eof: "exited with status N" / "was killed by signal N" / "ended".
+  virtual std::string Ending() = 0;
+  // Asks the agent to stop (TERM) and abandons the streams.
+  virtual void Terminate() = 0;
+};
+
+struct ConversationOptions {
+  // Time the agent has to say hello after it was started.
+  std::chrono::milliseconds hello_timeout{30000};
+  // Polled between reads; when set, the agent is terminated and the job fails.
+  const std::atomic<bool>* cancel = nullptr;
+  // Called once with the hello event (first sign of life), before the job is sent.
+  std::function<void(const nlohmann::json&)> on_hello;
+};
+
+// Why an agent never said hello: its stream ended first (not found, crashed, wrong binary).
+struct AgentDidNotStart {
+  std::string ending;  // as AgentChannel::Ending
+  std::string stderr_tail;
+};
+
+// Runs the protocol on a started agent: waits for its hello and checks the protocol version,
+// sends `job` (the only place credentials travel), forwards progress/log events, and returns
+// the result's data or the agent's error. An agent that ends or loses its connection before
+// its result is an error, never a success. When the agent ends before saying hello and
+// `did_not_start` is non-null, it is filled and kUnavailable returned.
+Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJob& job,
+                                            const std::function<void(const AgentEvent&)>& on_event,
+                                            const ConversationOptions& options,
+                                            AgentDidNotStart* did_not_start = nullptr);
+
+// The Error an agent's {"type":"result","ok":false,"error":{...}} event describes.
+Error AgentError(const nlohmann::json& error);
+
+}  // namespace standby
