@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   libssl-dev liblz4-dev libzstd-dev libboost-dev libsqlite3-dev libpq-dev postgresql
-  libssh-dev openssh-server openssh-client
+  libssh-dev openssh-server openssh-client debootstrap
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format restic rclone hyperfine time faketime python3 openssl
 )

@@ -2,7 +2,7 @@
 # Side-by-side comparison of standby and restic (Debian's restic, local repository) on the
 # same machine in the same run, plus standby-only scale measurements.
 #
-#   bash bench/compare/run.sh [compare] [small] [large]     (default: compare small)
+#   bash bench/compare/run.sh [compare] [small] [large] [s3] [agent]  (default: compare small)
 #
 # compare: 1 GiB workspace of 200 files (~5 MiB; half random like weights, half text):
 #          full snapshot, no-change snapshot, snapshot after rewriting 1 MiB of one file,
@@ -11,6 +11,9 @@
 # large:   10 GiB workspace: peak RSS of a full snapshot.
 # s3:      the compare workspace through a local s3rver: standby snapshot create / restore
 #          against rclone copy --transfers 16, up and down, and requests per snapshot.
+# agent:   standby-agent over SSH to a local OpenSSH sshd: time to the agent's first event
+#          (fresh connection; agent deployed and not), against `ssh HOST true`; restore of the
+#          compare workspace through the agent against the same restore run locally.
 # Caches are dropped before cold steps when /proc/sys/vm/drop_caches is writable (COLD=0
 # disables). Work happens under $BENCH_DIR (default /tmp/standby-bench), removed at the end.
 set -euo pipefail
@@ -182,6 +185,91 @@ s3() {
   echo "  requests for the 1 GiB snapshot: $requests"
   unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY STANDBY_S3_ENDPOINT
   rm -rf "$data" "$dir/s3rver" "$dir/rclone-down" "$dir/standby-down"
+}
+
+# start_sshd DIR PORT PUBKEY: an sshd for the current user on 127.0.0.1:PORT, HOME=DIR/home.
+start_sshd() {
+  local d=$1 port=$2
+  mkdir -p "$d/home" /run/sshd 2>/dev/null || mkdir -p "$d/home"
+  ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+  echo "$3" >"$d/authorized_keys"
+  cat >"$d/sshd_config" <<EOF2
+Port $port
+ListenAddress 127.0.0.1
+HostKey $d/host_key
+AuthorizedKeysFile $d/authorized_keys
+PidFile $d/sshd.pid
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp /usr/lib/openssh/sftp-server -d $d/home
+SetEnv HOME=$d/home
+EOF2
+  /usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
+  echo $! >"$d/pid"
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+}
+
+# json_field FILE EXPR: a value from a JSON file, EXPR in Python subscript syntax.
+json_field() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(j$2)" "$1"; }
+
+agent() {
+  local data=$dir/data port host key user
+  echo "== agent: standby-agent over SSH (OpenSSH $(ssh -V 2>&1 | awk '{print $1}') on loopback)"
+  export STANDBY_STATE_DIR=$dir/state
+  "$standby" ssh-key >"$dir/pubkey"
+  key=$dir/state/ssh/id_ed25519
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_sshd "$dir/host" "$port" "$(cat "$dir/pubkey")"
+  user=$(id -un)
+  host="$user@127.0.0.1:$port"
+  ls -l "$(dirname "$standby")/standby-agent" | awk '{printf "  agent binary: %d bytes\n", $5}'
+
+  "$standby" health --ssh "$host" --json >"$dir/.out"
+  printf '  first job on the host: upload %.0f ms, first event %.0f ms\n' \
+    "$(json_field "$dir/.out" "['transport']['upload_ms']")" \
+    "$(json_field "$dir/.out" "['transport']['first_event_ms']")"
+  : >"$dir/first_events"
+  for _ in $(seq 20); do
+    "$standby" health --ssh "$host" --json >"$dir/.out"
+    json_field "$dir/.out" "['transport']['first_event_ms']" >>"$dir/first_events"
+  done
+  local ssh_ms
+  ssh_ms=$(python3 - "$key" "$port" "$user" <<'PY'
+import subprocess, sys, time
+key, port, user = sys.argv[1:4]
+runs = []
+for _ in range(20):
+    t = time.monotonic()
+    subprocess.run(["ssh", "-i", key, "-p", port, "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                    f"{user}@127.0.0.1", "true"], check=True)
+    runs.append((time.monotonic() - t) * 1000)
+runs.sort()
+print(f"{runs[len(runs)//2]:.0f}")
+PY
+)
+  sort -n "$dir/first_events" | awk -v ssh="$ssh_ms" '{v[NR]=$1} END {
+    printf "  fresh connection, agent deployed: first event p50 %.0f ms, p90 %.0f ms (target <= 150);", v[int(NR/2)+1], v[int(NR*0.9)]
+    printf " OpenSSH `ssh host true`: p50 %d ms\n", ssh}'
+
+  make_compare_data "$data"
+  "$standby" snapshot create --repo "$dir/standby" --instance bench --workspace "$data" --json >/dev/null
+  drop_caches
+  timed agent_local_restore "$standby" restore --repo "$dir/standby" --instance bench --to "$dir/local-out" --json
+  cp "$dir/.out" "$dir/local.json"
+  drop_caches
+  timed agent_ssh_restore "$standby" restore --ssh "$host" --repo "$dir/standby" --instance bench --to "$dir/ssh-out" --json
+  diff -r "$data" "$dir/ssh-out" >/dev/null && echo "  restore through the agent: identical to the workspace (diff -r)"
+  local local_ms agent_ms
+  local_ms=$(json_field "$dir/local.json" "['duration_ms']")
+  agent_ms=$(json_field "$dir/.out" "['duration_ms']")
+  awk -v l="$local_ms" -v a="$agent_ms" 'BEGIN {printf "  restore throughput through the agent / local: %.3f (data path: %d ms vs %d ms; target >= 0.9)\n", l / a, a, l}'
+  echo "  whole command through the agent / local, connection and start-up included: $(ratio agent_local_restore agent_ssh_restore)"
+  kill "$(cat "$dir/host/pid")"
+  unset STANDBY_STATE_DIR
+  rm -rf "$data" "$dir/standby" "$dir/local-out" "$dir/ssh-out" "$dir/host" "$dir/state"
 }
 
 for s in "${sections[@]}"; do "$s"; done

@@ -1,5 +1,7 @@
 #include "remote/ssh_transport.h"
 
+#include <future>
+
 #include "base/log.h"
 #include "env/file_system.h"
 #include "snapshot/hash.h"
@@ -59,15 +61,18 @@ Result<nlohmann::json> SshTransport::RunJob(
   auto start = std::chrono::steady_clock::now();
   timings_ = {};
   if (agent_sha256_.empty()) {
-    auto sha256 = FileSha256(agent_path_);
+    // Hash the binary while the connection is being made: both take tens of milliseconds.
+    auto hashing = std::async(std::launch::async, FileSha256, agent_path_);
+    Status connected = EnsureConnected();
+    auto sha256 = hashing.get();
     if (!sha256) {
       return NotFoundError("standby-agent binary " + agent_path_ +
                            " unreadable: " + sha256.error().message);
     }
+    RETURN_IF_ERROR(connected);
     agent_sha256_ = *sha256;
     remote_path_ = "~/.cache/standby/agent-" + agent_sha256_;
   }
-  spdlog::debug("agent hashed after {:.1f} ms", MillisSince(start));
   RETURN_IF_ERROR(EnsureConnected());
   spdlog::debug("connected after {:.1f} ms", MillisSince(start));
   ConversationOptions options;
