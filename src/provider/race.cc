@@ -1,0 +1,304 @@
+#include "provider/race.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/log.h"
+#include "base/parallel.h"
+
+namespace standby {
+
+void Blacklist::Add(const std::string& machine_id, int64_t until_monotonic_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  until_[machine_id] = std::max(until_[machine_id], until_monotonic_ns);
+}
+
+bool Blacklist::Contains(const std::string& machine_id, int64_t now_monotonic_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = until_.find(machine_id);
+  return it != until_.end() && it->second > now_monotonic_ns;
+}
+
+void RankOffers(std::vector<Offer>* offers) {
+  // Cheapest per unit of reliability first; among equals, the faster download (the restore
+  // pulls the workspace through it).
+  std::stable_sort(offers->begin(), offers->end(), [](const Offer& a, const Offer& b) {
+    double ca = a.price_per_hour / std::max(a.reliability, 0.01);
+    double cb = b.price_per_hour / std::max(b.reliability, 0.01);
+    if (ca != cb) return ca < cb;
+    return a.download_mbps > b.download_mbps;
+  });
+}
+
+namespace {
+
+constexpr int kProbeAttempts = 3;
+
+// One race's bookkeeping.
+class Race {
+ public:
+  Race(Provider* provider, ReadinessProbe* probe, ReadinessModel* model, Blacklist* blacklist,
+       Clock* clock, const LaunchSpec& spec, const RaceOptions& options)
+      : provider_(provider),
+        probe_(probe),
+        model_(model),
+        blacklist_(blacklist),
+        clock_(clock),
+        spec_(spec),
+        options_(options),
+        start_ns_(clock->MonotonicNanos()) {}
+
+  Result<RaceResult> Run(const OfferFilter& filter) {
+    RaceTimings timings = TimingsFrom(*model_, options_.model_min_samples);
+    hedge_after_s_ = options_.hedge_after_s.value_or(timings.hedge_after_s);
+    round_timeout_s_ = options_.round_timeout_s.value_or(timings.round_timeout_s);
+    for (int round = 1; round <= options_.max_rounds && !result_.winner; ++round) {
+      auto offers = provider_->SearchOffers(filter);
+      if (!offers) {
+        if (round == 1) return offers.error();
+        spdlog::warn("offer search failed in round {}: {}", round, offers.error().message);
+        break;
+      }
+      std::vector<Offer> usable;
+      for (Offer& offer : *offers) {
+        if (!tried_.contains(offer.offer_id) &&
+            !blacklist_->Contains(offer.machine_id, clock_->MonotonicNanos())) {
+          usable.push_back(std::move(offer));
+        }
+      }
+      if (usable.empty()) break;  // offers ran out
+      RankOffers(&usable);
+      result_.rounds = round;
+      RunRound(round, usable);
+    }
+    ReapOwnLabel();
+    Finish();
+    return std::move(result_);
+  }
+
+ private:
+  struct Live {
+    size_t index;  // into result_.candidates
+    int64_t created_ns;
+    Instance last;
+    int probe_failures = 0;
+  };
+
+  double SecondsSince(int64_t ns) const { return (clock_->MonotonicNanos() - ns) / 1e9; }
+
+  bool Launch(int round, const std::vector<Offer>& offers, size_t* next) {
+    while (*next < offers.size()) {
+      const Offer& offer = offers[(*next)++];
+      tried_.insert(offer.offer_id);
+      CandidateOutcome c;
+      c.offer_id = offer.offer_id;
+      c.machine_id = offer.machine_id;
+      c.gpu_name = offer.gpu_name;
+      c.price_per_hour = offer.price_per_hour;
+      c.round = round;
+      c.launched_at_s = SecondsSince(start_ns_);
+      auto created = provider_->Create(offer, spec_);
+      if (!created) {
+        c.outcome = created.error().code == ErrorCode::kNotFound ? "stale_offer" : "create_failed";
+        c.detail = created.error().message;
+        result_.candidates.push_back(std::move(c));
+        continue;
+      }
+      c.instance_id = created->id;
+      result_.candidates.push_back(std::move(c));
+      live_.push_back({result_.candidates.size() - 1, clock_->MonotonicNanos(), *created});
+      return true;
+    }
+    return false;
+  }
+
+  // Ends `lost` candidates with `outcome`: destroyed in parallel, confirmed gone, their
+  // censored times recorded; `failed` ones are blacklisted.
+  void Retire(std::vector<Live> lost, const std::string& outcome, bool failed) {
+    for (const Live& l : lost) {
+      CandidateOutcome& c = result_.candidates[l.index];
+      c.outcome = outcome;
+      c.alive_s = SecondsSince(l.created_ns);
+      model_->Record(c.alive_s, false);
+      if (failed) {
+        blacklist_->Add(c.machine_id, clock_->MonotonicNanos() +
+                                          std::chrono::nanoseconds(options_.blacklist_for).count());
+      }
+    }
+    ParallelFor(lost.size(), std::max<size_t>(1, lost.size()), [&](size_t i) {
+      CandidateOutcome& c = result_.candidates[lost[i].index];
+      c.destroy_confirmed = DestroyAndConfirm(c.instance_id, &c.detail);
+      return OkStatus();
+    }).IgnoreError();
+  }
+
+  bool DestroyAndConfirm(const std::string& id, std::string* detail) {
+    for (int attempt = 0; attempt < options_.confirm_attempts; ++attempt) {
+      if (attempt > 0) clock_->SleepFor(options_.poll_interval);
+      Status destroyed = provider_->Destroy(id);
+      if (!destroyed) {
+        *detail = "destroy failed: " + destroyed.error().message;
+        continue;
+      }
+      auto still = provider_->Get(id);
+      if (!still && still.error().code == ErrorCode::kNotFound) return true;
+    }
+    spdlog::error("instance {} could not be confirmed destroyed; the reaper will retry", id);
+    return false;
+  }
+
+  void RunRound(int round, const std::vector<Offer>& offers) {
+    size_t next = 0;
+    const int64_t round_start = clock_->MonotonicNanos();
+    for (int i = 0; i < options_.initial_batch; ++i) {
+      if (!Launch(round, offers, &next)) break;
+    }
+    while (!live_.empty()) {
+      clock_->SleepFor(options_.poll_interval);
+      if (Poll()) return;
+      // Keep the batch full when candidates failed, and hedge while nothing is ready.
+      while (static_cast<int>(live_.size()) < options_.initial_batch &&
+             Launch(round, offers, &next)) {
+      }
+      if (options_.hedge && static_cast<int>(live_.size()) < options_.max_in_flight &&
+          !live_.empty()) {
+        int64_t newest = 0;
+        for (const Live& l : live_) newest = std::max(newest, l.created_ns);
+        if (SecondsSince(newest) >= hedge_after_s_) Launch(round, offers, &next);
+      }
+      if (SecondsSince(round_start) >= round_timeout_s_) {
+        Retire(std::move(live_), "timed_out", true);
+        live_.clear();
+        return;
+      }
+    }
+  }
+
+  // One listing for every candidate; failures retired, running ones probed in parallel.
+  // True when a winner was found.
+  bool Poll() {
+    auto listed = provider_->List(spec_.label);
+    if (!listed) {
+      spdlog::warn("listing instances failed: {}", listed.error().message);
+      return false;
+    }
+    std::map<std::string, Instance> by_id;
+    for (Instance& instance : *listed) by_id[instance.id] = std::move(instance);
+    std::vector<Live> still, failed_exited, failed_offline;
+    std::vector<size_t> running;
+    for (Live& l : live_) {
+      auto it = by_id.find(result_.candidates[l.index].instance_id);
+      if (it != by_id.end()) l.last = it->second;
+      if (l.last.state == InstanceState::kExited) {
+        result_.candidates[l.index].detail = l.last.status_message;
+        failed_exited.push_back(l);
+      } else if (l.last.state == InstanceState::kOffline) {
+        failed_offline.push_back(l);
+      } else {
+        if (l.last.state == InstanceState::kRunning && !l.last.ssh.empty()) {
+          running.push_back(still.size());
+        }
+        still.push_back(l);
+      }
+    }
+    live_ = std::move(still);
+    Retire(std::move(failed_exited), "exited", true);
+    Retire(std::move(failed_offline), "offline", true);
+
+    std::vector<Status> probes(running.size(), OkStatus());
+    ParallelFor(running.size(), std::max<size_t>(1, running.size()), [&](size_t i) {
+      probes[i] = probe_->Probe(live_[running[i]].last);
+      return OkStatus();
+    }).IgnoreError();
+    std::optional<size_t> winner;
+    std::vector<size_t> given_up;
+    for (size_t i = 0; i < running.size(); ++i) {
+      Live& l = live_[running[i]];
+      if (probes[i]) {
+        if (!winner) winner = running[i];
+      } else if (++l.probe_failures >= kProbeAttempts) {
+        result_.candidates[l.index].detail = probes[i].error().message;
+        given_up.push_back(running[i]);
+      }
+    }
+    if (winner) {
+      Live won = live_[*winner];
+      CandidateOutcome& c = result_.candidates[won.index];
+      c.outcome = "won";
+      c.ready_after_s = SecondsSince(won.created_ns);
+      c.alive_s = c.ready_after_s;
+      model_->Record(c.ready_after_s, true);
+      result_.winner = won.last;
+      result_.ready_after_s = c.ready_after_s;
+      result_.elapsed_s = SecondsSince(start_ns_);
+      std::vector<Live> losers;
+      for (size_t i = 0; i < live_.size(); ++i) {
+        if (i != *winner) losers.push_back(live_[i]);
+      }
+      live_.clear();
+      Retire(std::move(losers), "lost", false);
+      return true;
+    }
+    std::vector<Live> probe_failed;
+    for (auto it = given_up.rbegin(); it != given_up.rend(); ++it) {
+      probe_failed.push_back(live_[*it]);
+      live_.erase(live_.begin() + static_cast<std::ptrdiff_t>(*it));
+    }
+    Retire(std::move(probe_failed), "probe_failed", true);
+    return false;
+  }
+
+  // Anything still carrying this race's label but the winner is an orphan: a create whose
+  // response was lost, or a destroy that did not take. Nothing else owns this label.
+  void ReapOwnLabel() {
+    auto listed = provider_->List(spec_.label);
+    if (!listed) return;
+    for (const Instance& instance : *listed) {
+      if (instance.label != spec_.label) continue;
+      if (result_.winner && instance.id == result_.winner->id) continue;
+      CandidateOutcome c;
+      c.instance_id = instance.id;
+      c.machine_id = instance.machine_id;
+      c.gpu_name = instance.gpu_name;
+      c.outcome = "orphan_reaped";
+      c.destroy_confirmed = DestroyAndConfirm(instance.id, &c.detail);
+      result_.candidates.push_back(std::move(c));
+    }
+  }
+
+  void Finish() {
+    if (!result_.winner) result_.elapsed_s = SecondsSince(start_ns_);
+    for (const CandidateOutcome& c : result_.candidates) {
+      if (c.outcome != "won") result_.loser_gpu_seconds += c.alive_s;
+    }
+    result_.rate_limit_hits = provider_->RateLimitHits();
+  }
+
+  Provider* provider_;
+  ReadinessProbe* probe_;
+  ReadinessModel* model_;
+  Blacklist* blacklist_;
+  Clock* clock_;
+  const LaunchSpec& spec_;
+  const RaceOptions& options_;
+  const int64_t start_ns_;
+  double hedge_after_s_ = 45;
+  double round_timeout_s_ = 90;
+  std::set<std::string> tried_;
+  std::vector<Live> live_;
+  RaceResult result_;
+};
+
+}  // namespace
+
+Result<RaceResult> RunRace(Provider* provider, ReadinessProbe* probe, ReadinessModel* model,
+                           Blacklist* blacklist, Clock* clock, const OfferFilter& filter,
+                           const LaunchSpec& spec, const RaceOptions& options) {
+  if (spec.label.empty()) {
+    return InvalidArgumentError("a race needs a label: it is how leaked instances are found");
+  }
+  Race race(provider, probe, model, blacklist, clock, spec, options);
+  return race.Run(filter);
+}
+
+}  // namespace standby

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "env/clock.h"
+#include "provider/provider.h"
+#include "provider/readiness_model.h"
+
+namespace standby {
+
+// Machines that failed us recently, by machine id (an offer id changes, the machine does
+// not — the seed keyed its blacklist on offer ids, so it never matched). Thread-safe.
+class Blacklist {
+ public:
+  void Add(const std::string& machine_id, int64_t until_monotonic_ns);
+  bool Contains(const std::string& machine_id, int64_t now_monotonic_ns) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int64_t> until_;
+};
+
+// The last step of "ready": the provider says running, then this must pass (an SSH
+// handshake plus `standby-agent health` for real hosts). Called from several threads.
+class ReadinessProbe {
+ public:
+  virtual ~ReadinessProbe() = default;
+  virtual Status Probe(const Instance& instance) = 0;
+};
+
+struct RaceOptions {
+  int initial_batch = 2;
+  int max_in_flight = 4;
+  bool hedge = true;  // launch another candidate each time the newest has waited p50
+  int max_rounds = 3;
+  std::chrono::milliseconds poll_interval{2000};  // one List call per poll for all candidates
+  std::chrono::seconds blacklist_for{3600};
+  // Fixed timings instead of the readiness model's (p50 to hedge, p90 + 10 s per round).
+  std::optional<double> hedge_after_s;
+  std::optional<double> round_timeout_s;
+  size_t model_min_samples = 20;
+  // Destroys are confirmed by Get answering "not found"; this many attempts, one poll apart.
+  int confirm_attempts = 5;
+};
+
+struct CandidateOutcome {
+  std::string instance_id;
+  std::string machine_id;
+  std::string offer_id;
+  std::string gpu_name;
+  double price_per_hour = 0;
+  int round = 0;
+  // won | lost (destroyed when another won) | timed_out | exited | offline | probe_failed
+  // | stale_offer (taken before we could create) | create_failed
+  std::string outcome;
+  std::string detail;
+  double launched_at_s = 0;   // since the race began
+  double ready_after_s = -1;  // from create to ready; -1 when never ready
+  double alive_s = 0;         // create → destroy (what was paid); 0 when never created
+  bool destroy_confirmed = false;
+};
+
+struct RaceResult {
+  std::optional<Instance> winner;
+  double ready_after_s = -1;  // the winner's, from its create
+  double elapsed_s = 0;       // from the race's start to the winner (or the end)
+  int rounds = 0;
+  std::vector<CandidateOutcome> candidates;
+  double loser_gpu_seconds = 0;  // alive_s summed over every candidate but the winner
+  int64_t rate_limit_hits = 0;
+};
+
+// Rents one ready machine: ranks the offers (price per reliability, then bandwidth; skips
+// blacklisted machines), launches `initial_batch`, hedges, replaces candidates that fail,
+// and on the first ready one destroys every other candidate at once, in parallel, and
+// confirms each is gone. A round ends at its timeout or when offers run out; failed and
+// timed-out machines are blacklisted. Every candidate's time to ready (or its censored
+// time) goes into `model`. Error only when the provider cannot be used at all; no winner
+// after every round is a result without `winner`. Leaves no instance but the winner.
+Result<RaceResult> RunRace(Provider* provider, ReadinessProbe* probe, ReadinessModel* model,
+                           Blacklist* blacklist, Clock* clock, const OfferFilter& filter,
+                           const LaunchSpec& spec, const RaceOptions& options);
+
+// Offers in the order the race tries them.
+void RankOffers(std::vector<Offer>* offers);
+
+}  // namespace standby

@@ -1,0 +1,186 @@
+// The provisioning race on a FakeClock against the simulated market with scripted machines.
+#include "provider/race.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <limits>
+
+#include "provider/simulated_market.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// Ready when the provider says running; probes count how often they ran.
+class RunningIsReady : public ReadinessProbe {
+ public:
+  Status Probe(const Instance& instance) override {
+    ++probes;
+    if (refuse == instance.machine_id) return UnavailableError("ssh refused");
+    return OkStatus();
+  }
+  std::atomic<int> probes{0};
+  std::string refuse;
+};
+
+// A market of `n` identical-looking RTX 4090 offers whose machines are scripted in ranking
+// order: machines()[0] is tried first.
+class RaceTest : public ::testing::Test {
+ protected:
+  void Market(int n) {
+    MarketProfile profile = VastLikeProfile();
+    profile.gpus = {{"RTX 4090", 24, 0.40, 0.99, 900, n, "US"}};
+    market_ = std::make_unique<SimulatedMarket>(profile, &clock_, 1);
+    auto offers = market_->SearchOffers({});
+    ASSERT_TRUE(offers.has_value());
+    RankOffers(&*offers);
+    for (const Offer& o : *offers) order_.push_back(o);
+  }
+  const std::string& machine(int i) { return order_[i].machine_id; }
+  RaceOptions Options() {
+    RaceOptions o;
+    o.poll_interval = std::chrono::milliseconds(1000);
+    o.hedge_after_s = 30;
+    o.round_timeout_s = 90;
+    return o;
+  }
+  Result<RaceResult> Race(const RaceOptions& options) {
+    LaunchSpec spec;
+    spec.label = "standby:test:race";
+    return RunRace(market_.get(), &probe_, &model_, &blacklist_, &clock_, {}, spec, options);
+  }
+  const CandidateOutcome* Outcome(const RaceResult& r, const std::string& machine_id) {
+    for (const auto& c : r.candidates) {
+      if (c.machine_id == machine_id) return &c;
+    }
+    return nullptr;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<SimulatedMarket> market_;
+  std::vector<Offer> order_;
+  RunningIsReady probe_;
+  KaplanMeierModel model_;
+  Blacklist blacklist_;
+};
+
+TEST_F(RaceTest, TheFastestOfTheInitialBatchWinsAndTheOtherIsDestroyed) {
+  Market(6);
+  market_->Script(machine(0), 25);
+  market_->Script(machine(1), 8);
+  ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
+  ASSERT_TRUE(r.winner.has_value());
+  EXPECT_EQ(r.winner->machine_id, machine(1));
+  EXPECT_NEAR(r.ready_after_s, 8, 1.01);  // noticed within one poll
+  EXPECT_EQ(r.candidates.size(), 2u);     // no hedge before 30 s
+  const CandidateOutcome* loser = Outcome(r, machine(0));
+  ASSERT_NE(loser, nullptr);
+  EXPECT_EQ(loser->outcome, "lost");
+  EXPECT_TRUE(loser->destroy_confirmed);
+  EXPECT_EQ(market_->LiveInstances(), 1u);  // only the winner is left
+  EXPECT_EQ(r.rounds, 1);
+  // Winner recorded as ready, loser as censored at its age.
+  EXPECT_EQ(model_.Samples(), 2u);
+  EXPECT_FALSE(blacklist_.Contains(machine(0), clock_.MonotonicNanos()));  // it did not fail
+}
+
+TEST_F(RaceTest, HedgesAtP50WhenNothingIsReady) {
+  Market(6);
+  market_->Script(machine(0), kNever);
+  market_->Script(machine(1), kNever);
+  market_->Script(machine(2), 5);
+  ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
+  ASSERT_TRUE(r.winner.has_value());
+  EXPECT_EQ(r.winner->machine_id, machine(2));
+  const CandidateOutcome* hedge = Outcome(r, machine(2));
+  EXPECT_NEAR(hedge->launched_at_s, 30, 1.01);  // launched at p50, not before
+  EXPECT_NEAR(r.elapsed_s, 35, 2.01);
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, "lost");
+  EXPECT_EQ(Outcome(r, machine(1))->outcome, "lost");
+  EXPECT_EQ(market_->LiveInstances(), 1u);
+}
+
+TEST_F(RaceTest, HedgingStopsAtMaxInFlight) {
+  Market(10);
+  for (int i = 0; i < 10; ++i) market_->Script(machine(i), kNever);
+  RaceOptions o = Options();
+  o.max_rounds = 1;
+  ASSERT_OK_AND_ASSIGN(auto r, Race(o));
+  EXPECT_FALSE(r.winner.has_value());
+  EXPECT_EQ(r.candidates.size(), 4u);  // 2 + hedges at 30 s and 60 s, then the cap
+  for (const auto& c : r.candidates) {
+    EXPECT_EQ(c.outcome, "timed_out");
+    EXPECT_TRUE(c.destroy_confirmed);
+    EXPECT_TRUE(blacklist_.Contains(c.machine_id, clock_.MonotonicNanos()));
+  }
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
+TEST_F(RaceTest, TheRoundTimesOutAtTheModelsP90PlusTenSeconds) {
+  Market(4);
+  for (int i = 0; i < 4; ++i) market_->Script(machine(i), kNever);
+  for (int i = 1; i <= 20; ++i) model_.Record(2.0 * i, true);  // p90 = 36 s
+  RaceOptions o = Options();
+  o.hedge_after_s.reset();
+  o.round_timeout_s.reset();
+  o.hedge = false;
+  o.max_rounds = 1;
+  ASSERT_OK_AND_ASSIGN(auto r, Race(o));
+  EXPECT_FALSE(r.winner.has_value());
+  EXPECT_NEAR(r.elapsed_s, 46, 1.01);
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
+TEST_F(RaceTest, RoundsEndWhenOffersRunOut) {
+  Market(3);
+  for (int i = 0; i < 3; ++i) market_->Script(machine(i), kNever);
+  ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
+  EXPECT_FALSE(r.winner.has_value());
+  EXPECT_EQ(r.rounds, 1);  // round 2 found no offer that was not tried or blacklisted
+  EXPECT_EQ(r.candidates.size(), 3u);
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
+TEST_F(RaceTest, ExitedAndUnreachableCandidatesAreReplacedAndBlacklisted) {
+  Market(6);
+  market_->Script(machine(0), kNever, 4);  // exits 4 s into its boot
+  market_->Script(machine(1), 3);          // running, but SSH refuses
+  market_->Script(machine(2), 10);
+  probe_.refuse = machine(1);
+  ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
+  ASSERT_TRUE(r.winner.has_value());
+  EXPECT_EQ(r.winner->machine_id, machine(2));
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, "exited");
+  EXPECT_EQ(Outcome(r, machine(1))->outcome, "probe_failed");
+  EXPECT_TRUE(blacklist_.Contains(machine(0), clock_.MonotonicNanos()));
+  EXPECT_TRUE(blacklist_.Contains(machine(1), clock_.MonotonicNanos()));
+  // The blacklist holds for an hour, by machine.
+  clock_.Advance(std::chrono::minutes(61));
+  EXPECT_FALSE(blacklist_.Contains(machine(0), clock_.MonotonicNanos()));
+  EXPECT_EQ(market_->LiveInstances(), 1u);
+}
+
+TEST_F(RaceTest, StaleOffersAreSkipped) {
+  Market(4);
+  market_->MakeStale(order_[0].offer_id);
+  market_->Script(machine(1), 6);
+  market_->Script(machine(2), 7);
+  ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
+  ASSERT_TRUE(r.winner.has_value());
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, "stale_offer");
+  EXPECT_EQ(Outcome(r, machine(0))->alive_s, 0);
+  EXPECT_EQ(r.winner->machine_id, machine(1));
+}
+
+TEST_F(RaceTest, ALabelIsRequired) {
+  Market(2);
+  auto r =
+      RunRace(market_.get(), &probe_, &model_, &blacklist_, &clock_, {}, LaunchSpec{}, Options());
+  EXPECT_FALSE(r.has_value());
+}
+
+}  // namespace
+}  // namespace standby
