@@ -46,7 +46,8 @@ class Race {
         clock_(clock),
         spec_(spec),
         options_(options),
-        start_ns_(clock->MonotonicNanos()) {}
+        start_ns_(clock->MonotonicNanos()),
+        hits_at_start_(provider->RateLimitHits()) {}
 
   Result<RaceResult> Run(const OfferFilter& filter) {
     RaceTimings timings = TimingsFrom(*model_, options_.model_min_samples);
@@ -271,7 +272,7 @@ class Race {
     for (const CandidateOutcome& c : result_.candidates) {
       if (c.outcome != "won") result_.loser_gpu_seconds += c.alive_s;
     }
-    result_.rate_limit_hits = provider_->RateLimitHits();
+    result_.rate_limit_hits = provider_->RateLimitHits() - hits_at_start_;
   }
 
   Provider* provider_;
@@ -282,6 +283,7 @@ class Race {
   const LaunchSpec& spec_;
   const RaceOptions& options_;
   const int64_t start_ns_;
+  const int64_t hits_at_start_;
   double hedge_after_s_ = 45;
   double round_timeout_s_ = 90;
   std::set<std::string> tried_;
