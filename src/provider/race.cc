@@ -51,7 +51,8 @@ class Race {
 
   Result<RaceResult> Run(const OfferFilter& filter) {
     RaceTimings timings = TimingsFrom(*model_, options_.model_min_samples);
-    hedge_after_s_ = options_.hedge_after_s.value_or(timings.hedge_after_s);
+    hedge_after_s_ =
+        options_.hedge_after_s.value_or(timings.hedge_after_s * options_.hedge_fraction_of_p50);
     round_timeout_s_ = options_.round_timeout_s.value_or(timings.round_timeout_s);
     for (int round = 1; round <= options_.max_rounds && !result_.winner; ++round) {
       auto offers = provider_->SearchOffers(filter);
@@ -196,9 +197,9 @@ class Race {
       } else if (l.last.state == InstanceState::kOffline) {
         failed_offline.push_back(l);
       } else {
-        if (l.last.state == InstanceState::kRunning && !l.last.ssh.empty()) {
-          running.push_back(still.size());
-        }
+        bool probe = l.last.state == InstanceState::kRunning ||
+                     (options_.probe_before_running && l.last.state == InstanceState::kLoading);
+        if (probe && !l.last.ssh.empty()) running.push_back(still.size());
         still.push_back(l);
       }
     }
@@ -206,18 +207,25 @@ class Race {
     Retire(std::move(failed_exited), "exited", true);
     Retire(std::move(failed_offline), "offline", true);
 
-    std::vector<Status> probes(running.size(), OkStatus());
-    ParallelFor(running.size(), std::max<size_t>(1, running.size()), [&](size_t i) {
-      probes[i] = probe_->Probe(live_[running[i]].last);
-      return OkStatus();
-    }).IgnoreError();
+    std::vector<Status> probes(running.size(), UnavailableError("not probed"));
+    if (options_.sequential_probes) {
+      for (size_t i = 0; i < running.size(); ++i) {
+        probes[i] = probe_->Probe(live_[running[i]].last);
+        if (probes[i]) break;
+      }
+    } else {
+      ParallelFor(running.size(), std::max<size_t>(1, running.size()), [&](size_t i) {
+        probes[i] = probe_->Probe(live_[running[i]].last);
+        return OkStatus();
+      }).IgnoreError();
+    }
     std::optional<size_t> winner;
     std::vector<size_t> given_up;
     for (size_t i = 0; i < running.size(); ++i) {
       Live& l = live_[running[i]];
       if (probes[i]) {
         if (!winner) winner = running[i];
-      } else if (++l.probe_failures >= kProbeAttempts) {
+      } else if (l.last.state == InstanceState::kRunning && ++l.probe_failures >= kProbeAttempts) {
         result_.candidates[l.index].detail = probes[i].error().message;
         given_up.push_back(running[i]);
       }

@@ -33,19 +33,28 @@ class ReadinessProbe {
   virtual Status Probe(const Instance& instance) = 0;
 };
 
+// Defaults from bench/race_sim.cc on the vast-like market (docs/performance.md): three at
+// once and a hedge every p50/3 beat the seed's p90 with about half its loser GPU-minutes;
+// two at once with a hedge per p50 was cheaper but slower than the seed at p90.
 struct RaceOptions {
-  int initial_batch = 2;
+  int initial_batch = 3;
   int max_in_flight = 4;
-  bool hedge = true;  // launch another candidate each time the newest has waited p50
+  bool hedge = true;  // launch another candidate each time the newest has waited hedge_after
+  double hedge_fraction_of_p50 = 1.0 / 3;
   int max_rounds = 3;
   std::chrono::milliseconds poll_interval{2000};  // one List call per poll for all candidates
   std::chrono::seconds blacklist_for{3600};
-  // Fixed timings instead of the readiness model's (p50 to hedge, p90 + 10 s per round).
+  // Fixed timings instead of the readiness model's (p50 × fraction to hedge, p90 + 10 s per
+  // round).
   std::optional<double> hedge_after_s;
   std::optional<double> round_timeout_s;
   size_t model_min_samples = 20;
   // Destroys are confirmed by Get answering "not found"; this many attempts, one poll apart.
   int confirm_attempts = 5;
+  // The seed's behaviour, kept to measure it (bench/race_sim.cc): probe candidates that
+  // have an SSH endpoint but are still loading, one at a time in launch order.
+  bool probe_before_running = false;
+  bool sequential_probes = false;
 };
 
 struct CandidateOutcome {

@@ -42,6 +42,7 @@ class RaceTest : public ::testing::Test {
   const std::string& machine(int i) { return order_[i].machine_id; }
   RaceOptions Options() {
     RaceOptions o;
+    o.initial_batch = 2;
     o.poll_interval = std::chrono::milliseconds(1000);
     o.hedge_after_s = 30;
     o.round_timeout_s = 90;
@@ -122,7 +123,7 @@ TEST_F(RaceTest, HedgingStopsAtMaxInFlight) {
 TEST_F(RaceTest, TheRoundTimesOutAtTheModelsP90PlusTenSeconds) {
   Market(4);
   for (int i = 0; i < 4; ++i) market_->Script(machine(i), kNever);
-  for (int i = 1; i <= 20; ++i) model_.Record(2.0 * i, true);  // p90 = 36 s
+  for (int i = 1; i <= 20; ++i) model_.Record(2.0 * i, true);  // p50 = 20 s, p90 = 36 s
   RaceOptions o = Options();
   o.hedge_after_s.reset();
   o.round_timeout_s.reset();
@@ -132,6 +133,20 @@ TEST_F(RaceTest, TheRoundTimesOutAtTheModelsP90PlusTenSeconds) {
   EXPECT_FALSE(r.winner.has_value());
   EXPECT_NEAR(r.elapsed_s, 46, 1.01);
   EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
+TEST_F(RaceTest, DefaultHedgingFollowsTheModelsP50) {
+  Market(8);
+  for (int i = 0; i < 8; ++i) market_->Script(machine(i), kNever);
+  for (int i = 1; i <= 20; ++i) model_.Record(3.0 * i, true);  // p50 = 30 s, p90 = 54 s
+  RaceOptions o;                                               // the defaults: 3, p50/3, 4
+  o.poll_interval = std::chrono::milliseconds(1000);
+  o.max_rounds = 1;
+  ASSERT_OK_AND_ASSIGN(auto r, Race(o));
+  ASSERT_EQ(r.candidates.size(), 4u);
+  EXPECT_EQ(r.candidates[2].launched_at_s, 0);
+  EXPECT_NEAR(r.candidates[3].launched_at_s, 10, 1.01);  // p50 / 3
+  EXPECT_NEAR(r.elapsed_s, 64, 1.01);                    // p90 + 10 s
 }
 
 TEST_F(RaceTest, RoundsEndWhenOffersRunOut) {

@@ -111,9 +111,10 @@ Instance SimulatedMarket::Snapshot(const Sim& sim, int64_t now) const {
   out.status_message = out.state == InstanceState::kExited
                            ? "Error: container process exited unexpectedly"
                            : std::string(InstanceStateName(out.state));
-  if (out.state == InstanceState::kRunning) {
-    out.ssh = {{"127.0.0.1", static_cast<uint16_t>(20000 + std::stoi(out.id) % 20000), "direct"}};
-  }
+  // Like Vast: the proxy endpoint is known from the start, the direct one once running.
+  uint16_t port = static_cast<uint16_t>(20000 + std::stoi(out.id) % 20000);
+  if (out.state == InstanceState::kRunning) out.ssh.push_back({"127.0.0.1", port, "direct"});
+  out.ssh.push_back({"127.0.0.1", static_cast<uint16_t>(port + 1), "proxy"});
   return out;
 }
 
