@@ -182,6 +182,19 @@ std::map<std::string, double> SimulatedMarket::BilledSeconds() const {
   return out;
 }
 
+std::map<std::string, double> SimulatedMarket::RunningSeconds() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, double> out;
+  int64_t now = clock_->MonotonicNanos();
+  for (const auto& [id, sim] : instances_) {
+    int64_t end = sim.destroyed_ns >= 0 ? sim.destroyed_ns : now;
+    if (sim.killed_ns >= 0) end = std::min(end, sim.killed_ns);
+    double alive = (end - sim.created_ns) / 1e9;
+    out[id] = std::max(0.0, alive - sim.ready_after_s);  // infinity: never ran, 0
+  }
+  return out;
+}
+
 size_t SimulatedMarket::LiveInstances() const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::count_if(instances_.begin(), instances_.end(),

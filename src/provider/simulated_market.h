@@ -37,6 +37,9 @@ class SimulatedMarket : public Provider {
   // Seconds each instance existed (created → destroyed, or → now while alive): what was
   // paid, by instance id.
   std::map<std::string, double> BilledSeconds() const;
+  // Seconds each instance spent running (ready → destroyed, or → now): what Vast bills for
+  // the GPU, which it does not charge while an instance is loading.
+  std::map<std::string, double> RunningSeconds() const;
   size_t LiveInstances() const;
   // The boot time drawn for an instance (seconds; infinity when it never becomes ready).
   double BootSecondsOf(const std::string& id) const;
