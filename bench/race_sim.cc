@@ -111,8 +111,9 @@ int Main(int argc, char** argv) {
       profile->boot_p90_s * profile->time_scale, profile->never_ready_share * 100,
       profile->exit_during_boot_share * 100, races);
   std::printf(
-      "| strategy | ready p50 | ready p90 | no machine | loser GPU-min (mean) | "
-      "machines rented (mean) |\n|---|---|---|---|---|---|\n");
+      "| strategy | ready p50 | ready p90 | no machine | loser GPU-min paid (mean) | "
+      "loser instance-min held (mean) | machines rented (mean) |\n"
+      "|---|---|---|---|---|---|---|\n");
   std::vector<Strategy> strategies = Strategies(*profile);
   std::vector<std::string> names;
   for (const auto& h : extra)
