@@ -74,5 +74,12 @@ int RunDbMigrate(const std::vector<std::string>& args);
 int RunMetrics(const std::vector<std::string>& args);
 int RunHealth(const std::vector<std::string>& args);
 int RunSshKey(const std::vector<std::string>& args);
+int RunOffers(const std::vector<std::string>& args);
+int RunProvision(const std::vector<std::string>& args);
+int RunInstances(const std::vector<std::string>& args);
+int RunDestroy(const std::vector<std::string>& args);
+int RunReap(const std::vector<std::string>& args);
+int RunMarketKill(const std::vector<std::string>& args);
+int RunMarketHost(const std::vector<std::string>& args);
 
 }  // namespace standby

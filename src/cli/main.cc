@@ -18,6 +18,12 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
   health          [--workspace DIR] [--health-url URL] [--json]
   ssh-key         [--json]                      (print the controller's SSH public key)
+  offers          [--provider local|vast|pool] [--gpu NAME] [--max-price USD] ... [--json]
+  provision       [--provider ...] [filters] [--json]   (race for one ready GPU host)
+  instances       [--provider ...] [--all] [--json]
+  destroy         [--provider ...] ID [--json]
+  reap            [--provider ...] [--grace-seconds N]  (destroy unowned labelled instances)
+  market kill     ID                             (chaos: kill a local market host)
   demo            [--non-interactive] [--size-mb N] [--json]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
@@ -54,6 +60,15 @@ int main(int argc, char** argv) {
   if (cmd == "verify") return standby::RunVerify(rest(1));
   if (cmd == "health") return standby::RunHealth(rest(1));
   if (cmd == "ssh-key") return standby::RunSshKey(rest(1));
+  if (cmd == "offers") return standby::RunOffers(rest(1));
+  if (cmd == "provision") return standby::RunProvision(rest(1));
+  if (cmd == "instances") return standby::RunInstances(rest(1));
+  if (cmd == "destroy") return standby::RunDestroy(rest(1));
+  if (cmd == "reap") return standby::RunReap(rest(1));
+  if (cmd == "market" && args.size() >= 2 && args[1] == "kill") {
+    return standby::RunMarketKill(rest(2));
+  }
+  if (cmd == "market-host") return standby::RunMarketHost(rest(1));
   if (cmd == "demo") return standby::RunDemo(rest(1));
   if (cmd == "db" && args.size() >= 2 && args[1] == "migrate")
     return standby::RunDbMigrate(rest(2));

@@ -10,7 +10,8 @@ Status AgentHealthProbe::Probe(const Instance& instance) {
   std::optional<Error> last;
   for (const SshEndpoint& endpoint : instance.ssh) {
     SshOptions ssh;
-    ssh.target = {options_.user, endpoint.host, endpoint.port};
+    ssh.target = {endpoint.user.empty() ? options_.user : endpoint.user, endpoint.host,
+                  endpoint.port};
     ssh.private_key_path = options_.private_key_path;
     ssh.pins = options_.pins;
     ssh.pin_name = instance.id;

@@ -48,6 +48,7 @@ struct SshEndpoint {
   std::string host;
   uint16_t port = 22;
   std::string kind;  // "direct" or "proxy"
+  std::string user;  // empty: the provider's usual ("root" on Vast)
 };
 
 struct Instance {

@@ -38,7 +38,7 @@ SimulatedMarket::SimulatedMarket(MarketProfile profile, Clock* clock, uint64_t s
       o.gpu_name = gpu.name;
       o.gpu_ram_gb = gpu.gpu_ram_gb;
       o.price_per_hour = std::round(gpu.price_per_hour * jitter(rng_) * 1000) / 1000;
-      o.reliability = std::min(1.0, gpu.reliability * jitter(rng_) / 1.1 + 0.09);
+      o.reliability = std::min(0.999, gpu.reliability + (jitter(rng_) - 1.05) * 0.3);
       o.download_mbps = std::round(gpu.download_mbps * jitter(rng_));
       o.region = gpu.region;
       machines_[o.offer_id] = {o, false};
@@ -73,25 +73,35 @@ Result<Instance> SimulatedMarket::Create(const Offer& offer, const LaunchSpec& s
   sim.instance.price_per_hour = it->second.offer.price_per_hour;
   sim.instance.label = spec.label;
   sim.instance.created_unix_ms = clock_->Now() / 1'000'000;
+  if (it->second.scripted) {
+    sim.ready_after_s = it->second.scripted->first;
+    sim.exits_after_s = it->second.scripted->second;
+  } else {
+    Fate fate = DrawFateLocked();
+    sim.ready_after_s = fate.ready_after_s;
+    sim.exits_after_s = fate.exits_after_s;
+  }
+  Instance out = Snapshot(sim, sim.created_ns);
+  instances_[sim.instance.id] = std::move(sim);
+  return out;
+}
+
+SimulatedMarket::Fate SimulatedMarket::DrawFate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DrawFateLocked();
+}
+
+SimulatedMarket::Fate SimulatedMarket::DrawFateLocked() {
   double fate = std::uniform_real_distribution<double>(0, 1)(rng_);
   double mu = std::log(profile_.boot_median_s);
   double sigma = (std::log(profile_.boot_p90_s) - mu) / kZ90;
   double boot = std::exp(mu + sigma * std::normal_distribution<double>(0, 1)(rng_));
   boot *= profile_.time_scale;
-  if (it->second.scripted) {
-    sim.ready_after_s = it->second.scripted->first;
-    sim.exits_after_s = it->second.scripted->second;
-  } else if (fate < profile_.never_ready_share) {
-    sim.ready_after_s = kInfinity;
-  } else if (fate < profile_.never_ready_share + profile_.exit_during_boot_share) {
-    sim.ready_after_s = kInfinity;
-    sim.exits_after_s = boot * std::uniform_real_distribution<double>(0.2, 1.0)(rng_);
-  } else {
-    sim.ready_after_s = boot;
+  if (fate < profile_.never_ready_share) return {kInfinity, -1};
+  if (fate < profile_.never_ready_share + profile_.exit_during_boot_share) {
+    return {kInfinity, boot * std::uniform_real_distribution<double>(0.2, 1.0)(rng_)};
   }
-  Instance out = Snapshot(sim, sim.created_ns);
-  instances_[sim.instance.id] = std::move(sim);
-  return out;
+  return {boot, -1};
 }
 
 InstanceState SimulatedMarket::StateOf(const Sim& sim, int64_t now) const {

@@ -27,6 +27,14 @@ class SimulatedMarket : public Provider {
   Result<std::vector<Instance>> List(const std::string& label_prefix) override;
   Status Destroy(const std::string& id) override;
 
+  // A machine's fate drawn from the profile: seconds to ready (infinity = never), and
+  // seconds to exiting during boot (-1 = does not).
+  struct Fate {
+    double ready_after_s;
+    double exits_after_s;
+  };
+  Fate DrawFate();
+
   // Test scripting: the fate of the next instance on `machine_id` (seconds to ready;
   // infinity = never; exits_after_s >= 0 = exits then), instead of a random draw.
   void Script(const std::string& machine_id, double ready_after_s, double exits_after_s = -1);
@@ -59,6 +67,7 @@ class SimulatedMarket : public Provider {
     double exits_after_s = -1;  // >= 0: goes "exited" then
     int64_t killed_ns = -1;
   };
+  Fate DrawFateLocked();
   InstanceState StateOf(const Sim& sim, int64_t now) const;
   Instance Snapshot(const Sim& sim, int64_t now) const;
 

@@ -1,0 +1,37 @@
+#include "base/strings.h"
+#include "cli/command.h"
+#include "cli/provider_access.h"
+#include "cli/state_access.h"
+#include "provider/owned_registry.h"
+#include "provider/reaper.h"
+
+namespace standby {
+
+// `standby reap`: destroys this controller's labelled instances that nothing owns.
+int RunReap(const std::vector<std::string>& args) {
+  const std::string command = "reap";
+  auto specs = ProviderFlagSpecs();
+  specs.push_back({"grace-seconds", true, ""});
+  auto inv = Prepare(command, args, specs, 0);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
+  if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);
+  auto opened = OpenProvider(*inv);
+  if (!opened) return Fail(opened.error(), inv->json);
+  auto owned = OwnedRegistry(StateDir(*inv)).Owned(opened->provider->Name());
+  if (!owned) return Fail(owned.error(), inv->json);
+  auto reaped = ReapOrphans(opened->provider.get(), ControllerLabelPrefix(opened->controller),
+                            *owned, std::chrono::seconds(*grace), Clock::Real());
+  if (!reaped) return Fail(reaped.error(), inv->json);
+  if (inv->json) {
+    PrintJson(nlohmann::json{{"destroyed", reaped->destroyed},
+                             {"kept_young", reaped->kept_young},
+                             {"failed", reaped->failed}});
+  } else {
+    Say("reaped " + std::to_string(reaped->destroyed.size()) + " orphan(s); " +
+        std::to_string(reaped->kept_young.size()) + " unowned but younger than the grace period");
+  }
+  return reaped->failed.empty() ? kExitOk : kExitFailed;
+}
+
+}  // namespace standby

@@ -1,0 +1,147 @@
+// The provider commands against the local simulated market — real hosts with real sshd —
+// and against a static pool of sshd hosts (SSH_ tests). Every test leaves no instance.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "testing/sshd.h"
+#include "tests/cli_runner.h"
+
+namespace standby {
+namespace {
+
+class ProviderCliTest : public CliTest {
+ protected:
+  std::string Env() { return "STANDBY_STATE_DIR=" + dir_.Sub("state"); }
+  void TearDown() override {
+    // Whatever a failed assertion left: destroy it, so no host outlives the test.
+    ProcessRun left = Standby("instances --all --json", Env());
+    if (left.exit_code == 0) {
+      for (const auto& i : left.json()["instances"]) {
+        Standby("destroy " + i["instance_id"].get<std::string>(), Env());
+      }
+    }
+  }
+  int Supervisors() {
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+      if (cmdline.find("market-host") != std::string::npos &&
+          cmdline.find(dir_.path()) != std::string::npos) {
+        ++count;
+      }
+    }
+    return count;
+  }
+};
+
+TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
+  ProcessRun offers = Standby("offers --gpu 'RTX 4090' --max-price 0.5 --json", Env());
+  ASSERT_EQ(offers.exit_code, 0) << offers.err;
+  ASSERT_FALSE(offers.json()["offers"].empty());
+  for (const auto& o : offers.json()["offers"]) EXPECT_EQ(o["gpu_name"], "RTX 4090");
+
+  ProcessRun run = Standby("provision --gpu 'RTX 4090' --json", Env());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json r = run.json();
+  const nlohmann::json& w = r["winner"];
+  ASSERT_FALSE(w.is_null());
+  for (const char* key :
+       {"instance_id", "machine_id", "ssh_host", "ssh_port", "gpu_name", "ready_after_ms"}) {
+    EXPECT_TRUE(w.contains(key)) << key;
+  }
+  EXPECT_EQ(w["gpu_name"], "RTX 4090");
+  EXPECT_GE(r["candidates"].size(), 1u);
+  EXPECT_GE(r["rounds"].get<int>(), 1);
+  EXPECT_EQ(r["rate_limit_hits"], 0);
+  for (const auto& c : r["candidates"]) {
+    if (c["outcome"] != "won" && !c["instance_id"].get<std::string>().empty()) {
+      EXPECT_TRUE(c["destroy_confirmed"].get<bool>()) << c.dump();
+    }
+  }
+  ProcessRun listed = Standby("instances --json", Env());
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json()["instances"].size(), 1u) << listed.out;
+  EXPECT_EQ(listed.json()["instances"][0]["instance_id"], w["instance_id"]);
+  EXPECT_EQ(listed.json()["instances"][0]["state"], "running");
+  EXPECT_TRUE(listed.json()["instances"][0]["owned"].get<bool>());
+  EXPECT_EQ(Supervisors(), 1);
+
+  // The winner is a host the agent runs on.
+  std::string id = w["instance_id"];
+  std::string ssh =
+      w["ssh_user"].get<std::string>() + "@127.0.0.1:" + std::to_string(w["ssh_port"].get<int>());
+  ProcessRun health = Standby("health --ssh " + ssh + " --ssh-host-id " + id + " --json", Env());
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.json()["gpu_status"], "no GPU");
+
+  // Chaos: killed, it reads offline after the lag (0.5 s × 0.05 scale on `fast`).
+  ASSERT_EQ(Standby("market kill " + id, Env()).exit_code, 0);
+  std::string state;
+  for (int i = 0; i < 50 && state != "offline"; ++i) {  // bounded: 5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    state = Standby("instances --json", Env()).json()["instances"][0]["state"];
+  }
+  EXPECT_EQ(state, "offline");
+  EXPECT_EQ(Standby("health --ssh " + ssh, Env()).exit_code, 1);
+
+  ProcessRun destroyed = Standby("destroy " + id + " --json", Env());
+  ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
+  EXPECT_EQ(Standby("destroy " + id, Env()).exit_code, 0);  // idempotent
+  EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
+  EXPECT_EQ(Supervisors(), 0);
+}
+
+TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
+  WriteFile(dir_.Sub("dead.toml"),
+            "name = \"dead\"\nboot_median_s = 1\nboot_p90_s = 2\nnever_ready_share = 1.0\n"
+            "exit_during_boot_share = 0.0\ntime_scale = 0.1\n"
+            "[[gpu]]\nname = \"RTX 4090\"\nmachines = 5\n");
+  ProcessRun run =
+      Standby("provision --market " + dir_.Sub("dead.toml") + " --rounds 2 --json", Env());
+  EXPECT_EQ(run.exit_code, 1);
+  ASSERT_EQ(run.ErrorLines().size(), 1u) << run.err;
+  EXPECT_NE(run.ErrorLines()[0].find("no machine became ready"), std::string::npos);
+  nlohmann::json r = run.json();
+  EXPECT_TRUE(r["winner"].is_null());
+  EXPECT_EQ(r["rounds"], 2);
+  for (const auto& c : r["candidates"]) EXPECT_EQ(c["outcome"], "timed_out");
+  EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
+  EXPECT_EQ(Supervisors(), 0);
+  ProcessRun bad = Standby("offers --market " + dir_.Sub("missing.toml"), Env());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.ErrorLines().size(), 1u) << bad.err;
+}
+
+TEST_F(ProviderCliTest, SSH_AStaticPoolHandsOutEachHostOnce) {
+  ProcessRun key = Standby("ssh-key", Env());
+  ASSERT_EQ(key.exit_code, 0);
+  std::string public_key = key.out.substr(0, key.out.find('\n'));
+  auto a = SshdHost::Start(public_key);
+  auto b = SshdHost::Start(public_key);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  WriteFile(dir_.Sub("pool.toml"), "[[host]]\nssh = \"" + (*a)->target() +
+                                       "\"\ngpu_name = \"RTX 4090\"\n[[host]]\nssh = \"" +
+                                       (*b)->target() + "\"\ngpu_name = \"RTX 4090\"\n");
+  std::string pool = " --provider pool --pool " + dir_.Sub("pool.toml");
+  ProcessRun first = Standby("provision --initial 1 --max-in-flight 1 --json" + pool, Env());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ProcessRun second = Standby("provision --initial 1 --max-in-flight 1 --json" + pool, Env());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(first.json()["winner"]["ssh_port"], second.json()["winner"]["ssh_port"]);
+  ProcessRun third = Standby("provision --json" + pool, Env());
+  EXPECT_EQ(third.exit_code, 1);  // both hosts claimed
+  ASSERT_EQ(Standby("instances --json" + pool, Env()).json()["instances"].size(), 2u);
+  std::string id = first.json()["winner"]["instance_id"];
+  ASSERT_EQ(Standby("destroy " + id + pool, Env()).exit_code, 0);  // released
+  ProcessRun again = Standby("provision --initial 1 --max-in-flight 1 --json" + pool, Env());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.json()["winner"]["instance_id"], id);
+  for (const auto& i : Standby("instances --json" + pool, Env()).json()["instances"]) {
+    EXPECT_EQ(Standby("destroy " + i["instance_id"].get<std::string>() + pool, Env()).exit_code, 0);
+  }
+}
+
+}  // namespace
+}  // namespace standby
