@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "testing/child_process.h"
+#include "testing/s3rver.h"
 #include "testing/sshd.h"
 #include "tests/cli_runner.h"
 
@@ -141,6 +143,40 @@ TEST_F(ProviderCliTest, SSH_AStaticPoolHandsOutEachHostOnce) {
   for (const auto& i : Standby("instances --json" + pool, Env()).json()["instances"]) {
     EXPECT_EQ(Standby("destroy " + i["instance_id"].get<std::string>() + pool, Env()).exit_code, 0);
   }
+}
+
+TEST_F(ProviderCliTest, SSH_ProvisionThroughTheVastApi) {
+  ProcessRun key = Standby("ssh-key", Env());
+  ASSERT_EQ(key.exit_code, 0);
+  auto host = SshdHost::Start(key.out.substr(0, key.out.find('\n')));
+  ASSERT_TRUE(host.has_value());
+  int port = FreeLoopbackPort();
+  const std::string api_key = "vast-cli-test-key-9a8b7c";
+  auto fake = SpawnChild({"node", SourceDir() + "/tests/tools/fake_vast.js", std::to_string(port),
+                          api_key, std::to_string((*host)->port())},
+                         dir_.Sub("fake_vast.log"));
+  ASSERT_TRUE(fake.has_value());
+  ASSERT_TRUE(WaitForPort(port, 10000));
+  WriteFile(dir_.Sub(".env"), "VAST_API_KEY=" + api_key + "\n");  // never on a command line
+  std::string env =
+      Env() + " STANDBY_PROVIDER=vast VAST_URL=http://127.0.0.1:" + std::to_string(port);
+  std::string user = (*host)->target().substr(0, (*host)->target().find('@'));
+  ProcessRun run = Standby("provision --gpu 'RTX 4090' --ssh-user " + user + " --json", env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json w = run.json()["winner"];
+  EXPECT_EQ(w["ssh_host"], "127.0.0.1");  // the direct endpoint, trimmed
+  EXPECT_EQ(w["ssh_port"], (*host)->port());
+  EXPECT_EQ(run.out.find(api_key), std::string::npos);
+  EXPECT_EQ(run.err.find(api_key), std::string::npos);
+  ProcessRun listed = Standby("instances --json", env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json()["instances"].size(), 1u);  // the losers are gone
+  ASSERT_EQ(Standby("destroy " + w["instance_id"].get<std::string>(), env).exit_code, 0);
+  EXPECT_TRUE(Standby("instances --json", env).json()["instances"].empty());
+  ProcessRun no_key = Standby("offers --json", "STANDBY_PROVIDER=vast VAST_API_KEY=");
+  EXPECT_EQ(no_key.exit_code, 1);
+  EXPECT_NE(no_key.err.find("VAST_API_KEY"), std::string::npos) << no_key.err;
+  StopChild(*fake);
 }
 
 }  // namespace

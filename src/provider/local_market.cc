@@ -19,7 +19,7 @@
 
 #include "env/clock.h"
 #include "env/file_system.h"
-#include "provider/local_sshd.h"
+#include "env/local_sshd.h"
 
 extern char** environ;
 

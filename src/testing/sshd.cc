@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "env/file_system.h"
+#include "env/local_sshd.h"
 #include "testing/child_process.h"
 #include "testing/s3rver.h"
 
@@ -49,28 +50,14 @@ Result<std::unique_ptr<SshdHost>> SshdHost::Start(const std::string& authorized_
   host->user_ = pw->pw_name;
   FileSystem* fs = FileSystem::Real();
   RETURN_IF_ERROR(MakeDirs(fs, host->home_, 0755));
-  RETURN_IF_ERROR(WriteFileAtomically(fs, dir + "/authorized_keys", authorized_key + "\n", 0600));
-  RETURN_IF_ERROR(Run("ssh-keygen -q -t ed25519 -N '' -f " + dir + "/host_key"));
-  if (::geteuid() == 0) RETURN_IF_ERROR(MakeDirs(fs, "/run/sshd", 0755));  // privilege sep.
   host->port_ = FreeLoopbackPort();
-  std::ostringstream config;
-  config << "Port " << host->port_ << "\nListenAddress 127.0.0.1\n"
-         << "HostKey " << dir << "/host_key\n"
-         << "AuthorizedKeysFile " << dir << "/authorized_keys\n"
-         << "PidFile " << dir << "/sshd.pid\n"
-         << "UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
-         << "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
-         << "Subsystem sftp /usr/lib/openssh/sftp-server -d " << host->home_ << "\n"
-         << "SetEnv HOME=" << host->home_ << "\n"
-         << "MaxStartups 100\nMaxSessions 100\nLogLevel VERBOSE\n";
-  RETURN_IF_ERROR(WriteFileAtomically(fs, dir + "/sshd_config", config.str(), 0644));
+  RETURN_IF_ERROR(PrepareLocalSshd({dir, host->home_, host->port_, authorized_key}));
   RETURN_IF_ERROR(host->Launch());
   return host;
 }
 
 Status SshdHost::Launch() {
-  ASSIGN_OR_RETURN(pid_, SpawnChild({"/usr/sbin/sshd", "-D", "-e", "-f", root_ + "/sshd_config"},
-                                    root_ + "/sshd.log"));
+  ASSIGN_OR_RETURN(pid_, SpawnChild(LocalSshdCommand(root_), root_ + "/sshd.log"));
   if (!WaitForPort(port_, 10000)) {
     return UnavailableError("sshd did not listen on port " + std::to_string(port_) + "; see " +
                             root_ + "/sshd.log");
@@ -103,35 +90,6 @@ Status SshdHost::ReplaceHostKey() {
   return Run("ssh-keygen -q -t ed25519 -N '' -f " + root_ + "/host_key");
 }
 
-std::vector<pid_t> SshdHost::SessionProcesses() const {
-  // Walk /proc for descendants of the listener.
-  std::map<pid_t, pid_t> parent_of;
-  auto entries = FileSystem::Real()->ListDir("/proc");
-  if (!entries) return {};
-  for (const std::string& name : *entries) {
-    pid_t pid = std::atoi(name.c_str());
-    if (pid <= 0) continue;
-    std::ifstream stat("/proc/" + name + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    size_t close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    parent_of[pid] = ppid;
-  }
-  std::vector<pid_t> out;
-  for (const auto& [pid, ppid] : parent_of) {
-    for (pid_t up = ppid; up > 1; up = parent_of.count(up) ? parent_of[up] : 0) {
-      if (up == pid_) {
-        out.push_back(pid);
-        break;
-      }
-    }
-  }
-  return out;
-}
+std::vector<pid_t> SshdHost::SessionProcesses() const { return DescendantsOf(pid_); }
 
 }  // namespace standby

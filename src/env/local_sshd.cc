@@ -1,4 +1,4 @@
-#include "provider/local_sshd.h"
+#include "env/local_sshd.h"
 
 #include <signal.h>
 #include <sys/wait.h>
