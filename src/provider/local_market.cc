@@ -1,13 +1,10 @@
 #include "provider/local_market.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "env/local_sshd.h"
+#include "env/loopback.h"
 
 extern char** environ;
 
@@ -35,21 +33,6 @@ bool Alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM
 std::string CurrentUser() {
   passwd* pw = ::getpwuid(::geteuid());
   return pw ? pw->pw_name : "root";
-}
-
-int LoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 Result<json> ReadRecord(const std::string& dir) {
@@ -122,7 +105,7 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
       {"ready_after_s", std::isinf(fate.ready_after_s) ? json(nullptr) : json(fate.ready_after_s)},
       {"exits_after_s", fate.exits_after_s},
       {"offline_lag_s", profile_.offline_lag_s * profile_.time_scale},
-      {"port", LoopbackPort()},
+      {"port", FreeLoopbackPort()},
       {"user", CurrentUser()}};
   RETURN_IF_ERROR(MakeDirs(fs, dir + "/home", 0755));
   RETURN_IF_ERROR(MakeDirs(fs, dir + "/workspace", 0755));
@@ -269,19 +252,8 @@ int RunLocalHost(const std::string& dir) {
     return 1;
   }
   int port = record->value("port", 0);
-  for (int i = 0; i < 200; ++i) {  // up to 10 s for sshd to listen
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (up) {
-      WriteFileAtomically(FileSystem::Real(), dir + "/sshd.ready", "").IgnoreError();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (WaitForPort(port, 10000)) {
+    WriteFileAtomically(FileSystem::Real(), dir + "/sshd.ready", "").IgnoreError();
   }
   // Reap everything reparented here; end with sshd.
   while (true) {

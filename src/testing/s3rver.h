@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "env/loopback.h"
 
 namespace standby {
 
@@ -38,10 +39,6 @@ class S3rver {
   std::string data_dir_;
 };
 
-// A free TCP port on 127.0.0.1 (bound to port 0, read back, released).
-int FreeLoopbackPort();
-// Waits (bounded) until 127.0.0.1:port accepts connections.
-bool WaitForPort(int port, int timeout_ms);
 // The project's source directory (for node_modules and test tools).
 std::string SourceDir();
 
