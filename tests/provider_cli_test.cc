@@ -20,7 +20,8 @@ class ProviderCliTest : public CliTest {
     // Whatever a failed assertion left: destroy it, so no host outlives the test.
     ProcessRun left = Standby("instances --all --json", Env());
     if (left.exit_code == 0) {
-      for (const auto& i : left.json()["instances"]) {
+      nlohmann::json listed = left.json();
+      for (const auto& i : listed["instances"]) {
         Standby("destroy " + i["instance_id"].get<std::string>(), Env());
       }
     }
@@ -42,7 +43,8 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
   ProcessRun offers = Standby("offers --gpu 'RTX 4090' --max-price 0.5 --json", Env());
   ASSERT_EQ(offers.exit_code, 0) << offers.err;
   ASSERT_FALSE(offers.json()["offers"].empty());
-  for (const auto& o : offers.json()["offers"]) EXPECT_EQ(o["gpu_name"], "RTX 4090");
+  nlohmann::json found = offers.json();
+  for (const auto& o : found["offers"]) EXPECT_EQ(o["gpu_name"], "RTX 4090");
 
   ProcessRun run = Standby("provision --gpu 'RTX 4090' --json", Env());
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -140,7 +142,8 @@ TEST_F(ProviderCliTest, SSH_AStaticPoolHandsOutEachHostOnce) {
   ProcessRun again = Standby("provision --initial 1 --max-in-flight 1 --json" + pool, Env());
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.json()["winner"]["instance_id"], id);
-  for (const auto& i : Standby("instances --json" + pool, Env()).json()["instances"]) {
+  nlohmann::json claimed = Standby("instances --json" + pool, Env()).json();
+  for (const auto& i : claimed["instances"]) {
     EXPECT_EQ(Standby("destroy " + i["instance_id"].get<std::string>() + pool, Env()).exit_code, 0);
   }
 }
