@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "env/file_system.h"
@@ -115,12 +116,26 @@ TEST_F(CliTest, SecretsNeverReachOutput) {
   EXPECT_NE(run.err.find("***"), std::string::npos) << run.err;
 }
 
-TEST_F(CliTest, DemoRunsTheWholeRoundTrip) {
-  ProcessRun demo = Standby("demo --non-interactive --size-mb 16 --json");
+TEST_F(CliTest, DemoRunsTheWholeRoundTripInProcess) {
+  ProcessRun demo = Standby("demo --non-interactive --in-process --size-mb 16 --json");
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_EQ(demo.json()["validation"], "ok");
   EXPECT_EQ(demo.json()["steps"].size(), 6u);
   EXPECT_NE(demo.err.find("\u2713 Restored"), std::string::npos);
+}
+
+TEST_F(CliTest, SSH_DemoRunsOnTheLocalMarketAndLeavesNoHost) {
+  ProcessRun demo = Standby("demo --non-interactive --size-mb 16 --json");
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  nlohmann::json summary = demo.json();
+  EXPECT_EQ(summary["validation"], "ok");
+  std::vector<std::string> names;
+  for (const auto& step : summary["steps"]) names.push_back(step["step"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"rent gpu-1", "generate workspace", "full snapshot",
+                                             "incremental snapshot", "machine lost", "rent gpu-2",
+                                             "restore on gpu-2", "verify every byte"}));
+  EXPECT_NE(demo.err.find("\u2713 Restored"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(summary["dir"].get<std::string>()));  // hosts and all
 }
 
 TEST_F(CliTest, DbMigrateAndMetricsOnTheEmbeddedSqlite) {

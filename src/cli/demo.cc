@@ -7,6 +7,8 @@
 
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/demo_market.h"
+#include "cli/demo_workspace.h"
 #include "env/clock.h"
 #include "snapshot/restorer.h"
 #include "snapshot/snapshot_writer.h"
@@ -14,82 +16,6 @@
 #include "store/fs_object_store.h"
 
 namespace standby {
-namespace {
-
-// Writes `size` bytes: random (like model weights) or word text (like data and configs).
-Status WriteGenerated(FileSystem* fs, const std::string& path, uint64_t size, bool random,
-                      std::mt19937_64* rng) {
-  static const char* kWords[] = {"the",   "model",     "gradient", "tensor", "batch",  "token",
-                                 "layer", "attention", "loss",     "epoch",  "weight", "cuda"};
-  ASSIGN_OR_RETURN(auto file, fs->OpenWrite(path, 0644));
-  std::string block;
-  uint64_t offset = 0;
-  while (offset < size) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(size - offset, 1 << 20));
-    block.clear();
-    if (random) {
-      block.resize(n);
-      for (size_t i = 0; i + 8 <= n; i += 8) {
-        uint64_t v = (*rng)();
-        std::memcpy(block.data() + i, &v, 8);
-      }
-    } else {
-      while (block.size() < n) {
-        block += kWords[(*rng)() % std::size(kWords)];
-        block += ((*rng)() % 13 == 0) ? '\n' : ' ';
-      }
-      block.resize(n);
-    }
-    RETURN_IF_ERROR(file->WriteAt(offset, block));
-    offset += n;
-  }
-  return file->Close();
-}
-
-// A GPU-like workspace: sharded safetensors weights, tokenizer and config, a checkpoint,
-// training data, logs, an empty output directory and a symlink.
-Status GenerateWorkspace(FileSystem* fs, const std::string& root, uint64_t total,
-                         std::mt19937_64* rng) {
-  for (const char* dir :
-       {"models/llama-mini", "checkpoints/step-000100", "data", "logs", "outputs", "src"}) {
-    RETURN_IF_ERROR(MakeDirs(fs, JoinPath(root, dir)));
-  }
-  const int shards = 4;
-  for (int i = 1; i <= shards; ++i) {
-    char name[64];
-    std::snprintf(name, sizeof(name), "models/llama-mini/model-%05d-of-%05d.safetensors", i,
-                  shards);
-    RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, name), total * 6 / 10 / shards, true, rng));
-  }
-  RETURN_IF_ERROR(
-      WriteGenerated(fs, JoinPath(root, "models/llama-mini/tokenizer.json"), 2 << 20, false, rng));
-  RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(root, "models/llama-mini/config.json"),
-                                      R"({"hidden_size": 2048, "num_layers": 16})"));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000100/optimizer.pt"),
-                                 total / 5, true, rng));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "data/train.jsonl"), total / 6, false, rng));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 256 << 10, false, rng));
-  RETURN_IF_ERROR(
-      WriteFileAtomically(fs, JoinPath(root, "src/serve.py"), "print('serving')\n", 0755));
-  return fs->Symlink("llama-mini", JoinPath(root, "models/current"));
-}
-
-// One training step: a new checkpoint, a rewritten optimizer state, a longer log.
-Status TrainingStep(FileSystem* fs, const std::string& root, uint64_t total, std::mt19937_64* rng) {
-  RETURN_IF_ERROR(MakeDirs(fs, JoinPath(root, "checkpoints/step-000200")));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "checkpoints/step-000200/optimizer.pt"),
-                                 total / 20, true, rng));
-  RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 300 << 10, false, rng));
-  return WriteFileAtomically(fs, JoinPath(root, "outputs/eval.json"), R"({"loss": 1.234})");
-}
-
-struct Step {
-  std::string name;
-  int64_t ms;
-  std::string detail;
-};
-
-}  // namespace
 
 int RunDemo(const std::vector<std::string>& args) {
   const std::string command = "demo";
@@ -97,6 +23,7 @@ int RunDemo(const std::vector<std::string>& args) {
                      {{"non-interactive", false, ""},
                       {"size-mb", true, ""},
                       {"keep", false, ""},
+                      {"in-process", false, ""},
                       {"dir", true, ""}},
                      0);
   if (!inv) return UsageError(command, inv.error().message, false);
@@ -122,10 +49,22 @@ int RunDemo(const std::vector<std::string>& args) {
     if (::mkdtemp(tmpl.data()) == nullptr) return Fail(ErrnoError(errno, "mkdtemp"), inv->json);
     base = tmpl;
   }
+  // On the embedded defaults — the local market's hosts, their sshd and the agent — unless
+  // asked for the in-process run or sshd is not installed.
+  if (!inv->Has("in-process") && fs->Lstat("/usr/sbin/sshd")) {
+    auto summary = RunMarketDemo(base, size_mb << 20, interactive);
+    if (summary && inv->json) PrintJson(*summary);
+    if (!inv->Has("keep") && !inv->Has("dir")) RemoveAll(fs, base).IgnoreError();
+    if (!summary) return Fail(summary.error(), inv->json);
+    if ((*summary)["validation"] != "ok") {
+      return Fail(CorruptionError("restored workspace does not match the snapshot"), false);
+    }
+    return kExitOk;
+  }
   const std::string repo_dir = JoinPath(base, "repo");
   const std::string old_ws = JoinPath(base, "gpu-1/workspace");
   const std::string new_ws = JoinPath(base, "gpu-2/workspace");
-  std::vector<Step> steps;
+  std::vector<DemoStep> steps;
   auto pause = [&](const std::string& next) {
     if (!interactive) return;
     Say("  [Enter] " + next);
@@ -201,19 +140,12 @@ int RunDemo(const std::vector<std::string>& args) {
   const int64_t recovery_ms = ElapsedMillis(clock, recovery_start);
   Say("6. verified gpu-2 against the snapshot: " + steps.back().detail);
 
-  Say("");
-  Say("  step                     time      detail");
-  for (const Step& s : steps) {
-    char line[256];
-    std::snprintf(line, sizeof(line), "  %-22s %7lld ms  %s", s.name.c_str(),
-                  static_cast<long long>(s.ms), s.detail.c_str());
-    Say(line);
-  }
+  PrintDemoSteps(steps);
   Say("  restore + verify (the data part of MTTR): " + std::to_string(recovery_ms) + " ms");
   bool ok = verified->validation == "ok";
   if (inv->json) {
     nlohmann::json jsteps = nlohmann::json::array();
-    for (const Step& s : steps)
+    for (const DemoStep& s : steps)
       jsteps.push_back({{"step", s.name}, {"ms", s.ms}, {"detail", s.detail}});
     PrintJson({{"steps", jsteps},
                {"recovery_ms", recovery_ms},

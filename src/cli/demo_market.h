@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.h"
+
+namespace standby {
+
+// The demo on the local simulated market, with hosts and state under `base`: returns the
+// summary JSON (steps, recovery_ms, validation). Every rented host is destroyed at the end.
+Result<nlohmann::json> RunMarketDemo(const std::string& base, uint64_t bytes, bool interactive);
+
+}  // namespace standby
