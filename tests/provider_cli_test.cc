@@ -64,6 +64,10 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
       EXPECT_TRUE(c["destroy_confirmed"].get<bool>()) << c.dump();
     }
   }
+  // Every candidate went into the state store: `metrics` shows the SSH-ready sample.
+  ProcessRun metrics = Standby("metrics --json", Env());
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_EQ(metrics.json()["ssh_ready_ms"]["count"], 1);
   ProcessRun listed = Standby("instances --json", Env());
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   ASSERT_EQ(listed.json()["instances"].size(), 1u) << listed.out;
@@ -113,6 +117,11 @@ TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
   for (const auto& c : r["candidates"]) EXPECT_EQ(c["outcome"], "timed_out");
   EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
   EXPECT_EQ(Supervisors(), 0);
+  // The failed machines stay blacklisted for the next command: nothing is left to try.
+  ProcessRun again = Standby("provision --market " + dir_.Sub("dead.toml") + " --json", Env());
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(again.json()["candidates"].empty()) << again.out;
+  EXPECT_EQ(Standby("metrics --json", Env()).json()["never_ready"], 5);
   ProcessRun bad = Standby("offers --market " + dir_.Sub("missing.toml"), Env());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.ErrorLines().size(), 1u) << bad.err;

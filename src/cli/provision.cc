@@ -1,4 +1,4 @@
-#include <fstream>
+#include <map>
 #include <random>
 
 #include "base/strings.h"
@@ -17,36 +17,69 @@
 namespace standby {
 namespace {
 
-// Readiness samples survive between commands in <state_dir>/readiness/<provider>.jsonl
-// (one {"seconds", "ready"} per candidate) until the state store keeps them.
-std::string SamplesPath(const std::string& state_dir, const std::string& provider) {
-  return JoinPath(JoinPath(state_dir, "readiness"), provider + ".jsonl");
-}
-
-void LoadSamples(const std::string& path, KaplanMeierModel* model) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    try {
-      auto j = nlohmann::json::parse(line);
-      model->Record(j.at("seconds").get<double>(), j.at("ready").get<bool>());
-    } catch (const std::exception&) {
-      // a torn last line from a crash: skip it
+// The race's memory across commands lives in the state store: every candidate is a
+// provisioning_attempts row (the readiness model's samples; `standby metrics` reads them)
+// and failed machines are blacklist rows. A database that is away costs the history, not the
+// race: writes are spooled and replayed.
+void LoadHistory(StateStore* state, const std::string& provider, KaplanMeierModel* model,
+                 Blacklist* blacklist) {
+  auto attempts = state->ListProvisioningAttempts(provider);
+  if (!attempts) {
+    Say("warning: no readiness history (" + attempts.error().message + ")");
+  } else {
+    for (const ProvisioningAttempt& a : *attempts) {
+      if (a.ready_ms >= 0) {
+        model->Record(a.ready_ms / 1000.0, true);
+      } else if (a.censored_ms >= 0) {
+        model->Record(a.censored_ms / 1000.0, false);
+      }
     }
   }
+  const int64_t now_ms = Clock::Real()->Now() / 1'000'000;
+  auto blacklisted = state->ActiveBlacklist(now_ms);
+  if (!blacklisted) return;
+  for (const BlacklistEntry& e : *blacklisted) {
+    blacklist->Add(e.machine_id, Clock::Real()->MonotonicNanos() + (e.until - now_ms) * 1'000'000);
+  }
 }
 
-Status AppendSamples(const std::string& path, const RaceResult& r) {
-  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), std::string(ParentPath(path)), 0700));
-  std::ofstream out(path, std::ios::app);
-  for (const CandidateOutcome& c : r.candidates) {
-    if (c.instance_id.empty() || c.outcome == "orphan_reaped") continue;
-    bool ready = c.outcome == "won";
-    out << nlohmann::json{{"seconds", ready ? c.ready_after_s : c.alive_s}, {"ready", ready}}.dump()
-        << "\n";
+void RecordHistory(StateStore* state, const std::string& provider, const std::string& label,
+                   int64_t started_unix_ms, const RaceResult& r,
+                   std::chrono::seconds blacklist_for) {
+  static const std::map<std::string, std::string> kOutcome = {{"lost", "lost_race"},
+                                                              {"timed_out", "timeout"},
+                                                              {"stale_offer", "launch_failed"},
+                                                              {"create_failed", "launch_failed"}};
+  bool hits_recorded = false;
+  for (size_t i = 0; i < r.candidates.size(); ++i) {
+    const CandidateOutcome& c = r.candidates[i];
+    if (c.outcome == "orphan_reaped") continue;
+    ProvisioningAttempt a;
+    a.attempt_id = label + ":" + std::to_string(i);
+    a.provider = provider;
+    a.offer_id = c.offer_id;
+    a.machine_id = c.machine_id;
+    a.provider_instance_id = c.instance_id;
+    a.launched_at = started_unix_ms + static_cast<int64_t>(c.launched_at_s * 1000);
+    if (c.outcome == "won") {
+      a.ready_ms = static_cast<int64_t>(c.ready_after_s * 1000);
+    } else if (!c.instance_id.empty()) {
+      a.censored_ms = static_cast<int64_t>(c.alive_s * 1000);
+    }
+    auto mapped = kOutcome.find(c.outcome);
+    a.outcome = mapped == kOutcome.end() ? c.outcome : mapped->second;
+    if (!hits_recorded) a.rate_limit_hits = static_cast<int>(r.rate_limit_hits);
+    hits_recorded = true;
+    state->RecordProvisioningAttempt(a).IgnoreError();  // spooled when the database is away
+    if (c.outcome == "timed_out" || c.outcome == "exited" || c.outcome == "offline" ||
+        c.outcome == "probe_failed") {
+      state
+          ->BlacklistMachine(
+              {c.machine_id, c.outcome,
+               Clock::Real()->Now() / 1'000'000 + std::chrono::milliseconds(blacklist_for).count()})
+          .IgnoreError();
+    }
   }
-  if (!out) return ErrnoError(errno, "append " + path);
-  return OkStatus();
 }
 
 nlohmann::json CandidateJson(const CandidateOutcome& c) {
@@ -113,9 +146,11 @@ int RunProvision(const std::vector<std::string>& args) {
   std::string agent = inv->config.GetOr("agent_path", "");
   if (agent.empty()) agent = std::string(ParentPath(*self)) + "/standby-agent";
 
+  auto state = OpenStateFor(*inv);
+  if (!state) return Fail(state.error(), inv->json);
   KaplanMeierModel model;
-  std::string samples = SamplesPath(state_dir, provider->Name());
-  LoadSamples(samples, &model);
+  Blacklist blacklist;
+  LoadHistory(state->get(), provider->Name(), &model, &blacklist);
   if (provider->Name() == "local") {
     // Until the model has data, this market's own shape rather than Vast's 45 s / 90 s.
     auto profile = LoadMarketProfile(inv->config.GetOr("market", "fast"));
@@ -144,13 +179,14 @@ int RunProvision(const std::vector<std::string>& args) {
     spec.disk_gb = static_cast<int>(*gb);
   }
   spec.label = ControllerLabelPrefix(opened->controller) + "provision:" + RandomTag();
-  Blacklist blacklist;
   Say("Racing for a " + (filter->gpu_names.empty() ? std::string("GPU") : filter->gpu_names[0]) +
       " on " + provider->Name() + " (" + std::to_string(options.initial_batch) +
       " at once, up to " + std::to_string(options.max_in_flight) + ")");
+  const int64_t started_unix_ms = Clock::Real()->Now() / 1'000'000;
   auto race = RunRace(provider, &probe, &model, &blacklist, Clock::Real(), *filter, spec, options);
   if (!race) return Fail(race.error(), inv->json);
-  AppendSamples(samples, *race).IgnoreError();
+  RecordHistory(state->get(), provider->Name(), spec.label, started_unix_ms, *race,
+                options.blacklist_for);
   nlohmann::json candidates = nlohmann::json::array();
   for (const CandidateOutcome& c : race->candidates) candidates.push_back(CandidateJson(c));
   nlohmann::json out = {{"provider", provider->Name()},
