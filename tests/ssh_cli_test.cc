@@ -75,6 +75,19 @@ class SshCliTest : public CliTest {
 
 TEST_F(SshCliTest, SSH_SnapshotOnOneHostRestoreOnAnotherThroughADirectoryStore) {
   RoundTrip("--repo " + dir_.Sub("repo"), Env());
+  // A damaged file on the host: the remote verify fails exactly as a local one does.
+  std::string restored = host_b_->root() + "/restored";
+  WriteFile(restored + "/config/train.json", "{\"lr\": 0.1}");
+  ProcessRun damaged = Standby("verify " + Ssh(*host_b_) + " --repo " + dir_.Sub("repo") +
+                                   " --instance gpu-1 --dir " + restored + " --json",
+                               Env());
+  EXPECT_EQ(damaged.exit_code, 1);
+  ASSERT_FALSE(damaged.out.empty()) << damaged.err;
+  EXPECT_EQ(damaged.json()["validation"], "failed");
+  ASSERT_EQ(damaged.json()["mismatches"].size(), 1u) << damaged.out;
+  EXPECT_EQ(damaged.json()["mismatches"][0]["path"], "config/train.json");
+  ASSERT_EQ(damaged.ErrorLines().size(), 1u) << damaged.err;
+  EXPECT_NE(damaged.ErrorLines()[0].find("does not match snapshot"), std::string::npos);
   ProcessRun health = Standby(
       "health " + Ssh(*host_b_) + " --workspace " + host_b_->root() + "/restored --json", Env());
   ASSERT_EQ(health.exit_code, 0) << health.err;

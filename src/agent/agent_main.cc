@@ -10,6 +10,7 @@
 
 #include "agent/agent_jobs.h"
 #include "base/log.h"
+#include "snapshot/result_json.h"
 
 namespace {
 
@@ -34,13 +35,17 @@ class EventSink : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override {}
 };
 
-void EmitFailure(const standby::Error& error) {
-  Emit({{"type", "result"},
-        {"ok", false},
-        {"error",
-         {{"code", standby::ErrorCodeName(error.code)},
-          {"message", error.message},
-          {"retryable", error.retryable}}}});
+// A failed result; `data`, when given, is what the command found (a verification's
+// mismatches), for the controller to print as the local command would.
+void EmitFailure(const standby::Error& error, const nlohmann::json& data = nullptr) {
+  nlohmann::json event = {{"type", "result"},
+                          {"ok", false},
+                          {"error",
+                           {{"code", standby::ErrorCodeName(error.code)},
+                            {"message", error.message},
+                            {"retryable", error.retryable}}}};
+  if (!data.is_null()) event["data"] = data;
+  Emit(event);
 }
 
 }  // namespace
@@ -68,6 +73,10 @@ int main(int argc, char** argv) {
   auto result = standby::RunAgentJob(*job, Emit);
   if (!result) {
     EmitFailure(result.error());
+    return 1;
+  }
+  if (result->contains("validation") && (*result)["validation"] != "ok") {
+    EmitFailure(standby::CorruptionError(standby::VerifyFailure(*result)), *result);
     return 1;
   }
   Emit({{"type", "result"}, {"ok", true}, {"data", *result}});

@@ -77,11 +77,14 @@ Result<AgentJob> JobFor(const Invocation& inv, const std::string& command) {
   return job;
 }
 
-Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job) {
+Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job,
+                                 nlohmann::json* failure_data) {
   ASSIGN_OR_RETURN(std::string agent, AgentBinary(inv));
   if (!inv.Has("ssh")) {
     LocalTransport local(agent);
-    ASSIGN_OR_RETURN(nlohmann::json data, local.RunJob(job, PrintAgentLog));
+    auto ran = local.RunJob(job, PrintAgentLog);
+    if (!ran && failure_data) *failure_data = local.failure_data();
+    ASSIGN_OR_RETURN(nlohmann::json data, std::move(ran));
     data["transport"] = {{"local", agent}, {"result_unix_ms", Clock::Real()->Now() / 1'000'000}};
     return data;
   }
@@ -101,7 +104,9 @@ Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job) {
   ASSIGN_OR_RETURN(uint64_t connect_timeout, inv.config.GetUint("ssh.connect_timeout_seconds"));
   options.connect_timeout = std::chrono::seconds(std::max<uint64_t>(1, connect_timeout));
   SshTransport transport(options, agent);
-  ASSIGN_OR_RETURN(nlohmann::json data, transport.RunJob(job, PrintAgentLog));
+  auto ran = transport.RunJob(job, PrintAgentLog);
+  if (!ran && failure_data) *failure_data = transport.failure_data();
+  ASSIGN_OR_RETURN(nlohmann::json data, std::move(ran));
   const SshJobTimings& t = transport.last_timings();
   data["transport"] = {
       {"ssh", options.target.Describe()}, {"result_unix_ms", Clock::Real()->Now() / 1'000'000},

@@ -22,7 +22,10 @@ Result<AgentJob> JobFor(const Invocation& inv, const std::string& command);
 // Runs `job` on the --ssh host (without --ssh: the agent as a local subprocess): connects (the
 // controller's key unless --ssh-key), deploys the agent if that host lacks it, prints the agent's
 // log lines as local commands print theirs, and returns the result's data. Timings are added to the
-// data under "transport", with "result_unix_ms", this clock when the result arrived.
-Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job);
+// data under "transport", with "result_unix_ms", this clock when the result arrived. When the
+// job fails but the agent sent what it found (a failed verification), that goes to
+// `failure_data`.
+Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job,
+                                 nlohmann::json* failure_data = nullptr);
 
 }  // namespace standby

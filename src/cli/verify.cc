@@ -31,7 +31,13 @@ int RunVerify(const std::vector<std::string>& args) {
     job->snapshot_id = snapshot_id.value_or("");
     job->instance_id = inv->Flag("instance").value_or("");
     job->workspace = *dir;
-    auto remote = RunOnHost(*inv, *job);  // the agent prints the report lines
+    nlohmann::json found;
+    auto remote = RunOnHost(*inv, *job, &found);  // the agent prints the report lines
+    if (!remote && found.is_object()) {           // validation failed there: report it as locally
+      if (inv->json) PrintJson(found);
+      std::fprintf(stderr, "error: %s\n", VerifyFailure(found).c_str());
+      return kExitFailed;
+    }
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
     return kExitOk;

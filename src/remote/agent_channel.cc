@@ -117,6 +117,7 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
   }
   if (result) {
     if (result->value("ok", false)) return result->value("data", nlohmann::json::object());
+    if (options.failure_data && result->contains("data")) *options.failure_data = (*result)["data"];
     return AgentError(result->value("error", nlohmann::json::object()));
   }
   std::string ending = channel.Ending();

@@ -41,6 +41,8 @@ struct ConversationOptions {
   const std::atomic<bool>* cancel = nullptr;
   // Called once with the hello event (first sign of life), before the job is sent.
   std::function<void(const nlohmann::json&)> on_hello;
+  // When set, receives the `data` of a failed result (a verification's findings).
+  nlohmann::json* failure_data = nullptr;
 };
 
 // Why an agent never said hello: its stream ended first (not found, crashed, wrong binary).

@@ -135,6 +135,8 @@ Result<nlohmann::json> LocalTransport::RunJob(
   LocalChannel channel(pid, in[1], out[0], err[0]);
   ConversationOptions options;
   options.cancel = cancel_;
+  failure_data_ = nullptr;
+  options.failure_data = &failure_data_;
   return RunAgentConversation(channel, job, on_event, options);
 }
 

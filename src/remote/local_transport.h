@@ -22,9 +22,13 @@ class AgentTransport {
                                         const std::function<void(const AgentEvent&)>& on_event) = 0;
   // Set before RunJob to make it stoppable from another thread.
   void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // What the last failed job found, when the agent sent it (a failed verification's
+  // mismatches); null otherwise.
+  const nlohmann::json& failure_data() const { return failure_data_; }
 
  protected:
   const std::atomic<bool>* cancel_ = nullptr;
+  nlohmann::json failure_data_;
 };
 
 // The agent as a local subprocess: the job goes to its stdin (never argv or environment),

@@ -77,6 +77,8 @@ Result<nlohmann::json> SshTransport::RunJob(
   spdlog::debug("connected after {:.1f} ms", MillisSince(start));
   ConversationOptions options;
   options.cancel = cancel_;
+  failure_data_ = nullptr;
+  options.failure_data = &failure_data_;
   options.on_hello = [&](const nlohmann::json&) { timings_.first_event_ms = MillisSince(start); };
   // `exec` so that signals and the exit status are the agent's own; 127/126 from the shell
   // mean the agent is not there (or not executable) yet.
