@@ -217,18 +217,19 @@ TEST_F(InterruptedRestoreTest, SSH_CancelledMidRestore) {
 }
 
 TEST_F(SshTransportTest, SSH_CancelStopsTheRemoteAgent) {
-  for (int i = 0; i < 16; ++i) {
-    WriteFile(host_->root() + "/ws/f" + std::to_string(i), RandomBytes(4 << 20, i));
-  }
+  // A restore reports progress while it runs (a snapshot only logs at its end), so the
+  // agent is certainly alive at the first progress event.
+  SnapshotWorkspace(16, 4 << 20);
   std::atomic<bool> cancel{false};
   SshTransport transport(Options(host_.get()), Agent());
   transport.SetCancelFlag(&cancel);
-  AgentJob job = Job("snapshot");
-  job.workspace = host_->root() + "/ws";
+  AgentJob job = Job("restore");
+  job.target = host_->root() + "/restored";
   job.threads = 1;
   bool saw_agent = false;
-  auto result = transport.RunJob(job, [&](const AgentEvent&) {
-    saw_agent = saw_agent || !AgentProcesses(host_.get()).empty();
+  auto result = transport.RunJob(job, [&](const AgentEvent& event) {
+    if (event.type != "progress" || cancel) return;
+    saw_agent = !AgentProcesses(host_.get()).empty();
     cancel = true;
   });
   ASSERT_FALSE(result.has_value());
