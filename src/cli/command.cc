@@ -136,6 +136,13 @@ Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
   return OpenObjectStore(inv.config.GetOr("repo", ""), settings);
 }
 
+Result<std::string> SelfPath() {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return ErrnoError(errno, "readlink /proc/self/exe");
+  return std::string(self, static_cast<size_t>(n));
+}
+
 Result<std::string> AbsolutePath(const std::string& path) {
   if (path.empty()) return InvalidArgumentError("empty path");
   std::string out = path;

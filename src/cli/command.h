@@ -58,6 +58,8 @@ void Say(const std::string& line);
 Result<StoreSettings> StoreSettingsFor(const Invocation& inv);
 // Opens the repository's store from the `repo` setting.
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);
+// The running standby binary (host supervisors run it; the agent sits beside it).
+Result<std::string> SelfPath();
 // Absolute form of a path given on the command line.
 Result<std::string> AbsolutePath(const std::string& path);
 // The `threads` setting (0 = automatic).

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/demo_market.h"
 #include "cli/demo_workspace.h"
+#include "cli/remote.h"
 #include "env/clock.h"
 #include "snapshot/restorer.h"
 #include "snapshot/snapshot_writer.h"
@@ -52,7 +53,9 @@ int RunDemo(const std::vector<std::string>& args) {
   // On the embedded defaults — the local market's hosts, their sshd and the agent — unless
   // asked for the in-process run or sshd is not installed.
   if (!inv->Has("in-process") && fs->Lstat("/usr/sbin/sshd")) {
-    auto summary = RunMarketDemo(base, size_mb << 20, interactive);
+    auto agent = AgentBinary(*inv);
+    if (!agent) return Fail(agent.error(), inv->json);
+    auto summary = RunMarketDemo(base, *agent, size_mb << 20, interactive);
     if (summary && inv->json) PrintJson(*summary);
     if (!inv->Has("keep") && !inv->Has("dir")) RemoveAll(fs, base).IgnoreError();
     if (!summary) return Fail(summary.error(), inv->json);

@@ -9,7 +9,6 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/demo_workspace.h"
-#include "cli/provider_access.h"
 #include "env/clock.h"
 #include "provider/agent_probe.h"
 #include "provider/local_market.h"
@@ -37,8 +36,11 @@ class Rentals {
 
 class MarketDemo {
  public:
-  MarketDemo(std::string base, uint64_t bytes, bool interactive)
-      : base_(std::move(base)), bytes_(bytes), interactive_(interactive) {}
+  MarketDemo(std::string base, std::string agent, uint64_t bytes, bool interactive)
+      : base_(std::move(base)),
+        bytes_(bytes),
+        interactive_(interactive),
+        agent_(std::move(agent)) {}
 
   Result<nlohmann::json> Run() {
     FileSystem* fs = FileSystem::Real();
@@ -46,7 +48,6 @@ class MarketDemo {
     const std::string repo = JoinPath(base_, "repo");
     ASSIGN_OR_RETURN(SshIdentity identity, EnsureControllerKey(fs, state));
     ASSIGN_OR_RETURN(std::string self, SelfPath());
-    agent_ = std::string(ParentPath(self)) + "/standby-agent";
     key_ = identity.private_key_path;
     ASSIGN_OR_RETURN(profile_, LoadMarketProfile("fast"));
     LocalMarket market(profile_, state, self, identity.public_key);
@@ -199,8 +200,9 @@ class MarketDemo {
 
 }  // namespace
 
-Result<nlohmann::json> RunMarketDemo(const std::string& base, uint64_t bytes, bool interactive) {
-  MarketDemo demo(base, bytes, interactive);
+Result<nlohmann::json> RunMarketDemo(const std::string& base, const std::string& agent,
+                                     uint64_t bytes, bool interactive) {
+  MarketDemo demo(base, agent, bytes, interactive);
   return demo.Run();
 }
 

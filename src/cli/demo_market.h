@@ -8,8 +8,10 @@
 
 namespace standby {
 
-// The demo on the local simulated market, with hosts and state under `base`: returns the
-// summary JSON (steps, recovery_ms, validation). Every rented host is destroyed at the end.
-Result<nlohmann::json> RunMarketDemo(const std::string& base, uint64_t bytes, bool interactive);
+// The demo on the local simulated market, with hosts and state under `base`, deploying
+// `agent`: returns the summary JSON (steps, recovery_ms, validation). Every rented host is
+// destroyed at the end.
+Result<nlohmann::json> RunMarketDemo(const std::string& base, const std::string& agent,
+                                     uint64_t bytes, bool interactive);
 
 }  // namespace standby

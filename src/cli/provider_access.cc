@@ -69,13 +69,6 @@ Result<OfferFilter> OfferFilterFrom(const Invocation& inv) {
   return f;
 }
 
-Result<std::string> SelfPath() {
-  char self[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return ErrnoError(errno, "readlink /proc/self/exe");
-  return std::string(self, static_cast<size_t>(n));
-}
-
 Result<OpenedProvider> OpenProvider(const Invocation& inv) {
   OpenedProvider opened;
   opened.controller = inv.config.GetOr("controller", "");

@@ -26,7 +26,4 @@ struct OpenedProvider {
 };
 Result<OpenedProvider> OpenProvider(const Invocation& inv);
 
-// The standby binary itself (for host supervisors and the agent beside it).
-Result<std::string> SelfPath();
-
 }  // namespace standby

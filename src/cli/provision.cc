@@ -4,6 +4,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "cli/remote.h"
 #include "cli/state_access.h"
 #include "env/file_system.h"
 #include "provider/agent_probe.h"
@@ -141,10 +142,8 @@ int RunProvision(const std::vector<std::string>& args) {
   std::string state_dir = StateDir(*inv);
   auto identity = EnsureControllerKey(FileSystem::Real(), state_dir);
   if (!identity) return Fail(identity.error(), inv->json);
-  auto self = SelfPath();
-  if (!self) return Fail(self.error(), inv->json);
-  std::string agent = inv->config.GetOr("agent_path", "");
-  if (agent.empty()) agent = std::string(ParentPath(*self)) + "/standby-agent";
+  auto agent = AgentBinary(*inv);
+  if (!agent) return Fail(agent.error(), inv->json);
 
   auto state = OpenStateFor(*inv);
   if (!state) return Fail(state.error(), inv->json);
@@ -170,7 +169,7 @@ int RunProvision(const std::vector<std::string>& args) {
   }
   HostKeyPins pins(FileSystem::Real(), state_dir);
   AgentHealthProbe probe(
-      {inv->Flag("ssh-user").value_or("root"), identity->private_key_path, agent, &pins});
+      {inv->Flag("ssh-user").value_or("root"), identity->private_key_path, *agent, &pins});
   LaunchSpec spec;
   spec.image = inv->Flag("image").value_or(spec.image);
   if (auto disk = inv->Flag("disk-gb")) {

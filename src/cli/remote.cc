@@ -1,9 +1,5 @@
 #include "cli/remote.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "base/log.h"
 #include "cli/state_access.h"
 #include "env/clock.h"
@@ -13,17 +9,6 @@
 
 namespace standby {
 namespace {
-
-Result<std::string> AgentBinary(const Invocation& inv) {
-  if (auto configured = inv.config.Get("agent_path"); configured && !configured->empty()) {
-    return *configured;
-  }
-  char self[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return ErrnoError(errno, "readlink /proc/self/exe");
-  std::string dir(ParentPath(std::string_view(self, static_cast<size_t>(n))));
-  return JoinPath(dir, "standby-agent");
-}
 
 // The agent's log events, printed as the same command run here prints its lines.
 void PrintAgentLog(const AgentEvent& event) {
@@ -40,6 +25,14 @@ void PrintAgentLog(const AgentEvent& event) {
 }
 
 }  // namespace
+
+Result<std::string> AgentBinary(const Invocation& inv) {
+  if (auto configured = inv.config.Get("agent_path"); configured && !configured->empty()) {
+    return *configured;
+  }
+  ASSIGN_OR_RETURN(std::string self, SelfPath());
+  return JoinPath(ParentPath(self), "standby-agent");
+}
 
 std::vector<FlagSpec> RemoteFlagSpecs() {
   return {{"ssh", true, ""}, {"ssh-key", true, "ssh.key"}, {"ssh-host-id", true, ""}};

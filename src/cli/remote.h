@@ -14,6 +14,9 @@ namespace standby {
 // pinned under; default HOST:PORT).
 std::vector<FlagSpec> RemoteFlagSpecs();
 
+// The standby-agent binary to deploy: the `agent_path` setting, else the one beside standby.
+Result<std::string> AgentBinary(const Invocation& inv);
+
 // A job for `command` carrying the store's location and credentials from the configuration.
 // For an s3:// repository the endpoint's host name is resolved here and its addresses put in
 // the job: the agent does not resolve names.
