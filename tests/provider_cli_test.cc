@@ -43,6 +43,8 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
   ProcessRun offers = Standby("offers --gpu 'RTX 4090' --max-price 0.5 --json", Env());
   ASSERT_EQ(offers.exit_code, 0) << offers.err;
   ASSERT_FALSE(offers.json()["offers"].empty());
+  EXPECT_EQ(Standby("offers --gpu 'RTX 4090' --max-price 0.5 --json", Env()).out, offers.out)
+      << "the local market's offers must be the same in every command";
   nlohmann::json found = offers.json();
   for (const auto& o : found["offers"]) EXPECT_EQ(o["gpu_name"], "RTX 4090");
 

@@ -26,6 +26,9 @@ namespace {
 
 using nlohmann::json;
 
+// Offers (ids, prices) are the same in every command; fates differ per process.
+constexpr uint64_t kOffersSeed = 0x6d61726b6574;
+
 int64_t NowMs() { return Clock::Real()->Now() / 1'000'000; }
 
 bool Alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
@@ -61,7 +64,9 @@ LocalMarket::LocalMarket(MarketProfile profile, std::string state_dir, std::stri
       hosts_dir_(JoinPath(JoinPath(state_dir, "market"), "hosts")),
       standby_binary_(std::move(standby_binary)),
       authorized_key_(std::move(authorized_key)),
-      offers_(std::make_unique<SimulatedMarket>(profile_, Clock::Real(), std::random_device{}())) {}
+      offers_(std::make_unique<SimulatedMarket>(profile_, Clock::Real(), kOffersSeed)) {
+  offers_->ReseedFates(std::random_device{}());
+}
 
 std::string LocalMarket::HostDir(const std::string& id) const { return JoinPath(hosts_dir_, id); }
 

@@ -40,7 +40,7 @@ class LocalMarket : public Provider {
   std::string hosts_dir_;
   std::string standby_binary_;
   std::string authorized_key_;
-  std::unique_ptr<SimulatedMarket> offers_;  // the profile's offers (deterministic) and fates
+  std::unique_ptr<SimulatedMarket> offers_;  // the profile's offers (same in every process), fates
 };
 
 // The supervisor of one local host (the hidden `standby market-host DIR` command): becomes

@@ -91,6 +91,11 @@ SimulatedMarket::Fate SimulatedMarket::DrawFate() {
   return DrawFateLocked();
 }
 
+void SimulatedMarket::ReseedFates(uint64_t seed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rng_.seed(seed);
+}
+
 SimulatedMarket::Fate SimulatedMarket::DrawFateLocked() {
   double fate = std::uniform_real_distribution<double>(0, 1)(rng_);
   double mu = std::log(profile_.boot_median_s);

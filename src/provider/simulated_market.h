@@ -34,6 +34,9 @@ class SimulatedMarket : public Provider {
     double exits_after_s;
   };
   Fate DrawFate();
+  // Fates drawn from here on use `seed`: a market whose offers must be the same in every
+  // process (the local market) is built with a fixed seed, then reseeded for its fates.
+  void ReseedFates(uint64_t seed);
 
   // Test scripting: the fate of the next instance on `machine_id` (seconds to ready;
   // infinity = never; exits_after_s >= 0 = exits then), instead of a random draw.
