@@ -13,7 +13,12 @@ root=${PORTABILITY_ROOT:-/var/tmp/standby-bullseye}
 suite=${PORTABILITY_SUITE:-bullseye}
 
 echo "agent: $agent ($(stat -c %s "$agent") bytes)"
-file "$agent"
+readelf -h "$agent" | grep -E 'Class|Type|Machine' | sed 's/^ */  /'
+if readelf -l "$agent" 2>/dev/null | grep -q 'INTERP'; then
+  echo "FAIL: the agent names a dynamic loader:" >&2
+  readelf -l "$agent" | grep -A1 INTERP >&2
+  exit 1
+fi
 if readelf -d "$agent" 2>/dev/null | grep -q NEEDED; then
   echo "FAIL: the agent needs shared libraries:" >&2
   readelf -d "$agent" | grep NEEDED >&2

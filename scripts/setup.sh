@@ -2,23 +2,33 @@
 # Installs everything the build, the tests, the demo and the benchmarks need on Debian 12.
 # Idempotent: packages already present are not touched, and apt-get runs only when
 # something is missing. Safe to call from every make target.
+#
+# Programs come from scripts/programs.txt (checked by scripts/check-programs.py); the
+# libraries the build links are listed here.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(
-  build-essential cmake ninja-build ccache pkg-config git
-  libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
-  libssl-dev liblz4-dev libzstd-dev libboost-dev libsqlite3-dev libpq-dev postgresql
-  libssh-dev openssh-server openssh-client debootstrap
-  libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format restic rclone hyperfine time faketime python3 openssl
+libraries=(
+  build-essential libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  nlohmann-json3-dev libssl-dev liblz4-dev libzstd-dev libboost-dev libsqlite3-dev libpq-dev
+  libssh-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Node.js runs the test S3 server; any node ≥ 18 on PATH will do (Debian's, or NodeSource's).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  packages+=(nodejs npm)
-fi
+
+# The package of every program from the list that is not where the list says.
+program_packages() {
+  local program package where _
+  while read -r program package where _; do
+    case "$program" in "" | \#*) continue ;; esac
+    if [ "$where" = PATH ]; then
+      command -v "$program" >/dev/null 2>&1 || echo "$package"
+    else
+      compgen -G "$where" >/dev/null || echo "$package"
+    fi
+  done <scripts/programs.txt
+}
 
 missing=()
-for p in "${packages[@]}"; do
+for p in "${libraries[@]}" $(program_packages | sort -u); do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
     missing+=("$p")
   fi
@@ -36,7 +46,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test-only npm packages (s3rver), into the project-local node_modules.
-cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/s3rver ]; then
   echo "setup: installing npm packages into ./node_modules" >&2
   npm install --no-audit --no-fund --loglevel=error >/dev/null

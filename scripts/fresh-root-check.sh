@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# What a new user meets: a minimal Debian 12 (debootstrap --variant=minbase) with nothing
+# added, where scripts/setup.sh must install every program scripts/programs.txt lists.
+# Runs setup.sh inside such a root and checks the list there. It checks presence; it does
+# not build the project inside the root. Needs root and Debian's and npm's registries.
+#
+#   sudo bash scripts/fresh-root-check.sh
+#
+# The pristine root is kept under $FRESH_ROOT (default /var/tmp/standby-bookworm) and the
+# downloaded packages under $FRESH_ROOT.apt-cache. The set-up root is kept as well and
+# reused while setup.sh, programs.txt and package.json are unchanged; any change to them
+# starts again from the pristine root, so a missing install step cannot hide behind an
+# earlier run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${FRESH_ROOT:-/var/tmp/standby-bookworm}
+pristine=$base/pristine
+work=$base/work
+cache=$base.apt-cache
+inputs=$(cat scripts/setup.sh scripts/programs.txt package.json package-lock.json | sha256sum | cut -c1-16)
+
+if [ ! -f "$pristine/.standby-minbase" ]; then
+  command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends debootstrap >/dev/null
+  echo "debootstrap bookworm (minbase) into $pristine (once)"
+  rm -rf "$pristine"
+  mkdir -p "$pristine"
+  debootstrap --variant=minbase bookworm "$pristine" http://deb.debian.org/debian >/dev/null
+  touch "$pristine/.standby-minbase"
+fi
+
+mounted=()
+cleanup() {
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+if [ "$(cat "$work/.standby-inputs" 2>/dev/null)" != "$inputs" ]; then
+  echo "fresh copy of the minimal root for these set-up inputs ($inputs)"
+  rm -rf "$work"
+  cp -a "$pristine" "$work"
+fi
+mkdir -p "$cache" "$work/var/cache/apt/archives" "$work/opt/standby/scripts"
+mount --bind "$cache" "$work/var/cache/apt/archives" && mounted+=("$work/var/cache/apt/archives")
+mount -t proc proc "$work/proc" && mounted+=("$work/proc")
+cp /etc/resolv.conf "$work/etc/resolv.conf"
+# The root trusts what this machine trusts (a TLS-inspecting egress proxy's CA, say): that is
+# the network's set-up, not an install step a new user would have to do.
+ca_env=()
+for bundle in "${NODE_EXTRA_CA_CERTS:-}" /etc/ssl/certs/ca-certificates.crt; do
+  if [ -n "$bundle" ] && [ -f "$bundle" ]; then
+    mkdir -p "$work/etc/standby-host-ca"
+    cp "$bundle" "$work/etc/standby-host-ca/bundle.crt"
+    ca_env=(NODE_EXTRA_CA_CERTS=/etc/standby-host-ca/bundle.crt)
+    break
+  fi
+done
+# Packages must not start services inside the root.
+printf '#!/bin/sh\nexit 101\n' >"$work/usr/sbin/policy-rc.d"
+chmod 755 "$work/usr/sbin/policy-rc.d"
+cp scripts/setup.sh scripts/programs.txt scripts/check-programs.py "$work/opt/standby/scripts/"
+cp package.json package-lock.json "$work/opt/standby/"
+
+echo "running scripts/setup.sh in the minimal root"
+start=$(date +%s)
+chroot "$work" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME=/root "${ca_env[@]}" bash /opt/standby/scripts/setup.sh
+echo "setup.sh took $(($(date +%s) - start)) s"
+echo "$inputs" >"$work/.standby-inputs"
+chroot "$work" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME=/root python3 /opt/standby/scripts/check-programs.py --presence-only
+test -x "$work/opt/standby/node_modules/.bin/s3rver" || { echo "FAIL: s3rver not installed" >&2; exit 1; }
+echo "OK: a minimal Debian 12 has every listed program after scripts/setup.sh"
