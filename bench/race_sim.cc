@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "provider/race.h"
 #include "provider/simulated_market.h"
+#include "provision/race.h"
 
 namespace standby {
 namespace {

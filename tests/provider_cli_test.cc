@@ -98,7 +98,10 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
 
   ProcessRun destroyed = Standby("destroy " + id + " --json", Env());
   ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
-  EXPECT_EQ(Standby("destroy " + id, Env()).exit_code, 0);  // idempotent
+  ProcessRun again = Standby("destroy " + id, Env());  // an unknown id is an error, and says so
+  EXPECT_EQ(again.exit_code, 1);
+  ASSERT_EQ(again.ErrorLines().size(), 1u) << again.err;
+  EXPECT_NE(again.ErrorLines()[0].find("already gone?"), std::string::npos) << again.err;
   EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
   EXPECT_EQ(Supervisors(), 0);
 }
@@ -123,7 +126,15 @@ TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
   ProcessRun again = Standby("provision --market " + dir_.Sub("dead.toml") + " --json", Env());
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_TRUE(again.json()["candidates"].empty()) << again.out;
-  EXPECT_EQ(Standby("metrics --json", Env()).json()["never_ready"], 5);
+  // Candidates abandoned before ready are censored samples, not "never ready" ones; and
+  // metrics suggests the timeout the race used.
+  ProcessRun metrics = Standby("metrics --market " + dir_.Sub("dead.toml") + " --json", Env());
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_EQ(metrics.json()["censored"], 5);
+  EXPECT_EQ(metrics.json()["ssh_ready_ms"]["count"], 0);
+  EXPECT_TRUE(metrics.json()["never_ready_share"].is_null());
+  EXPECT_EQ(metrics.json()["timings_from"], "defaults");
+  EXPECT_EQ(metrics.json()["suggested_ready_timeout_ms"], r["round_timeout_ms"]);
   ProcessRun bad = Standby("offers --market " + dir_.Sub("missing.toml"), Env());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.ErrorLines().size(), 1u) << bad.err;

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "agent/workload.h"
@@ -19,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::unique_ptr<ObjectStore>> StoreFor(const AgentJob& job) {
+Result<std::unique_ptr<ObjectStore>> OpenJobStore(const AgentJob& job, Clock* clock) {
   StoreSettings settings;
   settings.s3_endpoint = job.s3_endpoint;
   settings.s3_region = job.s3_region;
@@ -29,6 +30,7 @@ Result<std::unique_ptr<ObjectStore>> StoreFor(const AgentJob& job) {
   if (!job.s3_host.empty()) settings.resolved[job.s3_host] = job.s3_addresses;
   settings.resolved["localhost"] = {"127.0.0.1", "::1"};
   settings.use_system_resolver = false;
+  settings.clock = clock;
   return OpenObjectStore(job.repo, settings);
 }
 
@@ -36,11 +38,13 @@ std::optional<std::string> NonEmpty(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
-Result<json> Snapshot(const AgentJob& job, const EventWriter& emit) {
-  ASSIGN_OR_RETURN(auto store, StoreFor(job));
+Result<json> Snapshot(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
+  ASSIGN_OR_RETURN(auto store, env.open_store(job));
   SnapshotOptions options;
   options.instance_id = job.instance_id;
-  options.workspace = job.workspace;
+  options.workspace = env.HostPath(job.workspace);
+  options.fs = env.fs;
+  options.clock = env.clock;
   options.force_full = job.full;
   ASSIGN_OR_RETURN(options.compression, ParseCompression(job.compression));
   if (job.pack_size_mb < 1 || job.pack_size_mb > 1024) {
@@ -55,12 +59,14 @@ Result<json> Snapshot(const AgentJob& job, const EventWriter& emit) {
   return data;
 }
 
-Result<json> Restore(const AgentJob& job, const EventWriter& emit) {
-  ASSIGN_OR_RETURN(auto store, StoreFor(job));
+Result<json> Restore(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
+  ASSIGN_OR_RETURN(auto store, env.open_store(job));
   ASSIGN_OR_RETURN(Manifest m,
                    LoadSnapshot(store.get(), NonEmpty(job.snapshot_id), NonEmpty(job.instance_id)));
   RestoreOptions options;
-  options.target = job.target;
+  options.target = env.HostPath(job.target);
+  options.fs = env.fs;
+  options.clock = env.clock;
   options.overwrite = job.overwrite;
   options.allow_external_symlinks = job.allow_external_symlinks;
   options.threads = job.threads;
@@ -76,17 +82,17 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit) {
           {"rate", p.bytes_per_second}});
   };
   ASSIGN_OR_RETURN(RestoreResult r, RestoreSnapshot(store.get(), m, options));
-  if (r.validation != "ok")
+  if (r.validation != Validation::kOk)
     return CorruptionError("restored tree does not match snapshot " + r.snapshot_id);
   return RestoreJson(m, job.target, r, store.get());
 }
 
-Result<json> Verify(const AgentJob& job, const EventWriter& emit) {
-  ASSIGN_OR_RETURN(auto store, StoreFor(job));
+Result<json> Verify(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
+  ASSIGN_OR_RETURN(auto store, env.open_store(job));
   ASSIGN_OR_RETURN(Manifest m,
                    LoadSnapshot(store.get(), NonEmpty(job.snapshot_id), NonEmpty(job.instance_id)));
   ASSIGN_OR_RETURN(DirectoryVerification v,
-                   VerifyDirectory(m, job.workspace, FileSystem::Real(), job.threads));
+                   VerifyDirectory(m, env.HostPath(job.workspace), env.fs, job.threads));
   json data = VerifyJson(m, job.workspace, v);
   for (const std::string& line : VerifyReport(data)) {
     emit({{"type", "log"}, {"level", "info"}, {"message", line}});
@@ -94,12 +100,12 @@ Result<json> Verify(const AgentJob& job, const EventWriter& emit) {
   return data;  // a failed validation is turned into a failed result by the caller
 }
 
-Result<json> Health(const AgentJob& job) {
-  json data = {{"clock_unix_ms", Clock::Real()->Now() / 1'000'000}};
+Result<json> Health(const AgentJob& job, const AgentEnv& env) {
+  json data = {{"clock_unix_ms", NowMillis(env.clock)}};
   double uptime = 0;
   if (std::ifstream proc("/proc/uptime"); proc >> uptime) data["uptime_s"] = uptime;
   struct statvfs st;
-  std::string dir = job.workspace.empty() ? "/" : job.workspace;
+  std::string dir = env.HostPath(job.workspace.empty() ? "/" : job.workspace);
   if (::statvfs(dir.c_str(), &st) == 0) {
     data["free_bytes"] = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   } else {
@@ -119,22 +125,39 @@ Result<json> Health(const AgentJob& job) {
   }
   data["gpus"] = gpus;
   if (gpus.empty()) data["gpu_status"] = "no GPU";
-  ASSIGN_OR_RETURN(json workload, WorkloadStatus(job));
+  ASSIGN_OR_RETURN(json workload, WorkloadStatus(job, env));
   data["workload_alive"] = workload["state"] == "running";
-  if (!job.health_url.empty()) data["workload_health"] = CheckWorkloadHealth(job);
+  if (!job.health_url.empty() || !job.check_command.empty()) {
+    data["workload_health"] = CheckWorkloadHealth(job, env);
+  }
   return data;
 }
 
 }  // namespace
 
-Result<json> RunAgentJob(const AgentJob& job, const EventWriter& emit) {
-  if (job.command == "snapshot") return Snapshot(job, emit);
-  if (job.command == "restore") return Restore(job, emit);
-  if (job.command == "verify") return Verify(job, emit);
-  if (job.command == "health") return Health(job);
-  if (job.command == "workload start") return StartWorkload(job);
-  if (job.command == "workload stop") return StopWorkload(job);
-  if (job.command == "workload status") return WorkloadStatus(job);
+std::string AgentEnv::HostPath(const std::string& path) const {
+  if (root.empty() || path.empty() || path.front() != '/') return path;
+  return root + path;
+}
+
+AgentEnv RealAgentEnv() {
+  AgentEnv env;
+  env.clock = Clock::Real();
+  env.fs = FileSystem::Real();
+  const char* home = std::getenv("HOME");
+  env.home = home ? home : "/root";
+  env.open_store = [clock = env.clock](const AgentJob& job) { return OpenJobStore(job, clock); };
+  return env;
+}
+
+Result<json> RunAgentJob(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
+  if (job.command == "snapshot") return Snapshot(job, emit, env);
+  if (job.command == "restore") return Restore(job, emit, env);
+  if (job.command == "verify") return Verify(job, emit, env);
+  if (job.command == "health") return Health(job, env);
+  if (job.command == "workload start") return StartWorkload(job, env);
+  if (job.command == "workload stop") return StopWorkload(job, env);
+  if (job.command == "workload status") return WorkloadStatus(job, env);
   return InvalidArgumentError("unknown agent command \"" + job.command + "\"");
 }
 

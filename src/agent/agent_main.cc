@@ -10,7 +10,6 @@
 
 #include "agent/agent_jobs.h"
 #include "base/log.h"
-#include "snapshot/result_json.h"
 
 namespace {
 
@@ -35,19 +34,6 @@ class EventSink : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override {}
 };
 
-// A failed result; `data`, when given, is what the command found (a verification's
-// mismatches), for the controller to print as the local command would.
-void EmitFailure(const standby::Error& error, const nlohmann::json& data = nullptr) {
-  nlohmann::json event = {{"type", "result"},
-                          {"ok", false},
-                          {"error",
-                           {{"code", standby::ErrorCodeName(error.code)},
-                            {"message", error.message},
-                            {"retryable", error.retryable}}}};
-  if (!data.is_null()) event["data"] = data;
-  Emit(event);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,28 +43,10 @@ int main(int argc, char** argv) {
   }
   spdlog::set_default_logger(
       std::make_shared<spdlog::logger>("agent", std::make_shared<EventSink>()));
-  // The controller sends the job (and the credentials in it) only after this line.
-  Emit({{"type", "hello"},
-        {"protocol", standby::kAgentProtocolVersion},
-        {"agent", "standby-agent"},
-        {"pid", static_cast<int64_t>(::getpid())}});
-  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  auto job = standby::ParseAgentJob(input);
-  if (!job) {
-    EmitFailure(job.error());
-    return 1;
-  }
-  standby::RegisterSecret(job->secret_access_key);
-  standby::RegisterSecret(job->session_token);
-  auto result = standby::RunAgentJob(*job, Emit);
-  if (!result) {
-    EmitFailure(result.error());
-    return 1;
-  }
-  if (result->contains("validation") && (*result)["validation"] != "ok") {
-    EmitFailure(standby::CorruptionError(standby::VerifyFailure(*result)), *result);
-    return 1;
-  }
-  Emit({{"type", "result"}, {"ok", true}, {"data", *result}});
-  return 0;
+  auto read_stdin = []() -> standby::Result<std::string> {
+    return std::string((std::istreambuf_iterator<char>(std::cin)),
+                       std::istreambuf_iterator<char>());
+  };
+  return standby::RunAgentSession(read_stdin, Emit, standby::RealAgentEnv(),
+                                  static_cast<int64_t>(::getpid()));
 }

@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
+#include <cstring>
 #include <fstream>
-#include <thread>
 
 #include "base/strings.h"
 #include "env/file_system.h"
@@ -19,10 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string StateDirOf(const AgentJob& job) {
-  if (!job.state_dir.empty()) return job.state_dir;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.local/state/standby-agent/" +
+std::string StateDirOf(const AgentJob& job, const AgentEnv& env) {
+  if (!job.state_dir.empty()) return env.HostPath(job.state_dir);
+  return env.home + "/.local/state/standby-agent/" +
          (job.instance_id.empty() ? "default" : job.instance_id);
 }
 
@@ -38,13 +36,48 @@ std::optional<pid_t> RunningPid(const std::string& dir) {
   return static_cast<pid_t>(pid);
 }
 
+// The check command in its own process group, killed when it outlives the timeout.
+json RunCheckCommand(const AgentJob& job, const AgentEnv& env) {
+  const std::string workspace = env.HostPath(job.workspace);
+  pid_t pid = ::fork();
+  if (pid < 0) return {{"ok", false}, {"detail", std::string("fork failed: ") + strerror(errno)}};
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(null_fd, STDERR_FILENO);
+    if (!workspace.empty() && ::chdir(workspace.c_str()) != 0) _exit(127);
+    ::execl("/bin/sh", "sh", "-c", job.check_command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const int64_t deadline = env.clock->MonotonicNanos() + int64_t{job.health_timeout_ms} * 1'000'000;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (env.clock->MonotonicNanos() >= deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return {{"ok", false},
+              {"detail", "check command still running after " +
+                             std::to_string(job.health_timeout_ms) + " ms"}};
+    }
+    env.clock->SleepFor(std::chrono::milliseconds(10));
+  }
+  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  std::string detail =
+      WIFEXITED(status) ? "check command exited with status " + std::to_string(WEXITSTATUS(status))
+                        : "check command was killed by a signal";
+  return {{"ok", ok}, {"detail", detail}};
+}
+
 }  // namespace
 
-Result<json> StartWorkload(const AgentJob& job) {
+Result<json> StartWorkload(const AgentJob& job, const AgentEnv& env) {
   if (job.workload_command.empty())
     return InvalidArgumentError("the job names no workload command");
-  std::string dir = StateDirOf(job);
-  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), dir, 0700));
+  std::string dir = StateDirOf(job, env);
+  const std::string workspace = env.HostPath(job.workspace);
+  RETURN_IF_ERROR(MakeDirs(env.fs, dir, 0700));
   if (auto pid = RunningPid(dir))
     return json{{"state", "running"}, {"pid", *pid}, {"started", false}};
   std::string log = dir + "/workload.log";
@@ -61,55 +94,57 @@ Result<json> StartWorkload(const AgentJob& job) {
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
-    if (!job.workspace.empty() && ::chdir(job.workspace.c_str()) != 0) _exit(127);
+    if (!workspace.empty() && ::chdir(workspace.c_str()) != 0) _exit(127);
     for (const auto& [name, value] : job.workload_env) ::setenv(name.c_str(), value.c_str(), 1);
     ::execl("/bin/sh", "sh", "-c", job.workload_command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   ::close(log_fd);
-  RETURN_IF_ERROR(
-      WriteFileAtomically(FileSystem::Real(), dir + "/workload.pid", std::to_string(pid), 0600));
+  RETURN_IF_ERROR(WriteFileAtomically(env.fs, dir + "/workload.pid", std::to_string(pid), 0600));
   return json{{"state", "running"}, {"pid", pid}, {"started", true}, {"log", log}};
 }
 
-Result<json> StopWorkload(const AgentJob& job) {
-  std::string dir = StateDirOf(job);
+Result<json> StopWorkload(const AgentJob& job, const AgentEnv& env) {
+  std::string dir = StateDirOf(job, env);
   auto pid = RunningPid(dir);
   if (!pid) {
-    FileSystem::Real()->RemoveFile(dir + "/workload.pid").IgnoreError();  // stale or absent
+    env.fs->RemoveFile(dir + "/workload.pid").IgnoreError();  // stale or absent
     return json{{"state", "stopped"}, {"was_running", false}};
   }
   ::kill(-*pid, SIGTERM);
   bool forced = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(job.grace_seconds);
+  const int64_t deadline =
+      env.clock->MonotonicNanos() +
+      std::chrono::nanoseconds(std::chrono::seconds(job.grace_seconds)).count();
   while (RunningPid(dir)) {
     ::waitpid(*pid, nullptr, WNOHANG);  // reap it if it is our child
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (env.clock->MonotonicNanos() >= deadline) {
       ::kill(-*pid, SIGKILL);
       forced = true;
       for (int i = 0; i < 100 && RunningPid(dir); ++i) {
         ::waitpid(*pid, nullptr, WNOHANG);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        env.clock->SleepFor(std::chrono::milliseconds(20));
       }
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    env.clock->SleepFor(std::chrono::milliseconds(50));
   }
   if (RunningPid(dir))
     return UnavailableError("workload " + std::to_string(*pid) + " survived SIGKILL");
-  FileSystem::Real()->RemoveFile(dir + "/workload.pid").IgnoreError();  // it is gone
+  env.fs->RemoveFile(dir + "/workload.pid").IgnoreError();  // it is gone
   return json{{"state", "stopped"}, {"was_running", true}, {"killed", forced}};
 }
 
-Result<json> WorkloadStatus(const AgentJob& job) {
-  std::string dir = StateDirOf(job);
+Result<json> WorkloadStatus(const AgentJob& job, const AgentEnv& env) {
+  std::string dir = StateDirOf(job, env);
   auto pid = RunningPid(dir);
   json out = {{"state", pid ? "running" : "stopped"}, {"log", dir + "/workload.log"}};
   if (pid) out["pid"] = *pid;
   return out;
 }
 
-json CheckWorkloadHealth(const AgentJob& job) {
+json CheckWorkloadHealth(const AgentJob& job, const AgentEnv& env) {
+  if (!job.check_command.empty()) return RunCheckCommand(job, env);
   const std::string& url = job.health_url;
   if (!url.starts_with("http://"))
     return {{"ok", false}, {"detail", "health URL must be http://host:port/path"}};

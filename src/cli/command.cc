@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "snapshot/repository.h"
-#include "store/open_store.h"
+#include "store/store_config.h"
 
 namespace standby {
 
@@ -104,43 +104,8 @@ int UsageError(const std::string& command, const std::string& message, bool json
   return kExitUsage;
 }
 
-Result<StoreSettings> StoreSettingsFor(const Invocation& inv) {
-  const Config& c = inv.config;
-  StoreSettings settings;
-  settings.s3_endpoint = c.GetOr("s3.endpoint", "");
-  settings.s3_region = c.GetOr("s3.region", "us-east-1");
-  if (c.Get("s3.path_style")) {
-    ASSIGN_OR_RETURN(bool path_style, c.GetBool("s3.path_style"));
-    settings.s3_path_style = path_style;
-  }
-  ASSIGN_OR_RETURN(uint64_t concurrency, c.GetUint("s3.concurrency"));
-  settings.concurrency = std::clamp<uint64_t>(concurrency, 1, 256);
-  ASSIGN_OR_RETURN(uint64_t request_timeout, c.GetUint("s3.request_timeout_seconds"));
-  ASSIGN_OR_RETURN(uint64_t list_timeout, c.GetUint("s3.list_timeout_seconds"));
-  if (request_timeout < 1 || list_timeout < 1)
-    return InvalidArgumentError("S3 timeouts must be ≥ 1 s");
-  settings.request_timeout = std::chrono::seconds(request_timeout);
-  settings.list_timeout = std::chrono::seconds(list_timeout);
-  // Backblaze's names win when both are set: they are what the seed's deployments use.
-  if (c.Get("b2.key_id") || c.Get("b2.application_key")) {
-    settings.credentials = {c.GetOr("b2.key_id", ""), c.GetOr("b2.application_key", ""), ""};
-  } else {
-    settings.credentials = {c.GetOr("aws.access_key_id", ""), c.GetOr("aws.secret_access_key", ""),
-                            c.GetOr("aws.session_token", "")};
-  }
-  return settings;
-}
-
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv) {
-  ASSIGN_OR_RETURN(StoreSettings settings, StoreSettingsFor(inv));
-  return OpenObjectStore(inv.config.GetOr("repo", ""), settings);
-}
-
-Result<std::string> SelfPath() {
-  char self[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return ErrnoError(errno, "readlink /proc/self/exe");
-  return std::string(self, static_cast<size_t>(n));
+  return OpenConfiguredStore(inv.config, Clock::Real());
 }
 
 Result<std::string> AbsolutePath(const std::string& path) {

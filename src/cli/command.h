@@ -54,12 +54,8 @@ void PrintJson(const nlohmann::json& j);
 // A line of human output on stderr.
 void Say(const std::string& line);
 
-// How to reach the store, from the configuration (S3 settings and credentials).
-Result<StoreSettings> StoreSettingsFor(const Invocation& inv);
 // Opens the repository's store from the `repo` setting.
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);
-// The running standby binary (host supervisors run it; the agent sits beside it).
-Result<std::string> SelfPath();
 // Absolute form of a path given on the command line.
 Result<std::string> AbsolutePath(const std::string& path);
 // The `threads` setting (0 = automatic).
@@ -83,5 +79,12 @@ int RunDestroy(const std::vector<std::string>& args);
 int RunReap(const std::vector<std::string>& args);
 int RunMarketKill(const std::vector<std::string>& args);
 int RunMarketHost(const std::vector<std::string>& args);
+int RunProtect(const std::vector<std::string>& args);
+int RunUnprotect(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+int RunEvents(const std::vector<std::string>& args);
+int RunFailover(const std::vector<std::string>& args);
+int RunSnapshotNow(const std::vector<std::string>& args);
 
 }  // namespace standby

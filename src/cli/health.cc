@@ -59,7 +59,7 @@ int RunHealth(const std::vector<std::string>& args) {
     if (!parsed || *parsed == 0) return UsageError(command, "bad --timeout-ms", inv->json);
     job.health_timeout_ms = static_cast<int>(*parsed);
   }
-  auto data = RunOnHost(*inv, job);
+  auto data = RunOnHost(*inv, job, /*with_store=*/false);
   if (!data) return Fail(data.error(), inv->json);
   // The agent read its clock just before its result; this one when the result arrived. The
   // difference is off by at most the one-way latency.

@@ -1,28 +1,23 @@
 #include "cli/command.h"
 #include "cli/provider_access.h"
-#include "cli/state_access.h"
-#include "provider/owned_registry.h"
-#include "provider/reaper.h"
 
 namespace standby {
 
 // `standby instances`: this controller's instances on the provider (every standby-labelled
-// one with --all).
+// one with --all), and whether a controller owns each.
 int RunInstances(const std::vector<std::string>& args) {
   const std::string command = "instances";
   auto specs = ProviderFlagSpecs();
   specs.push_back({"all", false, ""});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto opened = OpenProvider(*inv);
+  auto opened = OpenFleet(*inv);
   if (!opened) return Fail(opened.error(), inv->json);
-  std::string prefix = inv->Has("all") ? "standby:" : ControllerLabelPrefix(opened->controller);
-  auto instances = opened->provider->List(prefix);
+  auto instances = opened->fleet->Instances(inv->Has("all"));
   if (!instances) return Fail(instances.error(), inv->json);
-  auto owned = OwnedRegistry(StateDir(*inv)).Owned(opened->provider->Name());
-  if (!owned) return Fail(owned.error(), inv->json);
   nlohmann::json list = nlohmann::json::array();
-  for (const Instance& i : *instances) {
+  for (const FleetInstance& f : *instances) {
+    const Instance& i = f.instance;
     nlohmann::json ssh = nlohmann::json::array();
     for (const SshEndpoint& e : i.ssh) {
       ssh.push_back({{"host", e.host}, {"port", e.port}, {"kind", e.kind}, {"user", e.user}});
@@ -36,10 +31,10 @@ int RunInstances(const std::vector<std::string>& args) {
                     {"price_per_hour", i.price_per_hour},
                     {"label", i.label},
                     {"created_unix_ms", i.created_unix_ms},
-                    {"owned", owned->contains(i.id)}});
+                    {"owned", f.owned}});
   }
   if (inv->json) {
-    PrintJson({{"provider", opened->provider->Name()}, {"instances", list}});
+    PrintJson({{"provider", opened->fleet->provider()->Name()}, {"instances", list}});
     return kExitOk;
   }
   std::printf("%-10s %-9s %-12s %-22s %-6s %s\n", "INSTANCE", "STATE", "GPU", "SSH", "OWNED",

@@ -14,6 +14,7 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   snapshot list   --repo URL [--instance ID] [--json]
   snapshot verify --repo URL SNAPSHOT_ID [--json]
   snapshot prune  --repo URL --instance ID --keep-last N [--json]
+  snapshot now    NAME                          (ask the running controller for a snapshot)
   restore         --repo URL (SNAPSHOT_ID | --instance ID) --to DIR [--overwrite] [--json]
   verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
   health          [--workspace DIR] [--health-url URL] [--json]
@@ -24,6 +25,14 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   destroy         [--provider ...] ID [--json]
   reap            [--provider ...] [--grace-seconds N]  (destroy unowned labelled instances)
   market kill     ID                             (chaos: kill a local market host)
+  protect         NAME --repo URL [--workspace DIR] (--provision [filters] | --instance-id ID |
+                  --ssh USER@HOST[:PORT]) [--workload CMD] [--health-url URL | --check-cmd CMD]
+                  [--snapshot-every 60m] [--keep-last N] [--json]
+  unprotect       NAME [--destroy]
+  serve           (run the controller until SIGTERM: detection, failover, snapshots, reaper)
+  status          [NAME] [--json]               (state, host, phase, last snapshot age, MTTR)
+  events          [NAME] [--json]               (failover history with per-phase timings)
+  failover        NAME [--planned] [--wait] [--json]
   demo            [--non-interactive] [--size-mb N] [--json]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
@@ -55,6 +64,7 @@ int main(int argc, char** argv) {
     if (sub == "list") return standby::RunSnapshotList(rest(2));
     if (sub == "verify") return standby::RunSnapshotVerify(rest(2));
     if (sub == "prune") return standby::RunSnapshotPrune(rest(2));
+    if (sub == "now") return standby::RunSnapshotNow(rest(2));
   }
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
@@ -73,6 +83,12 @@ int main(int argc, char** argv) {
   if (cmd == "db" && args.size() >= 2 && args[1] == "migrate")
     return standby::RunDbMigrate(rest(2));
   if (cmd == "metrics") return standby::RunMetrics(rest(1));
+  if (cmd == "protect") return standby::RunProtect(rest(1));
+  if (cmd == "unprotect") return standby::RunUnprotect(rest(1));
+  if (cmd == "serve") return standby::RunServe(rest(1));
+  if (cmd == "status") return standby::RunStatus(rest(1));
+  if (cmd == "events") return standby::RunEvents(rest(1));
+  if (cmd == "failover") return standby::RunFailover(rest(1));
   std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
   return standby::kExitUsage;
 }

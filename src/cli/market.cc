@@ -14,9 +14,9 @@ int RunMarketKill(const std::vector<std::string>& args) {
   if (inv->config.GetOr("provider", "local") != "local") {
     return UsageError(command, "only local market instances can be killed", inv->json);
   }
-  auto opened = OpenProvider(*inv);
+  auto opened = OpenFleet(*inv);
   if (!opened) return Fail(opened.error(), inv->json);
-  Status killed = static_cast<LocalMarket*>(opened->provider.get())->Kill(inv->positional[0]);
+  Status killed = opened->fleet->Kill(inv->positional[0]);
   if (!killed) return Fail(killed.error(), inv->json);
   if (inv->json) {
     PrintJson({{"instance_id", inv->positional[0]}, {"killed", true}});

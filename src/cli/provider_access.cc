@@ -1,17 +1,7 @@
 #include "cli/provider_access.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "base/strings.h"
 #include "cli/state_access.h"
-#include "env/file_system.h"
-#include "env/host_info.h"
-#include "provider/local_market.h"
-#include "provider/static_pool.h"
-#include "provider/vast_provider.h"
-#include "remote/ssh_identity.h"
 
 namespace standby {
 namespace {
@@ -69,41 +59,13 @@ Result<OfferFilter> OfferFilterFrom(const Invocation& inv) {
   return f;
 }
 
-Result<OpenedProvider> OpenProvider(const Invocation& inv) {
-  OpenedProvider opened;
-  opened.controller = inv.config.GetOr("controller", "");
-  if (opened.controller.empty()) opened.controller = LocalHostname();
-  std::string name = inv.config.GetOr("provider", "local");
-  std::string state_dir = StateDir(inv);
-  if (name == "local") {
-    ASSIGN_OR_RETURN(MarketProfile profile, LoadMarketProfile(inv.config.GetOr("market", "fast")));
-    ASSIGN_OR_RETURN(SshIdentity identity, EnsureControllerKey(FileSystem::Real(), state_dir));
-    ASSIGN_OR_RETURN(std::string self, SelfPath());
-    opened.provider =
-        std::make_unique<LocalMarket>(std::move(profile), state_dir, self, identity.public_key);
-    return opened;
-  }
-  if (name == "pool") {
-    std::string file = inv.config.GetOr("pool_file", "");
-    if (file.empty()) {
-      return InvalidArgumentError("provider pool needs --pool FILE (or STANDBY_POOL_FILE)");
-    }
-    ASSIGN_OR_RETURN(auto pool, StaticPool::Open(file, state_dir));
-    opened.provider = std::move(pool);
-    return opened;
-  }
-  if (name == "vast") {
-    VastOptions options;
-    options.api_key = inv.config.GetOr("vast.api_key", "");
-    options.base_url = inv.config.GetOr("vast.url", "https://console.vast.ai");
-    ASSIGN_OR_RETURN(uint64_t spacing, inv.config.GetUint("vast.min_request_spacing_ms"));
-    options.rate_limit.min_spacing = std::chrono::milliseconds(spacing);
-    opened.http = MakeHttpClient();
-    ASSIGN_OR_RETURN(auto vast, VastProvider::Create(options, opened.http.get(), Clock::Real()));
-    opened.provider = std::move(vast);
-    return opened;
-  }
-  return InvalidArgumentError("unknown provider '" + name + "' (expected local, vast or pool)");
+Result<OpenedFleet> OpenFleet(const Invocation& inv) {
+  OpenedFleet opened;
+  ASSIGN_OR_RETURN(Fleet::Parts parts, Fleet::PartsFromConfig(inv.config, Clock::Real()));
+  ASSIGN_OR_RETURN(opened.state, OpenStateFor(inv));
+  ASSIGN_OR_RETURN(opened.fleet,
+                   Fleet::Open(parts, opened.state.get(), Clock::Real(), Random::Real()));
+  return opened;
 }
 
 }  // namespace standby

@@ -5,25 +5,24 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "env/http_client.h"
-#include "provider/provider.h"
+#include "provision/fleet.h"
+#include "state/spooling_state_store.h"
 
 namespace standby {
 
-// Flags shared by the provider commands: --provider, --market, --pool.
+// Flags shared by the provider commands: --provider, --market, --pool, --state-dir.
 std::vector<FlagSpec> ProviderFlagSpecs();
-// Filter flags of `offers` and `provision`: --gpu NAME[,NAME], --gpus N, --min-gpu-ram GB,
-// --max-price USD, --min-reliability R, --min-download MBPS, --region R, --limit N.
+// Filter flags of `offers`, `provision` and `protect`: --gpu NAME[,NAME], --gpus N,
+// --min-gpu-ram GB, --max-price USD, --min-reliability R, --min-download MBPS, --region R,
+// --limit N.
 std::vector<FlagSpec> OfferFilterFlagSpecs();
 Result<OfferFilter> OfferFilterFrom(const Invocation& inv);
 
-// The provider the configuration names, with what it needs (HTTP client, keys) kept alive
-// inside it.
-struct OpenedProvider {
-  std::unique_ptr<HttpClient> http;
-  std::unique_ptr<Provider> provider;
-  std::string controller;  // this controller's name in labels
+// The fleet the configuration names, with the state store it writes to.
+struct OpenedFleet {
+  std::unique_ptr<SpoolingStateStore> state;
+  std::unique_ptr<Fleet> fleet;
 };
-Result<OpenedProvider> OpenProvider(const Invocation& inv);
+Result<OpenedFleet> OpenFleet(const Invocation& inv);
 
 }  // namespace standby

@@ -1,9 +1,6 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/provider_access.h"
-#include "cli/state_access.h"
-#include "provider/owned_registry.h"
-#include "provider/reaper.h"
 
 namespace standby {
 
@@ -16,12 +13,9 @@ int RunReap(const std::vector<std::string>& args) {
   if (!inv) return UsageError(command, inv.error().message, false);
   auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
   if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);
-  auto opened = OpenProvider(*inv);
+  auto opened = OpenFleet(*inv);
   if (!opened) return Fail(opened.error(), inv->json);
-  auto owned = OwnedRegistry(StateDir(*inv)).Owned(opened->provider->Name());
-  if (!owned) return Fail(owned.error(), inv->json);
-  auto reaped = ReapOrphans(opened->provider.get(), ControllerLabelPrefix(opened->controller),
-                            *owned, std::chrono::seconds(*grace), Clock::Real());
+  auto reaped = opened->fleet->Reap(std::chrono::seconds(*grace));
   if (!reaped) return Fail(reaped.error(), inv->json);
   if (inv->json) {
     PrintJson(nlohmann::json{{"destroyed", reaped->destroyed},

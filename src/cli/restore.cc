@@ -23,6 +23,7 @@ int RunRestore(const std::vector<std::string>& args) {
     return UsageError(command, "name a SNAPSHOT_ID or --instance ID, and --to DIR", inv->json);
   }
   RestoreOptions options;
+  options.clock = Clock::Real();
   auto target = inv->Has("ssh") ? Result<std::string>(*to) : AbsolutePath(*to);
   if (!target) return Fail(target.error(), inv->json);
   options.target = *target;
@@ -38,14 +39,15 @@ int RunRestore(const std::vector<std::string>& args) {
       return UsageError(command, "with --ssh, --to must be an absolute path on the host",
                         inv->json);
     }
-    auto job = JobFor(*inv, "restore");
-    if (!job) return Fail(job.error(), inv->json);
-    job->snapshot_id = snapshot_id.value_or("");
-    job->instance_id = instance.value_or("");
-    job->target = options.target;
-    job->overwrite = options.overwrite;
-    job->allow_external_symlinks = options.allow_external_symlinks;
-    auto remote = RunOnHost(*inv, *job);
+    AgentJob job;
+    job.command = "restore";
+    job.snapshot_id = snapshot_id.value_or("");
+    job.instance_id = instance.value_or("");
+    job.target = options.target;
+    job.overwrite = options.overwrite;
+    job.allow_external_symlinks = options.allow_external_symlinks;
+    job.threads = options.threads;
+    auto remote = RunOnHost(*inv, job, /*with_store=*/true);
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
     return kExitOk;
@@ -57,7 +59,7 @@ int RunRestore(const std::vector<std::string>& args) {
   auto result = RestoreSnapshot(store->get(), *manifest, options);
   if (!result) return Fail(result.error(), inv->json);
   if (inv->json) PrintJson(RestoreJson(*manifest, options.target, *result, store->get()));
-  if (result->validation != "ok") {
+  if (result->validation != Validation::kOk) {
     return Fail(CorruptionError("restored tree does not match snapshot " + result->snapshot_id),
                 false);
   }

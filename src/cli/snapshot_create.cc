@@ -24,6 +24,7 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     return UsageError(command, "--instance ID and --workspace DIR are required", inv->json);
   }
   SnapshotOptions options;
+  options.clock = Clock::Real();
   options.instance_id = *instance;
   options.force_full = inv->Has("full");
   auto path = AbsolutePath(*workspace);
@@ -46,15 +47,16 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
 
   nlohmann::json data;
   if (inv->Has("ssh")) {
-    auto job = JobFor(*inv, "snapshot");
-    if (!job) return Fail(job.error(), inv->json);
-    job->instance_id = options.instance_id;
-    job->workspace = options.workspace;
-    job->full = options.force_full;
-    job->compression = CompressionName(options.compression);
-    job->pack_size_mb = *pack_mb;
-    job->lock_wait_seconds = *wait;
-    auto remote = RunOnHost(*inv, *job);  // the agent prints the summary line
+    AgentJob job;
+    job.command = "snapshot";
+    job.instance_id = options.instance_id;
+    job.workspace = options.workspace;
+    job.full = options.force_full;
+    job.compression = CompressionName(options.compression);
+    job.pack_size_mb = *pack_mb;
+    job.lock_wait_seconds = *wait;
+    job.threads = options.threads;
+    auto remote = RunOnHost(*inv, job, /*with_store=*/true);  // the agent prints the summary
     if (!remote) return Fail(remote.error(), inv->json);
     data = std::move(*remote);
   } else {

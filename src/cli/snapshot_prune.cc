@@ -18,6 +18,7 @@ int RunSnapshotPrune(const std::vector<std::string>& args) {
   if (!keep_last || *keep_last < 1)
     return UsageError(command, "--keep-last must be an integer ≥ 1", inv->json);
   PruneOptions options;
+  options.clock = Clock::Real();
   options.instance_id = *instance;
   options.keep_last = *keep_last;
   if (auto wait = inv->Flag("lock-wait-seconds")) {

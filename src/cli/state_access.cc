@@ -1,23 +1,14 @@
 #include "cli/state_access.h"
 
-#include <cstdlib>
-
-#include "env/file_system.h"
+#include "provision/provider_settings.h"
 #include "state/open_state_store.h"
 
 namespace standby {
 
-std::string StateDir(const Invocation& inv) {
-  if (auto dir = inv.config.Get("state_dir"); dir && !dir->empty()) return *dir;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.local/state/standby";
-}
+std::string StateDir(const Invocation& inv) { return StateDirFromConfig(inv.config); }
 
 Result<std::unique_ptr<SpoolingStateStore>> OpenStateFor(const Invocation& inv) {
-  std::string dir = StateDir(inv);
-  ASSIGN_OR_RETURN(auto store, OpenStateStore(inv.config.GetOr("database_url", ""), dir));
-  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), dir, 0700));
-  return std::make_unique<SpoolingStateStore>(std::move(store), JoinPath(dir, "state.spool"));
+  return OpenSpooledStateStore(inv.config.GetOr("database_url", ""), StateDir(inv));
 }
 
 }  // namespace standby

@@ -26,14 +26,15 @@ int RunVerify(const std::vector<std::string>& args) {
       return UsageError(command, "with --ssh, --dir must be an absolute path on the host",
                         inv->json);
     }
-    auto job = JobFor(*inv, "verify");
-    if (!job) return Fail(job.error(), inv->json);
-    job->snapshot_id = snapshot_id.value_or("");
-    job->instance_id = inv->Flag("instance").value_or("");
-    job->workspace = *dir;
+    AgentJob job;
+    job.command = "verify";
+    job.snapshot_id = snapshot_id.value_or("");
+    job.instance_id = inv->Flag("instance").value_or("");
+    job.workspace = *dir;
+    job.threads = *threads;
     nlohmann::json found;
-    auto remote = RunOnHost(*inv, *job, &found);  // the agent prints the report lines
-    if (!remote && found.is_object()) {           // validation failed there: report it as locally
+    auto remote = RunOnHost(*inv, job, /*with_store=*/true, &found);  // the agent reports
+    if (!remote && found.is_object()) {  // validation failed there: report it as locally
       if (inv->json) PrintJson(found);
       std::fprintf(stderr, "error: %s\n", VerifyFailure(found).c_str());
       return kExitFailed;
@@ -56,7 +57,7 @@ int RunVerify(const std::vector<std::string>& args) {
   } else {
     for (const std::string& line : VerifyReport(data)) Say(line);
   }
-  if (result->validation != "ok") {
+  if (result->validation != Validation::kOk) {
     std::fprintf(stderr, "error: %s\n", VerifyFailure(data).c_str());
     return kExitFailed;
   }

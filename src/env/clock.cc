@@ -1,5 +1,6 @@
 #include "env/clock.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace standby {
@@ -24,6 +25,29 @@ class RealClock : public Clock {
 
 }  // namespace
 
+bool Clock::SleepUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
+                        std::chrono::nanoseconds step) {
+  const int64_t deadline = MonotonicNanos() + duration.count();
+  while (true) {
+    if (stop.load()) return false;
+    int64_t left = deadline - MonotonicNanos();
+    if (left <= 0) return true;
+    SleepFor(std::chrono::nanoseconds(std::min<int64_t>(left, step.count())));
+  }
+}
+
+bool Clock::WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
+                       std::chrono::milliseconds poll) {
+  const int64_t deadline = MonotonicNanos() + duration.count();
+  while (!stop.load()) {
+    int64_t left = deadline - MonotonicNanos();
+    if (left <= 0) return true;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(
+        left, std::chrono::duration_cast<std::chrono::nanoseconds>(poll).count())));
+  }
+  return false;
+}
+
 Clock* Clock::Real() {
   static RealClock clock;
   return &clock;
@@ -31,22 +55,78 @@ Clock* Clock::Real() {
 
 UnixNanos FakeClock::Now() {
   std::lock_guard<std::mutex> lock(mu_);
+  ++activity_;
   return now_;
 }
 
 int64_t FakeClock::MonotonicNanos() {
   std::lock_guard<std::mutex> lock(mu_);
+  ++activity_;
   return monotonic_;
+}
+
+void FakeClock::AdvanceLocked(int64_t by_ns) {
+  if (by_ns <= 0) return;
+  now_ += by_ns;
+  monotonic_ += by_ns;
+  ++activity_;
+  moved_.notify_all();
 }
 
 void FakeClock::Advance(std::chrono::nanoseconds duration) {
   std::lock_guard<std::mutex> lock(mu_);
-  now_ += duration.count();
-  monotonic_ += duration.count();
+  AdvanceLocked(duration.count());
+}
+
+void FakeClock::AdvanceTo(int64_t monotonic_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AdvanceLocked(monotonic_ns - monotonic_);
+}
+
+size_t FakeClock::Sleepers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return deadlines_.size();
+}
+
+void FakeClock::SleepFor(std::chrono::nanoseconds duration) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++activity_;
+  if (duration.count() <= 0) return;
+  const int64_t deadline = monotonic_ + duration.count();
+  auto mine = deadlines_.insert(deadline);
+  moved_.notify_all();  // a new sleeper is activity: other sleepers restart their quiet wait
+  while (monotonic_ < deadline) {
+    if (!options_.auto_advance) {
+      moved_.wait(lock);
+      continue;
+    }
+    if (options_.quiet.count() > 0) {
+      const uint64_t seen = activity_;
+      moved_.wait_for(lock, options_.quiet);
+      if (monotonic_ >= deadline || activity_ != seen) continue;
+    }
+    // Quiet: every thread that uses this clock is asleep (or not using it); wake the
+    // earliest sleeper by moving time to its deadline.
+    AdvanceLocked(*deadlines_.begin() - monotonic_);
+  }
+  deadlines_.erase(mine);
+}
+
+bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
+                           std::chrono::milliseconds poll) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int64_t deadline = monotonic_ + duration.count();
+  while (!stop.load()) {
+    if (monotonic_ >= deadline) return true;
+    moved_.wait_for(lock, poll);
+  }
+  return false;
 }
 
 int64_t ElapsedMillis(Clock* clock, int64_t start_nanos) {
   return (clock->MonotonicNanos() - start_nanos) / 1'000'000;
 }
+
+int64_t NowMillis(Clock* clock) { return clock->Now() / 1'000'000; }
 
 }  // namespace standby

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <barrier>
+#include <thread>
+#include <vector>
+
 namespace standby {
 namespace {
 
@@ -13,6 +17,81 @@ TEST(FakeClockTest, MovesOnlyWhenTold) {
   EXPECT_EQ(ElapsedMillis(&clock, start), 1500);
   clock.SleepFor(std::chrono::seconds(2));
   EXPECT_EQ(clock.Now(), 1000 + 3'500'000'000);
+  EXPECT_EQ(NowMillis(&clock), 3500);
+}
+
+TEST(FakeClockTest, ParallelSleepersAdvanceTimeByTheLongestSleepNotTheSum) {
+  // A generous quiet period so both threads are asleep before time moves, even on a loaded
+  // machine.
+  FakeClock clock(0, {.auto_advance = true, .quiet = std::chrono::milliseconds(50)});
+  const int64_t start = clock.MonotonicNanos();
+  std::barrier ready(2);
+  std::vector<int64_t> woke(2);
+  std::vector<std::thread> sleepers;
+  for (int i = 0; i < 2; ++i) {
+    sleepers.emplace_back([&, i] {
+      ready.arrive_and_wait();
+      clock.SleepFor(std::chrono::seconds(i == 0 ? 5 : 3));
+      woke[i] = ElapsedMillis(&clock, start);
+    });
+  }
+  for (std::thread& t : sleepers) t.join();
+  EXPECT_EQ(ElapsedMillis(&clock, start), 5000);
+  EXPECT_EQ(woke[0], 5000);  // each woke at its own deadline
+  EXPECT_EQ(woke[1], 3000);
+}
+
+TEST(FakeClockTest, WithoutAutoAdvanceSleepersWaitForTheTest) {
+  FakeClock clock(0, {.auto_advance = false});
+  std::atomic<bool> done{false};
+  std::thread sleeper([&] {
+    clock.SleepFor(std::chrono::seconds(10));
+    done = true;
+  });
+  while (clock.Sleepers() == 0) std::this_thread::yield();
+  clock.Advance(std::chrono::seconds(9));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(done.load());
+  clock.Advance(std::chrono::seconds(1));
+  sleeper.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(clock.Sleepers(), 0u);
+}
+
+TEST(FakeClockTest, ZeroQuietJumpsAtOnceForSingleThreadedUse) {
+  FakeClock clock(0, {.auto_advance = true, .quiet = std::chrono::microseconds(0)});
+  auto real_start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10000; ++i) clock.SleepFor(std::chrono::seconds(1));
+  EXPECT_EQ(clock.MonotonicNanos(), 10000 * 1'000'000'000LL);
+  EXPECT_LT(std::chrono::steady_clock::now() - real_start, std::chrono::seconds(5));
+}
+
+TEST(FakeClockTest, SleepUnlessStopsEarly) {
+  FakeClock clock(0, {.auto_advance = true, .quiet = std::chrono::microseconds(0)});
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE(clock.SleepUnless(std::chrono::seconds(1), stop));
+  EXPECT_EQ(clock.MonotonicNanos(), 1'000'000'000);
+  stop = true;
+  EXPECT_FALSE(clock.SleepUnless(std::chrono::seconds(1), stop));
+  EXPECT_EQ(clock.MonotonicNanos(), 1'000'000'000);
+}
+
+TEST(FakeClockTest, BackgroundWaitersNeverMoveTime) {
+  FakeClock clock(0, {.auto_advance = true, .quiet = std::chrono::microseconds(500)});
+  std::atomic<bool> stop{false};
+  std::atomic<int> woke{0};
+  std::thread timer([&] {
+    while (clock.WaitUnless(std::chrono::minutes(2), stop)) ++woke;
+  });
+  clock.SleepFor(std::chrono::seconds(30));  // time moves for the sleeper, not the timer
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(clock.MonotonicNanos(), 30'000'000'000);
+  EXPECT_EQ(woke.load(), 0);
+  clock.Advance(std::chrono::minutes(2));
+  while (woke.load() == 0) std::this_thread::yield();
+  stop = true;
+  timer.join();
+  EXPECT_EQ(woke.load(), 1);
 }
 
 TEST(RealClockTest, MonotonicNeverGoesBack) {

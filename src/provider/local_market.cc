@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -58,10 +62,26 @@ pid_t SupervisorPid(const std::string& dir) {
 
 }  // namespace
 
-LocalMarket::LocalMarket(MarketProfile profile, std::string state_dir, std::string standby_binary,
+Status EnterHostMountNamespace(const std::string& host_dir) {
+  const std::string workspace = host_dir + "/workspace";
+  if (::mkdir(kHostWorkspace, 0755) != 0 && errno != EEXIST) {
+    return ErrnoError(errno, std::string("create the mount point ") + kHostWorkspace);
+  }
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount(workspace.c_str(), kHostWorkspace, nullptr, MS_BIND, nullptr) != 0) {
+    return PermissionDeniedError(
+        std::string("the local market cannot give its hosts their own ") + kHostWorkspace +
+        " (mount namespace: " + std::strerror(errno) +
+        "); it needs root or CAP_SYS_ADMIN. Without it, use hosts of your own: --provider pool");
+  }
+  return OkStatus();
+}
+
+LocalMarket::LocalMarket(MarketProfile profile, std::string market_dir, std::string standby_binary,
                          std::string authorized_key)
     : profile_(std::move(profile)),
-      hosts_dir_(JoinPath(JoinPath(state_dir, "market"), "hosts")),
+      hosts_dir_(JoinPath(market_dir, "hosts")),
       standby_binary_(std::move(standby_binary)),
       authorized_key_(std::move(authorized_key)),
       offers_(std::make_unique<SimulatedMarket>(profile_, Clock::Real(), kOffersSeed)) {
@@ -172,6 +192,9 @@ Result<Instance> LocalMarket::Load(const std::string& id) const {
   } else if (exits >= 0 && age >= exits) {
     out.state = InstanceState::kExited;
     out.status_message = "Error: container process exited unexpectedly";
+  } else if (auto failed = ReadFileToString(FileSystem::Real(), dir + "/failed")) {
+    out.state = InstanceState::kExited;
+    out.status_message = *failed;
   } else if (!Alive(SupervisorPid(dir))) {
     out.state = InstanceState::kOffline;
     out.status_message = "host supervisor is gone";
@@ -245,6 +268,13 @@ int RunLocalHost(const std::string& dir) {
   }
   if ((*record)["ready_after_s"].is_null()) {
     while (true) ::pause();  // never becomes ready
+  }
+  // Every host sees its own workspace at /workspace, as every Vast.ai template does: sshd
+  // and all it starts live in a mount namespace where the host's directory is bound there.
+  if (Status mounted = EnterHostMountNamespace(dir); !mounted) {
+    std::fprintf(stderr, "market-host: %s\n", mounted.error().message.c_str());
+    WriteFileAtomically(FileSystem::Real(), dir + "/failed", mounted.error().message).IgnoreError();
+    return 1;
   }
   sleep_until((*record)["ready_after_s"].get<double>());
   std::vector<std::string> args = LocalSshdCommand(dir + "/sshd");

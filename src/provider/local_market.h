@@ -10,7 +10,7 @@
 namespace standby {
 
 // The embedded default provider: a simulated GPU market whose instances are real local
-// hosts. Each instance is a directory under <state_dir>/market/hosts/<id>/ (home/,
+// hosts. Each instance is a directory under <market_dir>/hosts/<id>/ (home/,
 // workspace/, an sshd config and key) with a supervisor process (`standby market-host`)
 // that waits out the instance's drawn boot time, then serves SSH on a loopback port — or
 // never does, or "exits" during boot, as the profile says. Hosts outlive the command that
@@ -18,7 +18,7 @@ namespace standby {
 class LocalMarket : public Provider {
  public:
   // `standby_binary` runs the supervisors; `authorized_key` is the controller's public key.
-  LocalMarket(MarketProfile profile, std::string state_dir, std::string standby_binary,
+  LocalMarket(MarketProfile profile, std::string market_dir, std::string standby_binary,
               std::string authorized_key);
 
   std::string Name() const override { return "local"; }
@@ -42,6 +42,14 @@ class LocalMarket : public Provider {
   std::string authorized_key_;
   std::unique_ptr<SimulatedMarket> offers_;  // the profile's offers (same in every process), fates
 };
+
+// The path every local host sees as its own workspace.
+inline constexpr const char* kHostWorkspace = "/workspace";
+
+// Moves the calling process into a new mount namespace where <host_dir>/workspace is bound
+// at /workspace (created on the machine if missing). kPermissionDenied, naming what to do
+// instead, where namespaces are unavailable (not root, no CAP_SYS_ADMIN).
+Status EnterHostMountNamespace(const std::string& host_dir);
 
 // The supervisor of one local host (the hidden `standby market-host DIR` command): becomes
 // a child subreaper so that everything started on the host stays in its process tree,

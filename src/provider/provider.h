@@ -80,6 +80,12 @@ class Provider {
   virtual Status Destroy(const std::string& id) = 0;
   // Times the provider answered "too many requests" (429) since creation.
   virtual int64_t RateLimitHits() const { return 0; }
+  // Makes the account ready to rent machines the controller can reach: registers
+  // `ssh_public_key` where the provider needs it (Vast: the account's SSH keys). Idempotent.
+  virtual Status PrepareAccount(const std::string& ssh_public_key) {
+    (void)ssh_public_key;
+    return OkStatus();
+  }
 };
 
 }  // namespace standby

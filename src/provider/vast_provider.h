@@ -38,6 +38,9 @@ class VastProvider : public Provider {
   // Registers `public_key` with the account unless it is there already (new instances get
   // the account's keys).
   Status EnsureSshKey(const std::string& public_key);
+  Status PrepareAccount(const std::string& ssh_public_key) override {
+    return EnsureSshKey(ssh_public_key);
+  }
 
  private:
   struct Endpoint {

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "provider/agent_probe.h"
-#include "provider/race.h"
+#include "provision/agent_probe.h"
+#include "provision/race.h"
 #include "remote/ssh_identity.h"
 #include "testing/child_process.h"
 #include "testing/s3rver.h"
@@ -124,9 +124,14 @@ class FakeVastTest : public ::testing::Test {
         std::string(std::getenv("STANDBY_BUILD_DIR") ? std::getenv("STANDBY_BUILD_DIR") : ".") +
         "/standby-agent";
     probe_user_ = sshd_->target().substr(0, sshd_->target().find('@'));
-    AgentHealthProbe::Options o{probe_user_, identity_.private_key_path, agent, &pins_,
-                                std::chrono::seconds(5)};
-    AgentHealthProbe real_probe(o);
+    SshSettings ssh;
+    ssh.private_key_path = identity_.private_key_path;
+    ssh.state_dir = dir_.Sub("state");
+    ssh.agent_path = agent;
+    ssh.connect_timeout = std::chrono::seconds(5);
+    ssh.clock = Clock::Real();
+    SshTransportFactory transports(ssh);
+    AgentHealthProbe real_probe(&transports, probe_user_);
     RaceOptions options;
     options.poll_interval = std::chrono::milliseconds(250);
     options.hedge_after_s = 2;
@@ -142,7 +147,6 @@ class FakeVastTest : public ::testing::Test {
   TempDir dir_;
   SshIdentity identity_;
   std::unique_ptr<SshdHost> sshd_;
-  HostKeyPins pins_{FileSystem::Real(), dir_.Sub("state")};
   int port_ = 0;
   pid_t pid_ = -1;
   std::unique_ptr<HttpClient> http_;
@@ -228,7 +232,7 @@ TEST_F(FakeVastTest, StaleStuckAndExitedCandidatesAreSkipped) {
   RaceResult r = Race(vast.get());
   ASSERT_TRUE(r.winner.has_value());
   std::map<std::string, std::string> outcome;
-  for (const auto& c : r.candidates) outcome[c.machine_id] = c.outcome;
+  for (const auto& c : r.candidates) outcome[c.machine_id] = RaceOutcomeName(c.outcome);
   EXPECT_EQ(outcome[offers[0].machine_id], "stale_offer");
   EXPECT_EQ(outcome[offers[2].machine_id], "exited");
   EXPECT_EQ(r.winner->machine_id, offers[3].machine_id);
@@ -246,7 +250,7 @@ TEST_F(FakeVastTest, ACreateWhoseResponseWasLostIsFoundAndDestroyed) {
   EXPECT_EQ(state["created"].get<int>(), static_cast<int>(state["destroyed"].get<int>()) + 1);
   ASSERT_EQ(state["live"].size(), 1u) << state.dump();
   bool reaped = false;
-  for (const auto& c : r.candidates) reaped = reaped || c.outcome == "orphan_reaped";
+  for (const auto& c : r.candidates) reaped = reaped || c.outcome == RaceOutcome::kOrphanReaped;
   EXPECT_TRUE(reaped);
   EXPECT_OK(vast->Destroy(r.winner->id));
 }

@@ -1,6 +1,4 @@
-#include "provider/agent_probe.h"
-
-#include "remote/ssh_transport.h"
+#include "provision/agent_probe.h"
 
 namespace standby {
 
@@ -9,17 +7,12 @@ Status AgentHealthProbe::Probe(const Instance& instance) {
     return UnavailableError("instance " + instance.id + " has no SSH endpoint yet");
   std::optional<Error> last;
   for (const SshEndpoint& endpoint : instance.ssh) {
-    SshOptions ssh;
-    ssh.target = {endpoint.user.empty() ? options_.user : endpoint.user, endpoint.host,
-                  endpoint.port};
-    ssh.private_key_path = options_.private_key_path;
-    ssh.pins = options_.pins;
-    ssh.pin_name = instance.id;
-    ssh.connect_timeout = options_.connect_timeout;
-    SshTransport transport(ssh, options_.agent_path);
+    HostAddress address{endpoint.user.empty() ? default_user_ : endpoint.user, endpoint.host,
+                        endpoint.port, instance.id};
+    auto transport = transports_->Connect(address);
     AgentJob job;
     job.command = "health";
-    auto health = transport.RunJob(job, nullptr);
+    auto health = transport->RunJob(job, nullptr);
     if (health) return OkStatus();
     last = health.error();
     // A changed host key under the same instance id is not something to retry elsewhere.

@@ -1,31 +1,26 @@
 #pragma once
 
-#include <chrono>
 #include <string>
 
-#include "provider/race.h"
-#include "remote/host_keys.h"
+#include "provision/race.h"
+#include "remote/transport_factory.h"
 
 namespace standby {
 
-// "Ready" for real hosts: an SSH handshake with the controller's key (host key pinned under
-// the instance id), then `standby-agent health` answering — deploying the agent on the way,
-// so the winner is ready for its restore. Endpoints are tried in the provider's order
-// (direct before proxy).
+// "Ready" for real hosts: a connection with the controller's key (the host key pinned under
+// the instance id), then `standby-agent health` answering — deploying the agent on the
+// way, so the winner is ready for its restore. Endpoints are tried in the provider's order
+// (direct before proxy). Thread-safe as the factory is.
 class AgentHealthProbe : public ReadinessProbe {
  public:
-  struct Options {
-    std::string user = "root";
-    std::string private_key_path;
-    std::string agent_path;
-    HostKeyPins* pins = nullptr;
-    std::chrono::milliseconds connect_timeout{5000};
-  };
-  explicit AgentHealthProbe(Options options) : options_(std::move(options)) {}
+  // `transports` is not owned; `default_user` is used when the provider names no user.
+  AgentHealthProbe(TransportFactory* transports, std::string default_user)
+      : transports_(transports), default_user_(std::move(default_user)) {}
   Status Probe(const Instance& instance) override;
 
  private:
-  Options options_;
+  TransportFactory* transports_;
+  std::string default_user_;
 };
 
 }  // namespace standby

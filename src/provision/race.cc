@@ -1,12 +1,40 @@
-#include "provider/race.h"
+#include "provision/race.h"
 
 #include <algorithm>
 #include <set>
 
+#include "base/enum_names.h"
 #include "base/log.h"
 #include "base/parallel.h"
 
 namespace standby {
+namespace {
+
+constexpr EnumName<RaceOutcome> kRaceOutcomes[] = {
+    {RaceOutcome::kWon, "won"},
+    {RaceOutcome::kLost, "lost"},
+    {RaceOutcome::kTimedOut, "timed_out"},
+    {RaceOutcome::kExited, "exited"},
+    {RaceOutcome::kOffline, "offline"},
+    {RaceOutcome::kProbeFailed, "probe_failed"},
+    {RaceOutcome::kStaleOffer, "stale_offer"},
+    {RaceOutcome::kCreateFailed, "create_failed"},
+    {RaceOutcome::kOrphanReaped, "orphan_reaped"},
+    {RaceOutcome::kPending, "pending"},
+};
+
+}  // namespace
+
+std::string_view RaceOutcomeName(RaceOutcome outcome) {
+  return NameIn<RaceOutcome>(kRaceOutcomes, outcome);
+}
+std::optional<RaceOutcome> ParseRaceOutcome(std::string_view name) {
+  return ParseIn<RaceOutcome>(kRaceOutcomes, name);
+}
+bool MachineFailed(RaceOutcome outcome) {
+  return outcome == RaceOutcome::kTimedOut || outcome == RaceOutcome::kExited ||
+         outcome == RaceOutcome::kOffline || outcome == RaceOutcome::kProbeFailed;
+}
 
 void Blacklist::Add(const std::string& machine_id, int64_t until_monotonic_ns) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -50,10 +78,11 @@ class Race {
         hits_at_start_(provider->RateLimitHits()) {}
 
   Result<RaceResult> Run(const OfferFilter& filter) {
-    RaceTimings timings = TimingsFrom(*model_, options_.model_min_samples);
-    hedge_after_s_ =
-        options_.hedge_after_s.value_or(timings.hedge_after_s * options_.hedge_fraction_of_p50);
-    round_timeout_s_ = options_.round_timeout_s.value_or(timings.round_timeout_s);
+    RaceTimings timings = PlannedRaceTimings(*model_, options_);
+    hedge_after_s_ = timings.hedge_after_s;
+    round_timeout_s_ = timings.round_timeout_s;
+    result_.hedge_after_s = hedge_after_s_;
+    result_.round_timeout_s = round_timeout_s_;
     for (int round = 1; round <= options_.max_rounds && !result_.winner; ++round) {
       auto offers = provider_->SearchOffers(filter);
       if (!offers) {
@@ -88,6 +117,18 @@ class Race {
 
   double SecondsSince(int64_t ns) const { return (clock_->MonotonicNanos() - ns) / 1e9; }
 
+  // fn(0..n-1), on threads unless the options say otherwise.
+  void ForEach(size_t n, const std::function<void(size_t)>& fn) {
+    if (!options_.parallel) {
+      for (size_t i = 0; i < n; ++i) fn(i);
+      return;
+    }
+    ParallelFor(n, std::max<size_t>(1, n), [&](size_t i) {
+      fn(i);
+      return OkStatus();
+    }).IgnoreError();
+  }
+
   bool Launch(int round, const std::vector<Offer>& offers, size_t* next) {
     while (*next < offers.size()) {
       const Offer& offer = offers[(*next)++];
@@ -101,7 +142,8 @@ class Race {
       c.launched_at_s = SecondsSince(start_ns_);
       auto created = provider_->Create(offer, spec_);
       if (!created) {
-        c.outcome = created.error().code == ErrorCode::kNotFound ? "stale_offer" : "create_failed";
+        c.outcome = created.error().code == ErrorCode::kNotFound ? RaceOutcome::kStaleOffer
+                                                                 : RaceOutcome::kCreateFailed;
         c.detail = created.error().message;
         result_.candidates.push_back(std::move(c));
         continue;
@@ -116,7 +158,7 @@ class Race {
 
   // Ends `lost` candidates with `outcome`: destroyed in parallel, confirmed gone, their
   // censored times recorded; `failed` ones are blacklisted.
-  void Retire(std::vector<Live> lost, const std::string& outcome, bool failed) {
+  void Retire(std::vector<Live> lost, RaceOutcome outcome, bool failed) {
     for (const Live& l : lost) {
       CandidateOutcome& c = result_.candidates[l.index];
       c.outcome = outcome;
@@ -127,11 +169,10 @@ class Race {
                                           std::chrono::nanoseconds(options_.blacklist_for).count());
       }
     }
-    ParallelFor(lost.size(), std::max<size_t>(1, lost.size()), [&](size_t i) {
+    ForEach(lost.size(), [&](size_t i) {
       CandidateOutcome& c = result_.candidates[lost[i].index];
       c.destroy_confirmed = DestroyAndConfirm(c.instance_id, &c.detail);
-      return OkStatus();
-    }).IgnoreError();
+    });
   }
 
   bool DestroyAndConfirm(const std::string& id, std::string* detail) {
@@ -169,7 +210,7 @@ class Race {
         if (SecondsSince(newest) >= hedge_after_s_) Launch(round, offers, &next);
       }
       if (SecondsSince(round_start) >= round_timeout_s_) {
-        Retire(std::move(live_), "timed_out", true);
+        Retire(std::move(live_), RaceOutcome::kTimedOut, true);
         live_.clear();
         return;
       }
@@ -204,8 +245,8 @@ class Race {
       }
     }
     live_ = std::move(still);
-    Retire(std::move(failed_exited), "exited", true);
-    Retire(std::move(failed_offline), "offline", true);
+    Retire(std::move(failed_exited), RaceOutcome::kExited, true);
+    Retire(std::move(failed_offline), RaceOutcome::kOffline, true);
 
     std::vector<Status> probes(running.size(), UnavailableError("not probed"));
     if (options_.sequential_probes) {
@@ -214,10 +255,7 @@ class Race {
         if (probes[i]) break;
       }
     } else {
-      ParallelFor(running.size(), std::max<size_t>(1, running.size()), [&](size_t i) {
-        probes[i] = probe_->Probe(live_[running[i]].last);
-        return OkStatus();
-      }).IgnoreError();
+      ForEach(running.size(), [&](size_t i) { probes[i] = probe_->Probe(live_[running[i]].last); });
     }
     std::optional<size_t> winner;
     std::vector<size_t> given_up;
@@ -233,7 +271,7 @@ class Race {
     if (winner) {
       Live won = live_[*winner];
       CandidateOutcome& c = result_.candidates[won.index];
-      c.outcome = "won";
+      c.outcome = RaceOutcome::kWon;
       c.ready_after_s = SecondsSince(won.created_ns);
       c.alive_s = c.ready_after_s;
       model_->Record(c.ready_after_s, true);
@@ -245,7 +283,7 @@ class Race {
         if (i != *winner) losers.push_back(live_[i]);
       }
       live_.clear();
-      Retire(std::move(losers), "lost", false);
+      Retire(std::move(losers), RaceOutcome::kLost, false);
       return true;
     }
     std::vector<Live> probe_failed;
@@ -253,7 +291,7 @@ class Race {
       probe_failed.push_back(live_[*it]);
       live_.erase(live_.begin() + static_cast<std::ptrdiff_t>(*it));
     }
-    Retire(std::move(probe_failed), "probe_failed", true);
+    Retire(std::move(probe_failed), RaceOutcome::kProbeFailed, true);
     return false;
   }
 
@@ -269,7 +307,7 @@ class Race {
       c.instance_id = instance.id;
       c.machine_id = instance.machine_id;
       c.gpu_name = instance.gpu_name;
-      c.outcome = "orphan_reaped";
+      c.outcome = RaceOutcome::kOrphanReaped;
       c.destroy_confirmed = DestroyAndConfirm(instance.id, &c.detail);
       result_.candidates.push_back(std::move(c));
     }
@@ -278,7 +316,7 @@ class Race {
   void Finish() {
     if (!result_.winner) result_.elapsed_s = SecondsSince(start_ns_);
     for (const CandidateOutcome& c : result_.candidates) {
-      if (c.outcome != "won") result_.loser_gpu_seconds += c.alive_s;
+      if (c.outcome != RaceOutcome::kWon) result_.loser_gpu_seconds += c.alive_s;
     }
     result_.rate_limit_hits = provider_->RateLimitHits() - hits_at_start_;
   }
@@ -300,6 +338,13 @@ class Race {
 };
 
 }  // namespace
+
+RaceTimings PlannedRaceTimings(const ReadinessModel& model, const RaceOptions& options) {
+  RaceTimings timings = TimingsFrom(model, options.model_min_samples, options.default_p50_s,
+                                    options.default_round_timeout_s);
+  return {options.hedge_after_s.value_or(timings.hedge_after_s * options.hedge_fraction_of_p50),
+          options.round_timeout_s.value_or(timings.round_timeout_s)};
+}
 
 Result<RaceResult> RunRace(Provider* provider, ReadinessProbe* probe, ReadinessModel* model,
                            Blacklist* blacklist, Clock* clock, const OfferFilter& filter,

@@ -9,7 +9,7 @@
 
 #include "env/clock.h"
 #include "provider/provider.h"
-#include "provider/readiness_model.h"
+#include "provision/readiness_model.h"
 
 namespace standby {
 
@@ -48,14 +48,45 @@ struct RaceOptions {
   // round).
   std::optional<double> hedge_after_s;
   std::optional<double> round_timeout_s;
+  // Until the model has `model_min_samples`: the provider's expected p50 and round timeout
+  // (Vast: 45 s and 90 s; the local market: its profile's).
   size_t model_min_samples = 20;
+  double default_p50_s = 45;
+  double default_round_timeout_s = 90;
   // Destroys are confirmed by Get answering "not found"; this many attempts, one poll apart.
   int confirm_attempts = 5;
   // The seed's behaviour, kept to measure it (bench/race_sim.cc): probe candidates that
   // have an SSH endpoint but are still loading, one at a time in launch order.
   bool probe_before_running = false;
   bool sequential_probes = false;
+  // Probes and destroys run on threads; false runs them one after another on the caller's
+  // thread (the deterministic simulation, where only one thread may use the clock).
+  bool parallel = true;
 };
+
+// The hedge delay and round timeout a race with `options` uses given `model`: the fixed
+// ones from `options` when set, else p50 × fraction and p90 + 10 s once the model has
+// `model_min_samples`, else the defaults. `standby metrics` reports the same.
+RaceTimings PlannedRaceTimings(const ReadinessModel& model, const RaceOptions& options);
+
+// What became of one candidate of a race; the names are what provisioning_attempts stores
+// and `provision --json` prints.
+enum class RaceOutcome {
+  kWon,
+  kLost,          // destroyed when another candidate won
+  kTimedOut,      // the round ended before it was ready
+  kExited,        // the provider says it exited during boot
+  kOffline,       // the provider says it went offline
+  kProbeFailed,   // running, but SSH or the agent never answered
+  kStaleOffer,    // the offer was taken before we could create
+  kCreateFailed,  // the create request failed
+  kOrphanReaped,  // found with the race's label after the race (a create whose answer was lost)
+  kPending,       // still in the race
+};
+std::string_view RaceOutcomeName(RaceOutcome outcome);
+std::optional<RaceOutcome> ParseRaceOutcome(std::string_view name);
+// Outcomes that say the machine failed us (it is blacklisted for RaceOptions::blacklist_for).
+bool MachineFailed(RaceOutcome outcome);
 
 struct CandidateOutcome {
   std::string instance_id;
@@ -64,9 +95,7 @@ struct CandidateOutcome {
   std::string gpu_name;
   double price_per_hour = 0;
   int round = 0;
-  // won | lost (destroyed when another won) | timed_out | exited | offline | probe_failed
-  // | stale_offer (taken before we could create) | create_failed
-  std::string outcome;
+  RaceOutcome outcome = RaceOutcome::kPending;
   std::string detail;
   double launched_at_s = 0;   // since the race began
   double ready_after_s = -1;  // from create to ready; -1 when never ready
@@ -82,6 +111,9 @@ struct RaceResult {
   std::vector<CandidateOutcome> candidates;
   double loser_gpu_seconds = 0;  // alive_s summed over every candidate but the winner
   int64_t rate_limit_hits = 0;
+  // The timings the race used (from the readiness model or RaceOptions).
+  double hedge_after_s = 0;
+  double round_timeout_s = 0;
 };
 
 // Rents one ready machine: ranks the offers (price per reliability, then bandwidth; skips

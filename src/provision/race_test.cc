@@ -1,5 +1,5 @@
 // The provisioning race on a FakeClock against the simulated market with scripted machines.
-#include "provider/race.h"
+#include "provision/race.h"
 
 #include <gtest/gtest.h>
 
@@ -79,7 +79,7 @@ TEST_F(RaceTest, TheFastestOfTheInitialBatchWinsAndTheOtherIsDestroyed) {
   EXPECT_EQ(r.candidates.size(), 2u);     // no hedge before 30 s
   const CandidateOutcome* loser = Outcome(r, machine(0));
   ASSERT_NE(loser, nullptr);
-  EXPECT_EQ(loser->outcome, "lost");
+  EXPECT_EQ(loser->outcome, RaceOutcome::kLost);
   EXPECT_TRUE(loser->destroy_confirmed);
   EXPECT_EQ(market_->LiveInstances(), 1u);  // only the winner is left
   EXPECT_EQ(r.rounds, 1);
@@ -99,8 +99,8 @@ TEST_F(RaceTest, HedgesAtP50WhenNothingIsReady) {
   const CandidateOutcome* hedge = Outcome(r, machine(2));
   EXPECT_NEAR(hedge->launched_at_s, 30, 1.01);  // launched at p50, not before
   EXPECT_NEAR(r.elapsed_s, 35, 2.01);
-  EXPECT_EQ(Outcome(r, machine(0))->outcome, "lost");
-  EXPECT_EQ(Outcome(r, machine(1))->outcome, "lost");
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, RaceOutcome::kLost);
+  EXPECT_EQ(Outcome(r, machine(1))->outcome, RaceOutcome::kLost);
   EXPECT_EQ(market_->LiveInstances(), 1u);
 }
 
@@ -113,7 +113,7 @@ TEST_F(RaceTest, HedgingStopsAtMaxInFlight) {
   EXPECT_FALSE(r.winner.has_value());
   EXPECT_EQ(r.candidates.size(), 4u);  // 2 + hedges at 30 s and 60 s, then the cap
   for (const auto& c : r.candidates) {
-    EXPECT_EQ(c.outcome, "timed_out");
+    EXPECT_EQ(c.outcome, RaceOutcome::kTimedOut);
     EXPECT_TRUE(c.destroy_confirmed);
     EXPECT_TRUE(blacklist_.Contains(c.machine_id, clock_.MonotonicNanos()));
   }
@@ -168,8 +168,8 @@ TEST_F(RaceTest, ExitedAndUnreachableCandidatesAreReplacedAndBlacklisted) {
   ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
   ASSERT_TRUE(r.winner.has_value());
   EXPECT_EQ(r.winner->machine_id, machine(2));
-  EXPECT_EQ(Outcome(r, machine(0))->outcome, "exited");
-  EXPECT_EQ(Outcome(r, machine(1))->outcome, "probe_failed");
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, RaceOutcome::kExited);
+  EXPECT_EQ(Outcome(r, machine(1))->outcome, RaceOutcome::kProbeFailed);
   EXPECT_TRUE(blacklist_.Contains(machine(0), clock_.MonotonicNanos()));
   EXPECT_TRUE(blacklist_.Contains(machine(1), clock_.MonotonicNanos()));
   // The blacklist holds for an hour, by machine.
@@ -185,7 +185,7 @@ TEST_F(RaceTest, StaleOffersAreSkipped) {
   market_->Script(machine(2), 7);
   ASSERT_OK_AND_ASSIGN(auto r, Race(Options()));
   ASSERT_TRUE(r.winner.has_value());
-  EXPECT_EQ(Outcome(r, machine(0))->outcome, "stale_offer");
+  EXPECT_EQ(Outcome(r, machine(0))->outcome, RaceOutcome::kStaleOffer);
   EXPECT_EQ(Outcome(r, machine(0))->alive_s, 0);
   EXPECT_EQ(r.winner->machine_id, machine(1));
 }

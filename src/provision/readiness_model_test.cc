@@ -1,4 +1,4 @@
-#include "provider/readiness_model.h"
+#include "provision/readiness_model.h"
 
 #include <gtest/gtest.h>
 

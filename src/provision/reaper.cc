@@ -1,4 +1,4 @@
-#include "provider/reaper.h"
+#include "provision/reaper.h"
 
 #include "base/log.h"
 

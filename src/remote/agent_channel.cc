@@ -51,9 +51,11 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
                                             const std::function<void(const AgentEvent&)>& on_event,
                                             const ConversationOptions& options,
                                             AgentDidNotStart* did_not_start) {
-  using Clock = std::chrono::steady_clock;
-  const auto hello_deadline = Clock::now() + options.hello_timeout;
+  const int64_t hello_deadline =
+      options.clock->MonotonicNanos() +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options.hello_timeout).count();
   bool hello_seen = false;
+  int64_t job_deadline = 0;
   std::optional<nlohmann::json> result;
   std::optional<Error> protocol_error;
   std::string pending, stderr_tail;
@@ -73,6 +75,9 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
                                     std::to_string(kAgentProtocolVersion));
       }
       hello_seen = true;
+      job_deadline =
+          options.clock->MonotonicNanos() +
+          std::chrono::duration_cast<std::chrono::nanoseconds>(options.job_timeout).count();
       if (options.on_hello) options.on_hello(event->body);
       std::string text = AgentJobToJson(job).dump() + "\n";
       RETURN_IF_ERROR(channel.Write(text));
@@ -91,7 +96,14 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
       channel.Terminate();
       return UnavailableError("the job was cancelled; the agent was told to stop");
     }
-    if (!hello_seen && Clock::now() > hello_deadline) {
+    if (hello_seen && options.job_timeout.count() > 0 &&
+        options.clock->MonotonicNanos() > job_deadline) {
+      channel.Terminate();
+      return DeadlineExceededError("the agent did not finish within " +
+                                   std::to_string(options.job_timeout.count()) +
+                                   " ms of starting the job");
+    }
+    if (!hello_seen && options.clock->MonotonicNanos() > hello_deadline) {
       channel.Terminate();
       return DeadlineExceededError("the agent did not start within " +
                                    std::to_string(options.hello_timeout.count()) + " ms");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "env/clock.h"
 #include "remote/agent_protocol.h"
 
 namespace standby {
@@ -35,8 +36,11 @@ class AgentChannel {
 };
 
 struct ConversationOptions {
+  Clock* clock = nullptr;  // required: the hello deadline runs on it
   // Time the agent has to say hello after it was started.
   std::chrono::milliseconds hello_timeout{30000};
+  // Time it then has to send its result (0 = no limit); past it the agent is terminated.
+  std::chrono::milliseconds job_timeout{0};
   // Polled between reads; when set, the agent is terminated and the job fails.
   const std::atomic<bool>* cancel = nullptr;
   // Called once with the hello event (first sign of life), before the job is sent.

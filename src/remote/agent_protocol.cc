@@ -34,6 +34,7 @@ json AgentJobToJson(const AgentJob& job) {
               {"state_dir", job.state_dir},
               {"grace_seconds", job.grace_seconds},
               {"health_url", job.health_url},
+              {"check_command", job.check_command},
               {"health_expect_status", job.health_expect_status},
               {"health_expect_body", job.health_expect_body},
               {"health_timeout_ms", job.health_timeout_ms}}}};
@@ -89,6 +90,7 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
       job.state_dir = w.value("state_dir", "");
       job.grace_seconds = w.value("grace_seconds", 10);
       job.health_url = w.value("health_url", "");
+      job.check_command = w.value("check_command", "");
       job.health_expect_status = w.value("health_expect_status", 200);
       job.health_expect_body = w.value("health_expect_body", "");
       job.health_timeout_ms = w.value("health_timeout_ms", 2000);

@@ -48,6 +48,9 @@ struct AgentJob {
   std::string state_dir;   // pid and log files; default ~/.local/state/standby-agent/<instance>
   int grace_seconds = 10;  // stop: TERM, then KILL after this long
   std::string health_url;  // http://127.0.0.1:PORT/path on the host; empty = no check
+  // Instead of a health URL: run with /bin/sh -c in the workspace; exit 0 within
+  // health_timeout_ms means healthy.
+  std::string check_command;
   int health_expect_status = 200;
   std::string health_expect_body;  // substring; empty = any body
   int health_timeout_ms = 2000;

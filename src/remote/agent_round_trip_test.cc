@@ -1,23 +1,39 @@
-// The agent protocol end to end over the local transport: the real standby-agent binary.
-#include "remote/local_transport.h"
-
+// The agent protocol end to end, the same tests over two transports: the real
+// standby-agent binary as a subprocess (LocalTransport), and the in-process hosts tests of
+// the controller use (agent/in_process_hosts.h), whose hosts each see their own directory
+// and share a memory store.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "agent/in_process_hosts.h"
+#include "remote/local_transport.h"
+#include "store/mem_object_store.h"
 #include "testing/s3rver.h"
 #include "testing/test_util.h"
 
 namespace standby {
 namespace {
 
-class LocalTransportTest : public ::testing::Test {
+class AgentRoundTripTest : public ::testing::TestWithParam<std::string> {
  protected:
+  AgentRoundTripTest() : store_(Clock::Real()), hosts_(dir_.Sub("hosts"), &store_, Clock::Real()) {}
+
   std::string Agent() {
     const char* build = std::getenv("STANDBY_BUILD_DIR");
     return std::string(build ? build : ".") + "/standby-agent";
+  }
+  bool InProcess() const { return GetParam() == "in_process"; }
+  // A transport to "the host" `name`: for the local transport every host is this machine.
+  std::unique_ptr<AgentTransport> Host(const std::string& name) {
+    if (!InProcess()) return std::make_unique<LocalTransport>(Agent(), Clock::Real());
+    return hosts_.Connect({"root", name, 22, ""});
+  }
+  // Where a host's `path` is on this machine's file system.
+  std::string OnHost(const std::string& name, const std::string& path) {
+    return InProcess() ? hosts_.HostPath(name + ":22", path) : path;
   }
   AgentJob Job(const std::string& command) {
     AgentJob job;
@@ -28,26 +44,32 @@ class LocalTransportTest : public ::testing::Test {
     return job;
   }
   TempDir dir_;
+  MemObjectStore store_;
+  InProcessHosts hosts_;
 };
 
-TEST_F(LocalTransportTest, SnapshotRestoreVerifyThroughTheAgent) {
-  WriteFile(dir_.Sub("host-a/ws/model.bin"), RandomBytes(3 << 20, 1));
-  WriteFile(dir_.Sub("host-a/ws/cfg/config.json"), "{}");
-  LocalTransport transport(Agent());
+INSTANTIATE_TEST_SUITE_P(Transports, AgentRoundTripTest, ::testing::Values("local", "in_process"));
+
+TEST_P(AgentRoundTripTest, SnapshotRestoreVerifyThroughTheAgent) {
+  WriteFile(OnHost("a", dir_.Sub("host-a/ws/model.bin")), RandomBytes(3 << 20, 1));
+  WriteFile(OnHost("a", dir_.Sub("host-a/ws/cfg/config.json")), "{}");
+  auto host_a = Host("a");
+  auto host_b = Host("b");
   AgentJob snap = Job("snapshot");
   snap.workspace = dir_.Sub("host-a/ws");
-  ASSERT_OK_AND_ASSIGN(auto created, transport.RunJob(snap, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto created, host_a->RunJob(snap, nullptr));
   EXPECT_EQ(created["snapshot_type"], "full");
   EXPECT_EQ(created["files_total"], 2);
 
   AgentJob restore = Job("restore");
   restore.target = dir_.Sub("host-b/ws");
   std::vector<AgentEvent> events;
-  ASSERT_OK_AND_ASSIGN(
-      auto restored, transport.RunJob(restore, [&](const AgentEvent& e) { events.push_back(e); }));
+  ASSERT_OK_AND_ASSIGN(auto restored,
+                       host_b->RunJob(restore, [&](const AgentEvent& e) { events.push_back(e); }));
   EXPECT_EQ(restored["validation"], "ok");
   EXPECT_EQ(restored["files_restored"], 2);
-  EXPECT_EQ(ReadFile(dir_.Sub("host-b/ws/model.bin")), ReadFile(dir_.Sub("host-a/ws/model.bin")));
+  EXPECT_EQ(ReadFile(OnHost("b", dir_.Sub("host-b/ws/model.bin"))),
+            ReadFile(OnHost("a", dir_.Sub("host-a/ws/model.bin"))));
   bool saw_progress = false;
   for (const AgentEvent& e : events) {
     if (e.type == "progress") {
@@ -60,32 +82,37 @@ TEST_F(LocalTransportTest, SnapshotRestoreVerifyThroughTheAgent) {
 
   AgentJob verify = Job("verify");
   verify.workspace = dir_.Sub("host-b/ws");
-  ASSERT_OK_AND_ASSIGN(auto verified, transport.RunJob(verify, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto verified, host_b->RunJob(verify, nullptr));
   EXPECT_EQ(verified["validation"], "ok");
 }
 
-TEST_F(LocalTransportTest, AgentErrorsComeBackAsErrors) {
-  LocalTransport transport(Agent());
+TEST_P(AgentRoundTripTest, AgentErrorsComeBackAsErrors) {
+  auto transport = Host("a");
   AgentJob restore = Job("restore");
   restore.target = dir_.Sub("out");
-  auto missing = transport.RunJob(restore, nullptr);
+  auto missing = transport->RunJob(restore, nullptr);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_NE(missing.error().message.find("no standby repository"), std::string::npos);
   AgentJob newer = Job("health");
   newer.protocol = 99;
-  auto refused = transport.RunJob(newer, nullptr);
+  auto refused = transport->RunJob(newer, nullptr);
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message.find("agent protocol 99"), std::string::npos);
-  LocalTransport absent(dir_.Sub("no-such-agent"));
-  EXPECT_FALSE(absent.RunJob(Job("health"), nullptr).has_value());
+  if (InProcess()) {
+    hosts_.Kill("a:22");
+    EXPECT_EQ(transport->RunJob(Job("health"), nullptr).error().code, ErrorCode::kUnavailable);
+  } else {
+    LocalTransport absent(dir_.Sub("no-such-agent"), Clock::Real());
+    EXPECT_FALSE(absent.RunJob(Job("health"), nullptr).has_value());
+  }
 }
 
-TEST_F(LocalTransportTest, HealthReportsTheHostWithoutAGpuBeingAnError) {
-  LocalTransport transport(Agent());
+TEST_P(AgentRoundTripTest, HealthReportsTheHostWithoutAGpuBeingAnError) {
+  auto transport = Host("a");
   AgentJob health = Job("health");
-  health.workspace = dir_.path();
-  ASSERT_OK_AND_ASSIGN(auto h, transport.RunJob(health, nullptr));
+  health.workspace = "/";
+  ASSERT_OK_AND_ASSIGN(auto h, transport->RunJob(health, nullptr));
   EXPECT_GT(h["uptime_s"].get<double>(), 0);
   EXPECT_GT(h["free_bytes"].get<uint64_t>(), 0u);
   EXPECT_TRUE(h["gpus"].is_array());
@@ -94,9 +121,9 @@ TEST_F(LocalTransportTest, HealthReportsTheHostWithoutAGpuBeingAnError) {
   }
 }
 
-TEST_F(LocalTransportTest, WorkloadStartsDetachedAnswersHealthChecksAndStops) {
-  LocalTransport transport(Agent());
-  WriteFile(dir_.Sub("ws/index.html"), "model ready");
+TEST_P(AgentRoundTripTest, WorkloadStartsDetachedAnswersHealthChecksAndStops) {
+  auto transport = Host("a");
+  WriteFile(OnHost("a", dir_.Sub("ws/index.html")), "model ready");
   int port = FreeLoopbackPort();
   AgentJob job = Job("workload start");
   job.workspace = dir_.Sub("ws");
@@ -108,40 +135,81 @@ TEST_F(LocalTransportTest, WorkloadStartsDetachedAnswersHealthChecksAndStops) {
   job.grace_seconds = 5;
   job.health_url = "http://127.0.0.1:" + std::to_string(port) + "/index.html";
   job.health_expect_body = "model ready";
-  ASSERT_OK_AND_ASSIGN(auto started, transport.RunJob(job, nullptr));  // returns while it runs
+  ASSERT_OK_AND_ASSIGN(auto started, transport->RunJob(job, nullptr));  // returns while it runs
   EXPECT_EQ(started["state"], "running");
   EXPECT_TRUE(started["started"].get<bool>());
   int pid = started["pid"].get<int>();
   job.command = "workload start";
-  ASSERT_OK_AND_ASSIGN(auto again, transport.RunJob(job, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto again, transport->RunJob(job, nullptr));
   EXPECT_FALSE(again["started"].get<bool>());  // idempotent: the same process
   EXPECT_EQ(again["pid"].get<int>(), pid);
 
   job.command = "health";
   nlohmann::json health;
   for (int attempt = 0; attempt < 50; ++attempt) {  // the server needs a moment to listen
-    ASSERT_OK_AND_ASSIGN(health, transport.RunJob(job, nullptr));
+    ASSERT_OK_AND_ASSIGN(health, transport->RunJob(job, nullptr));
     if (health["workload_health"]["ok"].get<bool>()) break;
     ::usleep(100'000);
   }
   EXPECT_TRUE(health["workload_alive"].get<bool>());
   EXPECT_TRUE(health["workload_health"]["ok"].get<bool>()) << health.dump();
   EXPECT_EQ(health["workload_health"]["status"], 200);
-  EXPECT_EQ(ReadFile(dir_.Sub("ws/started.txt")), "token=llama-mini\n");
+  EXPECT_EQ(ReadFile(OnHost("a", dir_.Sub("ws/started.txt"))), "token=llama-mini\n");
 
   job.command = "workload stop";
-  ASSERT_OK_AND_ASSIGN(auto stopped, transport.RunJob(job, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto stopped, transport->RunJob(job, nullptr));
   EXPECT_EQ(stopped["state"], "stopped");
   EXPECT_TRUE(stopped["was_running"].get<bool>());
   // Gone: no such process, or only a zombie left for its new parent (the agent has exited).
   std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
   EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << stat;
   job.command = "workload status";
-  ASSERT_OK_AND_ASSIGN(auto status, transport.RunJob(job, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto status, transport->RunJob(job, nullptr));
   EXPECT_EQ(status["state"], "stopped");
   job.command = "health";
-  ASSERT_OK_AND_ASSIGN(auto after, transport.RunJob(job, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto after, transport->RunJob(job, nullptr));
   EXPECT_FALSE(after["workload_health"]["ok"].get<bool>());
+}
+
+}  // namespace
+}  // namespace standby
+
+namespace standby {
+namespace {
+
+TEST(InProcessHostsTest, AHostCanDieInTheMiddleOfAJobAndRefusesJobsAfterwards) {
+  TempDir dir;
+  MemObjectStore store(Clock::Real());
+  InProcessHosts hosts(dir.Sub("hosts"), &store, Clock::Real());
+  WriteFile(hosts.HostPath("a:22", "/ws/model.bin"), RandomBytes(8 << 20, 3));
+  auto a = hosts.Connect({"root", "a", 22, ""});
+  AgentJob snap;
+  snap.command = "snapshot";
+  snap.instance_id = "gpu-1";
+  snap.workspace = "/ws";
+  ASSERT_OK(a->RunJob(snap, nullptr));
+
+  auto b = hosts.Connect({"root", "b", 22, ""});
+  AgentJob restore;
+  restore.command = "restore";
+  restore.instance_id = "gpu-1";
+  restore.target = "/ws";
+  hosts.DieDuringNextJob("b:22", 3);  // the hello and two progress events, then silence
+  int events = 0;
+  auto cut = b->RunJob(restore, [&](const AgentEvent&) { ++events; });
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(cut.error().message.find("lost"), std::string::npos) << cut.error().message;
+  EXPECT_LE(events, 2);
+  EXPECT_FALSE(hosts.Alive("b:22"));
+  EXPECT_FALSE(b->RunJob(restore, nullptr).has_value());
+  hosts.Revive("b:22");
+  restore.overwrite = true;  // a rerun over what the cut restore left, as the controller does
+  ASSERT_OK_AND_ASSIGN(auto restored, b->RunJob(restore, nullptr));
+  EXPECT_EQ(restored["validation"], "ok");
+  EXPECT_EQ(ReadFile(hosts.HostPath("b:22", "/ws/model.bin")),
+            ReadFile(hosts.HostPath("a:22", "/ws/model.bin")));
+  EXPECT_EQ(hosts.JobsRun("b:22"), 2);
 }
 
 }  // namespace

@@ -103,6 +103,17 @@ class LocalChannel : public AgentChannel {
 
 }  // namespace
 
+ConversationOptions AgentTransport::BaseOptions(Clock* clock) {
+  ConversationOptions options;
+  options.clock = clock;
+  options.cancel = cancel_;
+  options.hello_timeout = hello_timeout_;
+  options.job_timeout = job_timeout_;
+  failure_data_ = nullptr;
+  options.failure_data = &failure_data_;
+  return options;
+}
+
 Result<nlohmann::json> LocalTransport::RunJob(
     const AgentJob& job, const std::function<void(const AgentEvent&)>& on_event) {
   int in[2], out[2], err[2];
@@ -133,10 +144,7 @@ Result<nlohmann::json> LocalTransport::RunJob(
   }
   ::signal(SIGPIPE, SIG_IGN);
   LocalChannel channel(pid, in[1], out[0], err[0]);
-  ConversationOptions options;
-  options.cancel = cancel_;
-  failure_data_ = nullptr;
-  options.failure_data = &failure_data_;
+  ConversationOptions options = BaseOptions(clock_);
   return RunAgentConversation(channel, job, on_event, options);
 }
 

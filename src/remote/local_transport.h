@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "env/clock.h"
 #include "remote/agent_channel.h"
 #include "remote/agent_protocol.h"
 
@@ -22,12 +23,22 @@ class AgentTransport {
                                         const std::function<void(const AgentEvent&)>& on_event) = 0;
   // Set before RunJob to make it stoppable from another thread.
   void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // How long the agent has to say hello, and then to send its result (0 = no limit).
+  void SetTimeouts(std::chrono::milliseconds hello, std::chrono::milliseconds job) {
+    hello_timeout_ = hello;
+    job_timeout_ = job;
+  }
   // What the last failed job found, when the agent sent it (a failed verification's
   // mismatches); null otherwise.
   const nlohmann::json& failure_data() const { return failure_data_; }
 
  protected:
+  // The conversation options every transport starts from: cancel flag, timeouts, clock.
+  ConversationOptions BaseOptions(Clock* clock);
+
   const std::atomic<bool>* cancel_ = nullptr;
+  std::chrono::milliseconds hello_timeout_{30000};
+  std::chrono::milliseconds job_timeout_{0};
   nlohmann::json failure_data_;
 };
 
@@ -35,12 +46,14 @@ class AgentTransport {
 // events come from its stdout. For tests and for local simulated hosts without sshd.
 class LocalTransport : public AgentTransport {
  public:
-  explicit LocalTransport(std::string agent_path) : agent_path_(std::move(agent_path)) {}
+  LocalTransport(std::string agent_path, Clock* clock)
+      : agent_path_(std::move(agent_path)), clock_(clock) {}
   Result<nlohmann::json> RunJob(const AgentJob& job,
                                 const std::function<void(const AgentEvent&)>& on_event) override;
 
  private:
   std::string agent_path_;
+  Clock* clock_;
 };
 
 }  // namespace standby

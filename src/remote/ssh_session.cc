@@ -70,7 +70,7 @@ class SshChannel : public AgentChannel {
       if (n == SSH_ERROR) return Lost();
       data.remove_prefix(static_cast<size_t>(n));
     }
-    last_sent_ = std::chrono::steady_clock::now();
+    last_sent_ns_ = options_.clock->MonotonicNanos();
     return OkStatus();
   }
 
@@ -80,10 +80,11 @@ class SshChannel : public AgentChannel {
   }
 
   Result<ChannelOutput> Read(std::chrono::milliseconds timeout) override {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_sent_ > options_.keepalive_interval) {
+    const int64_t now = options_.clock->MonotonicNanos();
+    if (now - last_sent_ns_ >
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.keepalive_interval).count()) {
       if (ssh_send_ignore(session_, "") == SSH_ERROR) return Lost();
-      last_sent_ = now;
+      last_sent_ns_ = now;
     }
     ChannelOutput output;
     char buf[65536];
@@ -124,7 +125,7 @@ class SshChannel : public AgentChannel {
   const SshOptions& options_;
   ssh_channel_callbacks_struct callbacks_{};
   std::string exit_signal_;
-  std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
+  int64_t last_sent_ns_ = options_.clock->MonotonicNanos();
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "env/clock.h"
 #include "remote/agent_channel.h"
 #include "remote/host_keys.h"
 
@@ -35,6 +36,7 @@ struct SshOptions {
   // vanished is noticed within about interval + dead_after.
   std::chrono::milliseconds keepalive_interval{5000};
   std::chrono::milliseconds dead_after{20000};
+  Clock* clock = nullptr;  // required: hello deadline, keepalive timing
 };
 
 // One authenticated SSH connection (libssh). Not thread-safe: one job at a time.

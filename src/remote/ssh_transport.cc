@@ -24,9 +24,8 @@ Result<std::string> FileSha256(const std::string& path) {
   return hash.Finish().Hex();
 }
 
-double MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
+double MillisSince(Clock* clock, int64_t start_ns) {
+  return static_cast<double>(clock->MonotonicNanos() - start_ns) / 1e6;
 }
 
 }  // namespace
@@ -38,27 +37,27 @@ SshTransport::~SshTransport() = default;
 
 Status SshTransport::EnsureConnected() {
   if (session_) return OkStatus();
-  auto start = std::chrono::steady_clock::now();
+  const int64_t start = options_.clock->MonotonicNanos();
   ASSIGN_OR_RETURN(session_, SshSession::Connect(options_));
-  timings_.connect_ms = MillisSince(start);
+  timings_.connect_ms = MillisSince(options_.clock, start);
   return OkStatus();
 }
 
 Status SshTransport::Deploy() {
-  auto start = std::chrono::steady_clock::now();
+  const int64_t start = options_.clock->MonotonicNanos();
   ASSIGN_OR_RETURN(std::string binary, ReadFileToString(FileSystem::Real(), agent_path_));
   if (Sha256(binary).Hex() != agent_sha256_) {
     return ConflictError("standby-agent " + agent_path_ + " changed while it was deployed");
   }
   RETURN_IF_ERROR(session_->UploadFile(binary, ".cache/standby/agent-" + agent_sha256_, 0755));
-  timings_.upload_ms = MillisSince(start);
+  timings_.upload_ms = MillisSince(options_.clock, start);
   timings_.uploaded = true;
   return OkStatus();
 }
 
 Result<nlohmann::json> SshTransport::RunJob(
     const AgentJob& job, const std::function<void(const AgentEvent&)>& on_event) {
-  auto start = std::chrono::steady_clock::now();
+  const int64_t start = options_.clock->MonotonicNanos();
   timings_ = {};
   if (agent_sha256_.empty()) {
     // Hash the binary while the connection is being made: both take tens of milliseconds.
@@ -74,18 +73,17 @@ Result<nlohmann::json> SshTransport::RunJob(
     remote_path_ = "~/.cache/standby/agent-" + agent_sha256_;
   }
   RETURN_IF_ERROR(EnsureConnected());
-  spdlog::debug("connected after {:.1f} ms", MillisSince(start));
-  ConversationOptions options;
-  options.cancel = cancel_;
-  failure_data_ = nullptr;
-  options.failure_data = &failure_data_;
-  options.on_hello = [&](const nlohmann::json&) { timings_.first_event_ms = MillisSince(start); };
+  spdlog::debug("connected after {:.1f} ms", MillisSince(options_.clock, start));
+  ConversationOptions options = BaseOptions(options_.clock);
+  options.on_hello = [&](const nlohmann::json&) {
+    timings_.first_event_ms = MillisSince(options_.clock, start);
+  };
   // `exec` so that signals and the exit status are the agent's own; 127/126 from the shell
   // mean the agent is not there (or not executable) yet.
   const std::string command = "exec " + remote_path_;
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(auto channel, session_->Exec(command));
-    spdlog::debug("command started after {:.1f} ms", MillisSince(start));
+    spdlog::debug("command started after {:.1f} ms", MillisSince(options_.clock, start));
     AgentDidNotStart did_not_start;
     auto result = RunAgentConversation(*channel, job, on_event, options, &did_not_start);
     bool missing = !result && (did_not_start.ending == "exited with status 127" ||

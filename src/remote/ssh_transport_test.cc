@@ -40,6 +40,7 @@ class SshTransportTest : public ::testing::Test {
     options.private_key_path = identity_.private_key_path;
     options.pins = &pins_;
     options.connect_timeout = std::chrono::seconds(5);
+    options.clock = Clock::Real();
     return options;
   }
 

@@ -81,6 +81,7 @@ TEST_F(BadInputTest, ManifestPathsThatEscapeTheTargetAreRefused) {
     ASSERT_FALSE(loaded.has_value());
     EXPECT_NE(loaded.error().message.find(evil), std::string::npos);
     RestoreOptions o;
+    o.clock = Clock::Real();
     o.target = out();
     auto r = RestoreSnapshot(store_.get(), m, o);  // even when handed over directly
     ASSERT_FALSE(r.has_value());
@@ -100,6 +101,7 @@ TEST_F(BadInputTest, SymlinkPointingOutsideIsRefusedUnlessAllowed) {
   EXPECT_TRUE(VisibleFiles(out()).empty());
   ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
   RestoreOptions o;
+  o.clock = Clock::Real();
   o.target = out();
   o.allow_external_symlinks = true;
   ASSERT_OK(RestoreSnapshot(store_.get(), m, o));

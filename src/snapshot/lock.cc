@@ -89,22 +89,19 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
 }
 
 void RepoLock::RefreshLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_cv_.wait_for(lock, kRefreshInterval, [&] { return stopped_; })) {
-    lock.unlock();
+  while (clock_->WaitUnless(kRefreshInterval, stopped_)) {
     Status put = store_->Put(key_, LockBody(json::parse(record_), clock_->Now()));
     if (!put) spdlog::warn("could not refresh repository lock: {}", put.error().message);
-    lock.lock();
   }
 }
 
+void RepoLock::Abandon() {
+  if (stopped_.exchange(true)) return;
+  if (refresher_.joinable()) refresher_.join();
+}
+
 Status RepoLock::Release() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_) return OkStatus();
-    stopped_ = true;
-  }
-  stop_cv_.notify_all();
+  if (stopped_.exchange(true)) return OkStatus();
   if (refresher_.joinable()) refresher_.join();
   return store_->Delete(key_);
 }

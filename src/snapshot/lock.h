@@ -1,9 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -20,8 +19,8 @@ enum class LockKind { kShared, kExclusive };
 // refuses to start while any other lock exists. Each side writes its own lock before looking
 // at the others, so with a store whose listings reflect completed writes (S3, local
 // directories) at least one of two racing parties backs off. Locks are refreshed every
-// `kRefreshInterval` by a background thread and are ignored (stale) when their last refresh
-// is older than `kStaleAfter`, so a crashed holder blocks nobody for long.
+// `kRefreshInterval` of `clock` time by a background thread and are ignored (stale) when their last
+// refresh is older than `kStaleAfter`, so a crashed holder blocks nobody for long.
 class RepoLock {
  public:
   static constexpr std::chrono::minutes kRefreshInterval{2};
@@ -37,6 +36,8 @@ class RepoLock {
 
   // Stops refreshing and deletes the lock object.
   Status Release();
+  // Stops refreshing and leaves the lock object behind, as a holder that crashed would.
+  void Abandon();
   const std::string& key() const { return key_; }
 
  private:
@@ -47,9 +48,7 @@ class RepoLock {
   Clock* clock_;
   std::string key_;
   std::string record_;  // JSON without the refresh time
-  std::mutex mu_;
-  std::condition_variable stop_cv_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
   std::thread refresher_;
 };
 

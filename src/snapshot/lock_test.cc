@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "store/mem_object_store.h"
 #include "testing/test_util.h"
 
@@ -9,7 +11,7 @@ namespace standby {
 namespace {
 
 TEST(RepoLockTest, SharedLocksCoexist) {
-  MemObjectStore store;
+  MemObjectStore store(Clock::Real());
   FakeClock clock;
   ASSERT_OK_AND_ASSIGN(
       auto a, RepoLock::Acquire(&store, LockKind::kShared, "a", &clock, std::chrono::seconds(0)));
@@ -22,7 +24,7 @@ TEST(RepoLockTest, SharedLocksCoexist) {
 }
 
 TEST(RepoLockTest, ExclusiveWaitsForNobodyAndNamesTheHolder) {
-  MemObjectStore store;
+  MemObjectStore store(Clock::Real());
   FakeClock clock;
   ASSERT_OK_AND_ASSIGN(auto writer, RepoLock::Acquire(&store, LockKind::kShared, "snapshot create",
                                                       &clock, std::chrono::seconds(0)));
@@ -36,7 +38,7 @@ TEST(RepoLockTest, ExclusiveWaitsForNobodyAndNamesTheHolder) {
 }
 
 TEST(RepoLockTest, WritersWaitForPruneThenGetIn) {
-  MemObjectStore store;
+  MemObjectStore store(Clock::Real());
   FakeClock clock;
   ASSERT_OK_AND_ASSIGN(auto prune, RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock,
                                                      std::chrono::seconds(0)));
@@ -46,11 +48,28 @@ TEST(RepoLockTest, WritersWaitForPruneThenGetIn) {
   EXPECT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
 }
 
+TEST(RepoLockTest, ALiveHolderRefreshesOnTheInjectedClock) {
+  MemObjectStore store(Clock::Real());
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(auto holder, RepoLock::Acquire(&store, LockKind::kShared, "w", &clock,
+                                                      std::chrono::seconds(0)));
+  // Past the stale age in steps shorter than the refresh interval: the holder refreshes.
+  for (int i = 0; i < 12; ++i) {
+    clock.Advance(std::chrono::minutes(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // the refresher's poll
+  }
+  EXPECT_FALSE(
+      RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock, std::chrono::seconds(0))
+          .has_value());
+  ASSERT_OK(holder->Release());
+}
+
 TEST(RepoLockTest, StaleLocksOfCrashedHoldersAreIgnored) {
-  MemObjectStore store;
+  MemObjectStore store(Clock::Real());
   FakeClock clock;
   ASSERT_OK_AND_ASSIGN(auto crashed, RepoLock::Acquire(&store, LockKind::kShared, "w", &clock,
                                                        std::chrono::seconds(0)));
+  crashed->Abandon();
   clock.Advance(RepoLock::kStaleAfter + std::chrono::minutes(1));
   EXPECT_OK(
       RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock, std::chrono::seconds(0)));

@@ -23,6 +23,7 @@ TEST_F(PruneTest, KeepsTheNewestAndCollectsUnreferencedPacks) {
   }
   size_t before = PackCount();
   PruneOptions o;
+  o.clock = Clock::Real();
   o.instance_id = "gpu-1";
   o.keep_last = 2;
   ASSERT_OK_AND_ASSIGN(PruneResult r, PruneSnapshots(store_.get(), o));
@@ -54,6 +55,7 @@ TEST_F(PruneTest, NeverTouchesAnotherInstancesData) {
   WriteFile(ws("shared.bin"), RandomBytes(1 << 20, 6));
   ASSERT_OK(Snap());
   PruneOptions o;
+  o.clock = Clock::Real();
   o.instance_id = "gpu-1";
   o.keep_last = 1;
   ASSERT_OK_AND_ASSIGN(PruneResult r, PruneSnapshots(store_.get(), o));
@@ -71,6 +73,7 @@ TEST_F(PruneTest, DeletesPacksLeftByACrashedSnapshot) {
   ASSERT_OK(Snap());
   ASSERT_OK(store_->Put("packs/ff/" + std::string(64, 'f'), "orphan from a crash"));
   PruneOptions o;
+  o.clock = Clock::Real();
   o.instance_id = "gpu-1";
   ASSERT_OK_AND_ASSIGN(PruneResult r, PruneSnapshots(store_.get(), o));
   EXPECT_EQ(r.packs_deleted, 1u);
@@ -97,6 +100,7 @@ TEST_F(PruneTest, RefusesWhileASnapshotIsBeingWritten) {
 
 TEST_F(PruneTest, KeepLastZeroIsRefused) {
   PruneOptions o;
+  o.clock = Clock::Real();
   o.instance_id = "gpu-1";
   o.keep_last = 0;
   EXPECT_EQ(PruneSnapshots(store_.get(), o).error().code, ErrorCode::kInvalidArgument);

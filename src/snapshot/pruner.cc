@@ -73,8 +73,8 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
     result.bytes_freed += pack.size;
   }
   RETURN_IF_ERROR(lock->Release());
-  spdlog::info("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",
-               result.removed.size(), result.packs_deleted, result.bytes_freed, result.packs_kept);
+  spdlog::debug("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",
+                result.removed.size(), result.packs_deleted, result.bytes_freed, result.packs_kept);
   return result;
 }
 

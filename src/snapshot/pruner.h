@@ -14,7 +14,7 @@ struct PruneOptions {
   std::string instance_id;
   size_t keep_last = 1;  // ≥ 1
   std::chrono::seconds lock_wait{0};
-  Clock* clock = Clock::Real();
+  Clock* clock = nullptr;  // required: the time seam
 };
 
 struct PruneResult {

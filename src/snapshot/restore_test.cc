@@ -21,10 +21,11 @@ TEST_F(RestoreTest, RestoresAByteIdenticalTreeWithModesAndTimes) {
   std::vector<std::string> lines;
   ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
   RestoreOptions o;
+  o.clock = Clock::Real();
   o.target = out();
   o.progress = [&](const std::string& line) { lines.push_back(line); };
   ASSERT_OK_AND_ASSIGN(RestoreResult r, RestoreSnapshot(store_.get(), m, o));
-  EXPECT_EQ(r.validation, "ok");
+  EXPECT_EQ(r.validation, Validation::kOk);
   EXPECT_EQ(r.files_restored, 5u);
   EXPECT_EQ(r.files_expected, 5u);
   EXPECT_EQ(ReadFile(out("models/model.safetensors")), ReadFile(ws("models/model.safetensors")));
@@ -42,7 +43,7 @@ TEST_F(RestoreTest, RestoresAByteIdenticalTreeWithModesAndTimes) {
   EXPECT_NE(lines.front().find("Downloading: "), std::string::npos);
   EXPECT_NE(lines.front().find("/s"), std::string::npos);
   ASSERT_OK_AND_ASSIGN(DirectoryVerification v, VerifyDirectory(m, out(), fs));
-  EXPECT_EQ(v.validation, "ok");
+  EXPECT_EQ(v.validation, Validation::kOk);
 }
 
 TEST_F(RestoreTest, OddFileNamesSurviveTheRoundTrip) {
@@ -51,7 +52,7 @@ TEST_F(RestoreTest, OddFileNamesSurviveTheRoundTrip) {
   WriteFile(ws("模型/权重.bin"), RandomBytes(1000, 5));
   ASSERT_OK(Snap());
   ASSERT_OK_AND_ASSIGN(RestoreResult r, RestoreTo(out()));
-  EXPECT_EQ(r.validation, "ok");
+  EXPECT_EQ(r.validation, Validation::kOk);
   EXPECT_EQ(ReadFile(out("caf\xe9-latin1.txt")), "bytes, not UTF-8");
   EXPECT_EQ(ReadFile(out("new\nline \"q\".txt")), "escaped");
   EXPECT_EQ(ReadFile(out("模型/权重.bin")), RandomBytes(1000, 5));
@@ -63,6 +64,7 @@ TEST_F(RestoreTest, ProgressIsReportedAtEveryTenPercent) {
   ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
   std::vector<std::string> lines;
   RestoreOptions o;
+  o.clock = Clock::Real();
   o.target = out();
   o.threads = 1;
   o.progress = [&](const std::string& line) { lines.push_back(line); };
@@ -98,7 +100,7 @@ TEST_F(RestoreTest, OverwriteRewritesOnlyWhatDiffersAndRemovesExtras) {
   uint64_t weights_inode = Stat(out("models/model.safetensors")).inode;
 
   ASSERT_OK_AND_ASSIGN(RestoreResult r, RestoreTo(out(), /*overwrite=*/true));
-  EXPECT_EQ(r.validation, "ok");
+  EXPECT_EQ(r.validation, Validation::kOk);
   EXPECT_EQ(r.files_unchanged, 3u);  // weights, train.txt, run.sh
   EXPECT_EQ(r.files_removed, 2u);    // stale/ and the empty.txt directory
   EXPECT_EQ(Stat(out("models/model.safetensors")).inode, weights_inode);  // not rewritten
@@ -107,7 +109,7 @@ TEST_F(RestoreTest, OverwriteRewritesOnlyWhatDiffersAndRemovesExtras) {
   EXPECT_EQ(FileSystem::Real()->Lstat(out("stale")).error().code, ErrorCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
   ASSERT_OK_AND_ASSIGN(DirectoryVerification v, VerifyDirectory(m, out(), FileSystem::Real()));
-  EXPECT_EQ(v.validation, "ok");
+  EXPECT_EQ(v.validation, Validation::kOk);
   EXPECT_TRUE(v.extra.empty());
 }
 

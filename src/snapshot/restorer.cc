@@ -375,7 +375,7 @@ Result<RestoreResult> Restore::Run() {
     Cleanup();
     return status.error().WithContext("restore of snapshot " + m_.header.snapshot_id + " failed");
   }
-  result_.validation = Validate() ? "ok" : "failed";
+  result_.validation = Validate() ? Validation::kOk : Validation::kFailed;
   result_.bytes_downloaded = bytes_downloaded_;
   result_.bytes_reused = bytes_reused_;
   result_.duration_ms = ElapsedMillis(o_.clock, start);

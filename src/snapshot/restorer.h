@@ -8,6 +8,7 @@
 #include "env/file_system.h"
 #include "snapshot/manifest.h"
 #include "snapshot/progress.h"
+#include "snapshot/verifier.h"
 #include "store/object_store.h"
 
 namespace standby {
@@ -21,7 +22,7 @@ struct RestoreOptions {
   bool allow_external_symlinks = false;
   size_t threads = 0;  // parallel fetches; 0 = min(store concurrency, 4 × cores)
   FileSystem* fs = FileSystem::Real();
-  Clock* clock = Clock::Real();
+  Clock* clock = nullptr;  // required: the time seam
   // Receives human progress lines ("Downloading: 40% ...", "✓ Restored ..."); may be empty.
   std::function<void(const std::string&)> progress;
   // Receives the same progress as numbers (for the agent protocol); may be empty.
@@ -38,7 +39,7 @@ struct RestoreResult {
   uint64_t bytes_downloaded = 0;  // stored bytes fetched from the store
   uint64_t bytes_reused = 0;      // overwrite: chunk bytes copied from the old tree
   int64_t duration_ms = 0;
-  std::string validation;  // "ok" | "failed"
+  Validation validation = Validation::kFailed;
 };
 
 // Restores `manifest` from `store` into options.target.

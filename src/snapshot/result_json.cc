@@ -57,7 +57,7 @@ json RestoreJson(const Manifest& manifest, const std::string& target, const Rest
           {"bytes_downloaded", r.bytes_downloaded},
           {"bytes_reused", r.bytes_reused},
           {"duration_ms", r.duration_ms},
-          {"validation", r.validation},
+          {"validation", ValidationName(r.validation)},
           {"store_requests", store->RequestCounters().requests},
           {"store_retries", store->RequestCounters().retries}};
 }
@@ -67,7 +67,7 @@ json VerifyJson(const Manifest& manifest, const std::string& dir, const Director
   for (const Mismatch& m : v.mismatches) {
     mismatches.push_back({{"path", m.path}, {"problem", m.problem}, {"detail", m.detail}});
   }
-  return {{"validation", v.validation},
+  return {{"validation", ValidationName(v.validation)},
           {"files_restored", v.files_restored},
           {"files_expected", v.files_expected},
           {"snapshot_id", manifest.header.snapshot_id},

@@ -20,7 +20,7 @@ struct SnapshotOptions {
   bool force_full = false;              // ignore the parent: re-read every file
   std::chrono::seconds lock_wait{60};   // how long to wait for a running prune
   FileSystem* fs = FileSystem::Real();
-  Clock* clock = Clock::Real();
+  Clock* clock = nullptr;  // required: the time seam
 };
 
 struct SnapshotResult {

@@ -31,6 +31,7 @@ class SnapshotFixture : public ::testing::Test {
 
   SnapshotOptions Options() {
     SnapshotOptions o;
+    o.clock = Clock::Real();
     o.instance_id = "gpu-1";
     o.workspace = ws();
     o.pack_size = 1 << 20;
@@ -56,6 +57,7 @@ class SnapshotFixture : public ::testing::Test {
     store = store ? store : store_.get();
     ASSIGN_OR_RETURN(Manifest m, Latest(store));
     RestoreOptions o;
+    o.clock = Clock::Real();
     o.target = target;
     o.overwrite = overwrite;
     if (fs) o.fs = fs;

@@ -5,12 +5,23 @@
 #include <thread>
 #include <unordered_set>
 
+#include "base/enum_names.h"
 #include "base/parallel.h"
 #include "snapshot/fetch_plan.h"
 #include "snapshot/pack.h"
 #include "snapshot/scanner.h"
 
 namespace standby {
+
+namespace {
+constexpr EnumName<Validation> kValidations[] = {{Validation::kOk, "ok"},
+                                                 {Validation::kFailed, "failed"}};
+}  // namespace
+
+std::string_view ValidationName(Validation v) { return NameIn<Validation>(kValidations, v); }
+std::optional<Validation> ParseValidation(std::string_view name) {
+  return ParseIn<Validation>(kValidations, name);
+}
 namespace {
 
 std::string_view TypeWord(FileType type) {
@@ -126,7 +137,7 @@ Result<DirectoryVerification> VerifyDirectory(const Manifest& m, const std::stri
   std::sort(out.mismatches.begin(), out.mismatches.end(),
             [](const Mismatch& a, const Mismatch& b) { return a.path < b.path; });
   out.bytes_verified = bytes;
-  out.validation = out.mismatches.empty() ? "ok" : "failed";
+  out.validation = out.mismatches.empty() ? Validation::kOk : Validation::kFailed;
   return out;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -10,6 +12,11 @@
 
 namespace standby {
 
+// The seed's {"validation": "ok"|"failed"}: whether a tree matches its snapshot.
+enum class Validation { kOk, kFailed };
+std::string_view ValidationName(Validation v);
+std::optional<Validation> ParseValidation(std::string_view name);
+
 struct Mismatch {
   std::string path;
   std::string
@@ -18,7 +25,7 @@ struct Mismatch {
 };
 
 struct DirectoryVerification {
-  std::string validation;       // "ok" | "failed"
+  Validation validation = Validation::kFailed;
   uint64_t files_expected = 0;  // regular files in the snapshot
   uint64_t files_restored = 0;  // regular files present with the right content
   uint64_t entries_checked = 0;

@@ -24,7 +24,7 @@ TEST_F(VerifyTest, NamesEveryKindOfMismatch) {
   WriteFile(out("data/train.txt"), "short");
   WriteFile(out("surprise.txt"), "extra");
   ASSERT_OK_AND_ASSIGN(DirectoryVerification v, VerifyDirectory(m, out(), FileSystem::Real()));
-  EXPECT_EQ(v.validation, "failed");
+  EXPECT_EQ(v.validation, Validation::kFailed);
   EXPECT_EQ(v.files_expected, 5u);
   EXPECT_EQ(v.files_restored, 1u);  // only empty.txt is still right
   std::map<std::string, std::string> problems;

@@ -61,21 +61,6 @@ std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>
   return out;
 }
 
-ReadinessSummary SummarizeReadiness(const std::vector<ProvisioningAttempt>& attempts) {
-  ReadinessSummary r;
-  std::vector<int64_t> ready;
-  for (const ProvisioningAttempt& a : attempts) {
-    if (a.ready_ms >= 0) {
-      ready.push_back(a.ready_ms);
-    } else if (a.outcome != "launch_failed") {
-      ++r.never_ready;
-    }
-  }
-  r.ready_ms = Summarize(std::move(ready));
-  if (r.ready_ms.count > 0) r.suggested_timeout_ms = static_cast<int64_t>(r.ready_ms.p90) + 10'000;
-  return r;
-}
-
 std::vector<SnapshotAge> SnapshotAges(const std::vector<ProtectedInstance>& instances,
                                       int64_t now_ms) {
   std::vector<SnapshotAge> out;

@@ -33,14 +33,6 @@ enum class GroupBy { kSnapshotType, kTrigger };
 std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>& events,
                                                 GroupBy by);
 
-// SSH-ready times (ms) of attempts that became ready, and how many never did.
-struct ReadinessSummary {
-  Distribution ready_ms;
-  size_t never_ready = 0;
-  int64_t suggested_timeout_ms = 0;  // p90 + 10 s (the seed's rule), 0 without data
-};
-ReadinessSummary SummarizeReadiness(const std::vector<ProvisioningAttempt>& attempts);
-
 struct SnapshotAge {
   std::string instance_id;
   std::string last_snapshot_id;

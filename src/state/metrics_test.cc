@@ -14,22 +14,6 @@ TEST(MetricsTest, NearestRankPercentiles) {
   EXPECT_EQ(Summarize({}).count, 0u);
 }
 
-TEST(MetricsTest, ReadinessGivesTheSeedsTimeout) {
-  std::vector<ProvisioningAttempt> attempts;
-  for (int i = 1; i <= 10; ++i) {
-    ProvisioningAttempt a;
-    a.ready_ms = i * 10'000;
-    attempts.push_back(a);
-  }
-  ProvisioningAttempt never;
-  never.outcome = "timeout";
-  attempts.push_back(never);
-  ReadinessSummary r = SummarizeReadiness(attempts);
-  EXPECT_EQ(r.never_ready, 1u);
-  EXPECT_DOUBLE_EQ(r.ready_ms.p90, 90'000);
-  EXPECT_EQ(r.suggested_timeout_ms, 100'000);  // p90 + 10 s
-}
-
 TEST(MetricsTest, SnapshotAges) {
   ProtectedInstance a, b;
   a.instance_id = "a";

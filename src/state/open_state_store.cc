@@ -44,3 +44,17 @@ Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& database_u
 }
 
 }  // namespace standby
+
+namespace standby {
+
+Result<std::unique_ptr<SpoolingStateStore>> OpenSpooledStateStore(const std::string& database_url,
+                                                                  const std::string& state_dir) {
+  ASSIGN_OR_RETURN(auto store, OpenStateStore(database_url, state_dir));
+  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), state_dir, 0700));
+  auto spooled =
+      std::make_unique<SpoolingStateStore>(std::move(store), JoinPath(state_dir, "state.spool"));
+  spooled->Flush().IgnoreError();  // best effort: what the database misses stays spooled
+  return spooled;
+}
+
+}  // namespace standby

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "state/spooling_state_store.h"
 #include "state/state_store.h"
 
 namespace standby {
@@ -12,6 +13,11 @@ namespace standby {
 // SQLite at <state_dir>/standby.db. Errors are one line; the password never appears.
 Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& database_url,
                                                    const std::string& state_dir);
+
+// OpenStateStore behind the spool at <state_dir>/state.spool (state/spooling_state_store.h),
+// with whatever was spooled replayed first when the database answers.
+Result<std::unique_ptr<SpoolingStateStore>> OpenSpooledStateStore(const std::string& database_url,
+                                                                  const std::string& state_dir);
 
 // The URL with any password replaced by "***".
 std::string RedactDatabaseUrl(const std::string& url);

@@ -23,25 +23,25 @@ std::string Line(const std::string& kind, const std::vector<SqlValue>& values) {
 
 Status SpoolingStateStore::Apply(const std::string& kind, const std::vector<SqlValue>& values) {
   if (kind == "provider_instance") {
-    ASSIGN_OR_RETURN(auto row, ProviderInstanceFromRow(values));
-    return inner_->RecordProviderInstance(row);
+    ASSIGN_OR_RETURN(auto row, ProviderInstanceTable().FromRow(values, /*allow_short=*/true));
+    return inner()->RecordProviderInstance(row);
   }
   if (kind == "snapshot") {
-    ASSIGN_OR_RETURN(auto row, SnapshotFromRow(values));
-    return inner_->RecordSnapshot(row);
+    ASSIGN_OR_RETURN(auto row, SnapshotTable().FromRow(values, /*allow_short=*/true));
+    return inner()->RecordSnapshot(row);
   }
   if (kind == "provisioning_attempt") {
-    ASSIGN_OR_RETURN(auto row, ProvisioningAttemptFromRow(values));
-    return inner_->RecordProvisioningAttempt(row);
+    ASSIGN_OR_RETURN(auto row, ProvisioningAttemptTable().FromRow(values, /*allow_short=*/true));
+    return inner()->RecordProvisioningAttempt(row);
   }
   if (kind == "failover_event") {
-    ASSIGN_OR_RETURN(auto row, FailoverEventFromRow(values));
-    return inner_->RecordFailoverEvent(row);
+    ASSIGN_OR_RETURN(auto row, FailoverEventTable().FromRow(values, /*allow_short=*/true));
+    return inner()->RecordFailoverEvent(row);
   }
   if (kind == "blacklist" && values.size() == 3) {
     auto until = ParseUint(values[2].value_or(""));
     if (!until) return CorruptionError("spooled blacklist entry has a bad time");
-    return inner_->BlacklistMachine(
+    return inner()->BlacklistMachine(
         {values[0].value_or(""), values[1].value_or(""), static_cast<int64_t>(*until)});
   }
   return CorruptionError("spool line of unknown kind \"" + kind + "\"");
@@ -117,20 +117,17 @@ Status SpoolingStateStore::Write(const std::string& kind, std::vector<SqlValue> 
   return OkStatus();
 }
 
-Status SpoolingStateStore::RecordProviderInstance(const ProviderInstanceRow& row) {
-  return Write("provider_instance", ProviderInstanceValues(row));
-}
 Status SpoolingStateStore::RecordSnapshot(const SnapshotRow& row) {
-  return Write("snapshot", SnapshotValues(row));
+  return Write("snapshot", SnapshotTable().Values(row));
 }
 Status SpoolingStateStore::RecordProvisioningAttempt(const ProvisioningAttempt& row) {
-  return Write("provisioning_attempt", ProvisioningAttemptValues(row));
+  return Write("provisioning_attempt", ProvisioningAttemptTable().Values(row));
 }
 Status SpoolingStateStore::BlacklistMachine(const BlacklistEntry& entry) {
   return Write("blacklist", {entry.machine_id, entry.reason, std::to_string(entry.until)});
 }
 Status SpoolingStateStore::RecordFailoverEvent(const FailoverEvent& event) {
-  return Write("failover_event", FailoverEventValues(event));
+  return Write("failover_event", FailoverEventTable().Values(event));
 }
 
 }  // namespace standby

@@ -81,11 +81,12 @@ Result<std::vector<SqlRow>> SqlStateStore::Select(const std::string& sql,
 }
 
 Status SqlStateStore::CreateProtectedInstance(const ProtectedInstance& instance) {
+  const auto& map = ProtectedInstanceTable();
   ProtectedInstance first = instance;
   first.version = 1;
-  std::vector<SqlValue> values = ProtectedInstanceValues(first);
-  std::string sql = "INSERT INTO protected_instances (" + ColumnList(kProtectedInstanceColumns) +
-                    ") VALUES (" + Placeholders(values.size()) + ")";
+  std::vector<SqlValue> values = map.Values(first);
+  std::string sql = "INSERT INTO protected_instances (" + map.List() + ") VALUES (" +
+                    Placeholders(values.size()) + ")";
   auto done = With<bool>([&](SqlConnection* c) -> Result<bool> {
     RETURN_IF_ERROR(c->Exec(sql, values));
     return true;
@@ -101,30 +102,33 @@ Status SqlStateStore::CreateProtectedInstance(const ProtectedInstance& instance)
 
 Result<std::optional<ProtectedInstance>> SqlStateStore::GetProtectedInstance(
     const std::string& id) {
-  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + ColumnList(kProtectedInstanceColumns) +
-                                         " FROM protected_instances WHERE instance_id = $1",
-                                     {id}));
+  const auto& map = ProtectedInstanceTable();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      Select("SELECT " + map.List() + " FROM protected_instances WHERE instance_id = $1", {id}));
   if (rows.empty()) return std::optional<ProtectedInstance>();
-  ASSIGN_OR_RETURN(ProtectedInstance p, ProtectedInstanceFromRow(rows[0]));
+  ASSIGN_OR_RETURN(ProtectedInstance p, map.FromRow(rows[0]));
   return std::optional<ProtectedInstance>(std::move(p));
 }
 
 Result<std::vector<ProtectedInstance>> SqlStateStore::ListProtectedInstances() {
-  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + ColumnList(kProtectedInstanceColumns) +
-                                         " FROM protected_instances ORDER BY instance_id",
-                                     {}));
-  return RowsTo<ProtectedInstance>(rows, ProtectedInstanceFromRow);
+  const auto& map = ProtectedInstanceTable();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      Select("SELECT " + map.List() + " FROM protected_instances ORDER BY instance_id", {}));
+  return RowsTo(rows, map);
 }
 
 Result<int64_t> SqlStateStore::UpdateProtectedInstance(const ProtectedInstance& instance) {
-  std::vector<SqlValue> all = ProtectedInstanceValues(instance);
+  const auto& map = ProtectedInstanceTable();
+  std::vector<SqlValue> all = map.Values(instance);
+  std::vector<std::string> columns = map.Names();
   std::vector<SqlValue> values = {instance.instance_id};
   std::string sql = "UPDATE protected_instances SET version = version + 1";
-  for (size_t i = 0; i < kProtectedInstanceColumns.size(); ++i) {
-    const std::string& column = kProtectedInstanceColumns[i];
-    if (column == "instance_id" || column == "version") continue;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == "instance_id" || columns[i] == "version") continue;
     values.push_back(all[i]);
-    sql += ", " + column + " = $" + std::to_string(values.size());
+    sql += ", " + columns[i] + " = $" + std::to_string(values.size());
   }
   values.push_back(std::to_string(instance.version));
   sql += " WHERE instance_id = $1 AND version = $" + std::to_string(values.size());
@@ -144,44 +148,72 @@ Result<int64_t> SqlStateStore::UpdateProtectedInstance(const ProtectedInstance& 
   });
 }
 
+Status SqlStateStore::DeleteProtectedInstance(const std::string& id) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+           RETURN_IF_ERROR(c->Exec("DELETE FROM protected_instances WHERE instance_id = $1", {id}));
+           if (c->ChangedRows() != 1) {
+             return NotFoundError("no protected instance named " + id);
+           }
+           return true;
+         })
+      .map([](bool) {});
+}
+
 Status SqlStateStore::RecordProviderInstance(const ProviderInstanceRow& row) {
-  return Upsert("provider_instances", kProviderInstanceColumns,
-                {"provider", "provider_instance_id"}, ProviderInstanceValues(row));
+  const auto& map = ProviderInstanceTable();
+  return Upsert(map.table(), map.Names(), {"provider", "provider_instance_id"}, map.Values(row));
 }
 
 Result<std::vector<ProviderInstanceRow>> SqlStateStore::ListProviderInstances() {
-  ASSIGN_OR_RETURN(auto rows,
-                   Select("SELECT " + ColumnList(kProviderInstanceColumns) +
-                              " FROM provider_instances ORDER BY created_at, provider_instance_id",
-                          {}));
-  return RowsTo<ProviderInstanceRow>(rows, ProviderInstanceFromRow);
+  const auto& map = ProviderInstanceTable();
+  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() +
+                                         " FROM provider_instances ORDER BY created_at, "
+                                         "provider_instance_id",
+                                     {}));
+  return RowsTo(rows, map);
+}
+
+Status SqlStateStore::MarkProviderInstanceDestroyed(const std::string& provider,
+                                                    const std::string& id, int64_t at_ms) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+           RETURN_IF_ERROR(
+               c->Exec("UPDATE provider_instances SET destroyed_at = $3 WHERE "
+                       "provider = $1 AND provider_instance_id = $2 AND "
+                       "destroyed_at = 0",
+                       {provider, id, std::to_string(at_ms)}));
+           return true;
+         })
+      .map([](bool) {});
 }
 
 Status SqlStateStore::RecordSnapshot(const SnapshotRow& row) {
-  return Upsert("snapshots", kSnapshotColumns, {"snapshot_id"}, SnapshotValues(row));
+  const auto& map = SnapshotTable();
+  return Upsert(map.table(), map.Names(), {"snapshot_id"}, map.Values(row));
 }
 
 Result<std::vector<SnapshotRow>> SqlStateStore::ListSnapshots(const std::string& instance_id) {
-  ASSIGN_OR_RETURN(auto rows,
-                   Select("SELECT " + ColumnList(kSnapshotColumns) +
-                              " FROM snapshots WHERE instance_id = $1 ORDER BY created_at",
-                          {instance_id}));
-  return RowsTo<SnapshotRow>(rows, SnapshotFromRow);
+  const auto& map = SnapshotTable();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      Select("SELECT " + map.List() + " FROM snapshots WHERE instance_id = $1 ORDER BY created_at",
+             {instance_id}));
+  return RowsTo(rows, map);
 }
 
 Status SqlStateStore::RecordProvisioningAttempt(const ProvisioningAttempt& row) {
-  return Upsert("provisioning_attempts", kProvisioningAttemptColumns, {"attempt_id"},
-                ProvisioningAttemptValues(row));
+  const auto& map = ProvisioningAttemptTable();
+  return Upsert(map.table(), map.Names(), {"attempt_id"}, map.Values(row));
 }
 
 Result<std::vector<ProvisioningAttempt>> SqlStateStore::ListProvisioningAttempts(
     const std::string& provider) {
+  const auto& map = ProvisioningAttemptTable();
   ASSIGN_OR_RETURN(
       auto rows,
-      Select("SELECT " + ColumnList(kProvisioningAttemptColumns) +
+      Select("SELECT " + map.List() +
                  " FROM provisioning_attempts WHERE $1 = '' OR provider = $1 ORDER BY launched_at",
              {provider}));
-  return RowsTo<ProvisioningAttempt>(rows, ProvisioningAttemptFromRow);
+  return RowsTo(rows, map);
 }
 
 Status SqlStateStore::BlacklistMachine(const BlacklistEntry& entry) {
@@ -202,15 +234,73 @@ Result<std::vector<BlacklistEntry>> SqlStateStore::ActiveBlacklist(int64_t now_m
 }
 
 Status SqlStateStore::RecordFailoverEvent(const FailoverEvent& event) {
-  return Upsert("failover_events", kFailoverEventColumns, {"failover_id"},
-                FailoverEventValues(event));
+  const auto& map = FailoverEventTable();
+  return Upsert(map.table(), map.Names(), {"failover_id"}, map.Values(event));
 }
 
 Result<std::vector<FailoverEvent>> SqlStateStore::ListFailoverEvents() {
-  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + ColumnList(kFailoverEventColumns) +
+  const auto& map = FailoverEventTable();
+  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() +
                                          " FROM failover_events ORDER BY started_at, failover_id",
                                      {}));
-  return RowsTo<FailoverEvent>(rows, FailoverEventFromRow);
+  return RowsTo(rows, map);
+}
+
+Status SqlStateStore::CreateRequest(const RequestRow& request) {
+  const auto& map = RequestTable();
+  return Upsert(map.table(), map.Names(), {"request_id"}, map.Values(request));
+}
+
+Result<std::vector<RequestRow>> SqlStateStore::ListPendingRequests() {
+  const auto& map = RequestTable();
+  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() +
+                                         " FROM requests WHERE taken_at = 0 ORDER BY created_at, "
+                                         "request_id",
+                                     {}));
+  return RowsTo(rows, map);
+}
+
+Result<std::optional<RequestRow>> SqlStateStore::GetRequest(const std::string& id) {
+  const auto& map = RequestTable();
+  ASSIGN_OR_RETURN(auto rows,
+                   Select("SELECT " + map.List() + " FROM requests WHERE request_id = $1", {id}));
+  if (rows.empty()) return std::optional<RequestRow>();
+  ASSIGN_OR_RETURN(RequestRow r, map.FromRow(rows[0]));
+  return std::optional<RequestRow>(std::move(r));
+}
+
+Result<bool> SqlStateStore::TakeRequest(const std::string& id, const std::string& by,
+                                        int64_t at_ms) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+    RETURN_IF_ERROR(
+        c->Exec("UPDATE requests SET taken_at = $2, taken_by = $3 WHERE "
+                "request_id = $1 AND taken_at = 0",
+                {id, std::to_string(at_ms), by}));
+    return c->ChangedRows() == 1;
+  });
+}
+
+Status SqlStateStore::FinishRequest(const std::string& id, const std::string& failover_id,
+                                    const std::string& result) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+           RETURN_IF_ERROR(
+               c->Exec("UPDATE requests SET failover_id = $2, result = $3 WHERE request_id = $1",
+                       {id, failover_id, result}));
+           return true;
+         })
+      .map([](bool) {});
+}
+
+Status SqlStateStore::RecordControllerHeartbeat(const ControllerRow& row) {
+  const auto& map = ControllerTable();
+  return Upsert(map.table(), map.Names(), {"controller"}, map.Values(row));
+}
+
+Result<std::vector<ControllerRow>> SqlStateStore::ListControllers() {
+  const auto& map = ControllerTable();
+  ASSIGN_OR_RETURN(auto rows,
+                   Select("SELECT " + map.List() + " FROM controllers ORDER BY controller", {}));
+  return RowsTo(rows, map);
 }
 
 }  // namespace standby

@@ -28,8 +28,11 @@ class SqlStateStore : public StateStore {
   Result<std::optional<ProtectedInstance>> GetProtectedInstance(const std::string& id) override;
   Result<std::vector<ProtectedInstance>> ListProtectedInstances() override;
   Result<int64_t> UpdateProtectedInstance(const ProtectedInstance& instance) override;
+  Status DeleteProtectedInstance(const std::string& id) override;
   Status RecordProviderInstance(const ProviderInstanceRow& row) override;
   Result<std::vector<ProviderInstanceRow>> ListProviderInstances() override;
+  Status MarkProviderInstanceDestroyed(const std::string& provider, const std::string& id,
+                                       int64_t at_ms) override;
   Status RecordSnapshot(const SnapshotRow& row) override;
   Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& instance_id) override;
   Status RecordProvisioningAttempt(const ProvisioningAttempt& row) override;
@@ -39,6 +42,14 @@ class SqlStateStore : public StateStore {
   Result<std::vector<BlacklistEntry>> ActiveBlacklist(int64_t now_ms) override;
   Status RecordFailoverEvent(const FailoverEvent& event) override;
   Result<std::vector<FailoverEvent>> ListFailoverEvents() override;
+  Status CreateRequest(const RequestRow& request) override;
+  Result<std::vector<RequestRow>> ListPendingRequests() override;
+  Result<std::optional<RequestRow>> GetRequest(const std::string& id) override;
+  Result<bool> TakeRequest(const std::string& id, const std::string& by, int64_t at_ms) override;
+  Status FinishRequest(const std::string& id, const std::string& failover_id,
+                       const std::string& result) override;
+  Status RecordControllerHeartbeat(const ControllerRow& row) override;
+  Result<std::vector<ControllerRow>> ListControllers() override;
 
  private:
   SqlStateStore(Connector connect, std::string description, size_t pool_size)

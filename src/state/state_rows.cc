@@ -1,284 +1,285 @@
 #include "state/state_rows.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace standby {
 namespace {
 
-// Reads columns in order, remembering the first that does not parse.
-class RowReader {
- public:
-  explicit RowReader(const SqlRow& row) : row_(row) {}
-  std::string Text() { return Next().value_or(""); }
-  int64_t Int() {
-    std::string text = Text();
-    char* end = nullptr;
-    long long value = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0') bad_ = true;
-    return value;
-  }
-  double Real() {
-    std::string text = Text();
-    char* end = nullptr;
-    double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0') bad_ = true;
-    return value;
-  }
-  bool Bool() {
-    std::string text = Text();
-    if (text == "t" || text == "true" || text == "1") return true;
-    if (text == "f" || text == "false" || text == "0") return false;
-    bad_ = true;
-    return false;
-  }
-  template <class T>
-  Result<T> Done(T value, const char* what) {
-    if (bad_ || index_ != row_.size()) {
-      return CorruptionError(std::string("a stored ") + what + " row does not parse (column " +
-                             std::to_string(index_) + ")");
-    }
-    return value;
-  }
+bool ParseInt(const std::string& text, int64_t* out) {
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') return false;
+  *out = value;
+  return true;
+}
 
- private:
-  SqlValue Next() {
-    if (index_ >= row_.size()) {
-      bad_ = true;
-      return std::nullopt;
-    }
-    return row_[index_++];
-  }
-  const SqlRow& row_;
-  size_t index_ = 0;
-  bool bad_ = false;
-};
+template <class T>
+std::string Format(const T& row, const typename TableMap<T>::Member& member) {
+  return std::visit(
+      [&](auto m) -> std::string {
+        using V = std::remove_cvref_t<decltype(row.*m)>;
+        if constexpr (std::is_same_v<V, std::string>) {
+          return row.*m;
+        } else if constexpr (std::is_same_v<V, bool>) {
+          return row.*m ? "1" : "0";
+        } else if constexpr (std::is_same_v<V, double>) {
+          char text[40];
+          std::snprintf(text, sizeof(text), "%.6f", row.*m);
+          return text;
+        } else {
+          return std::to_string(row.*m);
+        }
+      },
+      member);
+}
 
-std::string Num(int64_t v) { return std::to_string(v); }
+template <class T>
+bool Assign(T& row, const typename TableMap<T>::Member& member, const std::string& text) {
+  return std::visit(
+      [&](auto m) -> bool {
+        using V = std::remove_cvref_t<decltype(row.*m)>;
+        if constexpr (std::is_same_v<V, std::string>) {
+          row.*m = text;
+          return true;
+        } else if constexpr (std::is_same_v<V, bool>) {
+          if (text == "t" || text == "true" || text == "1") {
+            row.*m = true;
+          } else if (text == "f" || text == "false" || text == "0") {
+            row.*m = false;
+          } else {
+            return false;
+          }
+          return true;
+        } else if constexpr (std::is_same_v<V, double>) {
+          char* end = nullptr;
+          double value = std::strtod(text.c_str(), &end);
+          if (text.empty() || *end != '\0') return false;
+          row.*m = value;
+          return true;
+        } else {
+          int64_t value = 0;
+          if (!ParseInt(text, &value)) return false;
+          row.*m = static_cast<V>(value);
+          return true;
+        }
+      },
+      member);
+}
 
 }  // namespace
 
-const std::vector<std::string> kProtectedInstanceColumns = {
-    "instance_id",      "spec_json",        "provider_instance_id",
-    "ssh_host",         "ssh_port",         "status",
-    "last_snapshot_id", "last_snapshot_at", "consecutive_snapshot_failures",
-    "version",          "updated_at"};
-const std::vector<std::string> kProviderInstanceColumns = {
-    "provider", "provider_instance_id", "machine_id", "label",    "purpose",
-    "gpu_name", "price_per_hour",       "created_at", "ready_at", "destroyed_at"};
-const std::vector<std::string> kSnapshotColumns = {
-    "snapshot_id", "instance_id",   "snapshot_type", "base_snapshot_id",
-    "files_total", "files_changed", "bytes_total",   "bytes_uploaded",
-    "created_at",  "compression",   "duration_ms"};
-const std::vector<std::string> kProvisioningAttemptColumns = {
-    "attempt_id",           "failover_id", "provider", "offer_id",    "machine_id",
-    "provider_instance_id", "launched_at", "ready_ms", "censored_ms", "outcome",
-    "rate_limit_hits"};
-const std::vector<std::string> kFailoverEventColumns = {
-    "failover_id",         "instance_id",
-    "\"trigger\"",         "started_at",
-    "completed_at",        "success",
-    "failure_phase",       "failure_reason",
-    "detection_ms",        "gpu_provisioning_time_ms",
-    "snapshot_ms",         "restore_ms",
-    "validation_ms",       "workload_start_ms",
-    "health_check_ms",     "total_ms",
-    "original_ssh_host",   "original_ssh_port",
-    "snapshot_id",         "snapshot_type",
-    "base_snapshot_id",    "files_changed",
-    "new_instance_id",     "new_ssh_host",
-    "new_ssh_port",        "gpu_name",
-    "candidates_launched", "rounds",
-    "rate_limit_hits",     "files_restored",
-    "files_expected",      "bytes_restored",
-    "phase_timings"};
-
-std::string ColumnList(const std::vector<std::string>& columns) {
-  std::string out;
-  for (size_t i = 0; i < columns.size(); ++i) out += (i ? ", " : "") + columns[i];
+template <class T>
+std::vector<std::string> TableMap<T>::Names() const {
+  std::vector<std::string> out;
+  for (const Column& c : columns_) out.push_back(c.name);
   return out;
+}
+
+template <class T>
+std::string TableMap<T>::List() const {
+  std::string out;
+  for (size_t i = 0; i < columns_.size(); ++i) out += (i ? ", " : "") + columns_[i].name;
+  return out;
+}
+
+template <class T>
+std::vector<SqlValue> TableMap<T>::Values(const T& row) const {
+  std::vector<SqlValue> out;
+  for (const Column& c : columns_) out.push_back(Format<T>(row, c.member));
+  return out;
+}
+
+template <class T>
+Result<T> TableMap<T>::FromRow(const SqlRow& row, bool allow_short) const {
+  T out;
+  if (row.size() > columns_.size() || (!allow_short && row.size() != columns_.size())) {
+    return CorruptionError("a stored " + table_ + " row has " + std::to_string(row.size()) +
+                           " columns, expected " + std::to_string(columns_.size()));
+  }
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (!Assign<T>(out, columns_[i].member, row[i].value_or(""))) {
+      return CorruptionError("a stored " + table_ + " row does not parse (column " +
+                             columns_[i].name + ")");
+    }
+  }
+  return out;
+}
+
+template class TableMap<ProtectedInstance>;
+template class TableMap<ProviderInstanceRow>;
+template class TableMap<SnapshotRow>;
+template class TableMap<ProvisioningAttempt>;
+template class TableMap<FailoverEvent>;
+template class TableMap<RequestRow>;
+template class TableMap<ControllerRow>;
+
+const TableMap<ProtectedInstance>& ProtectedInstanceTable() {
+  using P = ProtectedInstance;
+  static const TableMap<P> map(
+      "protected_instances", {{"instance_id", &P::instance_id},
+                              {"spec_json", &P::spec_json},
+                              {"provider_instance_id", &P::provider_instance_id},
+                              {"ssh_host", &P::ssh_host},
+                              {"ssh_port", &P::ssh_port},
+                              {"status", &P::status},
+                              {"last_snapshot_id", &P::last_snapshot_id},
+                              {"last_snapshot_at", &P::last_snapshot_at},
+                              {"consecutive_snapshot_failures", &P::consecutive_snapshot_failures},
+                              {"version", &P::version},
+                              {"updated_at", &P::updated_at},
+                              {"provider", &P::provider},
+                              {"ssh_user", &P::ssh_user},
+                              {"machine_id", &P::machine_id},
+                              {"gpu_name", &P::gpu_name},
+                              {"price_per_hour", &P::price_per_hour},
+                              {"failovers", &P::failovers},
+                              {"last_failover_id", &P::last_failover_id},
+                              {"last_mttr_ms", &P::last_mttr_ms},
+                              {"health_detail", &P::health_detail},
+                              {"created_at", &P::created_at},
+                              {"owner", &P::owner},
+                              {"lease_expires_at", &P::lease_expires_at},
+                              {"epoch", &P::epoch}});
+  return map;
+}
+
+const TableMap<ProviderInstanceRow>& ProviderInstanceTable() {
+  using P = ProviderInstanceRow;
+  static const TableMap<P> map("provider_instances",
+                               {{"provider", &P::provider},
+                                {"provider_instance_id", &P::provider_instance_id},
+                                {"machine_id", &P::machine_id},
+                                {"label", &P::label},
+                                {"purpose", &P::purpose},
+                                {"gpu_name", &P::gpu_name},
+                                {"price_per_hour", &P::price_per_hour},
+                                {"created_at", &P::created_at},
+                                {"ready_at", &P::ready_at},
+                                {"destroyed_at", &P::destroyed_at},
+                                {"instance_id", &P::instance_id},
+                                {"controller", &P::controller}});
+  return map;
+}
+
+const TableMap<SnapshotRow>& SnapshotTable() {
+  using S = SnapshotRow;
+  static const TableMap<S> map("snapshots", {{"snapshot_id", &S::snapshot_id},
+                                             {"instance_id", &S::instance_id},
+                                             {"snapshot_type", &S::snapshot_type},
+                                             {"base_snapshot_id", &S::base_snapshot_id},
+                                             {"files_total", &S::files_total},
+                                             {"files_changed", &S::files_changed},
+                                             {"bytes_total", &S::bytes_total},
+                                             {"bytes_uploaded", &S::bytes_uploaded},
+                                             {"created_at", &S::created_at},
+                                             {"compression", &S::compression},
+                                             {"duration_ms", &S::duration_ms}});
+  return map;
+}
+
+const TableMap<ProvisioningAttempt>& ProvisioningAttemptTable() {
+  using A = ProvisioningAttempt;
+  static const TableMap<A> map("provisioning_attempts",
+                               {{"attempt_id", &A::attempt_id},
+                                {"failover_id", &A::failover_id},
+                                {"provider", &A::provider},
+                                {"offer_id", &A::offer_id},
+                                {"machine_id", &A::machine_id},
+                                {"provider_instance_id", &A::provider_instance_id},
+                                {"launched_at", &A::launched_at},
+                                {"ready_ms", &A::ready_ms},
+                                {"censored_ms", &A::censored_ms},
+                                {"outcome", &A::outcome},
+                                {"rate_limit_hits", &A::rate_limit_hits}});
+  return map;
+}
+
+const TableMap<FailoverEvent>& FailoverEventTable() {
+  using E = FailoverEvent;
+  static const TableMap<E> map("failover_events",
+                               {{"failover_id", &E::failover_id},
+                                {"instance_id", &E::instance_id},
+                                {"\"trigger\"", &E::trigger},
+                                {"started_at", &E::started_at},
+                                {"completed_at", &E::completed_at},
+                                {"success", &E::success},
+                                {"failure_phase", &E::failure_phase},
+                                {"failure_reason", &E::failure_reason},
+                                {"detection_ms", &E::detection_ms},
+                                {"gpu_provisioning_time_ms", &E::gpu_provisioning_time_ms},
+                                {"snapshot_ms", &E::snapshot_ms},
+                                {"restore_ms", &E::restore_ms},
+                                {"validation_ms", &E::validation_ms},
+                                {"workload_start_ms", &E::workload_start_ms},
+                                {"health_check_ms", &E::health_check_ms},
+                                {"total_ms", &E::total_ms},
+                                {"original_ssh_host", &E::original_ssh_host},
+                                {"original_ssh_port", &E::original_ssh_port},
+                                {"snapshot_id", &E::snapshot_id},
+                                {"snapshot_type", &E::snapshot_type},
+                                {"base_snapshot_id", &E::base_snapshot_id},
+                                {"files_changed", &E::files_changed},
+                                {"new_instance_id", &E::new_instance_id},
+                                {"new_ssh_host", &E::new_ssh_host},
+                                {"new_ssh_port", &E::new_ssh_port},
+                                {"gpu_name", &E::gpu_name},
+                                {"candidates_launched", &E::candidates_launched},
+                                {"rounds", &E::rounds},
+                                {"rate_limit_hits", &E::rate_limit_hits},
+                                {"files_restored", &E::files_restored},
+                                {"files_expected", &E::files_expected},
+                                {"bytes_restored", &E::bytes_restored},
+                                {"phase_timings", &E::phase_timings_json},
+                                {"phase", &E::phase},
+                                {"progress", &E::progress},
+                                {"attempts", &E::attempts},
+                                {"planned", &E::planned},
+                                {"provider", &E::provider},
+                                {"original_instance_id", &E::original_instance_id},
+                                {"original_machine_id", &E::original_machine_id},
+                                {"first_failure_at", &E::first_failure_at},
+                                {"detected_at", &E::detected_at},
+                                {"fence", &E::fence},
+                                {"new_machine_id", &E::new_machine_id},
+                                {"new_ssh_user", &E::new_ssh_user},
+                                {"note", &E::note},
+                                {"updated_at", &E::updated_at},
+                                {"controller", &E::controller}});
+  return map;
+}
+
+const TableMap<RequestRow>& RequestTable() {
+  using R = RequestRow;
+  static const TableMap<R> map("requests", {{"request_id", &R::request_id},
+                                            {"instance_id", &R::instance_id},
+                                            {"kind", &R::kind},
+                                            {"planned", &R::planned},
+                                            {"\"trigger\"", &R::trigger},
+                                            {"created_at", &R::created_at},
+                                            {"taken_at", &R::taken_at},
+                                            {"taken_by", &R::taken_by},
+                                            {"failover_id", &R::failover_id},
+                                            {"result", &R::result}});
+  return map;
+}
+
+const TableMap<ControllerRow>& ControllerTable() {
+  using C = ControllerRow;
+  static const TableMap<C> map("controllers", {{"controller", &C::controller},
+                                               {"pid", &C::pid},
+                                               {"hostname", &C::hostname},
+                                               {"started_at", &C::started_at},
+                                               {"heartbeat_at", &C::heartbeat_at},
+                                               {"probe_interval_ms", &C::probe_interval_ms},
+                                               {"api_url", &C::api_url}});
+  return map;
 }
 
 std::string Placeholders(size_t count) {
   std::string out;
   for (size_t i = 1; i <= count; ++i) out += (i > 1 ? ", $" : "$") + std::to_string(i);
   return out;
-}
-
-std::vector<SqlValue> ProtectedInstanceValues(const ProtectedInstance& p) {
-  return {p.instance_id,
-          p.spec_json,
-          p.provider_instance_id,
-          p.ssh_host,
-          Num(p.ssh_port),
-          p.status,
-          p.last_snapshot_id,
-          Num(p.last_snapshot_at),
-          Num(p.consecutive_snapshot_failures),
-          Num(p.version),
-          Num(p.updated_at)};
-}
-
-Result<ProtectedInstance> ProtectedInstanceFromRow(const SqlRow& row) {
-  RowReader r(row);
-  ProtectedInstance p;
-  p.instance_id = r.Text();
-  p.spec_json = r.Text();
-  p.provider_instance_id = r.Text();
-  p.ssh_host = r.Text();
-  p.ssh_port = static_cast<int>(r.Int());
-  p.status = r.Text();
-  p.last_snapshot_id = r.Text();
-  p.last_snapshot_at = r.Int();
-  p.consecutive_snapshot_failures = static_cast<int>(r.Int());
-  p.version = r.Int();
-  p.updated_at = r.Int();
-  return r.Done(std::move(p), "protected_instances");
-}
-
-std::vector<SqlValue> ProviderInstanceValues(const ProviderInstanceRow& p) {
-  char price[32];
-  std::snprintf(price, sizeof(price), "%.6f", p.price_per_hour);
-  return {
-      p.provider, p.provider_instance_id, p.machine_id,      p.label,         p.purpose,
-      p.gpu_name, std::string(price),     Num(p.created_at), Num(p.ready_at), Num(p.destroyed_at)};
-}
-
-Result<ProviderInstanceRow> ProviderInstanceFromRow(const SqlRow& row) {
-  RowReader r(row);
-  ProviderInstanceRow p;
-  p.provider = r.Text();
-  p.provider_instance_id = r.Text();
-  p.machine_id = r.Text();
-  p.label = r.Text();
-  p.purpose = r.Text();
-  p.gpu_name = r.Text();
-  p.price_per_hour = r.Real();
-  p.created_at = r.Int();
-  p.ready_at = r.Int();
-  p.destroyed_at = r.Int();
-  return r.Done(std::move(p), "provider_instances");
-}
-
-std::vector<SqlValue> SnapshotValues(const SnapshotRow& s) {
-  return {s.snapshot_id,      s.instance_id,        s.snapshot_type,    s.base_snapshot_id,
-          Num(s.files_total), Num(s.files_changed), Num(s.bytes_total), Num(s.bytes_uploaded),
-          Num(s.created_at),  s.compression,        Num(s.duration_ms)};
-}
-
-Result<SnapshotRow> SnapshotFromRow(const SqlRow& row) {
-  RowReader r(row);
-  SnapshotRow s;
-  s.snapshot_id = r.Text();
-  s.instance_id = r.Text();
-  s.snapshot_type = r.Text();
-  s.base_snapshot_id = r.Text();
-  s.files_total = r.Int();
-  s.files_changed = r.Int();
-  s.bytes_total = r.Int();
-  s.bytes_uploaded = r.Int();
-  s.created_at = r.Int();
-  s.compression = r.Text();
-  s.duration_ms = r.Int();
-  return r.Done(std::move(s), "snapshots");
-}
-
-std::vector<SqlValue> ProvisioningAttemptValues(const ProvisioningAttempt& a) {
-  return {a.attempt_id,       a.failover_id,         a.provider,
-          a.offer_id,         a.machine_id,          a.provider_instance_id,
-          Num(a.launched_at), Num(a.ready_ms),       Num(a.censored_ms),
-          a.outcome,          Num(a.rate_limit_hits)};
-}
-
-Result<ProvisioningAttempt> ProvisioningAttemptFromRow(const SqlRow& row) {
-  RowReader r(row);
-  ProvisioningAttempt a;
-  a.attempt_id = r.Text();
-  a.failover_id = r.Text();
-  a.provider = r.Text();
-  a.offer_id = r.Text();
-  a.machine_id = r.Text();
-  a.provider_instance_id = r.Text();
-  a.launched_at = r.Int();
-  a.ready_ms = r.Int();
-  a.censored_ms = r.Int();
-  a.outcome = r.Text();
-  a.rate_limit_hits = static_cast<int>(r.Int());
-  return r.Done(std::move(a), "provisioning_attempts");
-}
-
-std::vector<SqlValue> FailoverEventValues(const FailoverEvent& e) {
-  return {e.failover_id,
-          e.instance_id,
-          e.trigger,
-          Num(e.started_at),
-          Num(e.completed_at),
-          e.success ? "1" : "0",
-          e.failure_phase,
-          e.failure_reason,
-          Num(e.detection_ms),
-          Num(e.gpu_provisioning_time_ms),
-          Num(e.snapshot_ms),
-          Num(e.restore_ms),
-          Num(e.validation_ms),
-          Num(e.workload_start_ms),
-          Num(e.health_check_ms),
-          Num(e.total_ms),
-          e.original_ssh_host,
-          Num(e.original_ssh_port),
-          e.snapshot_id,
-          e.snapshot_type,
-          e.base_snapshot_id,
-          Num(e.files_changed),
-          e.new_instance_id,
-          e.new_ssh_host,
-          Num(e.new_ssh_port),
-          e.gpu_name,
-          Num(e.candidates_launched),
-          Num(e.rounds),
-          Num(e.rate_limit_hits),
-          Num(e.files_restored),
-          Num(e.files_expected),
-          Num(e.bytes_restored),
-          e.phase_timings_json};
-}
-
-Result<FailoverEvent> FailoverEventFromRow(const SqlRow& row) {
-  RowReader r(row);
-  FailoverEvent e;
-  e.failover_id = r.Text();
-  e.instance_id = r.Text();
-  e.trigger = r.Text();
-  e.started_at = r.Int();
-  e.completed_at = r.Int();
-  e.success = r.Bool();
-  e.failure_phase = r.Text();
-  e.failure_reason = r.Text();
-  e.detection_ms = r.Int();
-  e.gpu_provisioning_time_ms = r.Int();
-  e.snapshot_ms = r.Int();
-  e.restore_ms = r.Int();
-  e.validation_ms = r.Int();
-  e.workload_start_ms = r.Int();
-  e.health_check_ms = r.Int();
-  e.total_ms = r.Int();
-  e.original_ssh_host = r.Text();
-  e.original_ssh_port = static_cast<int>(r.Int());
-  e.snapshot_id = r.Text();
-  e.snapshot_type = r.Text();
-  e.base_snapshot_id = r.Text();
-  e.files_changed = r.Int();
-  e.new_instance_id = r.Text();
-  e.new_ssh_host = r.Text();
-  e.new_ssh_port = static_cast<int>(r.Int());
-  e.gpu_name = r.Text();
-  e.candidates_launched = static_cast<int>(r.Int());
-  e.rounds = static_cast<int>(r.Int());
-  e.rate_limit_hits = static_cast<int>(r.Int());
-  e.files_restored = r.Int();
-  e.files_expected = r.Int();
-  e.bytes_restored = r.Int();
-  e.phase_timings_json = r.Text();
-  return r.Done(std::move(e), "failover_events");
 }
 
 }  // namespace standby

@@ -1,8 +1,10 @@
 #pragma once
 
-// Column lists and row conversions shared by the SQL backends. Values travel as text.
+// How each table's rows map to structs, shared by the SQL backends and the spool: one list
+// of (column, member) per table, so a column is named once. Values travel as text.
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/result.h"
@@ -11,32 +13,46 @@
 
 namespace standby {
 
-extern const std::vector<std::string> kProtectedInstanceColumns;
-extern const std::vector<std::string> kProviderInstanceColumns;
-extern const std::vector<std::string> kSnapshotColumns;
-extern const std::vector<std::string> kProvisioningAttemptColumns;
-extern const std::vector<std::string> kFailoverEventColumns;
+// The columns of table `T` and how each maps to a member.
+template <class T>
+class TableMap {
+ public:
+  using Member = std::variant<std::string T::*, int T::*, int64_t T::*, double T::*, bool T::*>;
+  struct Column {
+    std::string name;  // as in SQL (quoted where it is a keyword)
+    Member member;
+  };
+  TableMap(std::string table, std::vector<Column> columns)
+      : table_(std::move(table)), columns_(std::move(columns)) {}
 
-std::string ColumnList(const std::vector<std::string>& columns);
+  const std::string& table() const { return table_; }
+  std::vector<std::string> Names() const;
+  std::string List() const;  // "a, b, c"
+  std::vector<SqlValue> Values(const T& row) const;
+  // Every column must be present and parse. With `allow_short`, trailing columns may be
+  // missing and keep their defaults (spooled rows written before a column was added).
+  Result<T> FromRow(const SqlRow& row, bool allow_short = false) const;
+
+ private:
+  std::string table_;
+  std::vector<Column> columns_;
+};
+
+const TableMap<ProtectedInstance>& ProtectedInstanceTable();
+const TableMap<ProviderInstanceRow>& ProviderInstanceTable();
+const TableMap<SnapshotRow>& SnapshotTable();
+const TableMap<ProvisioningAttempt>& ProvisioningAttemptTable();
+const TableMap<FailoverEvent>& FailoverEventTable();
+const TableMap<RequestRow>& RequestTable();
+const TableMap<ControllerRow>& ControllerTable();
+
 std::string Placeholders(size_t count);  // "$1, $2, ..."
 
-std::vector<SqlValue> ProtectedInstanceValues(const ProtectedInstance& p);
-Result<ProtectedInstance> ProtectedInstanceFromRow(const SqlRow& row);
-std::vector<SqlValue> ProviderInstanceValues(const ProviderInstanceRow& p);
-Result<ProviderInstanceRow> ProviderInstanceFromRow(const SqlRow& row);
-std::vector<SqlValue> SnapshotValues(const SnapshotRow& s);
-Result<SnapshotRow> SnapshotFromRow(const SqlRow& row);
-std::vector<SqlValue> ProvisioningAttemptValues(const ProvisioningAttempt& a);
-Result<ProvisioningAttempt> ProvisioningAttemptFromRow(const SqlRow& row);
-std::vector<SqlValue> FailoverEventValues(const FailoverEvent& e);
-Result<FailoverEvent> FailoverEventFromRow(const SqlRow& row);
-
 template <class T>
-Result<std::vector<T>> RowsTo(const std::vector<SqlRow>& rows,
-                              const std::function<Result<T>(const SqlRow&)>& convert) {
+Result<std::vector<T>> RowsTo(const std::vector<SqlRow>& rows, const TableMap<T>& map) {
   std::vector<T> out;
   for (const SqlRow& row : rows) {
-    ASSIGN_OR_RETURN(T value, convert(row));
+    ASSIGN_OR_RETURN(T value, map.FromRow(row));
     out.push_back(std::move(value));
   }
   return out;

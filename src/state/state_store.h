@@ -16,30 +16,49 @@ namespace standby {
 // names the version it read and fails with kConflict when another writer got there first.
 struct ProtectedInstance {
   std::string instance_id;
-  std::string spec_json;  // launch spec: image, GPU filter, workload, health check
+  std::string spec_json;  // the protection spec (failover/protection_spec.h)
   std::string provider_instance_id;
   std::string ssh_host;
   int ssh_port = 0;
-  std::string status;  // protected | failing_over | lost | paused
+  std::string status;  // the instance state: healthy | suspect | failing_over | failed | ...
   std::string last_snapshot_id;
   int64_t last_snapshot_at = 0;
   int consecutive_snapshot_failures = 0;
   int64_t version = 0;
   int64_t updated_at = 0;
+  std::string provider;  // local | vast | pool
+  std::string ssh_user;
+  std::string machine_id;
+  std::string gpu_name;
+  double price_per_hour = 0;
+  int failovers = 0;  // successful failovers so far
+  std::string last_failover_id;
+  int64_t last_mttr_ms = 0;
+  std::string health_detail;  // the last decision about the instance, with its evidence
+  int64_t created_at = 0;
+  // Which controller drives the instance, until when, and its ever-growing epoch (several
+  // controllers on one PostgreSQL).
+  std::string owner;
+  int64_t lease_expires_at = 0;
+  int64_t epoch = 0;
 };
 
-// Every machine standby ever rented.
+// Every machine standby rented and still owns (destroyed_at = 0) or has destroyed. A row
+// without destroyed_at is what the reaper must not touch: ownership lives here, where
+// every controller sharing the database sees it.
 struct ProviderInstanceRow {
-  std::string provider;  // vast | static | local
+  std::string provider;  // vast | pool | local
   std::string provider_instance_id;
   std::string machine_id;
   std::string label;
-  std::string purpose;  // primary | candidate | standby
+  std::string purpose;  // primary | provisioned | standby
   std::string gpu_name;
   double price_per_hour = 0;
   int64_t created_at = 0;
   int64_t ready_at = 0;
   int64_t destroyed_at = 0;
+  std::string instance_id;  // the protected instance it serves ("" for a bare provision)
+  std::string controller;   // the controller that rented it
 };
 
 // A snapshot's manifest header, as recorded by the controller.
@@ -68,15 +87,17 @@ struct ProvisioningAttempt {
   int64_t launched_at = 0;
   int64_t ready_ms = -1;     // launch → SSH ready; -1 when it never became ready
   int64_t censored_ms = -1;  // how long it was watched before being abandoned
-  std::string outcome;       // won | lost_race | timeout | exited | launch_failed
+  std::string outcome;       // RaceOutcomeName (provision/race.h): won | lost | timed_out | ...
   int rate_limit_hits = 0;
 };
 
 // One failover: the seed's failover_test_events columns under their names, and the rest.
+// The row is written as the failover advances: completed_at = 0 while it runs, and `phase`
+// is where it is (the controller resumes from there after a crash).
 struct FailoverEvent {
   std::string failover_id;
   std::string instance_id;
-  std::string trigger;  // automatic | manual | drill
+  std::string trigger;  // host_dead | workload_unhealthy | manual | planned | drill | initial
   int64_t started_at = 0;
   int64_t completed_at = 0;
   bool success = false;
@@ -107,8 +128,49 @@ struct FailoverEvent {
   int64_t files_expected = 0;
   int64_t bytes_restored = 0;
   std::string phase_timings_json = "{}";
+  std::string phase = "done";  // failover/phases.h
+  double progress = 0;         // restore percentage while restoring
+  int attempts = 0;            // replacement machines tried
+  bool planned = false;
+  std::string provider;
+  std::string original_instance_id;
+  std::string original_machine_id;
+  int64_t first_failure_at = 0;  // the first failed probe (MTTR starts here)
+  int64_t detected_at = 0;
+  std::string fence;  // confirmed | unconfirmed | "" (not yet)
+  std::string new_machine_id;
+  std::string new_ssh_user;
+  std::string note;  // what an operator should know (a final snapshot that timed out, ...)
+  int64_t updated_at = 0;
+  std::string controller;
 
   friend bool operator==(const FailoverEvent&, const FailoverEvent&) = default;
+};
+
+// An operator's request to the running controller (`standby failover`, `snapshot now`,
+// `drill`), picked up within one probe interval.
+struct RequestRow {
+  std::string request_id;
+  std::string instance_id;
+  std::string kind;  // failover | snapshot | drill
+  bool planned = false;
+  std::string trigger;  // manual | drill
+  int64_t created_at = 0;
+  int64_t taken_at = 0;  // 0 while waiting
+  std::string taken_by;
+  std::string failover_id;
+  std::string result;
+};
+
+// A running controller, as it last reported itself.
+struct ControllerRow {
+  std::string controller;
+  int64_t pid = 0;
+  std::string hostname;
+  int64_t started_at = 0;
+  int64_t heartbeat_at = 0;
+  int64_t probe_interval_ms = 0;
+  std::string api_url;
 };
 
 struct BlacklistEntry {
@@ -135,9 +197,15 @@ class StateStore {
   // Writes `instance` if its stored version is still `instance.version`, bumping it; returns
   // the new version; kConflict when another writer updated it first.
   virtual Result<int64_t> UpdateProtectedInstance(const ProtectedInstance& instance) = 0;
+  // Removes the protected instance (its history stays); kNotFound when it does not exist.
+  virtual Status DeleteProtectedInstance(const std::string& id) = 0;
 
   virtual Status RecordProviderInstance(const ProviderInstanceRow& row) = 0;
   virtual Result<std::vector<ProviderInstanceRow>> ListProviderInstances() = 0;
+  // Sets destroyed_at on the row, if there is one (destroying an unrecorded instance is not
+  // an error).
+  virtual Status MarkProviderInstanceDestroyed(const std::string& provider, const std::string& id,
+                                               int64_t at_ms) = 0;
   virtual Status RecordSnapshot(const SnapshotRow& row) = 0;
   virtual Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& instance_id) = 0;
   virtual Status RecordProvisioningAttempt(const ProvisioningAttempt& row) = 0;
@@ -149,6 +217,20 @@ class StateStore {
   virtual Result<std::vector<BlacklistEntry>> ActiveBlacklist(int64_t now_ms) = 0;
   virtual Status RecordFailoverEvent(const FailoverEvent& event) = 0;
   virtual Result<std::vector<FailoverEvent>> ListFailoverEvents() = 0;
+
+  virtual Status CreateRequest(const RequestRow& request) = 0;
+  // Requests not yet taken, oldest first.
+  virtual Result<std::vector<RequestRow>> ListPendingRequests() = 0;
+  virtual Result<std::optional<RequestRow>> GetRequest(const std::string& id) = 0;
+  // Takes a waiting request for `by`: true when this call took it, false when another
+  // controller had (at most one taker, even with several controllers).
+  virtual Result<bool> TakeRequest(const std::string& id, const std::string& by, int64_t at_ms) = 0;
+  // Records what became of a taken request (the failover it started, or why not).
+  virtual Status FinishRequest(const std::string& id, const std::string& failover_id,
+                               const std::string& result) = 0;
+
+  virtual Status RecordControllerHeartbeat(const ControllerRow& row) = 0;
+  virtual Result<std::vector<ControllerRow>> ListControllers() = 0;
 };
 
 }  // namespace standby

@@ -9,7 +9,7 @@ namespace standby {
 namespace {
 
 TEST(FaultInjectingStoreTest, FailsTheNthCallOnce) {
-  MemObjectStore base;
+  MemObjectStore base(Clock::Real());
   FaultInjectingStore store(&base);
   store.FailCall(StoreOp::kPut, 2, UnavailableError("injected 503"));
   EXPECT_OK(store.Put("a", "1"));
@@ -22,7 +22,7 @@ TEST(FaultInjectingStoreTest, FailsTheNthCallOnce) {
 }
 
 TEST(FaultInjectingStoreTest, StickyFailuresKeepFailing) {
-  MemObjectStore base;
+  MemObjectStore base(Clock::Real());
   FaultInjectingStore store(&base);
   store.FailCall(StoreOp::kGet, 1, UnavailableError("down"), /*sticky=*/true);
   ASSERT_OK(store.Put("a", "1"));
@@ -31,7 +31,7 @@ TEST(FaultInjectingStoreTest, StickyFailuresKeepFailing) {
 }
 
 TEST(FaultInjectingStoreTest, CorruptsMatchingReads) {
-  MemObjectStore base;
+  MemObjectStore base(Clock::Real());
   FaultInjectingStore store(&base);
   ASSERT_OK(store.Put("packs/x", "abcdef"));
   ASSERT_OK(store.Put("index/y", "abcdef"));

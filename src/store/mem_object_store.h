@@ -12,7 +12,7 @@ namespace standby {
 // An in-memory store for tests. Same contract as every other store; thread-safe.
 class MemObjectStore : public ObjectStore {
  public:
-  explicit MemObjectStore(Clock* clock = Clock::Real()) : clock_(clock) {}
+  explicit MemObjectStore(Clock* clock) : clock_(clock) {}
 
   Status Put(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key,

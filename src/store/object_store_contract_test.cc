@@ -22,11 +22,11 @@ struct FsFactory {
 };
 
 struct MemFactory {
-  std::unique_ptr<ObjectStore> Make() { return std::make_unique<MemObjectStore>(); }
+  std::unique_ptr<ObjectStore> Make() { return std::make_unique<MemObjectStore>(Clock::Real()); }
 };
 
 struct FaultInjectingFactory {
-  MemObjectStore base;
+  MemObjectStore base{Clock::Real()};
   std::unique_ptr<ObjectStore> Make() { return std::make_unique<FaultInjectingStore>(&base); }
 };
 
@@ -50,7 +50,7 @@ struct S3Factory {
     options.prefix = "contract-" + RandomHex(6) + "/";
     options.endpoint = server->endpoint();
     options.credentials = {"S3RVER", "S3RVER", ""};
-    return std::move(*S3ObjectStore::Create(options, http.get()));
+    return std::move(*S3ObjectStore::Create(options, http.get(), Clock::Real()));
   }
 };
 
@@ -188,7 +188,9 @@ TEST(OpenObjectStoreTest, UnderstandsPathsAndFileUrlsAndRejectsUnknownSchemes) {
   EXPECT_EQ(OpenObjectStore("ftp://x").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(OpenObjectStore("file://relative").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(OpenObjectStore("").error().code, ErrorCode::kInvalidArgument);
-  auto no_credentials = OpenObjectStore("s3://bucket/prefix");
+  StoreSettings settings;
+  settings.clock = Clock::Real();
+  auto no_credentials = OpenObjectStore("s3://bucket/prefix", settings);
   ASSERT_FALSE(no_credentials.has_value());
   EXPECT_NE(no_credentials.error().message.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
   EXPECT_NE(no_credentials.error().message.find("B2_APPLICATION_KEY"), std::string::npos);

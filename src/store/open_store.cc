@@ -30,8 +30,10 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
     HttpClientOptions http_options;
     http_options.resolved = settings.resolved;
     http_options.use_system_resolver = settings.use_system_resolver;
+    if (settings.clock == nullptr) return InternalError("StoreSettings.clock is not set");
     auto http = MakeHttpClient(http_options);
-    ASSIGN_OR_RETURN(auto store, S3ObjectStore::Create(std::move(options), http.get()));
+    ASSIGN_OR_RETURN(auto store,
+                     S3ObjectStore::Create(std::move(options), http.get(), settings.clock));
     store->AdoptHttpClient(std::move(http));
     return std::unique_ptr<ObjectStore>(std::move(store));
   }

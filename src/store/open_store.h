@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "env/clock.h"
 #include "store/object_store.h"
 #include "store/sigv4.h"
 
@@ -25,6 +26,8 @@ struct StoreSettings {
   // Passed to the HTTP client (HttpClientOptions::resolved / use_system_resolver).
   std::map<std::string, std::vector<std::string>> resolved;
   bool use_system_resolver = true;
+  // Required for s3:// (retry backoff, clock-skew correction): the time seam.
+  Clock* clock = nullptr;
 };
 
 // For an s3:// repository, the endpoint host name and its addresses as resolved here;

@@ -61,7 +61,7 @@ struct S3Stats {
 class S3ObjectStore : public ObjectStore {
  public:
   static Result<std::unique_ptr<S3ObjectStore>> Create(S3Options options, HttpClient* http,
-                                                       Clock* clock = Clock::Real());
+                                                       Clock* clock);
 
   Status Put(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key,

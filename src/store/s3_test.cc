@@ -196,7 +196,7 @@ TEST_F(S3Test, S3_WrongSecretIsReportedAsSuch) {
 TEST_F(S3Test, S3_PlainHttpOnlyToLoopback) {
   S3Options o = Options();
   o.endpoint = "http://s3.example.com";
-  auto store = S3ObjectStore::Create(o, http_.get());
+  auto store = S3ObjectStore::Create(o, http_.get(), Clock::Real());
   ASSERT_FALSE(store.has_value());
   EXPECT_NE(store.error().message.find("refusing plain HTTP"), std::string::npos);
 }
@@ -250,13 +250,13 @@ TEST(S3TlsTest, S3_HttpsVerifiesCertificateAndHostName) {
   o.max_attempts = 1;
 
   auto trusting = MakeHttpClient({.ca_file = pki.Sub("ca.pem")});
-  ASSERT_OK_AND_ASSIGN(auto store, S3ObjectStore::Create(o, trusting.get()));
+  ASSERT_OK_AND_ASSIGN(auto store, S3ObjectStore::Create(o, trusting.get(), Clock::Real()));
   ASSERT_OK(store->Put("over-tls", "secret weights"));
   ASSERT_OK_AND_ASSIGN(std::string back, store->Get("over-tls"));
   EXPECT_EQ(back, "secret weights");
 
   auto system_cas = MakeHttpClient();  // does not know the private CA
-  ASSERT_OK_AND_ASSIGN(auto untrusted, S3ObjectStore::Create(o, system_cas.get()));
+  ASSERT_OK_AND_ASSIGN(auto untrusted, S3ObjectStore::Create(o, system_cas.get(), Clock::Real()));
   auto refused = untrusted->Get("over-tls");
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message.find("TLS handshake"), std::string::npos)
@@ -264,7 +264,8 @@ TEST(S3TlsTest, S3_HttpsVerifiesCertificateAndHostName) {
 
   S3Options by_ip = o;  // the certificate names localhost, not 127.0.0.1
   by_ip.endpoint = "https://127.0.0.1:" + std::to_string((*server)->port());
-  ASSERT_OK_AND_ASSIGN(auto wrong_name, S3ObjectStore::Create(by_ip, trusting.get()));
+  ASSERT_OK_AND_ASSIGN(auto wrong_name,
+                       S3ObjectStore::Create(by_ip, trusting.get(), Clock::Real()));
   auto mismatch = wrong_name->Get("over-tls");
   ASSERT_FALSE(mismatch.has_value());
   EXPECT_NE(mismatch.error().message.find("TLS handshake"), std::string::npos);

@@ -1,11 +1,43 @@
-#include "cli/demo_workspace.h"
+#include "failover/demo_workspace.h"
 
 #include <cstdio>
 #include <cstring>
 
-#include "cli/command.h"
-
 namespace standby {
+
+const char kDemoServer[] = R"(#!/usr/bin/env python3
+# Inference stand-in (standby demo): loads the weights, then answers /health and /infer.
+import glob, hashlib, http.server, json, os, sys
+
+port = int(sys.argv[1])
+answer = {}
+for shard in sorted(glob.glob("models/llama-mini/*.safetensors")):
+    digest = hashlib.sha256()
+    with open(shard, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    answer[os.path.basename(shard)] = digest.hexdigest()
+body = json.dumps(answer, sort_keys=True).encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        reply = {"/health": b"ok", "/infer": body}.get(self.path)
+        if reply is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+)";
+
 namespace {
 
 // Writes `size` bytes: random (like model weights) or word text (like data and configs).
@@ -61,8 +93,7 @@ Status GenerateWorkspace(FileSystem* fs, const std::string& root, uint64_t total
                                  total / 5, true, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "data/train.jsonl"), total / 6, false, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 256 << 10, false, rng));
-  RETURN_IF_ERROR(
-      WriteFileAtomically(fs, JoinPath(root, "src/serve.py"), "print('serving')\n", 0755));
+  RETURN_IF_ERROR(WriteFileAtomically(fs, JoinPath(root, "src/serve.py"), kDemoServer, 0755));
   return fs->Symlink("llama-mini", JoinPath(root, "models/current"));
 }
 
@@ -72,17 +103,6 @@ Status TrainingStep(FileSystem* fs, const std::string& root, uint64_t total, std
                                  total / 20, true, rng));
   RETURN_IF_ERROR(WriteGenerated(fs, JoinPath(root, "logs/train.log"), 300 << 10, false, rng));
   return WriteFileAtomically(fs, JoinPath(root, "outputs/eval.json"), R"({"loss": 1.234})");
-}
-
-void PrintDemoSteps(const std::vector<DemoStep>& steps) {
-  Say("");
-  Say("  step                     time      detail");
-  for (const DemoStep& s : steps) {
-    char line[256];
-    std::snprintf(line, sizeof(line), "  %-22s %7lld ms  %s", s.name.c_str(),
-                  static_cast<long long>(s.ms), s.detail.c_str());
-    Say(line);
-  }
 }
 
 }  // namespace standby

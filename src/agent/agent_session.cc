@@ -1,0 +1,56 @@
+#include "agent/agent_jobs.h"
+#include "base/log.h"
+#include "snapshot/result_json.h"
+
+namespace standby {
+namespace {
+
+// A failed result; `data`, when given, is what the command found (a verification's
+// mismatches), for the controller to print as the local command would.
+void EmitFailure(const EventWriter& emit, const Error& error,
+                 const nlohmann::json& data = nullptr) {
+  nlohmann::json event = {{"type", "result"},
+                          {"ok", false},
+                          {"error",
+                           {{"code", ErrorCodeName(error.code)},
+                            {"message", error.message},
+                            {"retryable", error.retryable}}}};
+  if (!data.is_null()) event["data"] = data;
+  emit(event);
+}
+
+}  // namespace
+
+int RunAgentSession(const std::function<Result<std::string>()>& read_job, const EventWriter& emit,
+                    const AgentEnv& env, int64_t pid) {
+  // The controller sends the job (and the credentials in it) only after this line.
+  emit({{"type", "hello"},
+        {"protocol", kAgentProtocolVersion},
+        {"agent", "standby-agent"},
+        {"pid", pid}});
+  auto input = read_job();
+  if (!input) {
+    EmitFailure(emit, input.error());
+    return 1;
+  }
+  auto job = ParseAgentJob(*input);
+  if (!job) {
+    EmitFailure(emit, job.error());
+    return 1;
+  }
+  RegisterSecret(job->secret_access_key);
+  RegisterSecret(job->session_token);
+  auto result = RunAgentJob(*job, emit, env);
+  if (!result) {
+    EmitFailure(emit, result.error());
+    return 1;
+  }
+  if (result->contains("validation") && (*result)["validation"] != "ok") {
+    EmitFailure(emit, CorruptionError(VerifyFailure(*result)), *result);
+    return 1;
+  }
+  emit({{"type", "result"}, {"ok", true}, {"data", *result}});
+  return 0;
+}
+
+}  // namespace standby

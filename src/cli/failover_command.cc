@@ -1,0 +1,85 @@
+#include "base/strings.h"
+#include "cli/command.h"
+#include "failover/operations.h"
+#include "failover/runtime.h"
+
+namespace standby {
+namespace {
+
+void PrintProgress(const FailoverEvent& e) {
+  std::string line = e.instance_id + ": " + e.failover_id + " " + e.phase;
+  if (e.phase == "restoring") line += " " + std::to_string(static_cast<int>(e.progress)) + "%";
+  if (e.phase == "done") line += ": MTTR " + std::to_string(e.total_ms) + " ms";
+  if (e.phase == "failed") line += " while " + e.failure_phase + ": " + e.failure_reason;
+  Say(line);
+}
+
+}  // namespace
+
+// `standby failover NAME [--planned] [--wait]`: asks the running controller to move the
+// instance to a new host now.
+int RunFailover(const std::vector<std::string>& args) {
+  const std::string command = "failover";
+  auto inv = Prepare(command, args,
+                     {{"planned", false, ""},
+                      {"wait", false, ""},
+                      {"timeout", true, ""},
+                      {"state-dir", true, "state_dir"}},
+                     1);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
+  std::chrono::seconds timeout{1800};
+  if (auto t = inv->Flag("timeout")) {
+    auto parsed = ParseUint(*t);
+    if (!parsed || *parsed == 0) return UsageError(command, "--timeout wants seconds", inv->json);
+    timeout = std::chrono::seconds(*parsed);
+  }
+  auto runtime = OpenControllerRuntime(inv->config);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  ControllerContext* ctx = &(*runtime)->ctx;
+  const bool planned = inv->Has("planned");
+  auto request = SubmitRequest(ctx, inv->positional[0], "failover",
+                               planned ? Trigger::kPlanned : Trigger::kManual, planned);
+  if (!request) return Fail(request.error(), inv->json);
+  if (!inv->Has("wait")) {
+    if (inv->json) {
+      PrintJson({{"request_id", request->request_id}, {"instance", request->instance_id}});
+    } else {
+      Say("requested failover of " + request->instance_id + " (" + request->request_id +
+          "); the controller starts it within one probe interval");
+    }
+    return kExitOk;
+  }
+  auto done = WaitForFailover(
+      ctx, request->request_id, timeout,
+      inv->json ? std::function<void(const FailoverEvent&)>(nullptr) : PrintProgress);
+  if (!done) return Fail(done.error(), inv->json);
+  if (inv->json) PrintJson(FailoverEventJson(*done));
+  if (!done->success) {
+    return Fail(UnavailableError("failover " + done->failover_id + " failed while " +
+                                 done->failure_phase + ": " + done->failure_reason),
+                false);
+  }
+  return kExitOk;
+}
+
+// `standby snapshot now NAME`: asks the running controller for a snapshot of the instance.
+int RunSnapshotNow(const std::vector<std::string>& args) {
+  const std::string command = "snapshot now";
+  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
+  auto runtime = OpenControllerRuntime(inv->config);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  auto request =
+      SubmitRequest(&(*runtime)->ctx, inv->positional[0], "snapshot", Trigger::kManual, false);
+  if (!request) return Fail(request.error(), inv->json);
+  if (inv->json) {
+    PrintJson({{"request_id", request->request_id}, {"instance", request->instance_id}});
+  } else {
+    Say("requested a snapshot of " + request->instance_id + " (" + request->request_id + ")");
+  }
+  return kExitOk;
+}
+
+}  // namespace standby

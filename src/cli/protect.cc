@@ -1,0 +1,116 @@
+#include "base/strings.h"
+#include "cli/command.h"
+#include "cli/provider_access.h"
+#include "failover/operations.h"
+#include "failover/runtime.h"
+
+namespace standby {
+namespace {
+
+// The spec from the flags, on top of the configuration's defaults.
+Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) {
+  ASSIGN_OR_RETURN(ProtectionSpec spec, SpecDefaultsFromConfig(inv.config));
+  spec.name = name;
+  spec.repo = inv.config.GetOr("repo", "");
+  spec.workspace = inv.Flag("workspace").value_or(spec.workspace);
+  ASSIGN_OR_RETURN(spec.filter, OfferFilterFrom(inv));
+  spec.image = inv.Flag("image").value_or(spec.image);
+  if (auto disk = inv.Flag("disk-gb")) {
+    auto gb = ParseUint(*disk);
+    if (!gb || *gb < 8) return InvalidArgumentError("--disk-gb wants at least 8");
+    spec.disk_gb = static_cast<int>(*gb);
+  }
+  spec.ssh_user = inv.Flag("ssh-user").value_or(spec.ssh_user);
+  spec.workload.command = inv.Flag("workload").value_or("");
+  spec.workload.health_url = inv.Flag("health-url").value_or("");
+  spec.workload.health_expect_body = inv.Flag("health-expect-body").value_or("");
+  spec.check_command = inv.Flag("check-cmd").value_or("");
+  if (auto every = inv.Flag("snapshot-every")) {
+    ASSIGN_OR_RETURN(spec.snapshot_every, ParseDuration(*every));
+  }
+  if (auto keep = inv.Flag("keep-last")) {
+    auto n = ParseUint(*keep);
+    if (!n || *n < 1) return InvalidArgumentError("--keep-last must be an integer >= 1");
+    spec.keep_last = static_cast<int>(*n);
+  }
+  if (auto interval = inv.Flag("probe-interval")) {
+    auto ms = ParseUint(*interval);
+    if (!ms) return InvalidArgumentError("--probe-interval wants milliseconds");
+    spec.policy.probe_interval = std::chrono::milliseconds(*ms);
+  }
+  if (auto timeout = inv.Flag("health-timeout")) {
+    ASSIGN_OR_RETURN(spec.policy.health_timeout, ParseDuration(*timeout));
+  }
+  return spec;
+}
+
+}  // namespace
+
+int RunProtect(const std::vector<std::string>& args) {
+  const std::string command = "protect";
+  auto specs = ProviderFlagSpecs();
+  auto filters = OfferFilterFlagSpecs();
+  specs.insert(specs.end(), filters.begin(), filters.end());
+  specs.insert(specs.end(), {{"workspace", true, ""},
+                             {"instance-id", true, ""},
+                             {"ssh", true, ""},
+                             {"provision", false, ""},
+                             {"image", true, ""},
+                             {"disk-gb", true, ""},
+                             {"ssh-user", true, ""},
+                             {"workload", true, ""},
+                             {"health-url", true, ""},
+                             {"health-expect-body", true, ""},
+                             {"check-cmd", true, ""},
+                             {"snapshot-every", true, ""},
+                             {"keep-last", true, "snapshot.keep_last"},
+                             {"probe-interval", true, "failover.probe_interval_ms"},
+                             {"dead-after", true, "failover.dead_after"},
+                             {"health-timeout", true, ""}});
+  auto inv = Prepare(command, args, specs, 1);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
+  auto spec = SpecFrom(*inv, inv->positional[0]);
+  if (!spec) return UsageError(command, spec.error().message, inv->json);
+  PlacementRequest placement;
+  placement.adopt_instance_id = inv->Flag("instance-id").value_or("");
+  placement.provision = inv->Has("provision");
+  if (auto ssh = inv->Flag("ssh")) {
+    auto target = ParseSshTarget(*ssh);
+    if (!target) return UsageError(command, target.error().message, inv->json);
+    placement.adopt_ssh = *target;
+  }
+  auto runtime = OpenControllerRuntime(inv->config);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
+  auto stored = Protect(&(*runtime)->ctx, *spec, placement, nullptr);
+  if (!stored) return Fail(stored.error(), inv->json);
+  nlohmann::json status = InstanceStatusJson(*stored, std::nullopt, NowMillis(Clock::Real()));
+  if (inv->json) {
+    PrintJson(status);
+  } else {
+    std::printf("%s %s on %s:%d (%s)\n", stored->instance_id.c_str(), stored->status.c_str(),
+                stored->ssh_host.c_str(), stored->ssh_port,
+                stored->provider_instance_id.empty() ? "no provider"
+                                                     : stored->provider_instance_id.c_str());
+  }
+  return kExitOk;
+}
+
+int RunUnprotect(const std::vector<std::string>& args) {
+  const std::string command = "unprotect";
+  auto specs = ProviderFlagSpecs();
+  specs.push_back({"destroy", false, ""});
+  auto inv = Prepare(command, args, specs, 1);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
+  auto runtime = OpenControllerRuntime(inv->config);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
+  Status done = Unprotect(&(*runtime)->ctx, inv->positional[0], inv->Has("destroy"));
+  if (!done) return Fail(done.error(), inv->json);
+  if (inv->json) PrintJson({{"name", inv->positional[0]}, {"unprotected", true}});
+  return kExitOk;
+}
+
+}  // namespace standby

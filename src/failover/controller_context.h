@@ -1,0 +1,42 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "env/clock.h"
+#include "env/random.h"
+#include "failover/vocabulary.h"
+#include "provision/fleet.h"
+#include "state/state_store.h"
+#include "store/object_store.h"
+#include "store/open_store.h"
+
+namespace standby {
+
+// What the controller runs on: every effect goes through one of these seams, so tests and
+// the simulation drive the same logic with fakes and a fake clock. Pointers are not owned.
+struct ControllerContext {
+  Clock* clock = nullptr;
+  Random* random = nullptr;
+  StateStore* state = nullptr;
+  Fleet* fleet = nullptr;  // the provider account, SSH transports and the provisioner
+  // The controller's own access to an instance's repository: locating snapshots, pruning,
+  // checking that the store answers. Thread-safe; stores may be cached by repo.
+  std::function<Result<std::shared_ptr<ObjectStore>>(const std::string& repo)> open_store;
+  // How hosts reach the store (what their agent jobs carry).
+  StoreSettings host_store_settings;
+  std::string controller;  // this controller's name (labels, heartbeats)
+  // false: every part runs on the caller's thread (the deterministic simulation).
+  bool parallel = true;
+  int max_concurrent_snapshots = 2;
+  // One line per decision; default: the log at info level.
+  std::function<void(const std::string&)> log;
+  // Crash injection for tests and the simulation: called right after a failover persisted
+  // `phase`; returning true makes the controller stop there, as if it had been killed.
+  std::function<bool(const std::string& failover_id, FailoverPhase phase)> crash_after_persist;
+
+  void Log(const std::string& line) const;
+};
+
+}  // namespace standby

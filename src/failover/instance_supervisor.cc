@@ -1,0 +1,327 @@
+#include "failover/instance_supervisor.h"
+
+#include "base/strings.h"
+#include "failover/protected_rows.h"
+#include "snapshot/pruner.h"
+
+namespace standby {
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+
+int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
+
+ProviderView ViewOf(const Instance& i, std::string* detail) {
+  switch (i.state) {
+    case InstanceState::kRunning:
+      return ProviderView::kRunning;
+    case InstanceState::kLoading:
+      return ProviderView::kLoading;
+    case InstanceState::kExited:
+    case InstanceState::kOffline:
+      *detail = std::string(InstanceStateName(i.state));
+      return ProviderView::kGone;
+    case InstanceState::kUnknown:
+      *detail = i.status_message;
+      return ProviderView::kUnknown;
+  }
+  return ProviderView::kUnknown;
+}
+
+}  // namespace
+
+InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance row,
+                                       ProtectionSpec spec, WorkPool* snapshots)
+    : ctx_(ctx),
+      snapshots_(snapshots),
+      row_(std::move(row)),
+      spec_(std::move(spec)),
+      policy_(spec_.policy, !spec_.workload.command.empty(),
+              !spec_.workload.health_url.empty() || !spec_.check_command.empty()) {
+  if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
+    int64_t wait_ms =
+        row_.updated_at + spec_.policy.retry_backoff.count() * 1000 - NowMillis(ctx_->clock);
+    retry_failover_ns_ = ctx_->clock->MonotonicNanos() + std::max<int64_t>(0, wait_ms) * kNsPerMs;
+  }
+}
+
+InstanceSupervisor::~InstanceSupervisor() = default;
+
+int64_t InstanceSupervisor::version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return row_.version;
+}
+
+std::chrono::milliseconds InstanceSupervisor::probe_interval() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spec_.policy.probe_interval;
+}
+
+void InstanceSupervisor::Resume(FailoverEvent row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  resume_ = std::move(row);
+}
+
+void InstanceSupervisor::Update(ProtectedInstance row, ProtectionSpec spec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row.version < row_.version) return;
+  const bool policy_changed = SpecToJson(spec)["policy"] != SpecToJson(spec_)["policy"];
+  row_ = std::move(row);
+  spec_ = std::move(spec);
+  if (policy_changed) {
+    policy_ = HealthPolicy(spec_.policy, !spec_.workload.command.empty(),
+                           !spec_.workload.health_url.empty() || !spec_.check_command.empty());
+  }
+}
+
+void InstanceSupervisor::RequestFailover(Trigger trigger, bool planned,
+                                         const std::string& request_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failover_request_ = FailoverRequest{trigger, planned, request_id};
+}
+
+void InstanceSupervisor::RequestSnapshot(const std::string& request_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_request_ = request_id;
+}
+
+HostAddress InstanceSupervisor::Host() const {
+  HostAddress a{row_.ssh_user.empty() ? spec_.ssh_user : row_.ssh_user, row_.ssh_host,
+                static_cast<uint16_t>(row_.ssh_port), row_.provider_instance_id};
+  a.connect_timeout = spec_.policy.probe_timeout;
+  return a;
+}
+
+AgentTransport* InstanceSupervisor::ProbeTransport() {
+  HostAddress host = Host();
+  std::string key = host.Describe() + "/" + host.pin_name;
+  if (!probe_transport_ || probe_host_ != key) {
+    probe_transport_ = ctx_->fleet->transports()->Connect(host);
+    probe_host_ = key;
+  }
+  probe_transport_->SetTimeouts(spec_.policy.probe_timeout, spec_.policy.probe_timeout);
+  return probe_transport_.get();
+}
+
+void InstanceSupervisor::Reload() {
+  auto fresh = ctx_->state->GetProtectedInstance(spec_.name);
+  if (!fresh || !*fresh) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  row_ = **fresh;
+}
+
+void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<bool>& stop) {
+  std::optional<FailoverEvent> resume;
+  std::optional<FailoverRequest> request;
+  std::optional<std::string> snapshot_request;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resume.swap(resume_);
+    request.swap(failover_request_);
+    snapshot_request.swap(snapshot_request_);
+  }
+  if (resume) return RunFailover(std::move(*resume), stop);
+  if (row_.status == ProtectionStateName(ProtectionState::kPaused)) return;
+  const int64_t now_ns = ctx_->clock->MonotonicNanos();
+  if (request) {
+    return StartFailover(request->trigger, request->planned, NowMillis(ctx_->clock),
+                         "requested by an operator (" + request->request_id + ")",
+                         request->request_id, stop);
+  }
+  if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
+    if (retry_failover_ns_ >= 0 && now_ns >= retry_failover_ns_) {
+      StartFailover(Trigger::kHostDead, false, NowMillis(ctx_->clock),
+                    "retrying after failed failover " + row_.last_failover_id, "", stop);
+    }
+    return;
+  }
+  if (!HasHost()) return;
+  Observation o = Probe(listing);
+  Decision d = policy_.Decide(o);
+  Act(d, o, stop);
+  if (d.verdict == Verdict::kHealthy || snapshot_request) {
+    if (snapshot_request) {
+      ctx_->state->FinishRequest(*snapshot_request, "", "snapshot started").IgnoreError();
+    }
+    MaybeSnapshot(snapshot_request.has_value());
+  }
+}
+
+Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
+  Observation o;
+  o.at_ms = NowMillis(ctx_->clock);
+  o.mono_ns = ctx_->clock->MonotonicNanos();
+  StoreAccess no_store;
+  HostAgent agent(ProbeTransport(), &no_store);
+  WorkloadSpec workload = spec_.workload;
+  workload.check_command = spec_.check_command;
+  auto health = agent.Health(spec_.name, spec_.workspace, workload);
+  if (health) {
+    o.agent_ok = true;
+    o.workload_alive = health->workload_alive;
+    o.workload_healthy = health->workload_healthy;
+    o.workload_detail = health->workload_detail;
+  } else {
+    o.agent_error = health.error().message;
+  }
+  if (row_.provider_instance_id.empty() || row_.provider != ctx_->fleet->provider()->Name()) {
+    o.provider = ProviderView::kNotTracked;
+  } else if (!listing.answered) {
+    o.provider = ProviderView::kUnknown;
+    o.provider_detail = listing.error;
+  } else if (auto it = listing.by_id.find(row_.provider_instance_id); it == listing.by_id.end()) {
+    o.provider = ProviderView::kGone;
+    o.provider_detail = "instance " + row_.provider_instance_id + " is no longer listed";
+  } else {
+    o.provider = ViewOf(it->second, &o.provider_detail);
+  }
+  if (!o.agent_ok &&
+      (o.provider == ProviderView::kUnknown || o.provider == ProviderView::kNotTracked)) {
+    // Is it the controller that is cut off? Any answer from the store says no.
+    auto store = ctx_->open_store(spec_.repo);
+    if (store) {
+      auto head = (*store)->Head("config");
+      o.store_reachable = head.has_value() || head.error().code == ErrorCode::kNotFound;
+    } else {
+      o.store_reachable = false;
+    }
+  }
+  return o;
+}
+
+void InstanceSupervisor::Act(const Decision& d, const Observation& o,
+                             const std::atomic<bool>& stop) {
+  const Verdict previous = last_verdict_;
+  last_verdict_ = d.verdict;
+  switch (d.verdict) {
+    case Verdict::kHealthy:
+    case Verdict::kStarting:
+      if (previous != d.verdict) ctx_->Log(spec_.name + ": " + d.reason);
+      SetState(ProtectionState::kHealthy, d.reason);
+      return;
+    case Verdict::kSuspect:
+      ctx_->Log(spec_.name + ": " + d.reason);
+      SetState(ProtectionState::kSuspect, d.reason);
+      return;
+    case Verdict::kIsolated:
+      if (previous != d.verdict) ctx_->Log(spec_.name + ": " + d.reason);
+      SetState(ProtectionState::kSuspect, d.reason);
+      return;
+    case Verdict::kRestartWorkload:
+      ctx_->Log(spec_.name + ": " + d.reason);
+      RestartWorkload(o);
+      return;
+    case Verdict::kFailOver:
+      StartFailover(d.trigger, false,
+                    policy_.first_failure_at_ms() > 0 ? policy_.first_failure_at_ms() : o.at_ms,
+                    d.reason, "", stop);
+      return;
+  }
+}
+
+void InstanceSupervisor::RestartWorkload(const Observation& o) {
+  StoreAccess no_store;
+  HostAgent agent(ProbeTransport(), &no_store);
+  WorkloadSpec workload = spec_.workload;
+  workload.check_command = spec_.check_command;
+  if (o.workload_alive) agent.StopWorkload(spec_.name, workload).IgnoreError();
+  auto started = agent.StartWorkload(spec_.name, spec_.workspace, workload);
+  policy_.WorkloadStarted(ctx_->clock->MonotonicNanos(), true);
+  std::string line =
+      started ? "workload restarted in place" +
+                    (started->pid ? " (pid " + std::to_string(*started->pid) + ")" : std::string())
+              : "workload restart failed: " + started.error().message;
+  ctx_->Log(spec_.name + ": " + line);
+  SetState(ProtectionState::kHealthy, line);
+}
+
+void InstanceSupervisor::StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,
+                                       const std::string& reason, const std::string& request_id,
+                                       const std::atomic<bool>& stop) {
+  Reload();
+  auto begun = BeginFailover(ctx_, row_, trigger, planned, first_failure_at_ms, reason);
+  if (!begun) {
+    ctx_->Log(spec_.name + ": cannot start a failover: " + begun.error().message);
+    if (!request_id.empty()) {
+      ctx_->state->FinishRequest(request_id, "", begun.error().message).IgnoreError();
+    }
+    Reload();
+    return;
+  }
+  if (!request_id.empty()) {
+    ctx_->state->FinishRequest(request_id, begun->failover_id, "started").IgnoreError();
+  }
+  RunFailover(std::move(*begun), stop);
+}
+
+void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>& stop) {
+  ProtectionSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spec = spec_;
+  }
+  Recovery recovery(ctx_, spec, std::move(row));
+  auto finished = recovery.Run(&stop);
+  policy_.Reset();
+  probe_transport_.reset();
+  last_verdict_ = Verdict::kHealthy;
+  Reload();
+  if (!finished) {
+    ctx_->Log(spec.name + ": failover " + recovery.row().failover_id + " paused in " +
+              recovery.row().phase + ": " + finished.error().message);
+    return;
+  }
+  if (finished->phase == FailoverPhaseName(FailoverPhase::kFailed)) {
+    retry_failover_ns_ = ctx_->clock->MonotonicNanos() + Nanos(spec.policy.retry_backoff);
+  } else {
+    next_snapshot_ns_ = -1;  // recomputed from the restored snapshot's age
+  }
+}
+
+void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {
+  std::string name(ProtectionStateName(state));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (row_.status == name && row_.health_detail == detail) return;
+  }
+  auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
+    if (p.status == ProtectionStateName(ProtectionState::kFailingOver)) return false;
+    p.status = name;
+    p.health_detail = detail;
+    return true;
+  });
+  if (updated && *updated) {
+    std::lock_guard<std::mutex> lock(mu_);
+    row_ = **updated;
+  }
+}
+
+void InstanceSupervisor::MaybeSnapshot(bool requested) {
+  if (spec_.snapshot_every.count() == 0 && !requested) return;
+  if (snapshot_running_ && snapshot_running_->load()) return;
+  const int64_t now_ns = ctx_->clock->MonotonicNanos();
+  const int64_t interval_ns = Nanos(spec_.snapshot_every);
+  if (next_snapshot_ns_ < 0) {
+    // Up to 10% early, so instances protected together do not snapshot together.
+    int64_t jitter = static_cast<int64_t>(ctx_->random->Uniform() * 0.1 * interval_ns);
+    int64_t age_ns = row_.last_snapshot_at > 0
+                         ? (NowMillis(ctx_->clock) - row_.last_snapshot_at) * kNsPerMs
+                         : interval_ns;
+    next_snapshot_ns_ = now_ns + std::max<int64_t>(0, interval_ns - jitter - age_ns);
+  }
+  if (!requested && now_ns < next_snapshot_ns_) return;
+  auto running = std::make_shared<std::atomic<bool>>(true);
+  ProtectedInstance at_start = row_;
+  if (!snapshots_->TryRun([this, at_start, running] {
+        TakeSnapshot(at_start);
+        *running = false;
+      })) {
+    return;  // max_concurrent_snapshots already run: next round
+  }
+  snapshot_running_ = running;
+  int64_t jitter = static_cast<int64_t>(ctx_->random->Uniform() * 0.1 * interval_ns);
+  next_snapshot_ns_ =
+      now_ns + std::max<int64_t>(interval_ns - jitter, Nanos(spec_.policy.probe_interval));
+}
+
+}  // namespace standby

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "failover/controller_context.h"
+#include "failover/health_policy.h"
+#include "failover/protection_spec.h"
+#include "failover/recovery.h"
+#include "failover/work_pool.h"
+#include "remote/local_transport.h"
+
+namespace standby {
+
+// The provider's instances as one listing saw them (one request per round for all
+// instances, never one per instance).
+struct ProviderListing {
+  bool answered = false;  // false: the API failed this round
+  std::string error;
+  std::map<std::string, Instance> by_id;
+};
+
+// Keeps one protected instance: each Tick probes its host (the agent's health over a kept
+// SSH session, and the provider's view), asks the health policy, and acts — restarts the
+// workload in place, or runs a failover to its end. It also takes the periodic snapshots
+// (on the shared WorkPool, never during a failover) and serves operators' requests.
+// Tick runs on one thread at a time; the Request* calls are thread-safe.
+class InstanceSupervisor {
+ public:
+  // `snapshots` (not owned) bounds snapshots across instances.
+  InstanceSupervisor(ControllerContext* ctx, ProtectedInstance row, ProtectionSpec spec,
+                     WorkPool* snapshots);
+  ~InstanceSupervisor();
+
+  // One round. Blocks for as long as a failover it starts or resumes runs.
+  void Tick(const ProviderListing& listing, const std::atomic<bool>& stop);
+  // An unfinished failover of this instance found at start-up: the next Tick resumes it.
+  void Resume(FailoverEvent row);
+  // `protect` changed the spec (or the row changed under us): used from the next Tick.
+  void Update(ProtectedInstance row, ProtectionSpec spec);
+  void RequestFailover(Trigger trigger, bool planned, const std::string& request_id);
+  void RequestSnapshot(const std::string& request_id);
+
+  const std::string& name() const { return spec_.name; }
+  int64_t version() const;
+  std::chrono::milliseconds probe_interval() const;
+
+ private:
+  Observation Probe(const ProviderListing& listing);
+  void Act(const Decision& d, const Observation& o, const std::atomic<bool>& stop);
+  void RunFailover(FailoverEvent row, const std::atomic<bool>& stop);
+  void StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,
+                     const std::string& reason, const std::string& request_id,
+                     const std::atomic<bool>& stop);
+  void RestartWorkload(const Observation& o);
+  void MaybeSnapshot(bool requested);
+  void TakeSnapshot(ProtectedInstance at_start);
+  // Persists state and detail when they changed (not on every probe).
+  void SetState(ProtectionState state, const std::string& detail);
+  void Reload();
+  AgentTransport* ProbeTransport();
+  HostAddress Host() const;
+  bool HasHost() const { return !row_.ssh_host.empty(); }
+
+  ControllerContext* ctx_;
+  WorkPool* snapshots_;
+  mutable std::mutex mu_;  // row_, spec_, requests
+  ProtectedInstance row_;
+  ProtectionSpec spec_;
+  HealthPolicy policy_;
+  std::unique_ptr<AgentTransport> probe_transport_;
+  std::string probe_host_;  // host:port the transport was made for
+  std::optional<FailoverEvent> resume_;
+  struct FailoverRequest {
+    Trigger trigger;
+    bool planned;
+    std::string request_id;
+  };
+  std::optional<FailoverRequest> failover_request_;
+  std::optional<std::string> snapshot_request_;
+  Verdict last_verdict_ = Verdict::kHealthy;
+  int64_t next_snapshot_ns_ = -1;
+  int64_t retry_failover_ns_ = -1;  // failed: when to try again
+  std::shared_ptr<std::atomic<bool>> snapshot_running_;
+};
+
+}  // namespace standby

@@ -1,0 +1,346 @@
+#include "failover/operations.h"
+
+#include <algorithm>
+
+#include "failover/protected_rows.h"
+#include "failover/recovery.h"
+#include "failover/vocabulary.h"
+#include "provision/ownership.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+json OrNull(int64_t value) { return value > 0 ? json(value) : json(nullptr); }
+
+// Checks an adopted host through the agent and hands it the workload.
+Status AdoptHost(ControllerContext* ctx, const ProtectionSpec& spec, const HostAddress& host) {
+  auto transport = ctx->fleet->transports()->Connect(host);
+  StoreAccess no_store;
+  HostAgent agent(transport.get(), &no_store);
+  WorkloadSpec workload = spec.workload;
+  workload.check_command = spec.check_command;
+  auto health = agent.Health(spec.name, spec.workspace, workload);
+  if (!health) {
+    return health.error().WithContext("cannot adopt " + host.Describe() +
+                                      ": its agent does not answer");
+  }
+  if (!spec.workload.command.empty() && !health->workload_alive) {
+    RETURN_IF_ERROR(
+        agent.StartWorkload(spec.name, spec.workspace, workload).transform([](auto&&) {}));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& spec,
+                                  const PlacementRequest& placement,
+                                  const std::atomic<bool>* stop) {
+  RETURN_IF_ERROR(ValidateSpec(spec));
+  const int modes =
+      !placement.adopt_instance_id.empty() + placement.adopt_ssh.has_value() + placement.provision;
+  if (modes > 1) {
+    return InvalidArgumentError("give one of --instance-id, --ssh and --provision");
+  }
+  const std::string spec_json = SpecToJson(spec).dump();
+  ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(spec.name));
+  const bool has_host = existing && !existing->ssh_host.empty();
+  if (existing && (modes == 0 || has_host)) {
+    if (modes > 0) {
+      return ConflictError(spec.name + " is already protected on " + existing->ssh_host + ":" +
+                           std::to_string(existing->ssh_port) +
+                           "; run `standby protect` without a host to change its settings, or "
+                           "`standby failover` to move it");
+    }
+    ASSIGN_OR_RETURN(auto updated, UpdateProtectedRow(ctx, spec.name, [&](ProtectedInstance& p) {
+                       p.spec_json = spec_json;
+                       return true;
+                     }));
+    if (!updated) return NotFoundError("protected instance " + spec.name + " vanished");
+    ctx->Log(spec.name + ": settings updated");
+    return *updated;
+  }
+  if (modes == 0) {
+    return InvalidArgumentError("name the host of " + spec.name +
+                                ": --instance-id ID, --ssh USER@HOST[:PORT] or --provision");
+  }
+  const int64_t now = NowMillis(ctx->clock);
+  ProtectedInstance row = existing.value_or(ProtectedInstance{});
+  row.instance_id = spec.name;
+  row.spec_json = spec_json;
+  row.provider = ctx->fleet->provider()->Name();
+  row.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
+  if (row.created_at == 0) row.created_at = now;
+  row.updated_at = now;
+  if (!placement.adopt_instance_id.empty()) {
+    ASSIGN_OR_RETURN(Instance i, ctx->fleet->provider()->Get(placement.adopt_instance_id));
+    if (i.state != InstanceState::kRunning || i.ssh.empty()) {
+      return UnavailableError("instance " + i.id + " is " +
+                              std::string(InstanceStateName(i.state)) +
+                              ", not running with SSH; wait for it or use --provision");
+    }
+    row.provider_instance_id = i.id;
+    row.machine_id = i.machine_id;
+    row.ssh_host = i.ssh.front().host;
+    row.ssh_port = i.ssh.front().port;
+    row.ssh_user = i.ssh.front().user.empty() ? spec.ssh_user : i.ssh.front().user;
+    row.gpu_name = i.gpu_name;
+    row.price_per_hour = i.price_per_hour;
+    RETURN_IF_ERROR(AdoptHost(
+        ctx, spec, {row.ssh_user, row.ssh_host, static_cast<uint16_t>(row.ssh_port), i.id}));
+    RETURN_IF_ERROR(ctx->state->RecordProviderInstance(
+        {row.provider, i.id, i.machine_id, i.label, "primary", i.gpu_name, i.price_per_hour,
+         i.created_unix_ms, now, 0, spec.name, ctx->controller}));
+  } else if (placement.adopt_ssh) {
+    row.provider = "";  // no provider rents it: it is never destroyed, only fenced by its agent
+    row.ssh_user = placement.adopt_ssh->user;
+    row.ssh_host = placement.adopt_ssh->host;
+    row.ssh_port = placement.adopt_ssh->port;
+    RETURN_IF_ERROR(AdoptHost(
+        ctx, spec, {row.ssh_user, row.ssh_host, static_cast<uint16_t>(row.ssh_port), ""}));
+  } else {
+    row.status = std::string(ProtectionStateName(ProtectionState::kPlacing));
+  }
+  row.health_detail = placement.provision ? "placing: racing for a machine" : "adopted";
+  if (existing) {
+    ASSIGN_OR_RETURN(row.version, ctx->state->UpdateProtectedInstance(row));
+  } else {
+    RETURN_IF_ERROR(ctx->state->CreateProtectedInstance(row));
+    row.version = 1;
+  }
+  if (!placement.provision) {
+    ctx->Log(spec.name + ": protected on " + row.ssh_host + ":" + std::to_string(row.ssh_port));
+    return row;
+  }
+  ASSIGN_OR_RETURN(FailoverEvent placing,
+                   BeginFailover(ctx, row, Trigger::kInitial, false, now, "protect --provision"));
+  Recovery recovery(ctx, spec, std::move(placing));
+  ASSIGN_OR_RETURN(FailoverEvent done, recovery.Run(stop));
+  if (!done.success) {
+    return UnavailableError("placing " + spec.name + " failed while " + done.failure_phase + ": " +
+                            done.failure_reason);
+  }
+  ASSIGN_OR_RETURN(auto placed, ctx->state->GetProtectedInstance(spec.name));
+  if (!placed) return NotFoundError(spec.name + " was unprotected while it was placed");
+  return *placed;
+}
+
+Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy) {
+  ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(name));
+  if (!existing) return NotFoundError("no protected instance named " + name);
+  RETURN_IF_ERROR(ctx->state->DeleteProtectedInstance(name));
+  if (destroy && !existing->provider_instance_id.empty() &&
+      existing->provider == ctx->fleet->provider()->Name()) {
+    RETURN_IF_ERROR(ctx->fleet->Destroy(existing->provider_instance_id));
+    ctx->Log(name + ": unprotected; destroyed its instance " + existing->provider_instance_id);
+  } else {
+    ctx->Log(name + ": unprotected");
+  }
+  return OkStatus();
+}
+
+json InstanceStatusJson(const ProtectedInstance& p, const std::optional<FailoverEvent>& running,
+                        int64_t now_ms) {
+  json spec = json::object();
+  if (auto parsed = SpecFromJson(p.spec_json)) {
+    spec = {{"repo", parsed->repo},
+            {"workspace", parsed->workspace},
+            {"workload", parsed->workload.command},
+            {"health_url", parsed->workload.health_url},
+            {"snapshot_every_s", parsed->snapshot_every.count()},
+            {"keep_last", parsed->keep_last}};
+  }
+  return {
+      {"name", p.instance_id},
+      {"state", p.status},
+      {"provider", p.provider},
+      {"provider_instance_id", p.provider_instance_id},
+      {"machine_id", p.machine_id},
+      {"ssh_user", p.ssh_user},
+      {"ssh_host", p.ssh_host},
+      {"ssh_port", p.ssh_port},
+      {"gpu_name", p.gpu_name},
+      {"price_per_hour", p.price_per_hour},
+      {"phase", running ? json(running->phase) : json(nullptr)},
+      {"progress", running ? json(running->progress) : json(nullptr)},
+      {"failover_id", running ? json(running->failover_id) : json(nullptr)},
+      {"last_snapshot_id", p.last_snapshot_id.empty() ? json(nullptr) : json(p.last_snapshot_id)},
+      {"last_snapshot_at_ms", OrNull(p.last_snapshot_at)},
+      {"last_snapshot_age_s",
+       p.last_snapshot_at > 0 ? json((now_ms - p.last_snapshot_at) / 1000) : json(nullptr)},
+      {"snapshot_failures", p.consecutive_snapshot_failures},
+      {"failovers", p.failovers},
+      {"last_failover_id", p.last_failover_id},
+      {"last_mttr_ms", OrNull(p.last_mttr_ms)},
+      {"health_detail", p.health_detail},
+      {"version", p.version},
+      {"spec", spec}};
+}
+
+Result<json> StatusReport(ControllerContext* ctx, const std::string& name) {
+  ASSIGN_OR_RETURN(auto instances, ctx->state->ListProtectedInstances());
+  ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
+  const int64_t now = NowMillis(ctx->clock);
+  json list = json::array();
+  for (const ProtectedInstance& p : instances) {
+    if (!name.empty() && p.instance_id != name) continue;
+    std::optional<FailoverEvent> running;
+    for (const FailoverEvent& e : events) {
+      if (e.instance_id == p.instance_id && e.completed_at == 0) running = e;
+    }
+    list.push_back(InstanceStatusJson(p, running, now));
+  }
+  if (!name.empty() && list.empty()) return NotFoundError("no protected instance named " + name);
+  ASSIGN_OR_RETURN(auto controller, LiveController(ctx));
+  json out = {{"instances", list}, {"now_ms", now}, {"controller", nullptr}};
+  if (controller) {
+    out["controller"] = {{"name", controller->controller},
+                         {"hostname", controller->hostname},
+                         {"pid", controller->pid},
+                         {"heartbeat_at_ms", controller->heartbeat_at},
+                         {"api_url", controller->api_url}};
+  }
+  return out;
+}
+
+json FailoverEventJson(const FailoverEvent& e) {
+  json timings = json::object();
+  try {
+    timings = json::parse(e.phase_timings_json);
+  } catch (const std::exception&) {
+  }
+  return {{"failover_id", e.failover_id},
+          {"instance_id", e.instance_id},
+          {"trigger", e.trigger},
+          {"started_at", e.started_at},
+          {"completed_at", e.completed_at},
+          {"success", e.success},
+          {"failure_phase", e.failure_phase},
+          {"failure_reason", e.failure_reason},
+          {"detection_ms", e.detection_ms},
+          {"gpu_provisioning_time_ms", e.gpu_provisioning_time_ms},
+          {"snapshot_ms", e.snapshot_ms},
+          {"restore_ms", e.restore_ms},
+          {"validation_ms", e.validation_ms},
+          {"workload_start_ms", e.workload_start_ms},
+          {"health_check_ms", e.health_check_ms},
+          {"total_ms", e.total_ms},
+          {"original_ssh_host", e.original_ssh_host},
+          {"original_ssh_port", e.original_ssh_port},
+          {"snapshot_id", e.snapshot_id},
+          {"snapshot_type", e.snapshot_type},
+          {"base_snapshot_id", e.base_snapshot_id},
+          {"files_changed", e.files_changed},
+          {"new_instance_id", e.new_instance_id},
+          {"new_ssh_host", e.new_ssh_host},
+          {"new_ssh_port", e.new_ssh_port},
+          {"gpu_name", e.gpu_name},
+          {"candidates_launched", e.candidates_launched},
+          {"rounds", e.rounds},
+          {"rate_limit_hits", e.rate_limit_hits},
+          {"files_restored", e.files_restored},
+          {"files_expected", e.files_expected},
+          {"bytes_restored", e.bytes_restored},
+          {"phase_timings", timings},
+          {"phase", e.phase},
+          {"progress", e.progress},
+          {"attempts", e.attempts},
+          {"planned", e.planned},
+          {"provider", e.provider},
+          {"original_instance_id", e.original_instance_id},
+          {"original_machine_id", e.original_machine_id},
+          {"first_failure_at", e.first_failure_at},
+          {"detected_at", e.detected_at},
+          {"fence", e.fence},
+          {"new_machine_id", e.new_machine_id},
+          {"new_ssh_user", e.new_ssh_user},
+          {"note", e.note},
+          {"updated_at", e.updated_at},
+          {"controller", e.controller}};
+}
+
+Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std::string& name) {
+  ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
+  std::vector<FailoverEvent> out;
+  for (FailoverEvent& e : events) {
+    if (name.empty() || e.instance_id == name) out.push_back(std::move(e));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const FailoverEvent& a, const FailoverEvent& b) {
+    return a.started_at > b.started_at;
+  });
+  return out;
+}
+
+Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx) {
+  ASSIGN_OR_RETURN(auto controllers, ctx->state->ListControllers());
+  const int64_t now = NowMillis(ctx->clock);
+  std::optional<ControllerRow> live;
+  for (const ControllerRow& c : controllers) {
+    int64_t window = std::max<int64_t>(3 * c.probe_interval_ms, 10'000);
+    if (now - c.heartbeat_at <= window && (!live || c.heartbeat_at > live->heartbeat_at)) live = c;
+  }
+  return live;
+}
+
+Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name,
+                                 const std::string& kind, Trigger trigger, bool planned) {
+  ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(name));
+  if (!existing) return NotFoundError("no protected instance named " + name);
+  ASSIGN_OR_RETURN(auto controller, LiveController(ctx));
+  if (!controller) {
+    return UnavailableError("no controller is running for " + ctx->state->Describe() +
+                            ": start `standby serve` (the request was not recorded)");
+  }
+  RequestRow r;
+  r.request_id = "rq-" + ctx->random->HexId(12);
+  r.instance_id = name;
+  r.kind = kind;
+  r.planned = planned;
+  r.trigger = std::string(TriggerName(trigger));
+  r.created_at = NowMillis(ctx->clock);
+  RETURN_IF_ERROR(ctx->state->CreateRequest(r));
+  return r;
+}
+
+Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string& request_id,
+                                      std::chrono::seconds timeout,
+                                      const std::function<void(const FailoverEvent&)>& on_change) {
+  const int64_t deadline = ctx->clock->MonotonicNanos() + std::chrono::nanoseconds(timeout).count();
+  const auto poll = std::chrono::milliseconds(250);
+  std::string failover_id;
+  while (failover_id.empty()) {
+    ASSIGN_OR_RETURN(auto request, ctx->state->GetRequest(request_id));
+    if (!request) return NotFoundError("request " + request_id + " vanished");
+    if (!request->failover_id.empty()) {
+      failover_id = request->failover_id;
+    } else if (!request->result.empty()) {
+      return ConflictError("the controller did not start the failover: " + request->result);
+    } else if (ctx->clock->MonotonicNanos() > deadline) {
+      return DeadlineExceededError("no controller took request " + request_id + " in time");
+    } else {
+      ctx->clock->SleepFor(poll);
+    }
+  }
+  std::string seen;
+  while (true) {
+    ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
+    for (const FailoverEvent& e : events) {
+      if (e.failover_id != failover_id) continue;
+      std::string now = e.phase + "/" + std::to_string(static_cast<int>(e.progress));
+      if (now != seen) {
+        seen = now;
+        if (on_change) on_change(e);
+      }
+      if (e.completed_at > 0) return e;
+    }
+    if (ctx->clock->MonotonicNanos() > deadline) {
+      return DeadlineExceededError("failover " + failover_id + " still runs after " +
+                                   std::to_string(timeout.count()) + " s");
+    }
+    ctx->clock->SleepFor(poll);
+  }
+}
+
+}  // namespace standby

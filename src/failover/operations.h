@@ -1,0 +1,59 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "failover/controller_context.h"
+#include "failover/protection_spec.h"
+#include "remote/ssh_session.h"
+
+namespace standby {
+
+// What `standby protect` does with the host.
+struct PlacementRequest {
+  std::string adopt_instance_id;       // --instance-id: a running instance of the provider
+  std::optional<SshTarget> adopt_ssh;  // --ssh: a host no provider rents
+  bool provision = false;              // --provision: race, restore, start, check
+};
+
+// `protect`: stores the spec (a new instance, or an update of an existing one) and places
+// the instance: adopts a running host (checked through the agent, which starts the
+// workload unless it already runs it) or rents one through the same failover state
+// machine `serve` uses (trigger `initial`, resumable by `serve` if interrupted). Returns
+// the stored instance.
+Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& spec,
+                                  const PlacementRequest& placement, const std::atomic<bool>* stop);
+
+// `unprotect`: forgets the instance (its history stays); with `destroy`, destroys its host.
+Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy);
+
+// One instance as `status --json` shows it (docs/manual.md, "status").
+nlohmann::json InstanceStatusJson(const ProtectedInstance& p,
+                                  const std::optional<FailoverEvent>& running, int64_t now_ms);
+// Every instance (or one), with the failover running for each, if any.
+Result<nlohmann::json> StatusReport(ControllerContext* ctx, const std::string& name);
+// Every failover_events column under its column name.
+nlohmann::json FailoverEventJson(const FailoverEvent& e);
+// Failovers, newest first (of one instance when `name` is set).
+Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std::string& name);
+
+// The live controller's heartbeat, if one reported within a few probe intervals.
+Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx);
+
+// `failover NAME` / `snapshot now NAME` / drills: a request the running controller picks up
+// within one probe interval. kUnavailable when no controller runs; kNotFound for an unknown
+// instance.
+Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name,
+                                 const std::string& kind, Trigger trigger, bool planned);
+
+// Follows a request to its failover and the failover to its end, calling `on_change` with
+// the row each time its phase or progress changes. Bounded by `timeout`.
+Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string& request_id,
+                                      std::chrono::seconds timeout,
+                                      const std::function<void(const FailoverEvent&)>& on_change);
+
+}  // namespace standby

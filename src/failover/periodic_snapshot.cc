@@ -1,0 +1,73 @@
+// Periodic snapshots of one instance (instance_supervisor.h): through the agent on the
+// host, recorded, then pruned to keep_last. Failures are counted and shown; they never
+// trigger a failover.
+#include "base/strings.h"
+#include "failover/instance_supervisor.h"
+#include "failover/protected_rows.h"
+#include "snapshot/pruner.h"
+
+namespace standby {
+
+void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start) {
+  ProtectionSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spec = spec_;
+  }
+  HostAddress host{at_start.ssh_user.empty() ? spec.ssh_user : at_start.ssh_user, at_start.ssh_host,
+                   static_cast<uint16_t>(at_start.ssh_port), at_start.provider_instance_id};
+  auto transport = ctx_->fleet->transports()->Connect(host);
+  StoreAccess store{spec.repo, ctx_->host_store_settings};
+  auto snap = HostAgent(transport.get(), &store).Snapshot(spec.name, spec.workspace, false);
+  if (!snap) {
+    int failures = 0;
+    auto updated = UpdateProtectedRow(ctx_, spec.name, [&](ProtectedInstance& p) {
+      // A host replaced meanwhile (a failover) failed the snapshot, not the store.
+      if (p.provider_instance_id != at_start.provider_instance_id ||
+          p.ssh_host != at_start.ssh_host || p.ssh_port != at_start.ssh_port) {
+        return false;
+      }
+      failures = ++p.consecutive_snapshot_failures;
+      return true;
+    });
+    if (updated && *updated) {
+      ctx_->Log(spec.name + ": snapshot failed (" + std::to_string(failures) + " in a row; " +
+                "the instance stays protected by its last snapshot): " + snap.error().message);
+    }
+    return;
+  }
+  const int64_t now = NowMillis(ctx_->clock);
+  ctx_->state
+      ->RecordSnapshot({snap->snapshot_id, spec.name, snap->snapshot_type, snap->base_snapshot_id,
+                        snap->files_total, snap->files_changed, snap->bytes_total,
+                        snap->bytes_uploaded, now, snap->compression, snap->duration_ms})
+      .IgnoreError();
+  UpdateProtectedRow(ctx_, spec.name, [&](ProtectedInstance& p) {
+    p.last_snapshot_id = snap->snapshot_id;
+    p.last_snapshot_at = now;
+    p.consecutive_snapshot_failures = 0;
+    return true;
+  }).IgnoreError();
+  std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +
+                     "): " + std::to_string(snap->files_changed) + " of " +
+                     std::to_string(snap->files_total) + " files changed, " +
+                     HumanBytes(static_cast<uint64_t>(snap->bytes_uploaded)) + " uploaded in " +
+                     std::to_string(snap->duration_ms) + " ms";
+  auto repo = ctx_->open_store(spec.repo);
+  if (repo) {
+    PruneOptions prune;
+    prune.instance_id = spec.name;
+    prune.keep_last = static_cast<size_t>(spec.keep_last);
+    prune.clock = ctx_->clock;
+    auto pruned = PruneSnapshots(repo->get(), prune);
+    if (pruned && !pruned->removed.empty()) {
+      line += "; pruned " + std::to_string(pruned->removed.size()) + " (keeping " +
+              std::to_string(spec.keep_last) + ")";
+    } else if (!pruned) {
+      line += "; prune deferred: " + pruned.error().message;
+    }
+  }
+  ctx_->Log(line);
+}
+
+}  // namespace standby

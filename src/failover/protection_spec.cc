@@ -1,0 +1,210 @@
+#include "failover/protection_spec.h"
+
+#include "base/json_fields.h"
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMaxSeconds = int64_t{365} * 24 * 3600;
+
+}  // namespace
+
+json SpecToJson(const ProtectionSpec& s) {
+  json env = json::object();
+  for (const auto& [name, value] : s.workload.env) env[name] = value;
+  const FailoverPolicy& p = s.policy;
+  return {{"name", s.name},
+          {"repo", s.repo},
+          {"workspace", s.workspace},
+          {"filter",
+           {{"gpu_names", s.filter.gpu_names},
+            {"gpu_count", s.filter.gpu_count},
+            {"min_gpu_ram_gb", s.filter.min_gpu_ram_gb},
+            {"max_price_per_hour", s.filter.max_price_per_hour},
+            {"min_reliability", s.filter.min_reliability},
+            {"min_download_mbps", s.filter.min_download_mbps},
+            {"region", s.filter.region},
+            {"limit", s.filter.limit}}},
+          {"image", s.image},
+          {"disk_gb", s.disk_gb},
+          {"ssh_user", s.ssh_user},
+          {"workload",
+           {{"command", s.workload.command},
+            {"env", env},
+            {"health_url", s.workload.health_url},
+            {"health_expect_status", s.workload.health_expect_status},
+            {"health_expect_body", s.workload.health_expect_body},
+            {"health_timeout_ms", s.workload.health_timeout_ms},
+            {"grace_seconds", s.workload.grace_seconds},
+            {"check_command", s.check_command}}},
+          {"snapshot_every_s", s.snapshot_every.count()},
+          {"keep_last", s.keep_last},
+          {"policy",
+           {{"probe_interval_ms", p.probe_interval.count()},
+            {"probe_timeout_ms", p.probe_timeout.count()},
+            {"dead_after", p.dead_after},
+            {"max_restarts", p.max_restarts},
+            {"restart_window_s", p.restart_window.count()},
+            {"health_timeout_s", p.health_timeout.count()},
+            {"final_snapshot_timeout_s", p.final_snapshot_timeout.count()},
+            {"max_attempts", p.max_attempts},
+            {"retry_backoff_s", p.retry_backoff.count()},
+            {"direct_probe", p.direct_probe}}}};
+}
+
+Result<ProtectionSpec> SpecFromJson(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& e) {
+    return CorruptionError(std::string("stored protection spec is not JSON: ") + e.what());
+  }
+  ProtectionSpec s;
+  JsonFields f(j, "protection spec");
+  s.name = f.String("name", 63);
+  s.repo = f.String("repo");
+  s.workspace = f.String("workspace");
+  JsonFields filter(f.Object("filter"), "protection spec filter");
+  s.filter.gpu_names = filter.Strings("gpu_names");
+  s.filter.gpu_count = static_cast<int>(filter.Int("gpu_count", 0, 64));
+  s.filter.min_gpu_ram_gb = filter.Number("min_gpu_ram_gb", 0, 1e6);
+  s.filter.max_price_per_hour = filter.Number("max_price_per_hour", 0, 1e6);
+  s.filter.min_reliability = filter.Number("min_reliability", 0, 1);
+  s.filter.min_download_mbps = filter.Number("min_download_mbps", 0, 1e9);
+  s.filter.region = filter.String("region", 64);
+  s.filter.limit = static_cast<int>(filter.Int("limit", 0, 10000));
+  s.image = f.String("image");
+  s.disk_gb = static_cast<int>(f.Int("disk_gb", 1, 1 << 20));
+  s.ssh_user = f.String("ssh_user", 64);
+  JsonFields w(f.Object("workload"), "protection spec workload");
+  s.workload.command = w.String("command", 65536);
+  const json& env = w.Object("env");
+  for (const auto& [name, value] : env.items()) {
+    if (!value.is_string()) return CorruptionError("protection spec: workload env is not text");
+    s.workload.env.emplace_back(name, value.get<std::string>());
+  }
+  s.workload.health_url = w.String("health_url");
+  s.workload.health_expect_status = static_cast<int>(w.Int("health_expect_status", 100, 599));
+  s.workload.health_expect_body = w.String("health_expect_body");
+  s.workload.health_timeout_ms = static_cast<int>(w.Int("health_timeout_ms", 1, 3'600'000));
+  s.workload.grace_seconds = static_cast<int>(w.Int("grace_seconds", 0, 3600));
+  s.check_command = w.String("check_command", 65536);
+  s.snapshot_every = std::chrono::seconds(f.Int("snapshot_every_s", 0, kMaxSeconds));
+  s.keep_last = static_cast<int>(f.Int("keep_last", 1, 100000));
+  JsonFields p(f.Object("policy"), "protection spec policy");
+  s.policy.probe_interval = std::chrono::milliseconds(p.Int("probe_interval_ms", 1, 3'600'000));
+  s.policy.probe_timeout = std::chrono::milliseconds(p.Int("probe_timeout_ms", 1, 3'600'000));
+  s.policy.dead_after = static_cast<int>(p.Int("dead_after", 1, 1000));
+  s.policy.max_restarts = static_cast<int>(p.Int("max_restarts", 0, 1000));
+  s.policy.restart_window = std::chrono::seconds(p.Int("restart_window_s", 0, kMaxSeconds));
+  s.policy.health_timeout = std::chrono::seconds(p.Int("health_timeout_s", 1, kMaxSeconds));
+  s.policy.final_snapshot_timeout =
+      std::chrono::seconds(p.Int("final_snapshot_timeout_s", 1, kMaxSeconds));
+  s.policy.max_attempts = static_cast<int>(p.Int("max_attempts", 1, 100));
+  s.policy.retry_backoff = std::chrono::seconds(p.Int("retry_backoff_s", 0, kMaxSeconds));
+  s.policy.direct_probe = p.Bool("direct_probe");
+  RETURN_IF_ERROR(filter.status());
+  RETURN_IF_ERROR(w.status());
+  RETURN_IF_ERROR(p.status());
+  RETURN_IF_ERROR(f.status());
+  return s;
+}
+
+Status ValidateInstanceName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 63 &&
+            (std::isalnum(static_cast<unsigned char>(name[0])) != 0);
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  }
+  if (!ok) {
+    return InvalidArgumentError("instance name \"" + name +
+                                "\" must be 1-63 letters, digits, '-', '_' or '.', starting "
+                                "with a letter or digit");
+  }
+  return OkStatus();
+}
+
+Status ValidateSpec(const ProtectionSpec& s) {
+  RETURN_IF_ERROR(ValidateInstanceName(s.name));
+  if (s.repo.empty()) return InvalidArgumentError("--repo is required");
+  if (s.workspace.empty() || s.workspace.front() != '/') {
+    return InvalidArgumentError("--workspace must be an absolute path on the host, got \"" +
+                                s.workspace + "\"");
+  }
+  if (!s.workload.health_url.empty() && !s.workload.health_url.starts_with("http://")) {
+    return InvalidArgumentError("--health-url must be http://HOST:PORT/PATH on the host");
+  }
+  if (!s.workload.health_url.empty() && !s.check_command.empty()) {
+    return InvalidArgumentError("give --health-url or --check-cmd, not both");
+  }
+  if (s.workload.command.empty() && (!s.workload.health_url.empty() || !s.check_command.empty())) {
+    return InvalidArgumentError("a health check needs a --workload to check");
+  }
+  if (s.keep_last < 1) return InvalidArgumentError("--keep-last must be at least 1");
+  const FailoverPolicy& p = s.policy;
+  if (p.dead_after < 1 || p.max_attempts < 1) {
+    return InvalidArgumentError("dead_after and max_attempts must be at least 1");
+  }
+  if (p.probe_interval < std::chrono::milliseconds(100)) {
+    return InvalidArgumentError("the probe interval must be at least 100 ms");
+  }
+  return OkStatus();
+}
+
+Result<std::chrono::seconds> ParseDuration(const std::string& text) {
+  if (text.empty()) return InvalidArgumentError("empty duration");
+  uint64_t unit = 1;
+  std::string number = text;
+  switch (text.back()) {
+    case 's':
+      number.pop_back();
+      break;
+    case 'm':
+      unit = 60;
+      number.pop_back();
+      break;
+    case 'h':
+      unit = 3600;
+      number.pop_back();
+      break;
+    case 'd':
+      unit = 86400;
+      number.pop_back();
+      break;
+    default:
+      break;
+  }
+  auto value = ParseUint(number);
+  if (!value || *value > static_cast<uint64_t>(kMaxSeconds) / unit) {
+    return InvalidArgumentError("bad duration \"" + text + "\" (use e.g. 90s, 60m, 2h, 7d)");
+  }
+  return std::chrono::seconds(static_cast<int64_t>(*value * unit));
+}
+
+Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config) {
+  ProtectionSpec s;
+  ASSIGN_OR_RETURN(uint64_t minutes, config.GetUint("snapshot.interval_minutes"));
+  s.snapshot_every = std::chrono::minutes(minutes);
+  ASSIGN_OR_RETURN(uint64_t keep, config.GetUint("snapshot.keep_last"));
+  s.keep_last = static_cast<int>(std::max<uint64_t>(1, keep));
+  FailoverPolicy& p = s.policy;
+  ASSIGN_OR_RETURN(uint64_t interval, config.GetUint("failover.probe_interval_ms"));
+  p.probe_interval = std::chrono::milliseconds(interval);
+  ASSIGN_OR_RETURN(uint64_t dead_after, config.GetUint("failover.dead_after"));
+  p.dead_after = static_cast<int>(dead_after);
+  ASSIGN_OR_RETURN(uint64_t restarts, config.GetUint("failover.max_restarts"));
+  p.max_restarts = static_cast<int>(restarts);
+  ASSIGN_OR_RETURN(uint64_t health, config.GetUint("failover.health_timeout_seconds"));
+  p.health_timeout = std::chrono::seconds(health);
+  ASSIGN_OR_RETURN(uint64_t final_snapshot,
+                   config.GetUint("failover.final_snapshot_timeout_seconds"));
+  p.final_snapshot_timeout = std::chrono::seconds(final_snapshot);
+  ASSIGN_OR_RETURN(uint64_t attempts, config.GetUint("failover.max_attempts"));
+  p.max_attempts = static_cast<int>(attempts);
+  return s;
+}
+
+}  // namespace standby

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "provider/provider.h"
+#include "remote/host_agent.h"
+
+namespace standby {
+
+// How the controller watches and recovers one instance. Defaults are the issue's: a probe
+// every 2 s, dead after 3 failures in a row (detection ≤ 10 s), 2 restarts in place within
+// 10 minutes, 600 s for the workload to answer (model loading is slow), 120 s for a planned
+// failover's final snapshot, 3 machines per failover.
+struct FailoverPolicy {
+  std::chrono::milliseconds probe_interval{2000};
+  std::chrono::milliseconds probe_timeout{5000};  // SSH connect + health job
+  int dead_after = 3;
+  int max_restarts = 2;
+  std::chrono::seconds restart_window{600};
+  std::chrono::seconds health_timeout{600};
+  std::chrono::seconds final_snapshot_timeout{120};
+  int max_attempts = 3;
+  std::chrono::seconds retry_backoff{300};  // a failed failover is tried again after this
+  // Probe the workload's port from the controller when the provider exposes it: a host
+  // whose service answers users is not dead, whatever SSH says.
+  bool direct_probe = true;
+};
+
+// What `standby protect` stores: where the workspace lives and is snapshotted, what to rent
+// for it, what runs there and how to check it, and the policy.
+struct ProtectionSpec {
+  std::string name;                      // [a-z0-9][a-z0-9._-]*, ≤ 63 characters
+  std::string repo;                      // snapshot repository (as hosts reach it)
+  std::string workspace = "/workspace";  // the same path on every host
+  OfferFilter filter;
+  std::string image = "vastai/base-image:cuda-12.4.1-auto";
+  int disk_gb = 50;
+  std::string ssh_user = "root";
+  WorkloadSpec workload;      // command and the health URL on the host
+  std::string check_command;  // instead of a health URL: exit 0 means healthy
+  std::chrono::seconds snapshot_every{3600};
+  int keep_last = 48;
+  FailoverPolicy policy;
+};
+
+nlohmann::json SpecToJson(const ProtectionSpec& spec);
+// kCorruption when stored JSON does not parse or holds impossible values.
+Result<ProtectionSpec> SpecFromJson(const std::string& text);
+// kInvalidArgument naming the first problem.
+Status ValidateSpec(const ProtectionSpec& spec);
+Status ValidateInstanceName(const std::string& name);
+
+// The policy and schedule defaults from the configuration (failover.* settings and
+// PERIODIC_SNAPSHOT_INTERVAL_MINUTES).
+Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config);
+// "90s", "60m", "7d", "2h", plain seconds.
+Result<std::chrono::seconds> ParseDuration(const std::string& text);
+
+}  // namespace standby

@@ -1,0 +1,362 @@
+#include "failover/recovery.h"
+
+#include <mutex>
+#include <thread>
+
+#include "base/strings.h"
+#include "provision/ownership.h"
+#include "snapshot/repository.h"
+
+namespace standby {
+namespace {
+
+std::string SecondsText(int64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInstance& instance,
+                                    Trigger trigger, bool planned, int64_t first_failure_at_ms,
+                                    const std::string& reason) {
+  if (instance.status == ProtectionStateName(ProtectionState::kFailingOver)) {
+    return ConflictError(instance.instance_id + ": failover " + instance.last_failover_id +
+                         " is already running");
+  }
+  const int64_t now = NowMillis(ctx->clock);
+  FailoverEvent e;
+  e.failover_id = "fo-" + ctx->random->HexId(12);
+  e.instance_id = instance.instance_id;
+  e.trigger = std::string(TriggerName(trigger));
+  e.planned = planned;
+  e.started_at = now;
+  e.first_failure_at = first_failure_at_ms > 0 ? first_failure_at_ms : now;
+  e.detected_at = now;
+  e.detection_ms = now - e.first_failure_at;
+  e.phase = std::string(FailoverPhaseName(FailoverPhase::kDetected));
+  e.provider = instance.provider.empty() ? ctx->fleet->provider()->Name() : instance.provider;
+  e.original_instance_id = instance.provider_instance_id;
+  e.original_machine_id = instance.machine_id;
+  e.original_ssh_host = instance.ssh_host;
+  e.original_ssh_port = instance.ssh_port;
+  e.note = reason;
+  e.updated_at = now;
+  e.controller = ctx->controller;
+  // Claim the instance first: a claim without its row is noticed and undone at resume, but
+  // a row without its claim would be resumed as a failover nobody asked for.
+  ProtectedInstance claimed = instance;
+  claimed.status = std::string(ProtectionStateName(ProtectionState::kFailingOver));
+  claimed.last_failover_id = e.failover_id;
+  claimed.health_detail = reason;
+  claimed.updated_at = now;
+  ASSIGN_OR_RETURN(int64_t version, ctx->state->UpdateProtectedInstance(claimed));
+  (void)version;
+  RETURN_IF_ERROR(ctx->state->RecordFailoverEvent(e));
+  ctx->Log(instance.instance_id + ": failover " + e.failover_id + " started (" + e.trigger +
+           (planned ? ", planned" : "") + "): " + reason);
+  return e;
+}
+
+Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row)
+    : ctx_(ctx), spec_(std::move(spec)), row_(std::move(row)) {
+  try {
+    timings_ = nlohmann::json::parse(row_.phase_timings_json);
+  } catch (const std::exception&) {
+    timings_ = nlohmann::json::object();
+  }
+  if (!timings_.is_object()) timings_ = nlohmann::json::object();
+  if (!row_.original_machine_id.empty()) avoid_machines_.push_back(row_.original_machine_id);
+}
+
+HostAddress Recovery::NewHost() const {
+  return {row_.new_ssh_user.empty() ? spec_.ssh_user : row_.new_ssh_user, row_.new_ssh_host,
+          static_cast<uint16_t>(row_.new_ssh_port), row_.new_instance_id};
+}
+
+StoreAccess Recovery::HostStore() const { return {spec_.repo, ctx_->host_store_settings}; }
+
+std::string Recovery::LabelTag() const { return row_.failover_id + "-"; }
+
+Status Recovery::Save() {
+  {
+    std::lock_guard<std::mutex> lock(timings_mu_);
+    row_.phase_timings_json = timings_.dump();
+  }
+  row_.updated_at = NowMillis(ctx_->clock);
+  return ctx_->state->RecordFailoverEvent(row_);
+}
+
+Status Recovery::Persist(FailoverPhase phase) {
+  row_.phase = std::string(FailoverPhaseName(phase));
+  RETURN_IF_ERROR(Save());
+  if (ctx_->crash_after_persist && ctx_->crash_after_persist(row_.failover_id, phase)) {
+    return UnavailableError("controller stopped (crash point) after persisting " + row_.phase);
+  }
+  return OkStatus();
+}
+
+void Recovery::Timing(const std::string& phase, int64_t start_ms, bool ok,
+                      const std::string& error) {
+  const int64_t end = NowMillis(ctx_->clock);
+  std::lock_guard<std::mutex> lock(timings_mu_);
+  timings_[phase] = {{"start_ms", start_ms},
+                     {"end_ms", end},
+                     {"ms", end - start_ms},
+                     {"status", ok ? "ok" : "failed"},
+                     {"error", error}};
+}
+
+Status Recovery::CheckStop() const {
+  if (stop_ != nullptr && stop_->load()) {
+    return UnavailableError("controller stopping; failover " + row_.failover_id + " resumes at " +
+                            row_.phase);
+  }
+  return OkStatus();
+}
+
+Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
+  stop_ = stop;
+  while (true) {
+    RETURN_IF_ERROR(CheckStop());
+    auto phase = ParseFailoverPhase(row_.phase);
+    if (!phase)
+      return CorruptionError("failover " + row_.failover_id + " has unknown phase " + row_.phase);
+    switch (*phase) {
+      case FailoverPhase::kDetected:
+        RETURN_IF_ERROR(Persist(row_.planned && !row_.original_ssh_host.empty()
+                                    ? FailoverPhase::kFinalSnapshot
+                                    : FailoverPhase::kReplacing));
+        break;
+      case FailoverPhase::kFinalSnapshot:
+        RETURN_IF_ERROR(FinalSnapshot());
+        break;
+      case FailoverPhase::kReplacing:
+        RETURN_IF_ERROR(Replace());
+        break;
+      case FailoverPhase::kRestoring:
+        RETURN_IF_ERROR(Restore());
+        break;
+      case FailoverPhase::kValidating:
+        RETURN_IF_ERROR(Validate());
+        break;
+      case FailoverPhase::kStarting:
+        RETURN_IF_ERROR(Start());
+        break;
+      case FailoverPhase::kChecking:
+        RETURN_IF_ERROR(Check());
+        break;
+      case FailoverPhase::kDone:
+      case FailoverPhase::kFailed:
+        return row_;
+    }
+  }
+}
+
+Status Recovery::FinalSnapshot() {
+  const int64_t start = NowMillis(ctx_->clock);
+  HostAddress old{spec_.ssh_user, row_.original_ssh_host,
+                  static_cast<uint16_t>(row_.original_ssh_port), row_.original_instance_id};
+  auto transport = ctx_->fleet->transports()->Connect(old);
+  // Bounded: a watchdog cancels the job at final_snapshot_timeout.
+  std::atomic<bool> cancel{false};
+  transport->SetCancelFlag(&cancel);
+  std::atomic<bool> finished{false};
+  std::thread watchdog;
+  if (ctx_->parallel) {
+    watchdog = std::thread([&] {
+      if (ctx_->clock->WaitUnless(spec_.policy.final_snapshot_timeout, finished)) cancel = true;
+    });
+  }
+  StoreAccess store = HostStore();
+  HostAgent agent(transport.get(), &store);
+  auto snap = agent.Snapshot(spec_.name, spec_.workspace, false);
+  finished = true;
+  if (watchdog.joinable()) watchdog.join();
+  row_.snapshot_ms = NowMillis(ctx_->clock) - start;
+  if (snap) {
+    row_.snapshot_id = snap->snapshot_id;
+    row_.snapshot_type = snap->snapshot_type;
+    row_.base_snapshot_id = snap->base_snapshot_id;
+    row_.files_changed = snap->files_changed;
+    Timing("final_snapshot", start, true);
+    ctx_->state
+        ->RecordSnapshot({snap->snapshot_id, spec_.name, snap->snapshot_type,
+                          snap->base_snapshot_id, snap->files_total, snap->files_changed,
+                          snap->bytes_total, snap->bytes_uploaded, NowMillis(ctx_->clock),
+                          snap->compression, snap->duration_ms})
+        .IgnoreError();
+  } else {
+    std::string why = cancel
+                          ? "timed out after " +
+                                std::to_string(spec_.policy.final_snapshot_timeout.count()) + " s"
+                          : snap.error().message;
+    row_.note += (row_.note.empty() ? "" : "; ") + std::string("final snapshot failed (") + why +
+                 "); failing over from the latest stored snapshot";
+    Timing("final_snapshot", start, false, why);
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": final snapshot failed (" + why +
+              "); using the latest stored snapshot");
+  }
+  return Persist(FailoverPhase::kReplacing);
+}
+
+Status Recovery::Replace() {
+  if (row_.attempts >= spec_.policy.max_attempts) {
+    return Fail("replacing", "no replacement after " + std::to_string(row_.attempts) +
+                                 " machines: " + row_.note);
+  }
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": replacing (attempt " +
+            std::to_string(row_.attempts + 1) + " of " + std::to_string(spec_.policy.max_attempts) +
+            ")");
+  const bool fence = row_.fence.empty() && !row_.original_ssh_host.empty();
+  const bool locate = row_.snapshot_id.empty() && !no_snapshot_;
+  Status provisioned = OkStatus();
+  Fenced fenced;
+  Located located;
+  if (ctx_->parallel) {
+    std::thread fencing, locating;
+    if (fence) fencing = std::thread([&] { fenced = Fence(); });
+    if (locate) locating = std::thread([&] { located = Locate(); });
+    provisioned = Provision();
+    if (fencing.joinable()) fencing.join();
+    if (locating.joinable()) locating.join();
+  } else {
+    if (fence) fenced = Fence();
+    if (locate) located = Locate();
+    provisioned = Provision();
+  }
+  if (fence) row_.fence = fenced.fence;
+  if (locate && located.error.empty()) {
+    if (located.header) {
+      const SnapshotHeader& h = *located.header;
+      row_.snapshot_id = h.snapshot_id;
+      row_.snapshot_type = h.snapshot_type;
+      row_.base_snapshot_id = h.base_snapshot_id.value_or("");
+      row_.files_changed = static_cast<int64_t>(h.files_changed);
+    } else {
+      no_snapshot_ = true;
+      row_.note += (row_.note.empty() ? "" : "; ") + std::string("no snapshot of ") + spec_.name +
+                   " existed: the new host starts with an empty workspace";
+    }
+  }
+  RETURN_IF_ERROR(CheckStop());
+  if (!provisioned) {
+    row_.note += (row_.note.empty() ? "" : "; ") + provisioned.error().message;
+    return Save();  // still replacing: the next pass races again or gives up
+  }
+  if (locate && !located.error.empty()) {
+    // Without the snapshot there is nothing to restore: give the machine back and fail; the
+    // controller tries the whole failover again after its backoff.
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, row_.new_instance_id, ctx_->clock);
+    return Fail("replacing", "cannot read the latest snapshot: " + located.error);
+  }
+  return Persist(FailoverPhase::kRestoring);
+}
+
+Recovery::Fenced Recovery::Fence() {
+  const int64_t start = NowMillis(ctx_->clock);
+  Provider* provider = ctx_->fleet->provider();
+  bool confirmed = false;
+  std::string how;
+  if (!row_.original_instance_id.empty() && provider->Name() == row_.provider) {
+    confirmed = DestroyAndConfirm(provider, ctx_->state, row_.original_instance_id, ctx_->clock);
+    how = "destroyed instance " + row_.original_instance_id;
+  } else {
+    // A host no provider rents is never destroyed: its workload is stopped instead.
+    HostAddress old{spec_.ssh_user, row_.original_ssh_host,
+                    static_cast<uint16_t>(row_.original_ssh_port), ""};
+    auto transport = ctx_->fleet->transports()->Connect(old);
+    StoreAccess store = HostStore();
+    confirmed =
+        HostAgent(transport.get(), &store).StopWorkload(spec_.name, spec_.workload).has_value();
+    how = "stopped the workload on " + old.Describe();
+  }
+  Timing("fencing", start, confirmed, confirmed ? "" : how + " could not be confirmed");
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": fencing " +
+            (confirmed ? "confirmed: " : "unconfirmed: ") + how);
+  return {confirmed ? "confirmed" : "unconfirmed"};
+}
+
+Recovery::Located Recovery::Locate() {
+  const int64_t start = NowMillis(ctx_->clock);
+  Located out;
+  auto store = ctx_->open_store(spec_.repo);
+  Result<Manifest> manifest = store ? LoadSnapshot(store->get(), std::nullopt, spec_.name)
+                                    : Result<Manifest>(store.error());
+  if (!manifest && manifest.error().code == ErrorCode::kNotFound) {
+    Timing("locating", start, true, "no snapshot");
+    return out;
+  }
+  if (!manifest) {
+    out.error = manifest.error().message;
+    Timing("locating", start, false, out.error);
+    return out;
+  }
+  out.header = manifest->header;
+  Timing("locating", start, true);
+  return out;
+}
+
+void Recovery::DestroyLeftovers() {
+  const std::string prefix = ctx_->fleet->provisioner()->LabelFor("failover", LabelTag());
+  auto leftovers = ctx_->fleet->provider()->List(prefix);
+  if (!leftovers) return;  // the race's own clean-up and the reaper remain
+  for (const Instance& i : *leftovers) {
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
+              ", left by an interrupted race");
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock);
+  }
+}
+
+Status Recovery::Provision() {
+  const int64_t start = NowMillis(ctx_->clock);
+  DestroyLeftovers();
+  ++row_.attempts;
+  RETURN_IF_ERROR(Save());
+  ProvisionRequest request;
+  request.filter = spec_.filter;
+  request.launch.image = spec_.image;
+  request.launch.disk_gb = spec_.disk_gb;
+  request.purpose = "failover";
+  request.tag = LabelTag() + std::to_string(row_.attempts);
+  request.failover_id = row_.failover_id;
+  request.instance_id = spec_.name;
+  request.role = "primary";
+  request.avoid_machines = avoid_machines_;
+  request.ssh_user = spec_.ssh_user;
+  auto outcome = ctx_->fleet->Provision(request);
+  row_.gpu_provisioning_time_ms += NowMillis(ctx_->clock) - start;
+  if (!outcome) {
+    Timing("provisioning", start, false, outcome.error().message);
+    return outcome.error();
+  }
+  const RaceResult& race = outcome->race;
+  for (const CandidateOutcome& c : race.candidates) {
+    row_.candidates_launched += !c.instance_id.empty() && c.outcome != RaceOutcome::kOrphanReaped;
+  }
+  row_.rounds += race.rounds;
+  row_.rate_limit_hits += static_cast<int>(race.rate_limit_hits);
+  if (!race.winner || race.winner->ssh.empty()) {
+    std::string why = race.candidates.empty()
+                          ? "no offer matches the instance's filter"
+                          : "no machine became ready in " + std::to_string(race.rounds) + " rounds";
+    Timing("provisioning", start, false, why);
+    return UnavailableError(why);
+  }
+  const Instance& w = *race.winner;
+  row_.new_instance_id = w.id;
+  row_.new_machine_id = w.machine_id;
+  row_.new_ssh_host = w.ssh.front().host;
+  row_.new_ssh_port = w.ssh.front().port;
+  row_.new_ssh_user = outcome->ssh_user;
+  row_.gpu_name = w.gpu_name;
+  Timing("provisioning", start, true);
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": race won by " + w.id + " (" +
+            w.gpu_name + ", $" + std::to_string(w.price_per_hour).substr(0, 5) + "/h) after " +
+            SecondsText(static_cast<int64_t>(race.elapsed_s * 1000)) + ", " +
+            std::to_string(race.candidates.size()) + " candidates");
+  return OkStatus();
+}
+
+}  // namespace standby

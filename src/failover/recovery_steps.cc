@@ -1,0 +1,267 @@
+// The phases of a failover after the replacement is rented: restore, validate, start,
+// check, and the endings (recovery.h has the state machine).
+#include "failover/recovery.h"
+#include "provision/ownership.h"
+
+namespace standby {
+namespace {
+
+constexpr int kCheckAgentFailures = 3;  // the replacement stops answering while checked
+
+std::string SecondsText(int64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+Status Recovery::Restore() {
+  if (no_snapshot_ || row_.snapshot_id.empty()) {
+    Timing("restoring", NowMillis(ctx_->clock), true, "no snapshot to restore");
+    Timing("validating", NowMillis(ctx_->clock), true, "no snapshot to validate");
+    return Persist(FailoverPhase::kStarting);
+  }
+  const int64_t start = NowMillis(ctx_->clock);
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": restoring " + row_.snapshot_id +
+            " onto " + row_.new_instance_id);
+  auto transport = ctx_->fleet->transports()->Connect(NewHost());
+  transport->SetCancelFlag(stop_);
+  StoreAccess store = HostStore();
+  HostAgent agent(transport.get(), &store);
+  double persisted = row_.progress;
+  auto on_event = [&](const AgentEvent& e) {
+    if (e.type != "progress" || !e.body.contains("percent") || !e.body["percent"].is_number()) {
+      return;
+    }
+    double percent = e.body["percent"].get<double>();
+    if (percent >= persisted + 10 || (percent >= 100 && persisted < 100)) {
+      persisted = percent;
+      row_.progress = percent;
+      Save().IgnoreError();  // `status` shows "restoring 45%"; a lost update costs nothing
+    }
+  };
+  auto restored = agent.Restore(spec_.name, row_.snapshot_id, spec_.workspace, on_event);
+  RETURN_IF_ERROR(CheckStop());
+  if (!restored) {
+    Timing("restoring", start, false, restored.error().message);
+    return ReplacementFailed("restoring", restored.error());
+  }
+  row_.restore_ms = NowMillis(ctx_->clock) - start;
+  row_.bytes_restored = restored->bytes_restored;
+  row_.files_restored = restored->files_restored;
+  row_.files_expected = restored->files_expected;
+  row_.progress = 100;
+  Timing("restoring", start, true);
+  return Persist(FailoverPhase::kValidating);
+}
+
+Status Recovery::Validate() {
+  const int64_t start = NowMillis(ctx_->clock);
+  auto transport = ctx_->fleet->transports()->Connect(NewHost());
+  transport->SetCancelFlag(stop_);
+  StoreAccess store = HostStore();
+  auto verified =
+      HostAgent(transport.get(), &store).Verify(spec_.name, row_.snapshot_id, spec_.workspace);
+  RETURN_IF_ERROR(CheckStop());
+  if (!verified) {
+    Timing("validating", start, false, verified.error().message);
+    return ReplacementFailed("validating", verified.error());
+  }
+  row_.validation_ms = NowMillis(ctx_->clock) - start;
+  row_.files_restored = verified->files_restored;
+  row_.files_expected = verified->files_expected;
+  if (verified->validation != Validation::kOk) {
+    std::string why = "validation failed: " + std::to_string(verified->files_restored) + " of " +
+                      std::to_string(verified->files_expected) + " files match snapshot " +
+                      row_.snapshot_id;
+    Timing("validating", start, false, why);
+    // Twice on two machines is the snapshot (or the restore), not the machine: fail fast.
+    if (++validation_failures_ >= 2) return Fail("validating", why);
+    return ReplacementFailed("validating", CorruptionError(why));
+  }
+  Timing("validating", start, true);
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id +
+            ": {\"validation\":\"ok\",\"files_restored\":" + std::to_string(row_.files_restored) +
+            ",\"files_expected\":" + std::to_string(row_.files_expected) + "}");
+  return Persist(FailoverPhase::kStarting);
+}
+
+Status Recovery::Start() {
+  if (spec_.workload.command.empty()) return Finish();
+  const int64_t start = NowMillis(ctx_->clock);
+  auto transport = ctx_->fleet->transports()->Connect(NewHost());
+  transport->SetCancelFlag(stop_);
+  StoreAccess store = HostStore();
+  WorkloadSpec workload = spec_.workload;
+  workload.check_command = spec_.check_command;
+  auto started =
+      HostAgent(transport.get(), &store).StartWorkload(spec_.name, spec_.workspace, workload);
+  RETURN_IF_ERROR(CheckStop());
+  if (!started) {
+    Timing("starting", start, false, started.error().message);
+    return ReplacementFailed("starting", started.error());
+  }
+  row_.workload_start_ms = NowMillis(ctx_->clock) - start;
+  Timing("starting", start, true);
+  return Persist(FailoverPhase::kChecking);
+}
+
+Status Recovery::Check() {
+  const int64_t start = NowMillis(ctx_->clock);
+  const int64_t deadline =
+      ctx_->clock->MonotonicNanos() +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(spec_.policy.health_timeout).count();
+  const auto interval = std::clamp<std::chrono::milliseconds>(spec_.policy.probe_interval / 4,
+                                                              std::chrono::milliseconds(100),
+                                                              std::chrono::milliseconds(1000));
+  auto transport = ctx_->fleet->transports()->Connect(NewHost());
+  transport->SetCancelFlag(stop_);
+  StoreAccess store = HostStore();
+  HostAgent agent(transport.get(), &store);
+  WorkloadSpec workload = spec_.workload;
+  workload.check_command = spec_.check_command;
+  const bool has_check = !workload.health_url.empty() || !workload.check_command.empty();
+  int agent_failures = 0;
+  std::string last = "no answer yet";
+  while (true) {
+    auto health = agent.Health(spec_.name, spec_.workspace, workload);
+    RETURN_IF_ERROR(CheckStop());
+    if (health) {
+      agent_failures = 0;
+      if (!health->workload_alive) {
+        last = "the workload is not running";
+      } else if (has_check && !health->workload_healthy.value_or(false)) {
+        last = health->workload_detail;
+      } else {
+        break;
+      }
+    } else if (++agent_failures >= kCheckAgentFailures) {
+      Timing("checking", start, false, health.error().message);
+      return ReplacementFailed("checking", health.error());
+    } else {
+      last = health.error().message;
+    }
+    if (ctx_->clock->MonotonicNanos() >= deadline) {
+      std::string why = "the workload's health check did not pass within " +
+                        std::to_string(spec_.policy.health_timeout.count()) + " s (" + last + ")";
+      Timing("checking", start, false, why);
+      return ReplacementFailed("checking", DeadlineExceededError(why));
+    }
+    static const std::atomic<bool> kNeverStop{false};
+    if (!ctx_->clock->SleepUnless(interval, stop_ ? *stop_ : kNeverStop)) return CheckStop();
+  }
+  row_.health_check_ms = NowMillis(ctx_->clock) - start;
+  Timing("checking", start, true);
+  return Finish();
+}
+
+Status Recovery::Finish() {
+  const int64_t now = NowMillis(ctx_->clock);
+  row_.completed_at = now;
+  row_.total_ms = now - row_.first_failure_at;
+  row_.success = true;
+  row_.progress = 100;
+  const bool initial = row_.trigger == TriggerName(Trigger::kInitial);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto current = ctx_->state->GetProtectedInstance(spec_.name);
+    if (!current) {
+      ctx_->clock->SleepFor(std::chrono::milliseconds(500));  // the database is away: retry
+      continue;
+    }
+    if (!*current) {
+      // Unprotected while it failed over: nothing serves it any more.
+      DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, row_.new_instance_id, ctx_->clock);
+      return Fail("done",
+                  spec_.name + " was unprotected during the failover; replacement destroyed");
+    }
+    ProtectedInstance p = **current;
+    p.provider = ctx_->fleet->provider()->Name();
+    p.provider_instance_id = row_.new_instance_id;
+    p.machine_id = row_.new_machine_id;
+    p.ssh_host = row_.new_ssh_host;
+    p.ssh_port = row_.new_ssh_port;
+    p.ssh_user = row_.new_ssh_user;
+    p.gpu_name = row_.gpu_name;
+    p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
+    p.last_failover_id = row_.failover_id;
+    if (!initial) {
+      ++p.failovers;
+      p.last_mttr_ms = row_.total_ms;
+    }
+    p.health_detail = (initial ? "placed on " : "failed over to ") + row_.new_instance_id + " in " +
+                      SecondsText(row_.total_ms);
+    p.updated_at = now;
+    auto updated = ctx_->state->UpdateProtectedInstance(p);
+    if (updated) break;
+    if (updated.error().code != ErrorCode::kConflict &&
+        updated.error().code != ErrorCode::kUnavailable) {
+      return updated.error();
+    }
+  }
+  row_.phase = std::string(FailoverPhaseName(FailoverPhase::kDone));
+  RETURN_IF_ERROR(Save());
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + " done: " + row_.new_instance_id +
+            " at " + row_.new_ssh_host + ":" + std::to_string(row_.new_ssh_port) +
+            " serves; MTTR " + SecondsText(row_.total_ms) + " (detection " +
+            SecondsText(row_.detection_ms) + ", provisioning " +
+            SecondsText(row_.gpu_provisioning_time_ms) + ", restore " +
+            SecondsText(row_.restore_ms) + ", validation " + SecondsText(row_.validation_ms) +
+            ", start " + SecondsText(row_.workload_start_ms) + ", check " +
+            SecondsText(row_.health_check_ms) + ")");
+  return OkStatus();
+}
+
+Status Recovery::ReplacementFailed(const std::string& phase, const Error& error) {
+  const std::string failed = row_.new_instance_id;
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": replacement " + failed +
+            " failed while " + phase + " (" + error.message + "); blacklisting and destroying it");
+  row_.note += (row_.note.empty() ? "" : "; ") +
+               ("replacement " + failed + " failed while " + phase + ": " + error.message);
+  if (!row_.new_machine_id.empty()) {
+    avoid_machines_.push_back(row_.new_machine_id);
+    ctx_->state
+        ->BlacklistMachine(
+            {row_.new_machine_id, "failed while " + phase, NowMillis(ctx_->clock) + 3600 * 1000})
+        .IgnoreError();
+  }
+  if (!failed.empty()) {
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, failed, ctx_->clock);
+  }
+  row_.new_instance_id.clear();
+  row_.new_machine_id.clear();
+  row_.new_ssh_host.clear();
+  row_.new_ssh_port = 0;
+  row_.progress = 0;
+  if (row_.attempts >= spec_.policy.max_attempts) {
+    return Fail(phase, "every replacement failed (" + std::to_string(row_.attempts) +
+                           " machines); last: " + error.message);
+  }
+  return Persist(FailoverPhase::kReplacing);
+}
+
+Status Recovery::Fail(const std::string& phase, const std::string& reason) {
+  const int64_t now = NowMillis(ctx_->clock);
+  row_.phase = std::string(FailoverPhaseName(FailoverPhase::kFailed));
+  row_.failure_phase = phase;
+  row_.failure_reason = reason;
+  row_.success = false;
+  row_.completed_at = now;
+  row_.total_ms = now - row_.first_failure_at;
+  RETURN_IF_ERROR(Save());
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto current = ctx_->state->GetProtectedInstance(spec_.name);
+    if (!current || !*current) break;
+    ProtectedInstance p = **current;
+    p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
+    p.health_detail = "failover " + row_.failover_id + " failed while " + phase + ": " + reason;
+    p.updated_at = now;
+    auto updated = ctx_->state->UpdateProtectedInstance(p);
+    if (updated || updated.error().code != ErrorCode::kConflict) break;
+  }
+  ctx_->Log(spec_.name + ": failover " + row_.failover_id + " failed while " + phase + ": " +
+            reason);
+  return OkStatus();
+}
+
+}  // namespace standby

@@ -1,0 +1,41 @@
+#include "failover/runtime.h"
+
+#include "provision/provider_settings.h"
+#include "state/open_state_store.h"
+#include "store/store_config.h"
+
+namespace standby {
+
+Result<std::shared_ptr<ObjectStore>> StoreCache::Open(const std::string& repo) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = stores_.find(repo); it != stores_.end()) return it->second;
+  ASSIGN_OR_RETURN(auto opened, OpenObjectStore(repo, settings_));
+  std::shared_ptr<ObjectStore> store = std::move(opened);
+  stores_[repo] = store;
+  return store;
+}
+
+Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& config) {
+  auto rt = std::make_unique<ControllerRuntime>();
+  Clock* clock = Clock::Real();
+  ASSIGN_OR_RETURN(Fleet::Parts parts, Fleet::PartsFromConfig(config, clock));
+  ASSIGN_OR_RETURN(
+      rt->state, OpenSpooledStateStore(config.GetOr("database_url", ""), parts.provider.state_dir));
+  ASSIGN_OR_RETURN(rt->fleet, Fleet::Open(parts, rt->state.get(), clock, Random::Real()));
+  ASSIGN_OR_RETURN(StoreSettings store_settings, StoreSettingsFromConfig(config, clock));
+  rt->stores = std::make_unique<StoreCache>(store_settings);
+  ASSIGN_OR_RETURN(uint64_t snapshots, config.GetUint("failover.max_concurrent_snapshots"));
+  ControllerContext& ctx = rt->ctx;
+  ctx.clock = clock;
+  ctx.random = Random::Real();
+  ctx.state = rt->state.get();
+  ctx.fleet = rt->fleet.get();
+  StoreCache* cache = rt->stores.get();
+  ctx.open_store = [cache](const std::string& repo) { return cache->Open(repo); };
+  ctx.host_store_settings = store_settings;
+  ctx.controller = rt->fleet->controller();
+  ctx.max_concurrent_snapshots = static_cast<int>(std::max<uint64_t>(1, snapshots));
+  return rt;
+}
+
+}  // namespace standby

@@ -1,0 +1,98 @@
+#include "provision/fleet.h"
+
+#include "env/file_system.h"
+#include "remote/ssh_identity.h"
+
+namespace standby {
+
+Result<Fleet::Parts> Fleet::PartsFromConfig(const Config& config, Clock* clock) {
+  Parts parts;
+  ASSIGN_OR_RETURN(parts.provider, ProviderSettingsFromConfig(config));
+  ASSIGN_OR_RETURN(parts.ssh, SshSettingsFromConfig(config, parts.provider.state_dir, clock));
+  ASSIGN_OR_RETURN(parts.race, RaceOptionsFromConfig(config));
+  return parts;
+}
+
+Result<std::unique_ptr<Fleet>> Fleet::Open(const Parts& parts, StateStore* state, Clock* clock,
+                                           Random* random) {
+  ASSIGN_OR_RETURN(OpenedProvider opened, OpenProvider(parts.provider, clock));
+  RaceOptions race = TuneRaceFor(parts.race, opened);
+  return std::make_unique<Fleet>(std::move(opened),
+                                 std::make_unique<SshTransportFactory>(parts.ssh), state, clock,
+                                 random, race, "root");
+}
+
+Fleet::Fleet(OpenedProvider opened, std::unique_ptr<TransportFactory> transports, StateStore* state,
+             Clock* clock, Random* random, RaceOptions race, std::string ssh_user)
+    : opened_(std::move(opened)),
+      transports_(std::move(transports)),
+      state_(state),
+      clock_(clock),
+      probe_(transports_.get(), std::move(ssh_user)) {
+  provisioner_ = std::make_unique<Provisioner>(opened_.provider.get(), &probe_, state_, clock_,
+                                               random, std::move(race), opened_.controller);
+}
+
+Result<std::vector<Offer>> Fleet::Offers(const OfferFilter& filter) {
+  return provider()->SearchOffers(filter);
+}
+
+Result<ProvisionOutcome> Fleet::Provision(const ProvisionRequest& request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!account_prepared_) {
+      // The provider must hand new machines the controller's key (Vast: the account's keys).
+      auto* ssh = dynamic_cast<SshTransportFactory*>(transports_.get());
+      if (ssh != nullptr) {
+        ASSIGN_OR_RETURN(std::string key, PublicKeyOf(ssh->settings().private_key_path));
+        RETURN_IF_ERROR(provider()->PrepareAccount(key));
+      }
+      account_prepared_ = true;
+    }
+  }
+  return provisioner_->Provision(request);
+}
+
+Result<std::vector<FleetInstance>> Fleet::Instances(bool all) {
+  ASSIGN_OR_RETURN(auto instances,
+                   provider()->List(all ? "standby:" : provisioner_->LabelPrefix()));
+  ASSIGN_OR_RETURN(auto owned, OwnedInstances(state_, provider()->Name()));
+  std::vector<FleetInstance> out;
+  for (Instance& i : instances) {
+    bool is_owned = owned.contains(i.id);
+    out.push_back({std::move(i), is_owned});
+  }
+  return out;
+}
+
+Status Fleet::Destroy(const std::string& id) {
+  return DestroyInstance(provider(), state_, id, clock_);
+}
+
+Result<ReapResult> Fleet::Reap(std::chrono::seconds grace) {
+  return ReapUnowned(provider(), state_, provisioner_->LabelPrefix(), grace, clock_);
+}
+
+Status Fleet::Kill(const std::string& id) {
+  if (opened_.local_market == nullptr) {
+    return InvalidArgumentError("only local market instances can be killed");
+  }
+  return opened_.local_market->Kill(id);
+}
+
+Result<ReadinessReport> Fleet::Readiness() {
+  ASSIGN_OR_RETURN(auto attempts, state_->ListProvisioningAttempts(provider()->Name()));
+  KaplanMeierModel model;
+  LoadReadinessModel(attempts, provider()->Name(), &model);
+  ReadinessReport r;
+  r.samples = model.Samples();
+  for (const ProvisioningAttempt& a : attempts) r.ready += a.ready_ms >= 0;
+  r.p50_s = model.Quantile(0.5);
+  r.p90_s = model.Quantile(0.9);
+  r.never_ready_share = r.ready > 0 ? model.NeverReadyShare() : 0;
+  r.planned = PlannedRaceTimings(model, provisioner_->options());
+  r.from_history = r.samples >= provisioner_->options().model_min_samples;
+  return r;
+}
+
+}  // namespace standby

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "env/clock.h"
+#include "env/random.h"
+#include "provision/agent_probe.h"
+#include "provision/ownership.h"
+#include "provision/provider_settings.h"
+#include "provision/provisioner.h"
+#include "remote/transport_factory.h"
+#include "state/state_store.h"
+
+namespace standby {
+
+// An instance as `standby instances` shows it: the provider's view and whether a controller
+// owns it.
+struct FleetInstance {
+  Instance instance;
+  bool owned = false;
+};
+
+// The SSH-ready distribution of the provider's history and the timings the next race uses.
+struct ReadinessReport {
+  size_t samples = 0;  // candidates recorded (ready and censored)
+  size_t ready = 0;
+  std::optional<double> p50_s;  // among machines that become ready (Kaplan–Meier)
+  std::optional<double> p90_s;
+  double never_ready_share = 0;  // the curve's plateau
+  RaceTimings planned;           // hedge delay and round timeout of the next race
+  bool from_history = false;     // false: the provider's defaults (not enough samples yet)
+};
+
+// Everything that rents, lists and destroys machines of one provider account: the opened
+// provider, the state store holding ownership and history (not owned), the controller's
+// SSH transports, the readiness probe and the provisioner. The CLI's provider commands and
+// the controller are clients of the same object. Thread-safe.
+class Fleet {
+ public:
+  struct Parts {
+    ProviderSettings provider;
+    SshSettings ssh;
+    RaceOptions race;
+  };
+  // From the configuration: provider, SSH and race settings.
+  static Result<Parts> PartsFromConfig(const Config& config, Clock* clock);
+  // Opens the provider; the first Provision prepares the account (registers the
+  // controller's SSH key where the provider needs it). `state`, `clock` and `random` are
+  // not owned.
+  static Result<std::unique_ptr<Fleet>> Open(const Parts& parts, StateStore* state, Clock* clock,
+                                             Random* random);
+  // A fleet over an already opened provider and transports (tests, the simulation).
+  Fleet(OpenedProvider opened, std::unique_ptr<TransportFactory> transports, StateStore* state,
+        Clock* clock, Random* random, RaceOptions race, std::string ssh_user);
+
+  Provider* provider() { return opened_.provider.get(); }
+  const std::string& controller() const { return opened_.controller; }
+  TransportFactory* transports() { return transports_.get(); }
+  Provisioner* provisioner() { return provisioner_.get(); }
+  StateStore* state() { return state_; }
+  LocalMarket* local_market() { return opened_.local_market; }
+
+  Result<std::vector<Offer>> Offers(const OfferFilter& filter);
+  Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
+  // This controller's labelled instances (every standby-labelled one with `all`).
+  Result<std::vector<FleetInstance>> Instances(bool all);
+  // Destroys and confirms; kNotFound when the provider does not know the id.
+  Status Destroy(const std::string& id);
+  // Destroys this controller's labelled instances nobody owns, older than `grace`.
+  Result<ReapResult> Reap(std::chrono::seconds grace);
+  // Chaos on the local market: the host dies now (kInvalidArgument on other providers).
+  Status Kill(const std::string& id);
+  Result<ReadinessReport> Readiness();
+
+ private:
+  OpenedProvider opened_;
+  std::unique_ptr<TransportFactory> transports_;
+  StateStore* state_;
+  Clock* clock_;
+  AgentHealthProbe probe_;
+  std::unique_ptr<Provisioner> provisioner_;
+  std::mutex mu_;
+  bool account_prepared_ = false;
+};
+
+}  // namespace standby

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "env/clock.h"
+#include "env/random.h"
+#include "provision/provider_settings.h"
+#include "provision/race.h"
+#include "state/state_store.h"
+
+namespace standby {
+
+// The race settings from the configuration (race.initial_batch, race.max_in_flight,
+// race.max_rounds), checked: 1 ≤ initial ≤ max in flight, rounds ≥ 1.
+Result<RaceOptions> RaceOptionsFromConfig(const Config& config);
+// `options` tuned for the provider: how often to poll it (one listing per poll), and its
+// expected boot times until the readiness model has data (the local market's profile; Vast's
+// 45 s / 90 s).
+RaceOptions TuneRaceFor(RaceOptions options, const OpenedProvider& provider);
+
+// One rental.
+struct ProvisionRequest {
+  OfferFilter filter;
+  LaunchSpec launch;  // image, disk, env; the provisioner sets the label
+  // The label is standby:<controller>:<purpose>:<tag>: the reaper finds leaks by it, and a
+  // resumed failover finds its race's candidates by it.
+  std::string purpose = "provision";
+  std::string tag;                   // "" = random
+  std::string failover_id;           // recorded with every candidate
+  std::string instance_id;           // the protected instance the winner will serve ("" for none)
+  std::string role = "provisioned";  // provider_instances.purpose: provisioned | primary | standby
+  std::vector<std::string> avoid_machines;  // never rent these (the machine that just died)
+  std::string ssh_user = "root";            // when the provider does not say
+};
+
+struct ProvisionOutcome {
+  RaceResult race;  // without winner when no machine became ready
+  std::string label;
+  std::string ssh_user;  // the winner's
+};
+
+// Rents machines: the race (provision/race.h) plus everything that outlives one race. The
+// readiness history and the machine blacklist are loaded from the state store once and every
+// candidate is written back (provisioning_attempts, blacklist), so `metrics` and the next
+// command see them. The winner's ownership is a provider_instances row written before
+// Provision returns — retried, and if it still cannot be written the winner is destroyed
+// and the provision fails: there is never a winner nobody owns (the reaper would destroy it).
+// Thread-safe; races run one at a time per provisioner.
+class Provisioner {
+ public:
+  // Pointers are not owned and must outlive the provisioner.
+  Provisioner(Provider* provider, ReadinessProbe* probe, StateStore* state, Clock* clock,
+              Random* random, RaceOptions options, std::string controller);
+
+  Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
+
+  // The label prefix of every instance this controller rents ("standby:<controller>:").
+  std::string LabelPrefix() const;
+  std::string LabelFor(const std::string& purpose, const std::string& tag) const;
+  // The timings the next race will use.
+  RaceTimings PlannedTimings();
+  const RaceOptions& options() const { return options_; }
+
+ private:
+  void LoadHistoryOnce();
+  void RecordHistory(const ProvisionRequest& request, const std::string& label,
+                     int64_t started_unix_ms, const RaceResult& race);
+  Status RecordOwnership(const ProvisionRequest& request, const std::string& label,
+                         const Instance& winner, int64_t ready_unix_ms);
+
+  Provider* provider_;
+  ReadinessProbe* probe_;
+  StateStore* state_;
+  Clock* clock_;
+  Random* random_;
+  RaceOptions options_;
+  std::string controller_;
+  std::mutex mu_;
+  bool loaded_ = false;
+  KaplanMeierModel model_;
+  Blacklist blacklist_;
+};
+
+// The Kaplan–Meier model of every recorded candidate of `provider` ("" = all): ready
+// samples and censored ones (losers, timeouts), as the race itself records them.
+void LoadReadinessModel(const std::vector<ProvisioningAttempt>& attempts,
+                        const std::string& provider, KaplanMeierModel* model);
+
+}  // namespace standby

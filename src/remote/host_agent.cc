@@ -1,0 +1,188 @@
+#include "remote/host_agent.h"
+
+#include "base/json_fields.h"
+
+namespace standby {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+constexpr int64_t kMaxBytes = int64_t{1} << 60;
+constexpr int64_t kMaxMillis = int64_t{1} << 45;
+
+Result<Validation> ValidationField(JsonFields& f) {
+  std::string name = f.String("validation", 16);
+  RETURN_IF_ERROR(f.status());
+  auto v = ParseValidation(name);
+  if (!v)
+    return CorruptionError("agent result: validation \"" + name + "\" is neither ok nor failed");
+  return *v;
+}
+
+}  // namespace
+
+Result<SnapshotReport> ParseSnapshotReport(const json& data) {
+  JsonFields f(data, "snapshot result");
+  SnapshotReport r;
+  r.snapshot_id = f.String("snapshot_id", 128);
+  r.snapshot_type = f.String("snapshot_type", 16);
+  r.base_snapshot_id = f.OptionalString("base_snapshot_id", 128).value_or("");
+  r.files_total = f.Int("files_total", 0, kMaxCount);
+  r.files_changed = f.Int("files_changed", 0, kMaxCount);
+  r.bytes_total = f.Int("bytes_total", 0, kMaxBytes);
+  r.bytes_uploaded = f.Int("bytes_uploaded", 0, kMaxBytes);
+  r.duration_ms = f.Int("duration_ms", 0, kMaxMillis);
+  r.compression = f.OptionalString("compression", 16).value_or("");
+  RETURN_IF_ERROR(f.status());
+  if (r.snapshot_type != "full" && r.snapshot_type != "incremental") {
+    return CorruptionError("snapshot result: unknown snapshot_type \"" + r.snapshot_type + "\"");
+  }
+  r.raw = data;
+  return r;
+}
+
+Result<RestoreReport> ParseRestoreReport(const json& data) {
+  JsonFields f(data, "restore result");
+  RestoreReport r;
+  r.snapshot_id = f.String("snapshot_id", 128);
+  r.files_restored = f.Int("files_restored", 0, kMaxCount);
+  r.files_expected = f.Int("files_expected", 0, kMaxCount);
+  r.bytes_restored = f.Int("bytes_restored", 0, kMaxBytes);
+  r.bytes_downloaded = f.OptionalInt("bytes_downloaded", 0, kMaxBytes).value_or(0);
+  r.duration_ms = f.Int("duration_ms", 0, kMaxMillis);
+  ASSIGN_OR_RETURN(r.validation, ValidationField(f));
+  r.raw = data;
+  return r;
+}
+
+Result<VerifyReport> ParseVerifyReport(const json& data) {
+  JsonFields f(data, "verify result");
+  VerifyReport r;
+  r.snapshot_id = f.String("snapshot_id", 128);
+  r.files_restored = f.Int("files_restored", 0, kMaxCount);
+  r.files_expected = f.Int("files_expected", 0, kMaxCount);
+  ASSIGN_OR_RETURN(r.validation, ValidationField(f));
+  r.raw = data;
+  return r;
+}
+
+Result<HostHealth> ParseHostHealth(const json& data) {
+  JsonFields f(data, "health result");
+  HostHealth h;
+  h.clock_unix_ms = f.Int("clock_unix_ms", 0, kMaxMillis);
+  h.uptime_s = f.Number("uptime_s", 0, 1e10);
+  h.free_bytes = f.OptionalInt("free_bytes", 0, kMaxBytes);
+  h.gpus = f.Strings("gpus", 64, 512);
+  h.workload_alive = f.Bool("workload_alive");
+  if (data.is_object() && data.contains("workload_health")) {
+    JsonFields w(f.Object("workload_health"), "workload health");
+    h.workload_healthy = w.Bool("ok");
+    h.workload_detail = w.OptionalString("detail", 1024).value_or("");
+    RETURN_IF_ERROR(w.status());
+  }
+  RETURN_IF_ERROR(f.status());
+  h.raw = data;
+  return h;
+}
+
+Result<WorkloadReport> ParseWorkloadReport(const json& data) {
+  JsonFields f(data, "workload result");
+  WorkloadReport w;
+  w.state = f.String("state", 16);
+  w.pid = f.OptionalInt("pid", 1, 1 << 30);
+  w.started = f.OptionalBool("started").value_or(false);
+  RETURN_IF_ERROR(f.status());
+  if (w.state != "running" && w.state != "stopped") {
+    return CorruptionError("workload result: unknown state \"" + w.state + "\"");
+  }
+  w.raw = data;
+  return w;
+}
+
+Result<AgentJob> HostAgent::StoreJob(const std::string& command) {
+  AgentJob job;
+  job.command = command;
+  RETURN_IF_ERROR(AddStoreAccess(*store_, &job));
+  return job;
+}
+
+AgentJob HostAgent::WorkloadJob(const std::string& command, const std::string& instance_id,
+                                const std::string& workspace, const WorkloadSpec& workload) {
+  AgentJob job;
+  job.command = command;
+  job.instance_id = instance_id;
+  job.workspace = workspace;
+  job.workload_command = workload.command;
+  job.workload_env = workload.env;
+  job.grace_seconds = workload.grace_seconds;
+  job.health_url = workload.health_url;
+  job.check_command = workload.check_command;
+  job.health_expect_status = workload.health_expect_status;
+  job.health_expect_body = workload.health_expect_body;
+  job.health_timeout_ms = workload.health_timeout_ms;
+  return job;
+}
+
+Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,
+                                           const std::string& workspace, bool full,
+                                           const EventCallback& on_event) {
+  ASSIGN_OR_RETURN(AgentJob job, StoreJob("snapshot"));
+  job.instance_id = instance_id;
+  job.workspace = workspace;
+  job.full = full;
+  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, on_event));
+  return ParseSnapshotReport(data);
+}
+
+Result<RestoreReport> HostAgent::Restore(const std::string& instance_id,
+                                         const std::string& snapshot_id, const std::string& target,
+                                         const EventCallback& on_event) {
+  ASSIGN_OR_RETURN(AgentJob job, StoreJob("restore"));
+  job.instance_id = instance_id;
+  job.snapshot_id = snapshot_id;
+  job.target = target;
+  job.overwrite = true;  // a rerun resumes; a fresh host's workspace may exist and be empty
+  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, on_event));
+  return ParseRestoreReport(data);
+}
+
+Result<VerifyReport> HostAgent::Verify(const std::string& instance_id,
+                                       const std::string& snapshot_id, const std::string& dir) {
+  ASSIGN_OR_RETURN(AgentJob job, StoreJob("verify"));
+  job.instance_id = instance_id;
+  job.snapshot_id = snapshot_id;
+  job.workspace = dir;
+  auto data = transport_->RunJob(job, nullptr);
+  if (!data) {
+    // A tree that does not match comes back as a failed job carrying the verification.
+    if (transport_->failure_data().is_object())
+      return ParseVerifyReport(transport_->failure_data());
+    return data.error();
+  }
+  return ParseVerifyReport(*data);
+}
+
+Result<HostHealth> HostAgent::Health(const std::string& instance_id, const std::string& workspace,
+                                     const WorkloadSpec& workload) {
+  AgentJob job = WorkloadJob("health", instance_id, workspace, workload);
+  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  return ParseHostHealth(data);
+}
+
+Result<WorkloadReport> HostAgent::StartWorkload(const std::string& instance_id,
+                                                const std::string& workspace,
+                                                const WorkloadSpec& workload) {
+  AgentJob job = WorkloadJob("workload start", instance_id, workspace, workload);
+  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  return ParseWorkloadReport(data);
+}
+
+Result<WorkloadReport> HostAgent::StopWorkload(const std::string& instance_id,
+                                               const WorkloadSpec& workload) {
+  AgentJob job = WorkloadJob("workload stop", instance_id, "", workload);
+  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  return ParseWorkloadReport(data);
+}
+
+}  // namespace standby

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <memory>
+
+#include "state/state_store.h"
+
+namespace standby {
+
+// A StateStore that passes every call to `inner`: the base of decorators that change a
+// few calls (the spool; tests and the simulation that make one call fail or crash).
+// `inner` is owned.
+class ForwardingStateStore : public StateStore {
+ public:
+  explicit ForwardingStateStore(std::unique_ptr<StateStore> inner) : inner_(std::move(inner)) {}
+
+  std::string Describe() const override { return inner_->Describe(); }
+  Status CreateProtectedInstance(const ProtectedInstance& i) override {
+    return inner_->CreateProtectedInstance(i);
+  }
+  Result<std::optional<ProtectedInstance>> GetProtectedInstance(const std::string& id) override {
+    return inner_->GetProtectedInstance(id);
+  }
+  Result<std::vector<ProtectedInstance>> ListProtectedInstances() override {
+    return inner_->ListProtectedInstances();
+  }
+  Result<int64_t> UpdateProtectedInstance(const ProtectedInstance& i) override {
+    return inner_->UpdateProtectedInstance(i);
+  }
+  Status DeleteProtectedInstance(const std::string& id) override {
+    return inner_->DeleteProtectedInstance(id);
+  }
+  Status RecordProviderInstance(const ProviderInstanceRow& row) override {
+    return inner_->RecordProviderInstance(row);
+  }
+  Result<std::vector<ProviderInstanceRow>> ListProviderInstances() override {
+    return inner_->ListProviderInstances();
+  }
+  Status MarkProviderInstanceDestroyed(const std::string& provider, const std::string& id,
+                                       int64_t at_ms) override {
+    return inner_->MarkProviderInstanceDestroyed(provider, id, at_ms);
+  }
+  Status RecordSnapshot(const SnapshotRow& row) override { return inner_->RecordSnapshot(row); }
+  Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& id) override {
+    return inner_->ListSnapshots(id);
+  }
+  Status RecordProvisioningAttempt(const ProvisioningAttempt& row) override {
+    return inner_->RecordProvisioningAttempt(row);
+  }
+  Result<std::vector<ProvisioningAttempt>> ListProvisioningAttempts(const std::string& p) override {
+    return inner_->ListProvisioningAttempts(p);
+  }
+  Status BlacklistMachine(const BlacklistEntry& entry) override {
+    return inner_->BlacklistMachine(entry);
+  }
+  Result<std::vector<BlacklistEntry>> ActiveBlacklist(int64_t now_ms) override {
+    return inner_->ActiveBlacklist(now_ms);
+  }
+  Status RecordFailoverEvent(const FailoverEvent& event) override {
+    return inner_->RecordFailoverEvent(event);
+  }
+  Result<std::vector<FailoverEvent>> ListFailoverEvents() override {
+    return inner_->ListFailoverEvents();
+  }
+  Status CreateRequest(const RequestRow& request) override {
+    return inner_->CreateRequest(request);
+  }
+  Result<std::vector<RequestRow>> ListPendingRequests() override {
+    return inner_->ListPendingRequests();
+  }
+  Result<std::optional<RequestRow>> GetRequest(const std::string& id) override {
+    return inner_->GetRequest(id);
+  }
+  Result<bool> TakeRequest(const std::string& id, const std::string& by, int64_t at) override {
+    return inner_->TakeRequest(id, by, at);
+  }
+  Status FinishRequest(const std::string& id, const std::string& failover_id,
+                       const std::string& result) override {
+    return inner_->FinishRequest(id, failover_id, result);
+  }
+  Status RecordControllerHeartbeat(const ControllerRow& row) override {
+    return inner_->RecordControllerHeartbeat(row);
+  }
+  Result<std::vector<ControllerRow>> ListControllers() override {
+    return inner_->ListControllers();
+  }
+
+ protected:
+  StateStore* inner() { return inner_.get(); }
+
+ private:
+  std::unique_ptr<StateStore> inner_;
+};
+
+}  // namespace standby
