@@ -52,9 +52,11 @@ std::vector<Strategy> Strategies(const MarketProfile& profile) {
     o.round_timeout_s = round_s;
     o.max_rounds = rounds;
     o.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(1000 * profile.time_scale));
+    o.parallel = false;
     return o;
   };
   RaceOptions ours = base(3, 4, true, timeout, 3);
+  ours.parallel = false;
   ours.hedge_after_s = p50 / 3;
   RaceOptions seed = base(5, 5, false, 90 * profile.time_scale, 2);
   seed.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(2000 * profile.time_scale));
@@ -89,10 +91,14 @@ int Main(int argc, char** argv) {
   double unready_s = 3.3;
   // --hedge INITIAL,MAX,AFTER_S adds a hedged strategy with those settings (exploration).
   std::vector<std::array<double, 3>> extra;
+  // --default-only 1: only standby's default strategy, printed as "P50 P90" (seconds), for
+  // bench/failover/run.sh.
+  bool default_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--races") == 0) races = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--market") == 0) market = argv[i + 1];
     if (std::strcmp(argv[i], "--unready-probe-s") == 0) unready_s = std::atof(argv[i + 1]);
+    if (std::strcmp(argv[i], "--default-only") == 0) default_only = std::atoi(argv[i + 1]) != 0;
     if (std::strcmp(argv[i], "--hedge") == 0) {
       std::array<double, 3> h{};
       if (std::sscanf(argv[i + 1], "%lf,%lf,%lf", &h[0], &h[1], &h[2]) == 3) extra.push_back(h);
@@ -104,16 +110,18 @@ int Main(int argc, char** argv) {
     return 1;
   }
   for (MarketGpu& gpu : profile->gpus) gpu.machines = 40;  // never run out of offers
-  std::printf(
-      "market %s: boot median %.0f s, p90 %.0f s, never ready %.0f%%, exit during "
-      "boot %.0f%%; %d races per strategy\n\n",
-      profile->name.c_str(), profile->boot_median_s * profile->time_scale,
-      profile->boot_p90_s * profile->time_scale, profile->never_ready_share * 100,
-      profile->exit_during_boot_share * 100, races);
-  std::printf(
-      "| strategy | ready p50 | ready p90 | no machine | loser GPU-min paid (mean) | "
-      "loser instance-min held (mean) | machines rented (mean) |\n"
-      "|---|---|---|---|---|---|---|\n");
+  if (!default_only)
+    std::printf(
+        "market %s: boot median %.0f s, p90 %.0f s, never ready %.0f%%, exit during "
+        "boot %.0f%%; %d races per strategy\n\n",
+        profile->name.c_str(), profile->boot_median_s * profile->time_scale,
+        profile->boot_p90_s * profile->time_scale, profile->never_ready_share * 100,
+        profile->exit_during_boot_share * 100, races);
+  if (!default_only)
+    std::printf(
+        "| strategy | ready p50 | ready p90 | no machine | loser GPU-min paid (mean) | "
+        "loser instance-min held (mean) | machines rented (mean) |\n"
+        "|---|---|---|---|---|---|---|\n");
   std::vector<Strategy> strategies = Strategies(*profile);
   std::vector<std::string> names;
   for (const auto& h : extra)
@@ -127,12 +135,20 @@ int Main(int argc, char** argv) {
     s.options.hedge_after_s = extra[i][2];
     strategies.push_back(s);
   }
+  if (default_only) {
+    Strategy ours = strategies.back();
+    strategies = {ours};
+  }
   for (const Strategy& strategy : strategies) {
     std::vector<double> ready;
     double loser_minutes = 0, loser_gpu_minutes = 0, rented = 0;
     int failed = 0;
     for (int i = 0; i < races; ++i) {
-      FakeClock clock;
+      // One thread and a clock that jumps at once: deterministic, and fast enough for
+      // thousands of races (a probe's 1.5 s counts once per candidate, even when several
+      // are probed in the same poll).
+      FakeClock clock(1'700'000'000'000'000'000,
+                      {.auto_advance = true, .quiet = std::chrono::microseconds(0)});
       SimulatedMarket sim(*profile, &clock, 1000 + static_cast<uint64_t>(i));
       TimedProbe probe(&clock, 1.5 * profile->time_scale, unready_s * profile->time_scale);
       KaplanMeierModel model;
@@ -156,6 +172,10 @@ int Main(int argc, char** argv) {
         if (!r->winner || id != r->winner->id) loser_gpu_minutes += seconds / 60;
       }
       for (const auto& c : r->candidates) rented += c.instance_id.empty() ? 0 : 1;
+    }
+    if (default_only) {
+      std::printf("%.2f %.2f\n", Percentile(ready, 0.5), Percentile(ready, 0.9));
+      continue;
     }
     std::printf("| %s | %.1f s | %.1f s | %.2f%% | %.3f | %.2f | %.2f |\n", strategy.name,
                 Percentile(ready, 0.5), Percentile(ready, 0.9), 100.0 * failed / races,

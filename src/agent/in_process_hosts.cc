@@ -1,6 +1,10 @@
 #include "agent/in_process_hosts.h"
 
+#include <signal.h>
+
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 
 #include "env/file_system.h"
 #include "remote/agent_channel.h"
@@ -157,6 +161,18 @@ InProcessHosts::~InProcessHosts() {
     threads.swap(threads_);
   }
   for (std::thread& t : threads) t.join();
+  KillWorkloadsUnder(root_dir_);  // the hosts die with their owner
+}
+
+void InProcessHosts::KillWorkloadsUnder(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() != "workload.pid") continue;
+    auto text = ReadFileToString(FileSystem::Real(), it->path().string());
+    long pid = text ? std::atol(text->c_str()) : 0;
+    if (pid > 1) ::kill(-static_cast<pid_t>(pid), SIGKILL);
+  }
 }
 
 std::string InProcessHosts::KeyOf(const HostAddress& address) {
@@ -191,8 +207,11 @@ std::unique_ptr<AgentTransport> InProcessHosts::Connect(const HostAddress& addre
 }
 
 void InProcessHosts::Kill(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  hosts_[key].dead = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hosts_[key].dead = true;
+  }
+  KillWorkloadsUnder(HostPath(key));
 }
 
 void InProcessHosts::Revive(const std::string& key) {

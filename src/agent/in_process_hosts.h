@@ -31,7 +31,8 @@ class InProcessHosts : public TransportFactory {
   static std::string KeyOf(const HostAddress& address);  // "host:port"
   // The directory standing for the host's "/"; `path` is appended ("" for the root).
   std::string HostPath(const std::string& key, const std::string& path = "") const;
-  // The host dies now: jobs running there lose their connection, new ones are refused.
+  // The host dies now: jobs running there lose their connection, new ones are refused, and
+  // the workloads it started are killed.
   void Kill(const std::string& key);
   // The host answers again (a network blip ends).
   void Revive(const std::string& key);
@@ -50,6 +51,8 @@ class InProcessHosts : public TransportFactory {
     int jobs = 0;
   };
   AgentEnv EnvFor(const std::string& key) const;
+  // SIGKILLs the process group of every workload started under `dir`.
+  static void KillWorkloadsUnder(const std::string& dir);
 
   const std::string root_dir_;
   ObjectStore* store_;

@@ -50,9 +50,8 @@ int RunFailover(const std::vector<std::string>& args) {
     }
     return kExitOk;
   }
-  auto done = WaitForFailover(
-      ctx, request->request_id, timeout,
-      inv->json ? std::function<void(const FailoverEvent&)>(nullptr) : PrintProgress);
+  auto done = WaitForFailover(ctx, request->request_id, timeout,
+                              PrintProgress);  // on stderr: --json output stays alone on stdout
   if (!done) return Fail(done.error(), inv->json);
   if (inv->json) PrintJson(FailoverEventJson(*done));
   if (!done->success) {

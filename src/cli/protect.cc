@@ -33,11 +33,6 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
     if (!n || *n < 1) return InvalidArgumentError("--keep-last must be an integer >= 1");
     spec.keep_last = static_cast<int>(*n);
   }
-  if (auto interval = inv.Flag("probe-interval")) {
-    auto ms = ParseUint(*interval);
-    if (!ms) return InvalidArgumentError("--probe-interval wants milliseconds");
-    spec.policy.probe_interval = std::chrono::milliseconds(*ms);
-  }
   if (auto timeout = inv.Flag("health-timeout")) {
     ASSIGN_OR_RETURN(spec.policy.health_timeout, ParseDuration(*timeout));
   }
@@ -65,6 +60,7 @@ int RunProtect(const std::vector<std::string>& args) {
                              {"snapshot-every", true, ""},
                              {"keep-last", true, "snapshot.keep_last"},
                              {"probe-interval", true, "failover.probe_interval_ms"},
+                             {"probe-timeout", true, "failover.probe_timeout_ms"},
                              {"dead-after", true, "failover.dead_after"},
                              {"health-timeout", true, ""}});
   auto inv = Prepare(command, args, specs, 1);

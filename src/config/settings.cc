@@ -22,6 +22,8 @@ const std::vector<SettingSpec>& AllSettings() {
        "snapshots kept per instance by `standby serve`'s pruning"},
       {"failover.probe_interval_ms", "STANDBY_PROBE_INTERVAL_MS", "2000",
        "how often `standby serve` probes each host"},
+      {"failover.probe_timeout_ms", "STANDBY_PROBE_TIMEOUT_MS", "3000",
+       "bound on one probe (SSH connect and the agent's health job)"},
       {"failover.dead_after", "STANDBY_DEAD_AFTER", "3",
        "failed probes in a row before a host is declared dead"},
       {"failover.max_restarts", "STANDBY_MAX_RESTARTS", "2",

@@ -15,6 +15,14 @@ void ControllerContext::Log(const std::string& line) const {
   }
 }
 
+bool ControllerContext::StoreReachable(const std::string& repo) const {
+  if (store_reachable) return store_reachable(repo);
+  auto store = open_store(repo);
+  if (!store) return false;
+  auto head = (*store)->Head("config");
+  return head.has_value() || head.error().code == ErrorCode::kNotFound;
+}
+
 Controller::Controller(ControllerContext* ctx, ControllerOptions options)
     : ctx_(ctx),
       options_(std::move(options)),
@@ -55,6 +63,7 @@ size_t Controller::Instances() const {
 
 void Controller::RefreshListing() {
   auto listing = std::make_shared<ProviderListing>();
+  listing->taken_ns = ctx_->clock->MonotonicNanos();
   auto listed = ctx_->fleet->provider()->List(ctx_->fleet->provisioner()->LabelPrefix());
   if (listed) {
     listing->answered = true;
@@ -205,14 +214,20 @@ void Controller::RunOnce(const std::atomic<bool>& stop) {
 }
 
 Status Controller::Run(const std::atomic<bool>& stop) {
+  // The provider is listed on its own thread: a listing that hangs on retries must not hold
+  // up requests, heartbeats or the instance set.
+  RefreshListing();
+  std::thread lister([&] {
+    while (ctx_->clock->SleepUnless(options_.interval, stop)) RefreshListing();
+  });
   while (!stop.load()) {
-    RefreshListing();
     SyncInstances(true, stop);
     HandleRequests();
     Heartbeat();
     MaybeReap();
     ctx_->clock->SleepUnless(options_.interval, stop);
   }
+  lister.join();
   ctx_->Log("stopping: letting every instance reach a safe point");
   for (auto& [name, w] : watched_) w.stop->store(true);
   for (auto& [name, w] : watched_) {

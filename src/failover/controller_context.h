@@ -24,6 +24,9 @@ struct ControllerContext {
   // The controller's own access to an instance's repository: locating snapshots, pruning,
   // checking that the store answers. Thread-safe; stores may be cached by repo.
   std::function<Result<std::shared_ptr<ObjectStore>>(const std::string& repo)> open_store;
+  // Whether the controller reaches an instance's store right now: one quick request, no
+  // retries (is it the controller that is cut off?). Default: a HEAD through open_store.
+  std::function<bool(const std::string& repo)> store_reachable;
   // How hosts reach the store (what their agent jobs carry).
   StoreSettings host_store_settings;
   std::string controller;  // this controller's name (labels, heartbeats)
@@ -37,6 +40,7 @@ struct ControllerContext {
   std::function<bool(const std::string& failover_id, FailoverPhase phase)> crash_after_persist;
 
   void Log(const std::string& line) const;
+  bool StoreReachable(const std::string& repo) const;
 };
 
 }  // namespace standby

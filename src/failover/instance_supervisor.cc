@@ -1,6 +1,7 @@
 #include "failover/instance_supervisor.h"
 
 #include "base/strings.h"
+#include "env/http_client.h"
 #include "failover/protected_rows.h"
 #include "snapshot/pruner.h"
 
@@ -169,24 +170,51 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
   } else if (!listing.answered) {
     o.provider = ProviderView::kUnknown;
     o.provider_detail = listing.error;
+  } else if (o.mono_ns - listing.taken_ns >
+             std::max<int64_t>(3 * Nanos(spec_.policy.probe_interval), 5'000'000'000)) {
+    // The API has not answered for a while (a listing can hang on retries): stale news.
+    o.provider = ProviderView::kUnknown;
+    o.provider_detail = "no provider listing for " +
+                        std::to_string((o.mono_ns - listing.taken_ns) / 1'000'000'000) + " s";
   } else if (auto it = listing.by_id.find(row_.provider_instance_id); it == listing.by_id.end()) {
     o.provider = ProviderView::kGone;
     o.provider_detail = "instance " + row_.provider_instance_id + " is no longer listed";
   } else {
     o.provider = ViewOf(it->second, &o.provider_detail);
   }
+  if (!o.agent_ok && spec_.policy.direct_probe && !spec_.workload.health_url.empty() &&
+      (o.provider == ProviderView::kRunning || o.provider == ProviderView::kLoading)) {
+    o.direct_health = DirectHealth(listing.by_id.at(row_.provider_instance_id));
+  }
   if (!o.agent_ok &&
       (o.provider == ProviderView::kUnknown || o.provider == ProviderView::kNotTracked)) {
     // Is it the controller that is cut off? Any answer from the store says no.
-    auto store = ctx_->open_store(spec_.repo);
-    if (store) {
-      auto head = (*store)->Head("config");
-      o.store_reachable = head.has_value() || head.error().code == ErrorCode::kNotFound;
-    } else {
-      o.store_reachable = false;
-    }
+    o.store_reachable = ctx_->StoreReachable(spec_.repo);
   }
   return o;
+}
+
+std::optional<bool> InstanceSupervisor::DirectHealth(const Instance& instance) {
+  // http://HOST:PORT/PATH on the host; the provider maps PORT to a public address.
+  const std::string& url = spec_.workload.health_url;
+  size_t host_start = url.find("://");
+  if (host_start == std::string::npos) return std::nullopt;
+  host_start += 3;
+  size_t path_start = url.find('/', host_start);
+  std::string hostport = url.substr(host_start, path_start - host_start);
+  size_t colon = hostport.rfind(':');
+  auto port = ParseUint(colon == std::string::npos ? "80" : hostport.substr(colon + 1));
+  if (!port) return std::nullopt;
+  auto exposed = instance.exposed.find(static_cast<int>(*port));
+  if (exposed == instance.exposed.end()) return std::nullopt;  // not reachable from here
+  HttpRequest request;
+  request.tls = false;
+  request.host = exposed->second.host;
+  request.port = exposed->second.port;
+  request.target = path_start == std::string::npos ? "/" : url.substr(path_start);
+  request.timeout = spec_.policy.probe_timeout;
+  auto response = MakeHttpClient()->Send(request);
+  return response && response->status == spec_.workload.health_expect_status;
 }
 
 void InstanceSupervisor::Act(const Decision& d, const Observation& o,

@@ -21,6 +21,7 @@ namespace standby {
 struct ProviderListing {
   bool answered = false;  // false: the API failed this round
   std::string error;
+  int64_t taken_ns = 0;  // monotonic time of the listing: an old one is no evidence
   std::map<std::string, Instance> by_id;
 };
 
@@ -51,6 +52,9 @@ class InstanceSupervisor {
 
  private:
   Observation Probe(const ProviderListing& listing);
+  // The workload's health URL fetched by the controller itself, where the provider exposes
+  // its port (nullopt where it does not).
+  std::optional<bool> DirectHealth(const Instance& instance);
   void Act(const Decision& d, const Observation& o, const std::atomic<bool>& stop);
   void RunFailover(FailoverEvent row, const std::atomic<bool>& stop);
   void StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,

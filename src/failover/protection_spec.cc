@@ -193,6 +193,8 @@ Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config) {
   FailoverPolicy& p = s.policy;
   ASSIGN_OR_RETURN(uint64_t interval, config.GetUint("failover.probe_interval_ms"));
   p.probe_interval = std::chrono::milliseconds(interval);
+  ASSIGN_OR_RETURN(uint64_t probe_timeout, config.GetUint("failover.probe_timeout_ms"));
+  p.probe_timeout = std::chrono::milliseconds(probe_timeout);
   ASSIGN_OR_RETURN(uint64_t dead_after, config.GetUint("failover.dead_after"));
   p.dead_after = static_cast<int>(dead_after);
   ASSIGN_OR_RETURN(uint64_t restarts, config.GetUint("failover.max_restarts"));

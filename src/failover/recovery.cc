@@ -56,6 +56,10 @@ Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInsta
   RETURN_IF_ERROR(ctx->state->RecordFailoverEvent(e));
   ctx->Log(instance.instance_id + ": failover " + e.failover_id + " started (" + e.trigger +
            (planned ? ", planned" : "") + "): " + reason);
+  if (ctx->crash_after_persist &&
+      ctx->crash_after_persist(e.failover_id, FailoverPhase::kDetected)) {
+    return UnavailableError("controller stopped (crash point) after persisting detected");
+  }
   return e;
 }
 

@@ -33,6 +33,18 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
   StoreCache* cache = rt->stores.get();
   ctx.open_store = [cache](const std::string& repo) { return cache->Open(repo); };
   ctx.host_store_settings = store_settings;
+  // The isolation check: one attempt, a short timeout, its own connections.
+  StoreSettings quick = store_settings;
+  quick.max_attempts = 1;
+  quick.request_timeout = std::chrono::seconds(3);
+  rt->probe_stores = std::make_unique<StoreCache>(quick);
+  StoreCache* probe_cache = rt->probe_stores.get();
+  ctx.store_reachable = [probe_cache](const std::string& repo) {
+    auto store = probe_cache->Open(repo);
+    if (!store) return false;
+    auto head = (*store)->Head("config");
+    return head.has_value() || head.error().code == ErrorCode::kNotFound;
+  };
   ctx.controller = rt->fleet->controller();
   ctx.max_concurrent_snapshots = static_cast<int>(std::max<uint64_t>(1, snapshots));
   return rt;

@@ -31,6 +31,7 @@ struct ControllerRuntime {
   std::unique_ptr<SpoolingStateStore> state;
   std::unique_ptr<Fleet> fleet;
   std::unique_ptr<StoreCache> stores;
+  std::unique_ptr<StoreCache> probe_stores;  // quick, single-attempt: the isolation check
   ControllerContext ctx;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,9 @@ struct Instance {
   InstanceState state = InstanceState::kUnknown;
   std::string status_message;
   std::vector<SshEndpoint> ssh;  // preferred first (direct before proxy)
+  // TCP ports of the machine reachable from outside: container port → public address
+  // (Vast's `ports` mapping). Empty where the provider exposes nothing.
+  std::map<int, SshEndpoint> exposed;
   std::string gpu_name;
   double price_per_hour = 0;
   std::string label;

@@ -1,4 +1,5 @@
 // The Vast.ai JSON dialect: offers and instances, trimmed and defaulted.
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "provider/vast_provider.h"
@@ -63,12 +64,15 @@ Instance InstanceFrom(const json& j) {
   out.created_unix_ms = static_cast<int64_t>(Number(j, "start_date") * 1000);
   // Direct SSH (the host's own address and the port mapped to 22) first, then the proxy.
   std::string ip = Text(j, "public_ipaddr");
-  if (j.contains("ports") && j["ports"].is_object() && j["ports"].contains("22/tcp")) {
-    const json& mapping = j["ports"]["22/tcp"];
-    if (mapping.is_array() && !mapping.empty() && !ip.empty()) {
+  if (j.contains("ports") && j["ports"].is_object() && !ip.empty()) {
+    for (const auto& [name, mapping] : j["ports"].items()) {
+      if (!name.ends_with("/tcp") || !mapping.is_array() || mapping.empty()) continue;
+      double inside = std::atof(name.c_str());
       double port = Number(mapping[0], "HostPort");
-      if (port > 0 && port < 65536) out.ssh.push_back({ip, static_cast<uint16_t>(port), "direct"});
+      if (inside <= 0 || inside >= 65536 || port <= 0 || port >= 65536) continue;
+      out.exposed[static_cast<int>(inside)] = {ip, static_cast<uint16_t>(port), "direct"};
     }
+    if (auto ssh = out.exposed.find(22); ssh != out.exposed.end()) out.ssh.push_back(ssh->second);
   }
   std::string proxy = Text(j, "ssh_host");
   double proxy_port = Number(j, "ssh_port");

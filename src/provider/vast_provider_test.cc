@@ -26,7 +26,8 @@ TEST(VastParseTest, TrimsStringsAndReadsBothSshEndpoints) {
       "status_msg": "  success, running vastai/ssh \n", "label": "standby:c1:race:1",
       "gpu_name": " RTX 4090\n", "dph_total": 0.41, "start_date": 1700000000.5,
       "ssh_host": " ssh4.vast.ai \n", "ssh_port": 10882, "public_ipaddr": "\n142.214.185.187 ",
-      "ports": {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": "20544"}]}}]})");
+      "ports": {"22/tcp": [{"HostIp": "0.0.0.0", "HostPort": "20544"}],
+                "8000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "20545"}], "53/udp": []}}]})");
   ASSERT_OK(instances);
   ASSERT_EQ(instances->size(), 1u);
   const Instance& i = (*instances)[0];
@@ -42,6 +43,11 @@ TEST(VastParseTest, TrimsStringsAndReadsBothSshEndpoints) {
   EXPECT_EQ(i.ssh[1].host, "ssh4.vast.ai");
   EXPECT_EQ(i.ssh[1].port, 10882);
   EXPECT_EQ(i.created_unix_ms, 1700000000500);
+  // The workload's port as the world reaches it (the controller probes it directly).
+  ASSERT_EQ(i.exposed.count(8000), 1u);
+  EXPECT_EQ(i.exposed.at(8000).host, "142.214.185.187");
+  EXPECT_EQ(i.exposed.at(8000).port, 20545);
+  EXPECT_EQ(i.exposed.count(53), 0u);
 }
 
 TEST(VastParseTest, NullInstancesAndStatesBeforeRunning) {

@@ -60,6 +60,9 @@ class SshChannel : public AgentChannel {
     ssh_set_channel_callbacks(channel_, &callbacks_);
   }
   ~SshChannel() override {
+    // libssh keeps a channel the server has not closed yet and may still deliver its
+    // messages later: it must not call back into this object once it is gone.
+    ssh_remove_channel_callbacks(channel_, &callbacks_);
     ssh_channel_close(channel_);
     ssh_channel_free(channel_);
   }

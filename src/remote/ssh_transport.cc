@@ -82,7 +82,12 @@ Result<nlohmann::json> SshTransport::RunJob(
   // mean the agent is not there (or not executable) yet.
   const std::string command = "exec " + remote_path_;
   for (int attempt = 0;; ++attempt) {
-    ASSIGN_OR_RETURN(auto channel, session_->Exec(command));
+    auto started = session_->Exec(command);
+    if (!started) {
+      session_.reset();  // a session that cannot open a channel is not reused
+      return started.error();
+    }
+    auto channel = std::move(*started);
     spdlog::debug("command started after {:.1f} ms", MillisSince(options_.clock, start));
     AgentDidNotStart did_not_start;
     auto result = RunAgentConversation(*channel, job, on_event, options, &did_not_start);

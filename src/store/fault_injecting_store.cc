@@ -12,6 +12,11 @@ void FaultInjectingStore::FailCall(StoreOp op, int nth, Error error, bool sticky
   plan.error = std::move(error);
 }
 
+void FaultInjectingStore::Heal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Plan& p : plans_) p = Plan{p.calls};
+}
+
 void FaultInjectingStore::CorruptGets(std::string key_substring) {
   std::lock_guard<std::mutex> lock(mu_);
   corrupt_substring_ = std::move(key_substring);

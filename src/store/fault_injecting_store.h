@@ -23,6 +23,8 @@ class FaultInjectingStore : public ObjectStore {
   // later call of `op` fails too.
   void FailCall(StoreOp op, int nth, Error error, bool sticky = false);
   void CorruptGets(std::string key_substring);
+  // Every planned fault is forgotten (an outage ends).
+  void Heal();
   void SetLatency(std::chrono::milliseconds latency);
   int CallCount(StoreOp op);
 

@@ -27,6 +27,7 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
     options.concurrency = std::max<size_t>(1, settings.concurrency);
     options.request_timeout = settings.request_timeout;
     options.list_timeout = settings.list_timeout;
+    options.max_attempts = std::max(1, settings.max_attempts);
     HttpClientOptions http_options;
     http_options.resolved = settings.resolved;
     http_options.use_system_resolver = settings.use_system_resolver;

@@ -23,6 +23,7 @@ struct StoreSettings {
   size_t concurrency = 16;
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds list_timeout{30};
+  int max_attempts = 8;  // per request, retries included (1: no retry)
   // Passed to the HTTP client (HttpClientOptions::resolved / use_system_resolver).
   std::map<std::string, std::vector<std::string>> resolved;
   bool use_system_resolver = true;

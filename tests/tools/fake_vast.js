@@ -4,7 +4,7 @@
 // Machines follow a boot script set through POST /_control (JSON):
 //   {"offers": N, "boot_ms": MS, "boot": {"<machine_id>": MS | "never" | {"exit_ms": MS}},
 //    "stale": ["<offer_id>"], "thresholds_ms": {"<METHOD> <route>": MS},
-//    "drop_next_create": true, "padded": true}
+//    "drop_next_create": true, "padded": true, "outage": 503 (0 ends it)}
 // and misbehaves like the real API: 429 with the plain-text "API requests too frequent
 // endpoint threshold=X" (no Retry-After) when an endpoint is called again sooner than its
 // threshold; 404 no_such_ask for stale offers; instances stuck in "loading" or going
@@ -120,6 +120,9 @@ const server = http.createServer((req, res) => {
     const auth = req.headers.authorization || '';
     if (auth !== `Bearer ${apiKey}` && query.get('api_key') !== apiKey) {
       return send(res, 401, {success: false, error: 'auth_error', msg: 'Invalid user key'});
+    }
+    if (scenario.outage) {  // the API is down: every endpoint answers this status
+      return send(res, scenario.outage, 'Service Unavailable', 'text/plain');
     }
     const [endpoint, params] = route(req.method, req.url);
     if (!endpoint) return send(res, 404, {success: false, error: 'not_found', msg: 'no such endpoint'});

@@ -1,0 +1,415 @@
+// The controller on its seams: the simulated market, in-process hosts running the real agent
+// job code, a memory store, SQLite, and a fake clock. Whole failovers in milliseconds:
+// detection, the state machine, resuming after a crash in every phase, replacements dying
+// mid-restore, and the cases that must never fail over.
+#include "failover/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "agent/in_process_hosts.h"
+#include "failover/operations.h"
+#include "provider/simulated_market.h"
+#include "provision/ownership.h"
+#include "snapshot/repository.h"
+#include "state/open_state_store.h"
+#include "store/fault_injecting_store.h"
+#include "store/mem_object_store.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+// Hosts borrowed from the test (the fleet owns its transport factory).
+class BorrowedHosts : public TransportFactory {
+ public:
+  explicit BorrowedHosts(InProcessHosts* hosts) : hosts_(hosts) {}
+  std::unique_ptr<AgentTransport> Connect(const HostAddress& a) override {
+    return hosts_->Connect(a);
+  }
+
+ private:
+  InProcessHosts* hosts_;
+};
+
+// The market behind a switch: its API can fail while its machines keep running.
+class SwitchableProvider : public Provider {
+ public:
+  explicit SwitchableProvider(std::unique_ptr<SimulatedMarket> market)
+      : market_(std::move(market)) {}
+  std::string Name() const override { return "simulated"; }
+  Result<std::vector<Offer>> SearchOffers(const OfferFilter& f) override {
+    RETURN_IF_ERROR(Check());
+    return market_->SearchOffers(f);
+  }
+  Result<Instance> Create(const Offer& o, const LaunchSpec& s) override {
+    RETURN_IF_ERROR(Check());
+    return market_->Create(o, s);
+  }
+  Result<Instance> Get(const std::string& id) override {
+    RETURN_IF_ERROR(Check());
+    return market_->Get(id);
+  }
+  Result<std::vector<Instance>> List(const std::string& prefix) override {
+    RETURN_IF_ERROR(Check());
+    return market_->List(prefix);
+  }
+  Status Destroy(const std::string& id) override {
+    RETURN_IF_ERROR(Check());
+    return market_->Destroy(id);
+  }
+  SimulatedMarket* market() { return market_.get(); }
+  std::atomic<bool> down{false};
+
+ private:
+  Status Check() const {
+    if (down.load()) return UnavailableError("provider API: 503 Service Unavailable");
+    return OkStatus();
+  }
+  std::unique_ptr<SimulatedMarket> market_;
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest()
+      : clock_(1'700'000'000'000'000'000,
+               {.auto_advance = true, .quiet = std::chrono::microseconds(500)}),
+        random_(11),
+        mem_(&clock_),
+        store_(&mem_),
+        hosts_(dir_.Sub("hosts"), &store_, &clock_) {
+    MarketProfile profile = VastLikeProfile();
+    profile.never_ready_share = 0;
+    profile.exit_during_boot_share = 0;
+    profile.offline_lag_s = 2;
+    auto provider = std::make_unique<SwitchableProvider>(
+        std::make_unique<SimulatedMarket>(profile, &clock_, 5));
+    provider_ = provider.get();
+    state_ = std::move(*OpenStateStore("", dir_.Sub("state")));
+    OpenedProvider opened;
+    opened.provider = std::move(provider);
+    opened.controller = "test";
+    RaceOptions race;
+    race.poll_interval = std::chrono::milliseconds(1000);
+    race.parallel = false;
+    fleet_ = std::make_unique<Fleet>(std::move(opened), std::make_unique<BorrowedHosts>(&hosts_),
+                                     state_.get(), &clock_, &random_, race, "root");
+    ctx_.clock = &clock_;
+    ctx_.random = &random_;
+    ctx_.state = state_.get();
+    ctx_.fleet = fleet_.get();
+    ctx_.open_store = [this](const std::string&) -> Result<std::shared_ptr<ObjectStore>> {
+      return std::shared_ptr<ObjectStore>(&store_, [](ObjectStore*) {});
+    };
+    ctx_.controller = "test";
+    ctx_.parallel = false;
+    ctx_.log = [this](const std::string& line) { log_ += line + "\n"; };
+  }
+
+  ProtectionSpec Spec() {
+    ProtectionSpec s;
+    s.name = "llm-1";
+    s.repo = "/repo";
+    s.snapshot_every = std::chrono::seconds(0);  // only where a test asks for them
+    s.policy.max_attempts = 3;
+    return s;
+  }
+  // A snapshot of llm-1 with a model and a config, taken on a scratch host.
+  void SeedSnapshot() {
+    WriteFile(hosts_.HostPath("seed:22", "/workspace/model.bin"), RandomBytes(2 << 20, 1));
+    WriteFile(hosts_.HostPath("seed:22", "/workspace/config.json"), "{\"layers\": 2}");
+    auto seed = hosts_.Connect({"root", "seed", 22, ""});
+    StoreAccess access{"/repo", {}};
+    ASSERT_OK(HostAgent(seed.get(), &access).Snapshot("llm-1", "/workspace", false));
+  }
+  ProtectedInstance Placed(const ProtectionSpec& spec) {
+    auto placed = Protect(&ctx_, spec, {"", std::nullopt, true}, nullptr);
+    EXPECT_TRUE(placed.has_value()) << (placed ? "" : placed.error().message);
+    return placed ? *placed : ProtectedInstance{};
+  }
+  std::string HostKey(const std::string& host, int port) {
+    return host + ":" + std::to_string(port);
+  }
+  // The machine dies: the provider notices after its lag, SSH fails at once.
+  void Kill(const ProtectedInstance& p) {
+    ASSERT_OK(provider_->market()->Kill(p.provider_instance_id));
+    hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+  }
+  std::vector<FailoverEvent> Failovers() {
+    auto events = ListEvents(&ctx_, "llm-1");
+    EXPECT_TRUE(events.has_value());
+    std::vector<FailoverEvent> out;
+    for (FailoverEvent& e : *events) {
+      if (e.trigger != "initial") out.push_back(e);
+    }
+    return out;
+  }
+  // Rounds of `controller`, one probe interval apart, until `done` or `rounds` ran out.
+  void RunUntil(Controller& controller, const std::function<bool()>& done, int rounds = 200) {
+    std::atomic<bool> stop{false};
+    for (int i = 0; i < rounds && !done(); ++i) {
+      controller.RunOnce(stop);
+      clock_.SleepFor(std::chrono::seconds(2));
+    }
+  }
+  bool FailoverFinished() {
+    for (const FailoverEvent& e : Failovers()) {
+      if (e.completed_at > 0) return true;
+    }
+    return false;
+  }
+  ProtectedInstance Current() { return **state_->GetProtectedInstance("llm-1"); }
+
+  TempDir dir_;
+  FakeClock clock_;
+  SeededRandom random_;
+  MemObjectStore mem_;
+  FaultInjectingStore store_;
+  InProcessHosts hosts_;
+  SwitchableProvider* provider_ = nullptr;
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<Fleet> fleet_;
+  ControllerContext ctx_;
+  std::string log_;
+};
+
+TEST_F(ControllerTest, ADeadHostIsReplacedRestoredValidatedAndRecorded) {
+  SeedSnapshot();
+  ProtectedInstance before = Placed(Spec());
+  ASSERT_EQ(before.status, "healthy");
+  EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(before.ssh_host, before.ssh_port),
+                                     "/workspace/config.json")),
+            "{\"layers\": 2}");
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 5);
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  Kill(before);
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u) << log_;
+  const FailoverEvent& e = failovers[0];
+  EXPECT_TRUE(e.success) << e.failure_reason;
+  EXPECT_EQ(e.trigger, "host_dead");
+  EXPECT_EQ(e.fence, "confirmed");
+  EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
+  EXPECT_EQ(e.files_restored, 2);
+  EXPECT_EQ(e.files_expected, 2);
+  EXPECT_GT(e.gpu_provisioning_time_ms, 0);
+  EXPECT_EQ(e.total_ms, e.completed_at - e.first_failure_at);
+  EXPECT_NE(log_.find("host dead"), std::string::npos) << log_;
+  ProtectedInstance after = Current();
+  EXPECT_EQ(after.status, "healthy");
+  EXPECT_EQ(after.provider_instance_id, e.new_instance_id);
+  EXPECT_EQ(after.failovers, 1);
+  EXPECT_EQ(after.last_mttr_ms, e.total_ms);
+  EXPECT_EQ(
+      ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port), "/workspace/model.bin")),
+      RandomBytes(2 << 20, 1));
+  // Nothing left but the new host, which is owned; the dead one is no longer owned.
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto owned, OwnedInstances(state_.get(), "simulated"));
+  EXPECT_EQ(owned, std::set<std::string>{e.new_instance_id});
+}
+
+TEST_F(ControllerTest, ACrashInEveryPhaseResumesTheSameFailoverOnceAndLeaksNothing) {
+  for (FailoverPhase crash_in :
+       {FailoverPhase::kDetected, FailoverPhase::kReplacing, FailoverPhase::kRestoring,
+        FailoverPhase::kValidating, FailoverPhase::kStarting, FailoverPhase::kChecking}) {
+    SCOPED_TRACE(std::string(FailoverPhaseName(crash_in)));
+    log_.clear();  // one instance per phase, in one world
+    ProtectionSpec spec = Spec();
+    spec.name = "llm-" + std::string(FailoverPhaseName(crash_in));
+    spec.workload.command = "exec sleep 600";  // killed with its host
+    spec.check_command = "test -f w.bin";
+    WriteFile(hosts_.HostPath("seed:22", "/workspace/w.bin"), RandomBytes(1 << 20, 2));
+    auto seed = hosts_.Connect({"root", "seed", 22, ""});
+    StoreAccess access{"/repo", {}};
+    ASSERT_OK(HostAgent(seed.get(), &access).Snapshot(spec.name, "/workspace", false));
+    auto placed = Protect(&ctx_, spec, {"", std::nullopt, true}, nullptr);
+    ASSERT_OK(placed);
+    int crashes = 0;
+    ctx_.crash_after_persist = [&](const std::string&, FailoverPhase phase) {
+      return phase == crash_in && crashes++ == 0;
+    };
+    {
+      Controller first(&ctx_, {});
+      ASSERT_OK(first.Start());
+      ASSERT_OK(provider_->market()->Kill(placed->provider_instance_id));
+      hosts_.Kill(HostKey(placed->ssh_host, placed->ssh_port));
+      RunUntil(
+          first, [&] { return crashes > 0; }, 50);
+    }  // the controller is gone mid-failover
+    ASSERT_EQ(crashes, 1) << log_;
+    Controller second(&ctx_, {});
+    ASSERT_OK(second.Start());
+    RunUntil(
+        second, [] { return false; }, 1);
+    EXPECT_NE(log_.find("resuming failover"), std::string::npos) << log_;
+    EXPECT_NE(log_.find("from " + std::string(FailoverPhaseName(crash_in))), std::string::npos)
+        << log_;
+    auto finished = [&] {
+      auto events = ListEvents(&ctx_, spec.name);
+      for (const FailoverEvent& e : *events) {
+        if (e.trigger == "host_dead" && e.completed_at > 0) return true;
+      }
+      return false;
+    };
+    RunUntil(second, finished);
+    ASSERT_OK_AND_ASSIGN(auto events, ListEvents(&ctx_, spec.name));
+    int failovers = 0;
+    for (const FailoverEvent& e : events) {
+      if (e.trigger == "initial") continue;
+      ++failovers;
+      EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
+    }
+    EXPECT_EQ(failovers, 1) << log_;
+    ProtectedInstance now = **state_->GetProtectedInstance(spec.name);
+    EXPECT_EQ(now.status, "healthy");
+    // Leaks: every live machine is some protected instance's current host.
+    ASSERT_OK_AND_ASSIGN(auto live, provider_->market()->List(""));
+    ASSERT_OK_AND_ASSIGN(auto all, state_->ListProtectedInstances());
+    std::set<std::string> hosts_in_use;
+    for (const ProtectedInstance& p : all) hosts_in_use.insert(p.provider_instance_id);
+    for (const Instance& i : live) EXPECT_TRUE(hosts_in_use.contains(i.id)) << i.id << " leaked";
+    ctx_.crash_after_persist = nullptr;
+  }
+}
+
+TEST_F(ControllerTest, AReplacementThatDiesMidRestoreIsBlacklistedDestroyedAndReplaced) {
+  SeedSnapshot();
+  ProtectedInstance before = Placed(Spec());
+  std::string doomed, doomed_machine;
+  ctx_.crash_after_persist = [&](const std::string& id, FailoverPhase phase) {
+    if (phase == FailoverPhase::kRestoring && doomed.empty()) {
+      auto events = state_->ListFailoverEvents();
+      for (const FailoverEvent& e : *events) {
+        if (e.failover_id != id) continue;
+        doomed = e.new_instance_id;
+        doomed_machine = e.new_machine_id;
+        hosts_.DieDuringNextJob(HostKey(e.new_ssh_host, e.new_ssh_port), 2);
+      }
+    }
+    return false;
+  };
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  Kill(before);
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u);
+  const FailoverEvent& e = failovers[0];
+  EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
+  EXPECT_EQ(e.attempts, 2);
+  ASSERT_FALSE(doomed.empty());
+  EXPECT_NE(e.new_instance_id, doomed);
+  EXPECT_NE(e.note.find("failed while restoring"), std::string::npos) << e.note;
+  EXPECT_EQ(provider_->market()->Get(doomed).error().code, ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto blacklisted, state_->ActiveBlacklist(NowMillis(&clock_)));
+  bool found = false;
+  for (const BlacklistEntry& b : blacklisted) found = found || b.machine_id == doomed_machine;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+}
+
+TEST_F(ControllerTest, NoFailoverForAnApiOutageABlipOrAnIsolatedController) {
+  SeedSnapshot();
+  ProtectedInstance p = Placed(Spec());
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  // The provider's API fails for a minute while the host answers.
+  provider_->down = true;
+  RunUntil(
+      controller, [] { return false; }, 30);
+  provider_->down = false;
+  // An SSH blip shorter than dead_after (3 probes).
+  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+  RunUntil(
+      controller, [] { return false; }, 2);
+  hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
+  RunUntil(
+      controller, [] { return false; }, 5);
+  EXPECT_EQ(Current().status, "healthy");
+  // The controller is cut off: host, provider and store all fail.
+  provider_->down = true;
+  store_.FailCall(StoreOp::kHead, 1, UnavailableError("store unreachable"), true);
+  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+  RunUntil(
+      controller, [] { return false; }, 20);
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  EXPECT_NE(log_.find("cut off"), std::string::npos) << log_;
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+  // Connectivity back, host still dead: now it is a failover.
+  provider_->down = false;
+  store_.Heal();
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  ASSERT_EQ(Failovers().size(), 1u);
+  EXPECT_TRUE(Failovers()[0].success);
+}
+
+TEST_F(ControllerTest, PeriodicSnapshotsAreTakenPrunedAndSurviveAStoreOutage) {
+  SeedSnapshot();
+  ProtectionSpec spec = Spec();
+  spec.snapshot_every = std::chrono::seconds(10);
+  spec.keep_last = 2;
+  ProtectedInstance p = Placed(spec);
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 40);  // 80 s
+  ASSERT_OK_AND_ASSIGN(auto rows, state_->ListSnapshots("llm-1"));
+  EXPECT_GE(rows.size(), 6u) << log_;  // the seed, and one about every 10 s
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(&store_, false));
+  ASSERT_OK_AND_ASSIGN(auto stored, repo->ListSnapshots(std::string("llm-1")));
+  EXPECT_EQ(stored.size(), 2u);
+  EXPECT_EQ(Current().last_snapshot_id, rows.back().snapshot_id);
+  EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
+  // The store goes away: snapshots fail and are counted; health is not affected.
+  store_.FailCall(StoreOp::kPut, 1, UnavailableError("store outage"), true);
+  RunUntil(
+      controller, [] { return false; }, 20);
+  EXPECT_GE(Current().consecutive_snapshot_failures, 2) << log_;
+  EXPECT_EQ(Current().status, "healthy");
+  EXPECT_TRUE(Failovers().empty());
+  store_.Heal();
+  RunUntil(
+      controller, [&] { return Current().consecutive_snapshot_failures == 0; }, 20);
+  EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
+  (void)p;
+}
+
+TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
+  SeedSnapshot();
+  ProtectedInstance p = Placed(Spec());
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 2);
+  WriteFile(hosts_.HostPath(HostKey(p.ssh_host, p.ssh_port), "/workspace/written-just-now.txt"),
+            "the last step");
+  ASSERT_OK_AND_ASSIGN(RequestRow request,
+                       SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kPlanned, true));
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u);
+  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+  EXPECT_EQ(failovers[0].trigger, "planned");
+  EXPECT_TRUE(failovers[0].planned);
+  // The final snapshot was taken on the old host and is the one restored.
+  ASSERT_OK_AND_ASSIGN(auto snapshots, state_->ListSnapshots("llm-1"));
+  ASSERT_FALSE(snapshots.empty());
+  EXPECT_EQ(failovers[0].snapshot_id, snapshots.back().snapshot_id);
+  EXPECT_EQ(nlohmann::json::parse(failovers[0].phase_timings_json)["final_snapshot"]["status"],
+            "ok");
+  ProtectedInstance after = Current();
+  EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port),
+                                     "/workspace/written-just-now.txt")),
+            "the last step");
+  ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
+  EXPECT_EQ(taken->failover_id, failovers[0].failover_id);
+}
+
+}  // namespace
+}  // namespace standby
