@@ -86,6 +86,11 @@ def source_commands(path, text):
     words = []
     argv_first = [
         r'SpawnChild\(\{\s*"([^"]+)"', r'Process\s*\w*\s*\(\{\s*"([^"]+)"',
+        # an argv built as a list: std::vector<std::string> argv{"x", ...}, args = {"x", ...}
+        r'\b(?:argv|args|command|cmd)\w*\s*(?:=\s*)?\{\s*"([^"]+)"',
+        r'Run\w*\(\s*\{\s*"([^"]+)"',
+        # Python: subprocess.run(["x", ...]) and friends
+        r"subprocess\.\w+\(\s*\[\s*['\"]([^'\"]+)['\"]",
         r'posix_spawnp?\([^,]+,\s*"([^"]+)"', r'\bargs\s*=\s*\{\s*"([^"]+)"',
         r'exec[lv]p?\(\s*"([^"]+)"', r"spawn(?:Sync)?\(\s*['\"]([^'\"]+)['\"]",
         r"execFile(?:Sync)?\(\s*['\"]([^'\"]+)['\"]",
@@ -142,7 +147,7 @@ def main():
             elif os.path.basename(path) == "Makefile":
                 words = shell_commands("\n".join(
                     l[1:] for l in text.splitlines() if l.startswith("\t")))
-            elif path.endswith((".cc", ".h", ".js")):
+            elif path.endswith((".cc", ".h", ".js", ".py")):
                 words = source_commands(path, text)
             else:
                 continue

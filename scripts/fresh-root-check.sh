@@ -68,5 +68,11 @@ echo "setup.sh took $(($(date +%s) - start)) s"
 echo "$inputs" >"$work/.standby-inputs"
 chroot "$work" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root python3 /opt/standby/scripts/check-programs.py --presence-only
+# The libraries the build links, as setup.sh lists them, are installed too.
+libraries=$(sed -n '/^libraries=(/,/^)/p' scripts/setup.sh | sed '1d;$d')
+for package in $libraries; do
+  chroot "$work" dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+    { echo "FAIL: setup.sh left library package $package uninstalled" >&2; exit 1; }
+done
 test -x "$work/opt/standby/node_modules/.bin/s3rver" || { echo "FAIL: s3rver not installed" >&2; exit 1; }
 echo "OK: a minimal Debian 12 has every listed program after scripts/setup.sh"

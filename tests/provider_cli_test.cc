@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "testing/child_process.h"
+#include "testing/postgres.h"
 #include "testing/s3rver.h"
 #include "testing/sshd.h"
 #include "tests/cli_runner.h"
@@ -202,6 +203,46 @@ TEST_F(ProviderCliTest, SSH_ProvisionThroughTheVastApi) {
   EXPECT_EQ(no_key.exit_code, 1);
   EXPECT_NE(no_key.err.find("VAST_API_KEY"), std::string::npos) << no_key.err;
   StopChild(*fake);
+}
+
+}  // namespace
+}  // namespace standby
+
+namespace standby {
+namespace {
+
+// Ownership lives in the state database: two controllers (separate state directories,
+// one market) sharing one PostgreSQL see the same owners, and `reap` from one never
+// destroys what the other rented. With its own SQLite instead, the second one would.
+TEST_F(ProviderCliTest, PG_SSH_TwoControllersOnOnePostgresSeeTheSameOwners) {
+  auto pg = PostgresServer::Start();
+  ASSERT_TRUE(pg.has_value()) << pg.error().message;
+  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + (*pg)->url() + "\n");  // a secret: not argv
+  const std::string market = " STANDBY_MARKET_DIR=" + dir_.Sub("market");
+  const std::string a = "STANDBY_STATE_DIR=" + dir_.Sub("a") + market;
+  const std::string b = "STANDBY_STATE_DIR=" + dir_.Sub("b") + market;
+  ProcessRun rented = Standby("provision --gpu 'RTX 4090' --json", a);
+  ASSERT_EQ(rented.exit_code, 0) << rented.err;
+  const std::string id = rented.json()["winner"]["instance_id"];
+
+  ProcessRun seen = Standby("instances --json", b);
+  ASSERT_EQ(seen.exit_code, 0) << seen.err;
+  const nlohmann::json listed = seen.json();
+  ASSERT_EQ(listed["instances"].size(), 1u) << seen.out;
+  EXPECT_EQ(listed["instances"][0]["instance_id"], id);
+  EXPECT_TRUE(listed["instances"][0]["owned"].get<bool>()) << "B does not see A's ownership";
+
+  ProcessRun reaped = Standby("reap --grace-seconds 0 --json", b);
+  ASSERT_EQ(reaped.exit_code, 0) << reaped.err;
+  EXPECT_TRUE(reaped.json()["destroyed"].empty()) << reaped.out;
+  EXPECT_EQ(Standby("instances --json", a).json()["instances"].size(), 1u);
+
+  // The same reap on a database of its own does not know A's instance: it is an orphan.
+  ProcessRun alone =
+      Standby("reap --grace-seconds 0 --json", b + " DATABASE_URL=sqlite://" + dir_.Sub("b.db"));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(alone.json()["destroyed"], nlohmann::json::array({id})) << alone.out;
+  EXPECT_TRUE(Standby("instances --all --json", a).json()["instances"].empty());
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ AgentEnv RealAgentEnv();
 Result<nlohmann::json> RunAgentJob(const AgentJob& job, const EventWriter& emit,
                                    const AgentEnv& env);
 
+// How often a running job says it is alive (a `heartbeat` event).
+inline constexpr std::chrono::seconds kHeartbeatInterval{5};
+
 // One agent session: the hello, then the job from `read_job` (credentials travel only
 // there), then events and one result through `emit`. Returns the process exit status
 // (0 only when the job succeeded).

@@ -1,3 +1,6 @@
+#include <atomic>
+#include <thread>
+
 #include "agent/agent_jobs.h"
 #include "base/log.h"
 #include "snapshot/result_json.h"
@@ -40,7 +43,15 @@ int RunAgentSession(const std::function<Result<std::string>()>& read_job, const 
   }
   RegisterSecret(job->secret_access_key);
   RegisterSecret(job->session_token);
+  // A heartbeat while the job runs: a controller that hears nothing for a while knows the
+  // host stalled, whatever the job's length.
+  std::atomic<bool> done{false};
+  std::thread heartbeat([&] {
+    while (env.clock->WaitUnless(kHeartbeatInterval, done)) emit({{"type", "heartbeat"}});
+  });
   auto result = RunAgentJob(*job, emit, env);
+  done = true;
+  heartbeat.join();
   if (!result) {
     EmitFailure(emit, result.error());
     return 1;

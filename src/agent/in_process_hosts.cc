@@ -113,10 +113,20 @@ class InProcessTransport : public AgentTransport {
       InProcessHosts::Host& host = hosts_->hosts_[key_];
       if (host.dead) return UnavailableError("connect to in-process host " + key_ + ": refused");
       ++host.jobs;
+      // Threads of finished jobs are joined as new jobs start, so they never pile up.
+      for (auto it = hosts_->threads_.begin(); it != hosts_->threads_.end();) {
+        if (it->finished->load()) {
+          it->thread.join();
+          it = hosts_->threads_.erase(it);
+        } else {
+          ++it;
+        }
+      }
       int die_after = host.die_after_events;
       host.die_after_events = -1;
       AgentEnv env = hosts_->EnvFor(key_);
-      hosts_->threads_.emplace_back([pipe, env, die_after, hosts = hosts_, key = key_] {
+      auto finished = std::make_shared<std::atomic<bool>>(false);
+      std::thread job([pipe, env, die_after, finished, hosts = hosts_, key = key_] {
         auto read_job = [&]() -> Result<std::string> {
           std::unique_lock<std::mutex> lock(pipe->mu);
           pipe->changed.wait(lock, [&] { return pipe->stdin_closed; });
@@ -134,11 +144,15 @@ class InProcessTransport : public AgentTransport {
           pipe->changed.notify_all();
         };
         int status = RunAgentSession(read_job, emit, env, 1);
-        std::lock_guard<std::mutex> lock(pipe->mu);
-        pipe->exited = true;
-        pipe->exit_status = status;
-        pipe->changed.notify_all();
+        {
+          std::lock_guard<std::mutex> lock(pipe->mu);
+          pipe->exited = true;
+          pipe->exit_status = status;
+          pipe->changed.notify_all();
+        }
+        *finished = true;
       });
+      hosts_->threads_.push_back({std::move(job), finished});
     }
     InProcessChannel channel(pipe, key_,
                              [hosts = hosts_, key = key_] { return hosts->Alive(key); });
@@ -155,12 +169,12 @@ InProcessHosts::InProcessHosts(std::string root_dir, ObjectStore* store, Clock* 
     : root_dir_(std::move(root_dir)), store_(store), clock_(clock) {}
 
 InProcessHosts::~InProcessHosts() {
-  std::vector<std::thread> threads;
+  std::vector<JobThread> threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
     threads.swap(threads_);
   }
-  for (std::thread& t : threads) t.join();
+  for (JobThread& t : threads) t.thread.join();
   KillWorkloadsUnder(root_dir_);  // the hosts die with their owner
 }
 
@@ -189,7 +203,9 @@ std::string InProcessHosts::HostPath(const std::string& key, const std::string& 
 
 AgentEnv InProcessHosts::EnvFor(const std::string& key) const {
   AgentEnv env;
-  env.clock = clock_;
+  // The host side runs real processes and real file I/O: real time, whatever clock the
+  // controller side (the conversation) is on.
+  env.clock = Clock::Real();
   env.fs = FileSystem::Real();
   env.root = HostPath(key);
   env.home = HostPath(key, "/root");

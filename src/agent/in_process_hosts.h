@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,7 +60,11 @@ class InProcessHosts : public TransportFactory {
   Clock* clock_;
   mutable std::mutex mu_;
   std::map<std::string, Host> hosts_;
-  std::vector<std::thread> threads_;
+  struct JobThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  std::vector<JobThread> threads_;
 };
 
 }  // namespace standby

@@ -41,30 +41,26 @@ int RunHealth(const std::vector<std::string>& args) {
                       {"timeout-ms", true, ""}},
                      0, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
-  AgentJob job;
-  job.command = "health";
-  job.workspace = inv->Flag("workspace").value_or("");
-  job.instance_id = inv->Flag("instance").value_or("default");
-  job.health_url = inv->Flag("health-url").value_or("");
+  WorkloadSpec workload;
+  workload.health_url = inv->Flag("health-url").value_or("");
   if (auto status = inv->Flag("expect-status")) {
     auto parsed = ParseUint(*status);
     if (!parsed || *parsed < 100 || *parsed > 599) {
       return UsageError(command, "--expect-status wants an HTTP status", inv->json);
     }
-    job.health_expect_status = static_cast<int>(*parsed);
+    workload.health_expect_status = static_cast<int>(*parsed);
   }
-  job.health_expect_body = inv->Flag("expect-body").value_or("");
+  workload.health_expect_body = inv->Flag("expect-body").value_or("");
   if (auto timeout = inv->Flag("timeout-ms")) {
     auto parsed = ParseUint(*timeout);
     if (!parsed || *parsed == 0) return UsageError(command, "bad --timeout-ms", inv->json);
-    job.health_timeout_ms = static_cast<int>(*parsed);
+    workload.health_timeout_ms = static_cast<int>(*parsed);
   }
-  auto data = RunOnHost(*inv, job, /*with_store=*/false);
+  auto where = HostCommandFor(*inv, /*with_store=*/false);
+  if (!where) return Fail(where.error(), inv->json);
+  auto data = HealthOnHost(*where, inv->Flag("instance").value_or("default"),
+                           inv->Flag("workspace").value_or(""), workload);
   if (!data) return Fail(data.error(), inv->json);
-  // The agent read its clock just before its result; this one when the result arrived. The
-  // difference is off by at most the one-way latency.
-  (*data)["clock_offset_ms"] = (*data).value("clock_unix_ms", int64_t{0}) -
-                               (*data)["transport"].value("result_unix_ms", int64_t{0});
   if (inv->json) {
     PrintJson(*data);
   } else {

@@ -1,7 +1,6 @@
 #include "cli/remote.h"
 
 #include "cli/state_access.h"
-#include "remote/host_command.h"
 #include "remote/ssh_session.h"
 #include "store/store_config.h"
 
@@ -28,22 +27,20 @@ std::vector<FlagSpec> RemoteFlagSpecs() {
   return {{"ssh", true, ""}, {"ssh-key", true, "ssh.key"}, {"ssh-host-id", true, ""}};
 }
 
-Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job, bool with_store,
-                                 nlohmann::json* failure_data) {
-  ASSIGN_OR_RETURN(SshSettings ssh,
-                   SshSettingsFromConfig(inv.config, StateDir(inv), Clock::Real()));
-  std::optional<HostAddress> address;
+Result<HostCommand> HostCommandFor(const Invocation& inv, bool with_store) {
+  HostCommand where;
+  ASSIGN_OR_RETURN(where.ssh, SshSettingsFromConfig(inv.config, StateDir(inv), Clock::Real()));
   if (inv.Has("ssh")) {
     ASSIGN_OR_RETURN(SshTarget target, ParseSshTarget(inv.Flag("ssh").value_or("")));
-    address =
+    where.address =
         HostAddress{target.user, target.host, target.port, inv.Flag("ssh-host-id").value_or("")};
   }
-  std::optional<StoreAccess> store;
   if (with_store) {
     ASSIGN_OR_RETURN(StoreSettings settings, StoreSettingsFromConfig(inv.config, Clock::Real()));
-    store = StoreAccess{inv.config.GetOr("repo", ""), settings};
+    where.store = StoreAccess{inv.config.GetOr("repo", ""), settings};
   }
-  return RunCommandJob(ssh, address, job, store ? &*store : nullptr, PrintAgentLog, failure_data);
+  where.on_event = PrintAgentLog;
+  return where;
 }
 
 }  // namespace standby

@@ -1,11 +1,10 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
-#include "remote/agent_protocol.h"
+#include "remote/host_command.h"
 
 namespace standby {
 
@@ -14,10 +13,9 @@ namespace standby {
 // pinned under; default HOST:PORT).
 std::vector<FlagSpec> RemoteFlagSpecs();
 
-// Runs `job` on the --ssh host (without --ssh: the agent as a local subprocess), the
-// repository's location and credentials added when `with_store`; prints the agent's log
-// lines as local commands print theirs (remote/host_command.h has the rest).
-Result<nlohmann::json> RunOnHost(const Invocation& inv, const AgentJob& job, bool with_store,
-                                 nlohmann::json* failure_data = nullptr);
+// Where the command's job runs, from those flags (without --ssh: the agent as a local
+// subprocess), with the repository's location and credentials when `with_store`; the agent's
+// log lines are printed as local commands print theirs.
+Result<HostCommand> HostCommandFor(const Invocation& inv, bool with_store);
 
 }  // namespace standby

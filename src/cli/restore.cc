@@ -39,15 +39,11 @@ int RunRestore(const std::vector<std::string>& args) {
       return UsageError(command, "with --ssh, --to must be an absolute path on the host",
                         inv->json);
     }
-    AgentJob job;
-    job.command = "restore";
-    job.snapshot_id = snapshot_id.value_or("");
-    job.instance_id = instance.value_or("");
-    job.target = options.target;
-    job.overwrite = options.overwrite;
-    job.allow_external_symlinks = options.allow_external_symlinks;
-    job.threads = options.threads;
-    auto remote = RunOnHost(*inv, job, /*with_store=*/true);
+    auto where = HostCommandFor(*inv, /*with_store=*/true);
+    if (!where) return Fail(where.error(), inv->json);
+    auto remote = RestoreOnHost(
+        *where, {instance.value_or(""), snapshot_id.value_or(""), options.target, options.overwrite,
+                 options.allow_external_symlinks, options.threads});
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
     return kExitOk;

@@ -47,16 +47,13 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
 
   nlohmann::json data;
   if (inv->Has("ssh")) {
-    AgentJob job;
-    job.command = "snapshot";
-    job.instance_id = options.instance_id;
-    job.workspace = options.workspace;
-    job.full = options.force_full;
-    job.compression = CompressionName(options.compression);
-    job.pack_size_mb = *pack_mb;
-    job.lock_wait_seconds = *wait;
-    job.threads = options.threads;
-    auto remote = RunOnHost(*inv, job, /*with_store=*/true);  // the agent prints the summary
+    auto where = HostCommandFor(*inv, /*with_store=*/true);
+    if (!where) return Fail(where.error(), inv->json);
+    SnapshotJobOptions job{std::string(CompressionName(options.compression)), *pack_mb, *wait,
+                           options.threads};
+    // The agent prints the summary line.
+    auto remote =
+        SnapshotOnHost(*where, options.instance_id, options.workspace, options.force_full, job);
     if (!remote) return Fail(remote.error(), inv->json);
     data = std::move(*remote);
   } else {

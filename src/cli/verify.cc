@@ -26,14 +26,11 @@ int RunVerify(const std::vector<std::string>& args) {
       return UsageError(command, "with --ssh, --dir must be an absolute path on the host",
                         inv->json);
     }
-    AgentJob job;
-    job.command = "verify";
-    job.snapshot_id = snapshot_id.value_or("");
-    job.instance_id = inv->Flag("instance").value_or("");
-    job.workspace = *dir;
-    job.threads = *threads;
-    nlohmann::json found;
-    auto remote = RunOnHost(*inv, job, /*with_store=*/true, &found);  // the agent reports
+    auto where = HostCommandFor(*inv, /*with_store=*/true);
+    if (!where) return Fail(where.error(), inv->json);
+    nlohmann::json found;  // the agent prints the report lines
+    auto remote = VerifyOnHost(*where, inv->Flag("instance").value_or(""), snapshot_id.value_or(""),
+                               *dir, *threads, &found);
     if (!remote && found.is_object()) {  // validation failed there: report it as locally
       if (inv->json) PrintJson(found);
       std::fprintf(stderr, "error: %s\n", VerifyFailure(found).c_str());

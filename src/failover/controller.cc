@@ -26,8 +26,8 @@ bool ControllerContext::StoreReachable(const std::string& repo) const {
 Controller::Controller(ControllerContext* ctx, ControllerOptions options)
     : ctx_(ctx),
       options_(std::move(options)),
-      snapshots_(static_cast<size_t>(std::max(1, ctx->max_concurrent_snapshots)), ctx->parallel),
-      listing_(std::make_shared<ProviderListing>()) {}
+      listing_(std::make_shared<ProviderListing>()),
+      snapshots_(static_cast<size_t>(std::max(1, ctx->max_concurrent_snapshots)), ctx->parallel) {}
 
 Controller::~Controller() {
   for (auto& [name, w] : watched_) {
@@ -42,7 +42,16 @@ Status Controller::Start() {
   ASSIGN_OR_RETURN(auto events, ctx_->state->ListFailoverEvents());
   for (FailoverEvent& e : events) {
     auto phase = ParseFailoverPhase(e.phase);
-    if (e.completed_at == 0 && phase && !Finished(*phase)) resumable_[e.instance_id] = e;
+    if (e.completed_at != 0 || !phase || Finished(*phase)) continue;
+    // Only this controller's own: several controllers on one database need the lease of
+    // the coming multi-controller work before they may take over each other's failovers.
+    if (!e.controller.empty() && e.controller != ctx_->controller) continue;
+    auto instance = ctx_->state->GetProtectedInstance(e.instance_id);
+    if (instance && !*instance) {
+      AbandonFailover(ctx_, e, e.instance_id + " is no longer protected");
+      continue;
+    }
+    resumable_[e.instance_id] = e;
   }
   Heartbeat();
   ctx_->Log("controller " + ctx_->controller + " started on " + ctx_->state->Describe() + " (" +
@@ -64,7 +73,9 @@ size_t Controller::Instances() const {
 void Controller::RefreshListing() {
   auto listing = std::make_shared<ProviderListing>();
   listing->taken_ns = ctx_->clock->MonotonicNanos();
-  auto listed = ctx_->fleet->provider()->List(ctx_->fleet->provisioner()->LabelPrefix());
+  // Every instance of the account, whoever rented it: an adopted instance, or one rented by
+  // another controller, missing from a filtered listing would look gone.
+  auto listed = ctx_->fleet->provider()->List("");
   if (listed) {
     listing->answered = true;
     for (Instance& i : *listed) listing->by_id[i.id] = std::move(i);
@@ -108,6 +119,14 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
     it->second.stop->store(true);
     if (it->second.thread.joinable()) it->second.thread.join();
     ctx_->Log(it->first + ": no longer protected; stopped watching it");
+    // A failover it left unfinished must not leave its replacement rented.
+    if (auto events = ctx_->state->ListFailoverEvents()) {
+      for (const FailoverEvent& e : *events) {
+        if (e.instance_id == it->first && e.completed_at == 0) {
+          AbandonFailover(ctx_, e, it->first + " was unprotected during the failover");
+        }
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     it = watched_.erase(it);
   }
@@ -132,7 +151,7 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
                 resume->second.phase);
       w.supervisor->Resume(resume->second);
       resumable_.erase(resume);
-    } else if (row.status == ProtectionStateName(ProtectionState::kFailingOver)) {
+    } else if (first_sync_ && row.status == ProtectionStateName(ProtectionState::kFailingOver)) {
       // Claimed for a failover whose row was never written: a controller died in between.
       ctx_->Log(name + ": was marked failing over by a failover that never started; watching it");
       ProtectedInstance fixed = row;
@@ -147,6 +166,7 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
     auto [it, inserted] = watched_.emplace(name, std::move(w));
     if (threads) StartThread(it->second, stop);
   }
+  first_sync_ = false;
 }
 
 void Controller::HandleRequests() {

@@ -62,13 +62,17 @@ class Controller {
 
   ControllerContext* ctx_;
   ControllerOptions options_;
-  WorkPool snapshots_;
   mutable std::mutex mu_;
   std::shared_ptr<const ProviderListing> listing_;
   std::map<std::string, Watched> watched_;
+  // After watched_: destroyed first, so snapshot tasks end before their supervisors.
+  WorkPool snapshots_;
   std::map<std::string, FailoverEvent> resumable_;
   int64_t started_at_ms_ = 0;
   int64_t next_reap_ns_ = 0;
+  // The first look at the instances: a claim for a failover whose row was never written
+  // (the controller died between the two) can only be recognised then.
+  bool first_sync_ = true;
 };
 
 }  // namespace standby

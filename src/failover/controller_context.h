@@ -8,6 +8,7 @@
 #include "env/random.h"
 #include "failover/vocabulary.h"
 #include "provision/fleet.h"
+#include "remote/host_agent.h"
 #include "state/state_store.h"
 #include "store/object_store.h"
 #include "store/open_store.h"
@@ -27,8 +28,9 @@ struct ControllerContext {
   // Whether the controller reaches an instance's store right now: one quick request, no
   // retries (is it the controller that is cut off?). Default: a HEAD through open_store.
   std::function<bool(const std::string& repo)> store_reachable;
-  // How hosts reach the store (what their agent jobs carry).
+  // How hosts reach the store (what their agent jobs carry), and how they write snapshots.
   StoreSettings host_store_settings;
+  SnapshotJobOptions snapshot_job;
   std::string controller;  // this controller's name (labels, heartbeats)
   // false: every part runs on the caller's thread (the deterministic simulation).
   bool parallel = true;

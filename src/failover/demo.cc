@@ -52,6 +52,7 @@ class Demo {
   Result<json> Run() {
     ASSIGN_OR_RETURN(Config config, DemoConfig(o_.dir));
     ASSIGN_OR_RETURN(runtime_, OpenControllerRuntime(config));
+    clock_ = runtime_->ctx.clock;
     auto result = Body();
     // Whatever happened, nothing stays rented.
     if (auto left = runtime_->fleet->Instances(/*all=*/false)) {
@@ -130,7 +131,7 @@ class Demo {
     Pause("kill the host");
     {
       std::lock_guard<std::mutex> lock(mu_);
-      killed_ns_ = Clock::Real()->MonotonicNanos();
+      killed_ns_ = clock_->MonotonicNanos();
     }
     RETURN_IF_ERROR(runtime_->fleet->Kill(host.id));
     Say("7. killed " + host.id +
@@ -142,7 +143,7 @@ class Demo {
                               event.failure_reason);
     }
     ASSIGN_OR_RETURN(std::string after, Ask(std::chrono::seconds(30)));
-    const int64_t down_ms = (Clock::Real()->MonotonicNanos() - killed_ns_) / 1'000'000;
+    const int64_t down_ms = (clock_->MonotonicNanos() - killed_ns_) / 1'000'000;
     const bool same = after == before;
     Say(std::string("8. ") + event.new_instance_id + " answers the same question " +
         (same ? "with the same answer: the restore is complete" : "DIFFERENTLY: restore is wrong"));
@@ -191,17 +192,16 @@ class Demo {
     if (killed_ns_ < 0) return;
     char stamp[32];
     std::snprintf(stamp, sizeof(stamp), "   +%5.1f s  ",
-                  static_cast<double>(Clock::Real()->MonotonicNanos() - killed_ns_) / 1e9);
+                  static_cast<double>(clock_->MonotonicNanos() - killed_ns_) / 1e9);
     o_.say(stamp + line);
   }
 
   // GET /infer on the workload, retried until it answers (bounded).
   Result<std::string> Ask(std::chrono::seconds within) {
     auto http = MakeHttpClient();
-    const int64_t deadline =
-        Clock::Real()->MonotonicNanos() + std::chrono::nanoseconds(within).count();
+    const int64_t deadline = clock_->MonotonicNanos() + std::chrono::nanoseconds(within).count();
     std::string last = "no answer";
-    while (Clock::Real()->MonotonicNanos() < deadline) {
+    while (clock_->MonotonicNanos() < deadline) {
       HttpRequest request;
       request.tls = false;
       request.host = "127.0.0.1";
@@ -211,33 +211,31 @@ class Demo {
       auto response = http->Send(request);
       if (response && response->status == 200) return response->body;
       last = response ? "status " + std::to_string(response->status) : response.error().message;
-      Clock::Real()->SleepFor(std::chrono::milliseconds(200));
+      clock_->SleepFor(std::chrono::milliseconds(200));
     }
     return UnavailableError("the workload did not answer /infer within " +
                             std::to_string(within.count()) + " s (" + last + ")");
   }
 
   Result<SnapshotRow> WaitForSnapshot(const std::string& after, std::chrono::seconds within) {
-    const int64_t deadline =
-        Clock::Real()->MonotonicNanos() + std::chrono::nanoseconds(within).count();
-    while (Clock::Real()->MonotonicNanos() < deadline) {
+    const int64_t deadline = clock_->MonotonicNanos() + std::chrono::nanoseconds(within).count();
+    while (clock_->MonotonicNanos() < deadline) {
       ASSIGN_OR_RETURN(auto rows, runtime_->state->ListSnapshots(kName));
       if (!rows.empty() && rows.back().snapshot_id != after) return rows.back();
-      Clock::Real()->SleepFor(std::chrono::milliseconds(200));
+      clock_->SleepFor(std::chrono::milliseconds(200));
     }
     return DeadlineExceededError("the periodic scheduler took no snapshot within " +
                                  std::to_string(within.count()) + " s");
   }
 
   Result<FailoverEvent> WaitForFailover(std::chrono::seconds within) {
-    const int64_t deadline =
-        Clock::Real()->MonotonicNanos() + std::chrono::nanoseconds(within).count();
-    while (Clock::Real()->MonotonicNanos() < deadline) {
+    const int64_t deadline = clock_->MonotonicNanos() + std::chrono::nanoseconds(within).count();
+    while (clock_->MonotonicNanos() < deadline) {
       ASSIGN_OR_RETURN(auto events, ListEvents(&runtime_->ctx, kName));
       for (const FailoverEvent& e : events) {
         if (e.trigger != "initial" && e.completed_at > 0) return e;
       }
-      Clock::Real()->SleepFor(std::chrono::milliseconds(200));
+      clock_->SleepFor(std::chrono::milliseconds(200));
     }
     return DeadlineExceededError("no failover finished within " + std::to_string(within.count()) +
                                  " s of the kill");
@@ -267,6 +265,7 @@ class Demo {
 
   const DemoOptions& o_;
   std::unique_ptr<ControllerRuntime> runtime_;
+  Clock* clock_ = nullptr;
   int port_ = 0;
   std::mutex mu_;
   int64_t killed_ns_ = -1;

@@ -60,6 +60,19 @@ Decision HealthPolicy::Decide(const Observation& o) {
     first_failure_at_ms_ = 0;
     return WorkloadDecision(o);
   }
+  const bool controller_connected =
+      o.provider == ProviderView::kRunning || o.provider == ProviderView::kLoading ||
+      o.provider == ProviderView::kGone || o.store_reachable.value_or(false);
+  if (!controller_connected) {
+    // A round in which the controller reaches nothing is no evidence against the host: it
+    // does not count, and the count starts again once the controller is back.
+    failures_ = 0;
+    first_failure_at_ms_ = 0;
+    return {Verdict::kIsolated, Trigger::kHostDead,
+            "the controller reaches neither the host, the provider nor the store: it is the one "
+            "cut off; failing over nothing (" +
+                o.agent_error + ")"};
+  }
   if (failures_++ == 0) {
     first_failure_at_ms_ = o.at_ms;
     first_failure_mono_ns_ = o.mono_ns;
@@ -76,15 +89,6 @@ Decision HealthPolicy::Decide(const Observation& o) {
   }
   if (failures_ < policy_.dead_after) {
     return {Verdict::kSuspect, Trigger::kHostDead, "host suspect: " + evidence};
-  }
-  bool controller_connected = o.provider == ProviderView::kRunning ||
-                              o.provider == ProviderView::kLoading ||
-                              o.store_reachable.value_or(false);
-  if (!controller_connected) {
-    return {Verdict::kIsolated, Trigger::kHostDead,
-            "the controller reaches neither the host, the provider nor the store: it is the one "
-            "cut off; failing over nothing (" +
-                evidence + ")"};
   }
   return {Verdict::kFailOver, Trigger::kHostDead,
           "host dead: " + evidence +

@@ -60,8 +60,8 @@ struct Decision {
 // - any successful probe resets the failure count; a new policy (a controller that just
 //   started) counts only its own probes, so the time it was down is never evidence;
 // - dead when the provider says gone and a probe failed, or after `dead_after` failures in a
-//   row while the controller still reaches the provider or the store; reaching neither is
-//   isolation, never a failover;
+//   row while the controller still reaches the provider or the store; a round in which it
+//   reaches neither is isolation: never a failover, and not counted as a failure;
 // - a workload whose port answers the controller directly is not dead, whatever SSH says;
 // - a dead or unhealthy workload on a healthy host is restarted in place, at most
 //   `max_restarts` times in `restart_window`, then failed over (workload_unhealthy).

@@ -99,9 +99,23 @@ TEST_F(HealthPolicyTest, AControllerThatReachesNothingIsIsolatedNotAFailover) {
   }
 }
 
+TEST_F(HealthPolicyTest, RoundsInIsolationAreNotCountedAgainstTheHost) {
+  for (int i = 0; i < 10; ++i) {
+    Observation o = Failed(i * 2.0, ProviderView::kUnknown);
+    o.store_reachable = false;
+    EXPECT_EQ(policy_.Decide(o).verdict, Verdict::kIsolated);
+  }
+  // Connectivity is back and one probe fails (a stale session): only the first failure.
+  EXPECT_EQ(policy_.Decide(Failed(22)).verdict, Verdict::kSuspect);
+  EXPECT_EQ(policy_.consecutive_failures(), 1);
+  EXPECT_EQ(policy_.first_failure_at_ms(), At(22).at_ms);
+}
+
 TEST_F(HealthPolicyTest, WithTheApiDownTheStoreAnsweringIsEnoughEvidence) {
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(policy_.Decide(Failed(i * 2.0, ProviderView::kUnknown)).verdict, Verdict::kSuspect);
+    Observation o = Failed(i * 2.0, ProviderView::kUnknown);
+    o.store_reachable = true;
+    EXPECT_EQ(policy_.Decide(o).verdict, Verdict::kSuspect);
   }
   Observation o = Failed(4, ProviderView::kUnknown);
   o.store_reachable = true;

@@ -1,5 +1,7 @@
 #include "failover/instance_supervisor.h"
 
+#include <thread>
+
 #include "base/strings.h"
 #include "env/http_client.h"
 #include "failover/protected_rows.h"
@@ -35,6 +37,9 @@ InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance
                                        ProtectionSpec spec, WorkPool* snapshots)
     : ctx_(ctx),
       snapshots_(snapshots),
+      name_(spec.name),
+      version_(row.version),
+      interval_ms_(spec.policy.probe_interval.count()),
       row_(std::move(row)),
       spec_(std::move(spec)),
       policy_(spec_.policy, !spec_.workload.command.empty(),
@@ -46,16 +51,24 @@ InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance
   }
 }
 
-InstanceSupervisor::~InstanceSupervisor() = default;
-
-int64_t InstanceSupervisor::version() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return row_.version;
+InstanceSupervisor::~InstanceSupervisor() {
+  // The task captures this supervisor: it must be over before the supervisor is gone.
+  while (snapshot_running_ && snapshot_running_->load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
-std::chrono::milliseconds InstanceSupervisor::probe_interval() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return spec_.policy.probe_interval;
+void InstanceSupervisor::WaitForSnapshot(std::chrono::nanoseconds at_most) {
+  const int64_t deadline = ctx_->clock->MonotonicNanos() + at_most.count();
+  while (snapshot_running_ && snapshot_running_->load() &&
+         ctx_->clock->MonotonicNanos() < deadline) {
+    ctx_->clock->SleepFor(std::chrono::milliseconds(50));
+  }
+}
+
+void InstanceSupervisor::SetRow(ProtectedInstance row) {
+  row_ = std::move(row);
+  version_ = row_.version;
 }
 
 void InstanceSupervisor::Resume(FailoverEvent row) {
@@ -65,10 +78,21 @@ void InstanceSupervisor::Resume(FailoverEvent row) {
 
 void InstanceSupervisor::Update(ProtectedInstance row, ProtectionSpec spec) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (row.version < row_.version) return;
-  const bool policy_changed = SpecToJson(spec)["policy"] != SpecToJson(spec_)["policy"];
-  row_ = std::move(row);
-  spec_ = std::move(spec);
+  if (update_ && update_->first.version > row.version) return;
+  update_.emplace(std::move(row), std::move(spec));
+}
+
+void InstanceSupervisor::ApplyUpdate() {
+  std::optional<std::pair<ProtectedInstance, ProtectionSpec>> update;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    update.swap(update_);
+  }
+  if (!update || update->first.version < row_.version) return;
+  const bool policy_changed = SpecToJson(update->second)["policy"] != SpecToJson(spec_)["policy"];
+  SetRow(std::move(update->first));
+  spec_ = std::move(update->second);
+  interval_ms_ = spec_.policy.probe_interval.count();
   if (policy_changed) {
     policy_ = HealthPolicy(spec_.policy, !spec_.workload.command.empty(),
                            !spec_.workload.health_url.empty() || !spec_.check_command.empty());
@@ -107,22 +131,41 @@ AgentTransport* InstanceSupervisor::ProbeTransport() {
 void InstanceSupervisor::Reload() {
   auto fresh = ctx_->state->GetProtectedInstance(spec_.name);
   if (!fresh || !*fresh) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  row_ = **fresh;
+  SetRow(**fresh);
 }
 
 void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<bool>& stop) {
+  ApplyUpdate();
   std::optional<FailoverEvent> resume;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    resume.swap(resume_);
+  }
+  if (resume) return RunFailover(std::move(*resume), stop);  // requests wait for the next Tick
   std::optional<FailoverRequest> request;
   std::optional<std::string> snapshot_request;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    resume.swap(resume_);
     request.swap(failover_request_);
     snapshot_request.swap(snapshot_request_);
   }
-  if (resume) return RunFailover(std::move(*resume), stop);
-  if (row_.status == ProtectionStateName(ProtectionState::kPaused)) return;
+  // A request this state cannot serve is answered, never dropped.
+  auto refuse = [&](const std::string& why) {
+    if (request) ctx_->state->FinishRequest(request->request_id, "", why).IgnoreError();
+    if (snapshot_request) ctx_->state->FinishRequest(*snapshot_request, "", why).IgnoreError();
+  };
+  if (row_.status == ProtectionStateName(ProtectionState::kPaused)) {
+    return refuse(spec_.name + " is paused");
+  }
+  if (row_.status == ProtectionStateName(ProtectionState::kFailingOver) ||
+      row_.status == ProtectionStateName(ProtectionState::kPlacing)) {
+    // Another process runs it (a `protect --provision` in progress): wait for its end.
+    refuse(
+        spec_.name + " is being " +
+        (row_.status == ProtectionStateName(ProtectionState::kPlacing) ? "placed" : "failed over") +
+        " by another process");
+    return Reload();
+  }
   const int64_t now_ns = ctx_->clock->MonotonicNanos();
   if (request) {
     return StartFailover(request->trigger, request->planned, NowMillis(ctx_->clock),
@@ -130,13 +173,17 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
                          request->request_id, stop);
   }
   if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
+    if (snapshot_request) refuse(spec_.name + " has no host: its last failover failed");
     if (retry_failover_ns_ >= 0 && now_ns >= retry_failover_ns_) {
       StartFailover(Trigger::kHostDead, false, NowMillis(ctx_->clock),
                     "retrying after failed failover " + row_.last_failover_id, "", stop);
     }
     return;
   }
-  if (!HasHost()) return;
+  if (!HasHost()) {
+    if (snapshot_request) refuse(spec_.name + " has no host");
+    return;
+  }
   Observation o = Probe(listing);
   Decision d = policy_.Decide(o);
   Act(d, o, stop);
@@ -248,17 +295,33 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
 }
 
 void InstanceSupervisor::RestartWorkload(const Observation& o) {
+  // Its own connection: stopping takes up to the workload's grace period, longer than a
+  // probe may.
+  auto transport = ctx_->fleet->transports()->Connect(Host());
+  transport->SetTimeouts(std::chrono::seconds(30),
+                         std::chrono::seconds(spec_.workload.grace_seconds + 30));
   StoreAccess no_store;
-  HostAgent agent(ProbeTransport(), &no_store);
+  HostAgent agent(transport.get(), &no_store);
   WorkloadSpec workload = spec_.workload;
   workload.check_command = spec_.check_command;
-  if (o.workload_alive) agent.StopWorkload(spec_.name, workload).IgnoreError();
+  policy_.WorkloadStarted(ctx_->clock->MonotonicNanos(), true);  // counts even if it fails
+  if (o.workload_alive) {
+    auto stopped = agent.StopWorkload(spec_.name, workload);
+    if (!stopped) {
+      std::string line = "workload restart failed: cannot stop it: " + stopped.error().message;
+      ctx_->Log(spec_.name + ": " + line);
+      return SetState(ProtectionState::kSuspect, line);
+    }
+  }
   auto started = agent.StartWorkload(spec_.name, spec_.workspace, workload);
-  policy_.WorkloadStarted(ctx_->clock->MonotonicNanos(), true);
+  if (!started) {
+    std::string line = "workload restart failed: " + started.error().message;
+    ctx_->Log(spec_.name + ": " + line);
+    return SetState(ProtectionState::kSuspect, line);
+  }
   std::string line =
-      started ? "workload restarted in place" +
-                    (started->pid ? " (pid " + std::to_string(*started->pid) + ")" : std::string())
-              : "workload restart failed: " + started.error().message;
+      "workload restarted in place" +
+      (started->pid ? " (pid " + std::to_string(*started->pid) + ")" : std::string());
   ctx_->Log(spec_.name + ": " + line);
   SetState(ProtectionState::kHealthy, line);
 }
@@ -266,6 +329,9 @@ void InstanceSupervisor::RestartWorkload(const Observation& o) {
 void InstanceSupervisor::StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,
                                        const std::string& reason, const std::string& request_id,
                                        const std::atomic<bool>& stop) {
+  // Never a failover beside a snapshot of this instance: a planned one waits for it (its
+  // final snapshot would race it), others find the host gone and the snapshot failing.
+  if (planned) WaitForSnapshot(spec_.policy.final_snapshot_timeout);
   Reload();
   auto begun = BeginFailover(ctx_, row_, trigger, planned, first_failure_at_ms, reason);
   if (!begun) {
@@ -283,11 +349,7 @@ void InstanceSupervisor::StartFailover(Trigger trigger, bool planned, int64_t fi
 }
 
 void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>& stop) {
-  ProtectionSpec spec;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    spec = spec_;
-  }
+  const ProtectionSpec spec = spec_;
   Recovery recovery(ctx_, spec, std::move(row));
   auto finished = recovery.Run(&stop);
   policy_.Reset();
@@ -308,20 +370,14 @@ void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>&
 
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {
   std::string name(ProtectionStateName(state));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (row_.status == name && row_.health_detail == detail) return;
-  }
+  if (row_.status == name && row_.health_detail == detail) return;
   auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
     if (p.status == ProtectionStateName(ProtectionState::kFailingOver)) return false;
     p.status = name;
     p.health_detail = detail;
     return true;
   });
-  if (updated && *updated) {
-    std::lock_guard<std::mutex> lock(mu_);
-    row_ = **updated;
-  }
+  if (updated && *updated) SetRow(**updated);
 }
 
 void InstanceSupervisor::MaybeSnapshot(bool requested) {
@@ -339,9 +395,8 @@ void InstanceSupervisor::MaybeSnapshot(bool requested) {
   }
   if (!requested && now_ns < next_snapshot_ns_) return;
   auto running = std::make_shared<std::atomic<bool>>(true);
-  ProtectedInstance at_start = row_;
-  if (!snapshots_->TryRun([this, at_start, running] {
-        TakeSnapshot(at_start);
+  if (!snapshots_->TryRun([this, at_start = row_, spec = spec_, running] {
+        TakeSnapshot(at_start, spec);
         *running = false;
       })) {
     return;  // max_concurrent_snapshots already run: next round

@@ -29,7 +29,9 @@ struct ProviderListing {
 // SSH session, and the provider's view), asks the health policy, and acts — restarts the
 // workload in place, or runs a failover to its end. It also takes the periodic snapshots
 // (on the shared WorkPool, never during a failover) and serves operators' requests.
-// Tick runs on one thread at a time; the Request* calls are thread-safe.
+// Threading: Tick runs on one thread at a time and alone touches the supervisor's state;
+// Resume, Update and the Request* calls only leave messages in an inbox, which the next Tick
+// reads. The destructor waits for a snapshot still running for this instance.
 class InstanceSupervisor {
  public:
   // `snapshots` (not owned) bounds snapshots across instances.
@@ -46,9 +48,11 @@ class InstanceSupervisor {
   void RequestFailover(Trigger trigger, bool planned, const std::string& request_id);
   void RequestSnapshot(const std::string& request_id);
 
-  const std::string& name() const { return spec_.name; }
-  int64_t version() const;
-  std::chrono::milliseconds probe_interval() const;
+  const std::string& name() const { return name_; }
+  int64_t version() const { return version_.load(); }
+  std::chrono::milliseconds probe_interval() const {
+    return std::chrono::milliseconds(interval_ms_.load());
+  }
 
  private:
   Observation Probe(const ProviderListing& listing);
@@ -62,7 +66,12 @@ class InstanceSupervisor {
                      const std::atomic<bool>& stop);
   void RestartWorkload(const Observation& o);
   void MaybeSnapshot(bool requested);
-  void TakeSnapshot(ProtectedInstance at_start);
+  // Runs on the snapshot pool: reads only its arguments and the state store.
+  void TakeSnapshot(ProtectedInstance at_start, ProtectionSpec spec);
+  // Applies what the inbox holds (an updated row or spec) on the Tick thread.
+  void ApplyUpdate();
+  void SetRow(ProtectedInstance row);
+  void WaitForSnapshot(std::chrono::nanoseconds at_most);
   // Persists state and detail when they changed (not on every probe).
   void SetState(ProtectionState state, const std::string& detail);
   void Reload();
@@ -72,7 +81,13 @@ class InstanceSupervisor {
 
   ControllerContext* ctx_;
   WorkPool* snapshots_;
-  mutable std::mutex mu_;  // row_, spec_, requests
+  const std::string name_;
+  std::atomic<int64_t> version_{0};
+  std::atomic<int64_t> interval_ms_{2000};
+  // The inbox (other threads write, Tick reads).
+  mutable std::mutex mu_;
+  std::optional<std::pair<ProtectedInstance, ProtectionSpec>> update_;
+  // The Tick thread's own.
   ProtectedInstance row_;
   ProtectionSpec spec_;
   HealthPolicy policy_;

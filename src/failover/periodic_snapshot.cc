@@ -8,17 +8,15 @@
 
 namespace standby {
 
-void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start) {
-  ProtectionSpec spec;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    spec = spec_;
-  }
+void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec spec) {
   HostAddress host{at_start.ssh_user.empty() ? spec.ssh_user : at_start.ssh_user, at_start.ssh_host,
                    static_cast<uint16_t>(at_start.ssh_port), at_start.provider_instance_id};
   auto transport = ctx_->fleet->transports()->Connect(host);
+  transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
+                         std::chrono::seconds(30));
   StoreAccess store{spec.repo, ctx_->host_store_settings};
-  auto snap = HostAgent(transport.get(), &store).Snapshot(spec.name, spec.workspace, false);
+  auto snap = HostAgent(transport.get(), &store)
+                  .Snapshot(spec.name, spec.workspace, false, ctx_->snapshot_job);
   if (!snap) {
     int failures = 0;
     auto updated = UpdateProtectedRow(ctx_, spec.name, [&](ProtectedInstance& p) {

@@ -63,6 +63,29 @@ Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInsta
   return e;
 }
 
+void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::string& reason) {
+  Provider* provider = ctx->fleet->provider();
+  if (!row.new_instance_id.empty()) {
+    DestroyAndConfirm(provider, ctx->state, row.new_instance_id, ctx->clock);
+  }
+  auto leftovers =
+      provider->List(ctx->fleet->provisioner()->LabelFor("failover", row.failover_id + "-"));
+  if (leftovers) {
+    for (const Instance& i : *leftovers) {
+      DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock);
+    }
+  }
+  const int64_t now = NowMillis(ctx->clock);
+  row.phase = std::string(FailoverPhaseName(FailoverPhase::kFailed));
+  row.failure_phase = row.phase;
+  row.failure_reason = reason;
+  row.success = false;
+  row.completed_at = now;
+  row.updated_at = now;
+  ctx->state->RecordFailoverEvent(row).IgnoreError();
+  ctx->Log(row.instance_id + ": failover " + row.failover_id + " abandoned: " + reason);
+}
+
 Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row)
     : ctx_(ctx), spec_(std::move(spec)), row_(std::move(row)) {
   try {
@@ -77,6 +100,14 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
 HostAddress Recovery::NewHost() const {
   return {row_.new_ssh_user.empty() ? spec_.ssh_user : row_.new_ssh_user, row_.new_ssh_host,
           static_cast<uint16_t>(row_.new_ssh_port), row_.new_instance_id};
+}
+
+std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) {
+  auto transport = ctx_->fleet->transports()->Connect(host);
+  transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
+                         std::chrono::seconds(30));
+  transport->SetCancelFlag(stop_);
+  return transport;
 }
 
 StoreAccess Recovery::HostStore() const { return {spec_.repo, ctx_->host_store_settings}; }
@@ -162,7 +193,7 @@ Status Recovery::FinalSnapshot() {
   const int64_t start = NowMillis(ctx_->clock);
   HostAddress old{spec_.ssh_user, row_.original_ssh_host,
                   static_cast<uint16_t>(row_.original_ssh_port), row_.original_instance_id};
-  auto transport = ctx_->fleet->transports()->Connect(old);
+  auto transport = JobTransport(old);
   // Bounded: a watchdog cancels the job at final_snapshot_timeout.
   std::atomic<bool> cancel{false};
   transport->SetCancelFlag(&cancel);
@@ -175,7 +206,7 @@ Status Recovery::FinalSnapshot() {
   }
   StoreAccess store = HostStore();
   HostAgent agent(transport.get(), &store);
-  auto snap = agent.Snapshot(spec_.name, spec_.workspace, false);
+  auto snap = agent.Snapshot(spec_.name, spec_.workspace, false, ctx_->snapshot_job);
   finished = true;
   if (watchdog.joinable()) watchdog.join();
   row_.snapshot_ms = NowMillis(ctx_->clock) - start;
@@ -270,7 +301,7 @@ Recovery::Fenced Recovery::Fence() {
     // A host no provider rents is never destroyed: its workload is stopped instead.
     HostAddress old{spec_.ssh_user, row_.original_ssh_host,
                     static_cast<uint16_t>(row_.original_ssh_port), ""};
-    auto transport = ctx_->fleet->transports()->Connect(old);
+    auto transport = JobTransport(old);
     StoreAccess store = HostStore();
     confirmed =
         HostAgent(transport.get(), &store).StopWorkload(spec_.name, spec_.workload).has_value();

@@ -26,6 +26,10 @@ Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInsta
                                     Trigger trigger, bool planned, int64_t first_failure_at_ms,
                                     const std::string& reason);
 
+// Gives up an unfinished failover whose instance is no longer protected: destroys its
+// replacement and whatever its race left, and records it failed with `reason`.
+void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::string& reason);
+
 // The failover state machine of one instance (docs/design.md, "The failover state machine"):
 //
 //   detected → [final_snapshot] → replacing (fencing ‖ provisioning ‖ locating snapshot)
@@ -82,9 +86,14 @@ class Recovery {
   // The replacement failed in `phase`: blacklist and destroy it, then try another machine
   // or give up. Returns the error to stop with, if any.
   Status ReplacementFailed(const std::string& phase, const Error& error);
+  // Blacklists and destroys the replacement and forgets it.
+  void DiscardReplacement(const std::string& phase, const Error& error);
   Status Fail(const std::string& phase, const std::string& reason);
 
   HostAddress NewHost() const;
+  // A transport for a long job on `host`: 30 s to start, then silence (no heartbeat) for
+  // 30 s means the host stalled; stoppable with the controller.
+  std::unique_ptr<AgentTransport> JobTransport(const HostAddress& host);
   StoreAccess HostStore() const;
   std::string LabelTag() const;
 

@@ -25,8 +25,7 @@ Status Recovery::Restore() {
   const int64_t start = NowMillis(ctx_->clock);
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": restoring " + row_.snapshot_id +
             " onto " + row_.new_instance_id);
-  auto transport = ctx_->fleet->transports()->Connect(NewHost());
-  transport->SetCancelFlag(stop_);
+  auto transport = JobTransport(NewHost());
   StoreAccess store = HostStore();
   HostAgent agent(transport.get(), &store);
   double persisted = row_.progress;
@@ -58,8 +57,7 @@ Status Recovery::Restore() {
 
 Status Recovery::Validate() {
   const int64_t start = NowMillis(ctx_->clock);
-  auto transport = ctx_->fleet->transports()->Connect(NewHost());
-  transport->SetCancelFlag(stop_);
+  auto transport = JobTransport(NewHost());
   StoreAccess store = HostStore();
   auto verified =
       HostAgent(transport.get(), &store).Verify(spec_.name, row_.snapshot_id, spec_.workspace);
@@ -77,7 +75,10 @@ Status Recovery::Validate() {
                       row_.snapshot_id;
     Timing("validating", start, false, why);
     // Twice on two machines is the snapshot (or the restore), not the machine: fail fast.
-    if (++validation_failures_ >= 2) return Fail("validating", why);
+    if (++validation_failures_ >= 2) {
+      DiscardReplacement("validating", CorruptionError(why));
+      return Fail("validating", why);
+    }
     return ReplacementFailed("validating", CorruptionError(why));
   }
   Timing("validating", start, true);
@@ -90,8 +91,7 @@ Status Recovery::Validate() {
 Status Recovery::Start() {
   if (spec_.workload.command.empty()) return Finish();
   const int64_t start = NowMillis(ctx_->clock);
-  auto transport = ctx_->fleet->transports()->Connect(NewHost());
-  transport->SetCancelFlag(stop_);
+  auto transport = JobTransport(NewHost());
   StoreAccess store = HostStore();
   WorkloadSpec workload = spec_.workload;
   workload.check_command = spec_.check_command;
@@ -115,9 +115,10 @@ Status Recovery::Check() {
   const auto interval = std::clamp<std::chrono::milliseconds>(spec_.policy.probe_interval / 4,
                                                               std::chrono::milliseconds(100),
                                                               std::chrono::milliseconds(1000));
-  auto transport = ctx_->fleet->transports()->Connect(NewHost());
-  transport->SetCancelFlag(stop_);
+  auto transport = JobTransport(NewHost());
   StoreAccess store = HostStore();
+  // Each check is one probe: bounded as the supervisor's are.
+  transport->SetTimeouts(spec_.policy.probe_timeout, spec_.policy.probe_timeout);
   HostAgent agent(transport.get(), &store);
   WorkloadSpec workload = spec_.workload;
   workload.check_command = spec_.check_command;
@@ -163,15 +164,21 @@ Status Recovery::Finish() {
   row_.success = true;
   row_.progress = 100;
   const bool initial = row_.trigger == TriggerName(Trigger::kInitial);
-  for (int attempt = 0; attempt < 10; ++attempt) {
+  // The instance must point at its new host before the failover is done; until it can be
+  // written (the database away, other writers) the failover stays in `checking`, which a
+  // resumed controller repeats harmlessly.
+  auto backoff = std::chrono::milliseconds(250);
+  while (true) {
+    RETURN_IF_ERROR(CheckStop());
     auto current = ctx_->state->GetProtectedInstance(spec_.name);
     if (!current) {
-      ctx_->clock->SleepFor(std::chrono::milliseconds(500));  // the database is away: retry
+      ctx_->clock->SleepFor(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
     if (!*current) {
       // Unprotected while it failed over: nothing serves it any more.
-      DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, row_.new_instance_id, ctx_->clock);
+      DiscardReplacement("done", UnavailableError("the instance was unprotected"));
       return Fail("done",
                   spec_.name + " was unprotected during the failover; replacement destroyed");
     }
@@ -194,9 +201,9 @@ Status Recovery::Finish() {
     p.updated_at = now;
     auto updated = ctx_->state->UpdateProtectedInstance(p);
     if (updated) break;
-    if (updated.error().code != ErrorCode::kConflict &&
-        updated.error().code != ErrorCode::kUnavailable) {
-      return updated.error();
+    if (updated.error().code != ErrorCode::kConflict) {
+      ctx_->clock->SleepFor(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     }
   }
   row_.phase = std::string(FailoverPhaseName(FailoverPhase::kDone));
@@ -212,7 +219,7 @@ Status Recovery::Finish() {
   return OkStatus();
 }
 
-Status Recovery::ReplacementFailed(const std::string& phase, const Error& error) {
+void Recovery::DiscardReplacement(const std::string& phase, const Error& error) {
   const std::string failed = row_.new_instance_id;
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": replacement " + failed +
             " failed while " + phase + " (" + error.message + "); blacklisting and destroying it");
@@ -233,6 +240,10 @@ Status Recovery::ReplacementFailed(const std::string& phase, const Error& error)
   row_.new_ssh_host.clear();
   row_.new_ssh_port = 0;
   row_.progress = 0;
+}
+
+Status Recovery::ReplacementFailed(const std::string& phase, const Error& error) {
+  DiscardReplacement(phase, error);
   if (row_.attempts >= spec_.policy.max_attempts) {
     return Fail(phase, "every replacement failed (" + std::to_string(row_.attempts) +
                            " machines); last: " + error.message);

@@ -47,6 +47,12 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
   };
   ctx.controller = rt->fleet->controller();
   ctx.max_concurrent_snapshots = static_cast<int>(std::max<uint64_t>(1, snapshots));
+  ctx.snapshot_job.compression = config.GetOr("snapshot.compression", "lz4");
+  ASSIGN_OR_RETURN(ctx.snapshot_job.pack_size_mb, config.GetUint("snapshot.pack_size_mb"));
+  ASSIGN_OR_RETURN(ctx.snapshot_job.lock_wait_seconds,
+                   config.GetUint("snapshot.lock_wait_seconds"));
+  ASSIGN_OR_RETURN(uint64_t threads, config.GetUint("threads"));
+  ctx.snapshot_job.threads = static_cast<size_t>(threads);
   return rt;
 }
 

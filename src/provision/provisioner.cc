@@ -150,8 +150,12 @@ Status Provisioner::RecordOwnership(const ProvisionRequest& request, const std::
 }
 
 Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request) {
-  std::lock_guard<std::mutex> lock(mu_);
-  LoadHistoryOnce();
+  {
+    // Only the history load is serialised: races of several instances run side by side
+    // (the model and the blacklist are thread-safe).
+    std::lock_guard<std::mutex> lock(mu_);
+    LoadHistoryOnce();
+  }
   for (const std::string& machine : request.avoid_machines) {
     blacklist_.Add(machine, clock_->MonotonicNanos() +
                                 std::chrono::nanoseconds(options_.blacklist_for).count());

@@ -50,7 +50,7 @@ struct ProvisionOutcome {
 // command see them. The winner's ownership is a provider_instances row written before
 // Provision returns — retried, and if it still cannot be written the winner is destroyed
 // and the provision fails: there is never a winner nobody owns (the reaper would destroy it).
-// Thread-safe; races run one at a time per provisioner.
+// Thread-safe; several races may run at once.
 class Provisioner {
  public:
   // Pointers are not owned and must outlive the provisioner.

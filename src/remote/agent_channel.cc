@@ -56,6 +56,7 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
       std::chrono::duration_cast<std::chrono::nanoseconds>(options.hello_timeout).count();
   bool hello_seen = false;
   int64_t job_deadline = 0;
+  int64_t last_output_ns = options.clock->MonotonicNanos();
   std::optional<nlohmann::json> result;
   std::optional<Error> protocol_error;
   std::string pending, stderr_tail;
@@ -85,6 +86,8 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
     }
     if (event->type == "result") {
       result = event->body;
+    } else if (event->type == "heartbeat") {
+      // only proof of life (counted by the read loop)
     } else if (on_event) {
       on_event(*event);
     }
@@ -108,11 +111,22 @@ Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJo
       return DeadlineExceededError("the agent did not start within " +
                                    std::to_string(options.hello_timeout.count()) + " ms");
     }
+    if (hello_seen && options.idle_timeout.count() > 0 &&
+        options.clock->MonotonicNanos() - last_output_ns >
+            std::chrono::duration_cast<std::chrono::nanoseconds>(options.idle_timeout).count()) {
+      channel.Terminate();
+      return DeadlineExceededError("the agent sent nothing for " +
+                                   std::to_string(options.idle_timeout.count() / 1000) +
+                                   " s; the host or its connection stalled");
+    }
     auto output = channel.Read(std::chrono::milliseconds(200));
     if (!output) {
       return Error{output.error().code,
                    output.error().message + (hello_seen ? "; the job did not complete" : ""),
                    output.error().retryable};
+    }
+    if (!output->out.empty() || !output->err.empty()) {
+      last_output_ns = options.clock->MonotonicNanos();
     }
     stderr_tail += output->err;
     if (stderr_tail.size() > kStderrTail) stderr_tail.erase(0, stderr_tail.size() - kStderrTail);

@@ -41,6 +41,9 @@ struct ConversationOptions {
   std::chrono::milliseconds hello_timeout{30000};
   // Time it then has to send its result (0 = no limit); past it the agent is terminated.
   std::chrono::milliseconds job_timeout{0};
+  // Longest silence allowed after the hello (0 = no limit): a running job sends a heartbeat
+  // every 5 s, so silence means the host or its connection stalled.
+  std::chrono::milliseconds idle_timeout{0};
   // Polled between reads; when set, the agent is terminated and the job fails.
   const std::atomic<bool>* cancel = nullptr;
   // Called once with the hello event (first sign of life), before the job is sent.

@@ -14,8 +14,13 @@ namespace {
 // read's timeout on the clock when there is none), then end of file if `ends`.
 class ScriptedChannel : public AgentChannel {
  public:
-  ScriptedChannel(Clock* clock, std::deque<std::string> chunks, bool ends, std::string ending)
-      : clock_(clock), chunks_(std::move(chunks)), ends_(ends), ending_(std::move(ending)) {}
+  ScriptedChannel(Clock* clock, std::deque<std::string> chunks, bool ends, std::string ending,
+                  std::chrono::seconds gap = std::chrono::seconds(0))
+      : clock_(clock),
+        chunks_(std::move(chunks)),
+        ends_(ends),
+        ending_(std::move(ending)),
+        gap_(gap) {}
   Status Write(std::string_view data) override {
     written += data;
     return OkStatus();
@@ -27,6 +32,7 @@ class ScriptedChannel : public AgentChannel {
   Result<ChannelOutput> Read(std::chrono::milliseconds timeout) override {
     ChannelOutput out;
     if (!chunks_.empty()) {
+      clock_->SleepFor(gap_);  // the agent takes this long to send its next line
       out.out = chunks_.front();
       chunks_.pop_front();
       return out;
@@ -50,6 +56,7 @@ class ScriptedChannel : public AgentChannel {
   std::deque<std::string> chunks_;
   bool ends_;
   std::string ending_;
+  std::chrono::seconds gap_;
 };
 
 class AgentConversationTest : public ::testing::Test {
@@ -114,6 +121,22 @@ TEST_F(AgentConversationTest, AnAgentSilentAfterItsHelloEndsAtTheJobTimeout) {
   EXPECT_EQ(result.error().code, ErrorCode::kDeadlineExceeded);
   EXPECT_TRUE(channel.terminated);
   EXPECT_LE(ElapsedMillis(&clock_, start), 3500);
+}
+
+TEST_F(AgentConversationTest, HeartbeatsKeepALongJobAliveAndSilenceEndsIt) {
+  options_.idle_timeout = std::chrono::seconds(30);
+  std::deque<std::string> beats = {kHello};
+  for (int i = 0; i < 12; ++i) beats.push_back("{\"type\":\"heartbeat\"}\n");
+  // A line every 5 s for a minute (twice the idle timeout), then silence.
+  ScriptedChannel alive(&clock_, beats, false, "", std::chrono::seconds(5));
+  const int64_t start = clock_.MonotonicNanos();
+  auto result = Talk(alive);
+  EXPECT_GE(ElapsedMillis(&clock_, start), 65 * 1000 + 30 * 1000);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_NE(result.error().message.find("sent nothing for 30 s"), std::string::npos)
+      << result.error().message;
+  EXPECT_TRUE(alive.terminated);
 }
 
 TEST_F(AgentConversationTest, AMalformedLineIsAnErrorNotASuccess) {

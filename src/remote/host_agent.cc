@@ -126,11 +126,16 @@ AgentJob HostAgent::WorkloadJob(const std::string& command, const std::string& i
 
 Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,
                                            const std::string& workspace, bool full,
+                                           const SnapshotJobOptions& options,
                                            const EventCallback& on_event) {
   ASSIGN_OR_RETURN(AgentJob job, StoreJob("snapshot"));
   job.instance_id = instance_id;
   job.workspace = workspace;
   job.full = full;
+  job.compression = options.compression;
+  job.pack_size_mb = options.pack_size_mb;
+  job.lock_wait_seconds = options.lock_wait_seconds;
+  job.threads = options.threads;
   ASSIGN_OR_RETURN(json data, transport_->RunJob(job, on_event));
   return ParseSnapshotReport(data);
 }

@@ -69,6 +69,14 @@ struct WorkloadReport {
   nlohmann::json raw;
 };
 
+// How snapshots are written (the snapshot.* settings).
+struct SnapshotJobOptions {
+  std::string compression = "lz4";
+  uint64_t pack_size_mb = 16;
+  uint64_t lock_wait_seconds = 60;
+  size_t threads = 0;  // 0 = automatic
+};
+
 // What a workload is and how to check it.
 struct WorkloadSpec {
   std::string command;  // run with /bin/sh -c in the workspace
@@ -96,7 +104,8 @@ class HostAgent {
       : transport_(transport), store_(store) {}
 
   Result<SnapshotReport> Snapshot(const std::string& instance_id, const std::string& workspace,
-                                  bool full, const EventCallback& on_event = nullptr);
+                                  bool full, const SnapshotJobOptions& options = {},
+                                  const EventCallback& on_event = nullptr);
   // Restores `snapshot_id` of `instance_id` into `target`, rewriting what differs there.
   Result<RestoreReport> Restore(const std::string& instance_id, const std::string& snapshot_id,
                                 const std::string& target, const EventCallback& on_event = nullptr);

@@ -23,10 +23,13 @@ class AgentTransport {
                                         const std::function<void(const AgentEvent&)>& on_event) = 0;
   // Set before RunJob to make it stoppable from another thread.
   void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
-  // How long the agent has to say hello, and then to send its result (0 = no limit).
-  void SetTimeouts(std::chrono::milliseconds hello, std::chrono::milliseconds job) {
+  // How long the agent has to say hello, then to send its result, and at most between two
+  // of its lines (0 = no limit; ConversationOptions).
+  void SetTimeouts(std::chrono::milliseconds hello, std::chrono::milliseconds job,
+                   std::chrono::milliseconds idle = std::chrono::milliseconds(0)) {
     hello_timeout_ = hello;
     job_timeout_ = job;
+    idle_timeout_ = idle;
   }
   // What the last failed job found, when the agent sent it (a failed verification's
   // mismatches); null otherwise.
@@ -39,6 +42,7 @@ class AgentTransport {
   const std::atomic<bool>* cancel_ = nullptr;
   std::chrono::milliseconds hello_timeout_{30000};
   std::chrono::milliseconds job_timeout_{0};
+  std::chrono::milliseconds idle_timeout_{0};
   nlohmann::json failure_data_;
 };
 
