@@ -6,7 +6,12 @@
 # WORKSPACE_MB (default 256) MiB of incompressible weights; its health check is a file it
 # serves.
 #
-#   bash bench/failover/run.sh [N]        (default N=10)
+#   bash bench/failover/run.sh [N] [listed|silent]        (default: 10 listed)
+#
+# `listed`: the killed host reads "offline" in the provider's listing half a second later
+# (the fast profile), so detection is the listing's. `silent`: the listing keeps saying
+# "running" for a minute (a profile with offline_lag_s = 60 s), as a Vast.ai host whose
+# machine froze does, so detection rests on the probes alone (dead after 3 failures).
 #
 # Prints MTTR p50/p90 and each phase; controller overhead = MTTR - (detection + race +
 # restore + health check) (what the controller adds: validation, start, bookkeeping); and
@@ -20,10 +25,16 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 standby=${STANDBY:-$root/build/standby}
 race_sim=${RACE_SIM:-$root/build/bench/standby_race_sim}
 n=${1:-10}
+mode=${2:-listed}
+case $mode in listed|silent) ;; *) echo "mode must be listed or silent" >&2; exit 2 ;; esac
 mb=${WORKSPACE_MB:-256}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/standby-failover-bench-XXXXXX")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export STANDBY_STATE_DIR=$dir/state STANDBY_REPO=$dir/repo
+if [ "$mode" = silent ]; then
+  printf 'name = "fast-silent"\ntime_scale = 0.05\noffline_lag_s = 1200\n' >"$dir/silent.toml"
+  export STANDBY_MARKET=$dir/silent.toml
+fi
 serve_pid=
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
@@ -65,7 +76,7 @@ done
 
 "$standby" events bench --json >"$dir/events.json"
 sim=$("$race_sim" --default-only 1 --races 10000 2>/dev/null | tail -1 || true)
-python3 - "$dir/events.json" "$dir/down" "$sim" <<'EOF'
+python3 - "$dir/events.json" "$dir/down" "$sim" "$mode" <<'EOF'
 import json, math, sys
 events = [e for e in json.load(open(sys.argv[1]))["events"] if e["trigger"] != "initial"]
 down = [float(x) for x in open(sys.argv[2]).read().split()]
@@ -78,7 +89,7 @@ def row(name, values):
 cols = {"detection": "detection_ms", "race (provisioning)": "gpu_provisioning_time_ms",
         "restore": "restore_ms", "validation": "validation_ms", "workload start": "workload_start_ms",
         "health check": "health_check_ms", "MTTR (total_ms)": "total_ms"}
-print(f"{len(ok)} of {len(events)} failovers succeeded\n")
+print(f"{len(ok)} of {len(events)} failovers succeeded ({sys.argv[4]} deaths)\n")
 print("| phase | p50 | p90 |\n|---|---|---|")
 for name, col in cols.items():
     row(name, [e[col] for e in ok])
