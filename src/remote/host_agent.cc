@@ -100,15 +100,45 @@ Result<WorkloadReport> ParseWorkloadReport(const json& data) {
   return w;
 }
 
-Result<AgentJob> HostAgent::StoreJob(const std::string& command) {
+AgentJob SnapshotJob(const std::string& instance_id, const std::string& workspace, bool full,
+                     const SnapshotJobOptions& options) {
   AgentJob job;
-  job.command = command;
-  RETURN_IF_ERROR(AddStoreAccess(*store_, &job));
+  job.command = "snapshot";
+  job.instance_id = instance_id;
+  job.workspace = workspace;
+  job.full = full;
+  job.compression = options.compression;
+  job.pack_size_mb = options.pack_size_mb;
+  job.lock_wait_seconds = options.lock_wait_seconds;
+  job.threads = options.threads;
   return job;
 }
 
-AgentJob HostAgent::WorkloadJob(const std::string& command, const std::string& instance_id,
-                                const std::string& workspace, const WorkloadSpec& workload) {
+AgentJob RestoreJob(const std::string& instance_id, const std::string& snapshot_id,
+                    const std::string& target, bool overwrite, size_t threads) {
+  AgentJob job;
+  job.command = "restore";
+  job.instance_id = instance_id;
+  job.snapshot_id = snapshot_id;
+  job.target = target;
+  job.overwrite = overwrite;
+  job.threads = threads;
+  return job;
+}
+
+AgentJob VerifyJob(const std::string& instance_id, const std::string& snapshot_id,
+                   const std::string& dir, size_t threads) {
+  AgentJob job;
+  job.command = "verify";
+  job.instance_id = instance_id;
+  job.snapshot_id = snapshot_id;
+  job.workspace = dir;
+  job.threads = threads;
+  return job;
+}
+
+AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
+                     const std::string& workspace, const WorkloadSpec& workload) {
   AgentJob job;
   job.command = command;
   job.instance_id = instance_id;
@@ -124,41 +154,32 @@ AgentJob HostAgent::WorkloadJob(const std::string& command, const std::string& i
   return job;
 }
 
+Result<json> HostAgent::RunWithStore(AgentJob job, const EventCallback& on_event) {
+  RETURN_IF_ERROR(AddStoreAccess(*store_, &job));
+  return transport_->RunJob(job, on_event);
+}
+
 Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,
                                            const std::string& workspace, bool full,
                                            const SnapshotJobOptions& options,
                                            const EventCallback& on_event) {
-  ASSIGN_OR_RETURN(AgentJob job, StoreJob("snapshot"));
-  job.instance_id = instance_id;
-  job.workspace = workspace;
-  job.full = full;
-  job.compression = options.compression;
-  job.pack_size_mb = options.pack_size_mb;
-  job.lock_wait_seconds = options.lock_wait_seconds;
-  job.threads = options.threads;
-  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, on_event));
+  ASSIGN_OR_RETURN(json data,
+                   RunWithStore(SnapshotJob(instance_id, workspace, full, options), on_event));
   return ParseSnapshotReport(data);
 }
 
 Result<RestoreReport> HostAgent::Restore(const std::string& instance_id,
                                          const std::string& snapshot_id, const std::string& target,
                                          const EventCallback& on_event) {
-  ASSIGN_OR_RETURN(AgentJob job, StoreJob("restore"));
-  job.instance_id = instance_id;
-  job.snapshot_id = snapshot_id;
-  job.target = target;
-  job.overwrite = true;  // a rerun resumes; a fresh host's workspace may exist and be empty
-  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, on_event));
+  // overwrite: a rerun resumes; a fresh host's workspace may exist and be empty.
+  ASSIGN_OR_RETURN(json data,
+                   RunWithStore(RestoreJob(instance_id, snapshot_id, target, true), on_event));
   return ParseRestoreReport(data);
 }
 
 Result<VerifyReport> HostAgent::Verify(const std::string& instance_id,
                                        const std::string& snapshot_id, const std::string& dir) {
-  ASSIGN_OR_RETURN(AgentJob job, StoreJob("verify"));
-  job.instance_id = instance_id;
-  job.snapshot_id = snapshot_id;
-  job.workspace = dir;
-  auto data = transport_->RunJob(job, nullptr);
+  auto data = RunWithStore(VerifyJob(instance_id, snapshot_id, dir), nullptr);
   if (!data) {
     // A tree that does not match comes back as a failed job carrying the verification.
     if (transport_->failure_data().is_object())
@@ -170,23 +191,26 @@ Result<VerifyReport> HostAgent::Verify(const std::string& instance_id,
 
 Result<HostHealth> HostAgent::Health(const std::string& instance_id, const std::string& workspace,
                                      const WorkloadSpec& workload) {
-  AgentJob job = WorkloadJob("health", instance_id, workspace, workload);
-  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  ASSIGN_OR_RETURN(
+      json data,
+      transport_->RunJob(WorkloadJob("health", instance_id, workspace, workload), nullptr));
   return ParseHostHealth(data);
 }
 
 Result<WorkloadReport> HostAgent::StartWorkload(const std::string& instance_id,
                                                 const std::string& workspace,
                                                 const WorkloadSpec& workload) {
-  AgentJob job = WorkloadJob("workload start", instance_id, workspace, workload);
-  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  ASSIGN_OR_RETURN(
+      json data,
+      transport_->RunJob(WorkloadJob("workload start", instance_id, workspace, workload), nullptr));
   return ParseWorkloadReport(data);
 }
 
 Result<WorkloadReport> HostAgent::StopWorkload(const std::string& instance_id,
                                                const WorkloadSpec& workload) {
-  AgentJob job = WorkloadJob("workload stop", instance_id, "", workload);
-  ASSIGN_OR_RETURN(json data, transport_->RunJob(job, nullptr));
+  ASSIGN_OR_RETURN(
+      json data,
+      transport_->RunJob(WorkloadJob("workload stop", instance_id, "", workload), nullptr));
   return ParseWorkloadReport(data);
 }
 

@@ -89,6 +89,18 @@ struct WorkloadSpec {
   int grace_seconds = 10;
 };
 
+// The jobs themselves, without store access (the runner adds it): one place says which
+// fields each command's job carries.
+AgentJob SnapshotJob(const std::string& instance_id, const std::string& workspace, bool full,
+                     const SnapshotJobOptions& options);
+AgentJob RestoreJob(const std::string& instance_id, const std::string& snapshot_id,
+                    const std::string& target, bool overwrite, size_t threads = 0);
+AgentJob VerifyJob(const std::string& instance_id, const std::string& snapshot_id,
+                   const std::string& dir, size_t threads = 0);
+// `command` is health, workload start or workload stop.
+AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
+                     const std::string& workspace, const WorkloadSpec& workload);
+
 Result<SnapshotReport> ParseSnapshotReport(const nlohmann::json& data);
 Result<RestoreReport> ParseRestoreReport(const nlohmann::json& data);
 Result<VerifyReport> ParseVerifyReport(const nlohmann::json& data);
@@ -119,9 +131,7 @@ class HostAgent {
   Result<WorkloadReport> StopWorkload(const std::string& instance_id, const WorkloadSpec& workload);
 
  private:
-  Result<AgentJob> StoreJob(const std::string& command);
-  static AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
-                              const std::string& workspace, const WorkloadSpec& workload);
+  Result<nlohmann::json> RunWithStore(AgentJob job, const EventCallback& on_event);
 
   AgentTransport* transport_;
   const StoreAccess* store_;
