@@ -15,13 +15,13 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "env/local_sshd.h"
 #include "env/loopback.h"
+#include "env/random.h"
 
 extern char** environ;
 
@@ -85,7 +85,7 @@ LocalMarket::LocalMarket(MarketProfile profile, std::string market_dir, std::str
       standby_binary_(std::move(standby_binary)),
       authorized_key_(std::move(authorized_key)),
       offers_(std::make_unique<SimulatedMarket>(profile_, Clock::Real(), kOffersSeed)) {
-  offers_->ReseedFates(std::random_device{}());
+  offers_->ReseedFates(Random::Real()->Next());
 }
 
 std::string LocalMarket::HostDir(const std::string& id) const { return JoinPath(hosts_dir_, id); }
@@ -110,9 +110,8 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
   FileSystem* fs = FileSystem::Real();
   RETURN_IF_ERROR(MakeDirs(fs, hosts_dir_, 0700));
   std::string id, dir;
-  std::mt19937_64 rng(std::random_device{}());
   for (int attempt = 0; attempt < 100 && id.empty(); ++attempt) {
-    std::string candidate = std::to_string(100000 + rng() % 900000);
+    std::string candidate = std::to_string(100000 + Random::Real()->Below(900000));
     if (fs->MakeDir(HostDir(candidate), 0700)) id = candidate;
   }
   if (id.empty()) return InternalError("cannot allocate a local instance id");

@@ -3,8 +3,7 @@
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
-#include <random>
-
+#include "env/random.h"
 #include "remote/ssh_session.h"
 
 namespace standby {
@@ -14,12 +13,7 @@ struct SftpDeleter {
   void operator()(sftp_session sftp) const { sftp_free(sftp); }
 };
 
-std::string RandomSuffix() {
-  std::random_device device;
-  char out[17];
-  std::snprintf(out, sizeof(out), "%08x%08x", device(), device());
-  return out;
-}
+std::string RandomSuffix() { return Random::Real()->HexId(16); }
 
 }  // namespace
 

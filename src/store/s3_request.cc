@@ -2,11 +2,11 @@
 #include <arpa/inet.h>
 
 #include <ctime>
-#include <random>
 #include <thread>
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "env/random.h"
 #include "store/s3_object_store.h"
 #include "store/xml.h"
 
@@ -185,7 +185,6 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
   request.body = call.body;
   request.timeout = call.timeout.count() ? call.timeout : options_.request_timeout;
 
-  thread_local std::mt19937_64 rng(std::random_device{}());
   int64_t waited_ms = 0;
   std::optional<Error> last_error;
   int attempts = 0;
@@ -220,7 +219,7 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
     if (attempt == options_.max_attempts) break;
     int64_t cap =
         std::min<int64_t>(options_.base_backoff.count() << std::min(attempt - 1, 16), 20'000);
-    int64_t sleep_ms = std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
+    int64_t sleep_ms = cap / 2 + static_cast<int64_t>(Random::Real()->Below(cap - cap / 2 + 1));
     if (waited_ms + sleep_ms > options_.retry_budget.count()) break;
     waited_ms += sleep_ms;
     spdlog::debug("{}: {}; retrying in {} ms", what, last_error->message, sleep_ms);
