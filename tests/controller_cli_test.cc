@@ -386,6 +386,18 @@ TEST_F(ControllerCliTest, SSH_FailoverWithoutARunningControllerSaysSo) {
   ProcessRun unknown = Standby("failover nobody", Env());
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("no protected instance named nobody"), std::string::npos);
+  // Maintenance mode needs no controller: it is a state in the store.
+  ProcessRun paused = Standby("pause llm-1 --json", Env());
+  ASSERT_EQ(paused.exit_code, 0) << paused.err;
+  EXPECT_EQ(paused.json()["state"], "paused");
+  EXPECT_EQ(Instance()["state"], "paused");
+  ProcessRun resumed = Standby("resume llm-1", Env());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(resumed.out, "llm-1 healthy\n");
+  ProcessRun pause_unknown = Standby("pause nobody", Env());
+  EXPECT_EQ(pause_unknown.exit_code, 1);
+  ASSERT_EQ(pause_unknown.ErrorLines().size(), 1u) << pause_unknown.err;
+  EXPECT_NE(pause_unknown.err.find("no protected instance named nobody"), std::string::npos);
 }
 
 TEST_F(ControllerCliTest, SSH_PeriodicSnapshotsAreTakenPrunedShownAndAStoreOutageIsOnlyCounted) {

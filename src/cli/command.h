@@ -81,6 +81,8 @@ int RunMarketKill(const std::vector<std::string>& args);
 int RunMarketHost(const std::vector<std::string>& args);
 int RunProtect(const std::vector<std::string>& args);
 int RunUnprotect(const std::vector<std::string>& args);
+int RunPause(const std::vector<std::string>& args);
+int RunResume(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 int RunEvents(const std::vector<std::string>& args);

@@ -29,6 +29,7 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
                   --ssh USER@HOST[:PORT]) [--workload CMD] [--health-url URL | --check-cmd CMD]
                   [--snapshot-every 60m] [--keep-last N] [--json]
   unprotect       NAME [--destroy]
+  pause / resume  NAME                          (maintenance: the controller leaves it alone)
   serve           (run the controller until SIGTERM: detection, failover, snapshots, reaper)
   status          [NAME] [--json]               (state, host, phase, last snapshot age, MTTR)
   events          [NAME] [--json]               (failover history with per-phase timings)
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
   if (cmd == "metrics") return standby::RunMetrics(rest(1));
   if (cmd == "protect") return standby::RunProtect(rest(1));
   if (cmd == "unprotect") return standby::RunUnprotect(rest(1));
+  if (cmd == "pause") return standby::RunPause(rest(1));
+  if (cmd == "resume") return standby::RunResume(rest(1));
   if (cmd == "serve") return standby::RunServe(rest(1));
   if (cmd == "status") return standby::RunStatus(rest(1));
   if (cmd == "events") return standby::RunEvents(rest(1));

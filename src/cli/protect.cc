@@ -109,4 +109,30 @@ int RunUnprotect(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+namespace {
+
+// `pause NAME` / `resume NAME`: maintenance mode on and off.
+int RunPauseOrResume(const std::string& command, const std::vector<std::string>& args) {
+  auto inv = Prepare(command, args, ProviderFlagSpecs(), 1);
+  if (!inv) return UsageError(command, inv.error().message, false);
+  if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
+  auto runtime = OpenControllerRuntime(inv->config);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
+  auto stored = command == "pause" ? PauseProtection(&(*runtime)->ctx, inv->positional[0])
+                                   : ResumeProtection(&(*runtime)->ctx, inv->positional[0]);
+  if (!stored) return Fail(stored.error(), inv->json);
+  if (inv->json) {
+    PrintJson(InstanceStatusJson(*stored, std::nullopt, NowMillis(Clock::Real())));
+  } else {
+    std::printf("%s %s\n", stored->instance_id.c_str(), stored->status.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunPause(const std::vector<std::string>& args) { return RunPauseOrResume("pause", args); }
+int RunResume(const std::vector<std::string>& args) { return RunPauseOrResume("resume", args); }
+
 }  // namespace standby

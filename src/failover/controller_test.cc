@@ -349,6 +349,44 @@ TEST_F(ControllerTest, NoFailoverForAnApiOutageABlipOrAnIsolatedController) {
   EXPECT_TRUE(Failovers()[0].success);
 }
 
+TEST_F(ControllerTest, APausedInstanceIsLeftAloneAndResumedFromFreshProbes) {
+  SeedSnapshot();
+  ProtectedInstance p = Placed(Spec());
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  ASSERT_OK_AND_ASSIGN(ProtectedInstance paused, PauseProtection(&ctx_, "llm-1"));
+  EXPECT_EQ(paused.status, "paused");
+  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));  // idempotent
+  // The host dies while paused (maintenance): nothing is failed over, nothing is rented.
+  Kill(p);
+  RunUntil(
+      controller, [] { return false; }, 20);
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  EXPECT_EQ(Current().status, "paused");
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);  // the dead one, not yet destroyed
+  // An operator's failover request is answered, not acted on.
+  ASSERT_OK_AND_ASSIGN(RequestRow request,
+                       SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kManual, false));
+  RunUntil(
+      controller, [] { return false; }, 2);
+  ASSERT_OK_AND_ASSIGN(auto answered, state_->GetRequest(request.request_id));
+  EXPECT_EQ(answered->result, "llm-1 is paused");
+  EXPECT_TRUE(answered->failover_id.empty());
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  // Resumed: the dead host is noticed from fresh probes and replaced.
+  ASSERT_OK_AND_ASSIGN(ProtectedInstance resumed, ResumeProtection(&ctx_, "llm-1"));
+  EXPECT_EQ(resumed.status, "healthy");
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  ASSERT_EQ(Failovers().size(), 1u) << log_;
+  EXPECT_TRUE(Failovers()[0].success);
+  EXPECT_EQ(Current().status, "healthy");
+  EXPECT_EQ(Failovers()[0].trigger, "host_dead");
+  // Unknown names are a clear error.
+  auto unknown = PauseProtection(&ctx_, "nope");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(ControllerTest, PeriodicSnapshotsAreTakenPrunedAndSurviveAStoreOutage) {
   SeedSnapshot();
   ProtectionSpec spec = Spec();

@@ -90,12 +90,20 @@ void InstanceSupervisor::ApplyUpdate() {
   }
   if (!update || update->first.version < row_.version) return;
   const bool policy_changed = SpecToJson(update->second)["policy"] != SpecToJson(spec_)["policy"];
+  const std::string paused(ProtectionStateName(ProtectionState::kPaused));
+  const bool resumed = row_.status == paused && update->first.status != paused;
   SetRow(std::move(update->first));
   spec_ = std::move(update->second);
   interval_ms_ = spec_.policy.probe_interval.count();
   if (policy_changed) {
     policy_ = HealthPolicy(spec_.policy, !spec_.workload.command.empty(),
                            !spec_.workload.health_url.empty() || !spec_.check_command.empty());
+  }
+  if (resumed) {
+    policy_.Reset();  // what happened while paused is no evidence
+    if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
+      retry_failover_ns_ = ctx_->clock->MonotonicNanos();
+    }
   }
 }
 
@@ -372,7 +380,10 @@ void InstanceSupervisor::SetState(ProtectionState state, const std::string& deta
   std::string name(ProtectionStateName(state));
   if (row_.status == name && row_.health_detail == detail) return;
   auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
-    if (p.status == ProtectionStateName(ProtectionState::kFailingOver)) return false;
+    if (p.status == ProtectionStateName(ProtectionState::kFailingOver) ||
+        p.status == ProtectionStateName(ProtectionState::kPaused)) {
+      return false;  // the failover or the operator decides
+    }
     p.status = name;
     p.health_detail = detail;
     return true;

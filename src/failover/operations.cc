@@ -141,6 +141,46 @@ Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy) 
   return OkStatus();
 }
 
+Result<ProtectedInstance> PauseProtection(ControllerContext* ctx, const std::string& name) {
+  std::optional<Error> refused;
+  ASSIGN_OR_RETURN(auto updated, UpdateProtectedRow(ctx, name, [&](ProtectedInstance& p) {
+                     if (p.status == ProtectionStateName(ProtectionState::kFailingOver) ||
+                         p.status == ProtectionStateName(ProtectionState::kPlacing)) {
+                       refused =
+                           ConflictError(name + " is being " +
+                                         (p.status == ProtectionStateName(ProtectionState::kPlacing)
+                                              ? "placed"
+                                              : "failed over (" + p.last_failover_id + ")") +
+                                         "; pause it when that has ended");
+                       return false;
+                     }
+                     if (p.status == ProtectionStateName(ProtectionState::kPaused)) return false;
+                     p.status = std::string(ProtectionStateName(ProtectionState::kPaused));
+                     p.health_detail = "paused by an operator";
+                     return true;
+                   }));
+  if (refused) return *refused;
+  if (updated) ctx->Log(name + ": paused; the controller leaves it alone until `resume`");
+  ASSIGN_OR_RETURN(auto current, ctx->state->GetProtectedInstance(name));
+  if (!current) return NotFoundError("no protected instance named " + name);
+  return *current;
+}
+
+Result<ProtectedInstance> ResumeProtection(ControllerContext* ctx, const std::string& name) {
+  ASSIGN_OR_RETURN(
+      auto updated, UpdateProtectedRow(ctx, name, [&](ProtectedInstance& p) {
+        if (p.status != ProtectionStateName(ProtectionState::kPaused)) return false;
+        p.status = std::string(ProtectionStateName(p.ssh_host.empty() ? ProtectionState::kFailed
+                                                                      : ProtectionState::kHealthy));
+        p.health_detail = "resumed by an operator";
+        return true;
+      }));
+  if (updated) ctx->Log(name + ": resumed; watched again from fresh probes");
+  ASSIGN_OR_RETURN(auto current, ctx->state->GetProtectedInstance(name));
+  if (!current) return NotFoundError("no protected instance named " + name);
+  return *current;
+}
+
 json InstanceStatusJson(const ProtectedInstance& p, const std::optional<FailoverEvent>& running,
                         int64_t now_ms) {
   json spec = json::object();

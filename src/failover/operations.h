@@ -31,6 +31,15 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
 // `unprotect`: forgets the instance (its history stays); with `destroy`, destroys its host.
 Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy);
 
+// `pause`: the controller leaves the instance alone — it acts on no probe, fails nothing
+// over and takes no snapshot — until `resume`; its host keeps running and stays owned (for
+// maintenance on the host). kConflict while a failover or a placement runs.
+// Idempotent; returns the stored instance.
+Result<ProtectedInstance> PauseProtection(ControllerContext* ctx, const std::string& name);
+// `resume`: watched again, from fresh probes only (the paused time is no evidence): healthy
+// with a host, failed without one (so the controller places it again at once).
+Result<ProtectedInstance> ResumeProtection(ControllerContext* ctx, const std::string& name);
+
 // One instance as `status --json` shows it (docs/manual.md, "status").
 nlohmann::json InstanceStatusJson(const ProtectedInstance& p,
                                   const std::optional<FailoverEvent>& running, int64_t now_ms);
