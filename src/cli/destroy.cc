@@ -12,12 +12,13 @@ int RunDestroy(const std::vector<std::string>& args) {
   const std::string& id = inv->positional[0];
   auto opened = OpenFleet(*inv);
   if (!opened) return Fail(opened.error(), inv->json);
-  Status destroyed = opened->fleet->Destroy(id);
+  auto destroyed = opened->fleet->Destroy(id);
   if (!destroyed) return Fail(destroyed.error(), inv->json);
+  const bool gone = *destroyed == DestroyOutcome::kAlreadyGone;
   if (inv->json) {
-    PrintJson({{"instance_id", id}, {"destroyed", true}});
+    PrintJson({{"instance_id", id}, {"destroyed", true}, {"already_gone", gone}});
   } else {
-    Say("✓ Destroyed " + id);
+    Say(gone ? "✓ " + id + " was already gone" : "✓ Destroyed " + id);
   }
   return kExitOk;
 }

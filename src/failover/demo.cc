@@ -56,7 +56,7 @@ class Demo {
     auto result = Body();
     // Whatever happened, nothing stays rented.
     if (auto left = runtime_->fleet->Instances(/*all=*/false)) {
-      for (const FleetInstance& f : *left) runtime_->fleet->Destroy(f.instance.id).IgnoreError();
+      for (const FleetInstance& f : *left) (void)runtime_->fleet->Destroy(f.instance.id);
     }
     return result;
   }

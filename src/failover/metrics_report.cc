@@ -26,7 +26,7 @@ Result<MetricsReport> CollectMetrics(ControllerContext* ctx, GroupBy by) {
   report.by = by;
   ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
   ASSIGN_OR_RETURN(auto instances, ctx->state->ListProtectedInstances());
-  ASSIGN_OR_RETURN(report.readiness, ctx->fleet->Readiness());
+  report.readiness = ctx->fleet->Readiness();
   report.failovers = SummarizeFailovers(events, by);
   report.snapshot_ages = SnapshotAges(instances, NowMillis(ctx->clock));
   return report;

@@ -94,7 +94,6 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
     timings_ = nlohmann::json::object();
   }
   if (!timings_.is_object()) timings_ = nlohmann::json::object();
-  if (!row_.original_machine_id.empty()) avoid_machines_.push_back(row_.original_machine_id);
 }
 
 HostAddress Recovery::NewHost() const {
@@ -358,7 +357,13 @@ Status Recovery::Provision() {
   request.failover_id = row_.failover_id;
   request.instance_id = spec_.name;
   request.role = "primary";
-  request.avoid_machines = avoid_machines_;
+  if (!row_.original_machine_id.empty()) {
+    // Never back onto the machine being replaced; one that died is kept out of every race.
+    request.avoid_machines = {row_.original_machine_id};
+    if (row_.trigger == TriggerName(Trigger::kHostDead)) {
+      ctx_->fleet->Blacklist(row_.original_machine_id, "died serving " + spec_.name);
+    }
+  }
   request.ssh_user = spec_.ssh_user;
   auto outcome = ctx_->fleet->Provision(request);
   row_.gpu_provisioning_time_ms += NowMillis(ctx_->clock) - start;

@@ -103,7 +103,6 @@ class Recovery {
   nlohmann::json timings_;
   const std::atomic<bool>* stop_ = nullptr;
   std::mutex timings_mu_;  // Fence and Locate report from their threads
-  std::vector<std::string> avoid_machines_;
   bool no_snapshot_ = false;
   int validation_failures_ = 0;
 };

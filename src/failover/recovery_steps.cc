@@ -93,10 +93,8 @@ Status Recovery::Start() {
   const int64_t start = NowMillis(ctx_->clock);
   auto transport = JobTransport(NewHost());
   StoreAccess store = HostStore();
-  WorkloadSpec workload = spec_.workload;
-  workload.check_command = spec_.check_command;
   auto started =
-      HostAgent(transport.get(), &store).StartWorkload(spec_.name, spec_.workspace, workload);
+      HostAgent(transport.get(), &store).StartWorkload(spec_.name, spec_.workspace, spec_.workload);
   RETURN_IF_ERROR(CheckStop());
   if (!started) {
     Timing("starting", start, false, started.error().message);
@@ -120,13 +118,11 @@ Status Recovery::Check() {
   // Each check is one probe: bounded as the supervisor's are.
   transport->SetTimeouts(spec_.policy.probe_timeout, spec_.policy.probe_timeout);
   HostAgent agent(transport.get(), &store);
-  WorkloadSpec workload = spec_.workload;
-  workload.check_command = spec_.check_command;
-  const bool has_check = !workload.health_url.empty() || !workload.check_command.empty();
+  const bool has_check = spec_.workload.HasCheck();
   int agent_failures = 0;
   std::string last = "no answer yet";
   while (true) {
-    auto health = agent.Health(spec_.name, spec_.workspace, workload);
+    auto health = agent.Health(spec_.name, spec_.workspace, spec_.workload);
     RETURN_IF_ERROR(CheckStop());
     if (health) {
       agent_failures = 0;
@@ -226,11 +222,7 @@ void Recovery::DiscardReplacement(const std::string& phase, const Error& error) 
   row_.note += (row_.note.empty() ? "" : "; ") +
                ("replacement " + failed + " failed while " + phase + ": " + error.message);
   if (!row_.new_machine_id.empty()) {
-    avoid_machines_.push_back(row_.new_machine_id);
-    ctx_->state
-        ->BlacklistMachine(
-            {row_.new_machine_id, "failed while " + phase, NowMillis(ctx_->clock) + 3600 * 1000})
-        .IgnoreError();
+    ctx_->fleet->Blacklist(row_.new_machine_id, "failed while " + phase);
   }
   if (!failed.empty()) {
     DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, failed, ctx_->clock);

@@ -65,7 +65,7 @@ Result<std::vector<FleetInstance>> Fleet::Instances(bool all) {
   return out;
 }
 
-Status Fleet::Destroy(const std::string& id) {
+Result<DestroyOutcome> Fleet::Destroy(const std::string& id) {
   return DestroyInstance(provider(), state_, id, clock_);
 }
 
@@ -80,19 +80,10 @@ Status Fleet::Kill(const std::string& id) {
   return opened_.local_market->Kill(id);
 }
 
-Result<ReadinessReport> Fleet::Readiness() {
-  ASSIGN_OR_RETURN(auto attempts, state_->ListProvisioningAttempts(provider()->Name()));
-  KaplanMeierModel model;
-  LoadReadinessModel(attempts, provider()->Name(), &model);
-  ReadinessReport r;
-  r.samples = model.Samples();
-  for (const ProvisioningAttempt& a : attempts) r.ready += a.ready_ms >= 0;
-  r.p50_s = model.Quantile(0.5);
-  r.p90_s = model.Quantile(0.9);
-  r.never_ready_share = r.ready > 0 ? model.NeverReadyShare() : 0;
-  r.planned = PlannedRaceTimings(model, provisioner_->options());
-  r.from_history = r.samples >= provisioner_->options().model_min_samples;
-  return r;
+ReadinessReport Fleet::Readiness() { return provisioner_->Readiness(); }
+
+void Fleet::Blacklist(const std::string& machine_id, const std::string& reason) {
+  provisioner_->Blacklist(machine_id, reason);
 }
 
 }  // namespace standby

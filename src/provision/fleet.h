@@ -25,17 +25,6 @@ struct FleetInstance {
   bool owned = false;
 };
 
-// The SSH-ready distribution of the provider's history and the timings the next race uses.
-struct ReadinessReport {
-  size_t samples = 0;  // candidates recorded (ready and censored)
-  size_t ready = 0;
-  std::optional<double> p50_s;  // among machines that become ready (Kaplan–Meier)
-  std::optional<double> p90_s;
-  double never_ready_share = 0;  // the curve's plateau
-  RaceTimings planned;           // hedge delay and round timeout of the next race
-  bool from_history = false;     // false: the provider's defaults (not enough samples yet)
-};
-
 // Everything that rents, lists and destroys machines of one provider account: the opened
 // provider, the state store holding ownership and history (not owned), the controller's
 // SSH transports, the readiness probe and the provisioner. The CLI's provider commands and
@@ -69,13 +58,14 @@ class Fleet {
   Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
   // This controller's labelled instances (every standby-labelled one with `all`).
   Result<std::vector<FleetInstance>> Instances(bool all);
-  // Destroys and confirms; kNotFound when the provider does not know the id.
-  Status Destroy(const std::string& id);
+  // Destroys and confirms (DestroyInstance: already gone is an outcome, not an error).
+  Result<DestroyOutcome> Destroy(const std::string& id);
   // Destroys this controller's labelled instances nobody owns, older than `grace`.
   Result<ReapResult> Reap(std::chrono::seconds grace);
   // Chaos on the local market: the host dies now (kInvalidArgument on other providers).
   Status Kill(const std::string& id);
-  Result<ReadinessReport> Readiness();
+  ReadinessReport Readiness();
+  void Blacklist(const std::string& machine_id, const std::string& reason);
 
  private:
   OpenedProvider opened_;

@@ -14,48 +14,48 @@ Result<std::set<std::string>> OwnedInstances(StateStore* state, const std::strin
 }
 
 bool DestroyAndConfirm(Provider* provider, StateStore* state, const std::string& id, Clock* clock,
-                       int attempts, std::chrono::milliseconds poll) {
+                       int attempts, std::chrono::milliseconds poll, std::string* detail) {
+  std::string last = "still listed after destroy";
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) clock->SleepFor(poll);
     Status destroyed = provider->Destroy(id);
     if (!destroyed) {
+      last = "destroy failed: " + destroyed.error().message;
       spdlog::warn("destroying instance {} failed: {}", id, destroyed.error().message);
       continue;
     }
     auto still = provider->Get(id);
     if (!still && still.error().code == ErrorCode::kNotFound) {
-      state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
+      if (state != nullptr) {
+        state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
+      }
       return true;
     }
   }
+  if (detail != nullptr) *detail = last;
   return false;
 }
 
-Status DestroyInstance(Provider* provider, StateStore* state, const std::string& id, Clock* clock) {
+Result<DestroyOutcome> DestroyInstance(Provider* provider, StateStore* state, const std::string& id,
+                                       Clock* clock) {
   auto existing = provider->Get(id);
   if (!existing) {
-    if (existing.error().code == ErrorCode::kNotFound) {
-      state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
-      return NotFoundError("instance " + id + " not found on " + provider->Name() +
-                           "; already gone?");
-    }
-    return existing.error();
+    if (existing.error().code != ErrorCode::kNotFound) return existing.error();
+    state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
+    return DestroyOutcome::kAlreadyGone;
   }
   if (!DestroyAndConfirm(provider, state, id, clock)) {
     return UnavailableError("instance " + id + " still exists after destroy; run it again");
   }
-  return OkStatus();
+  return DestroyOutcome::kDestroyed;
 }
 
 Result<ReapResult> ReapUnowned(Provider* provider, StateStore* state,
                                const std::string& label_prefix, std::chrono::seconds grace,
                                Clock* clock) {
   ASSIGN_OR_RETURN(auto owned, OwnedInstances(state, provider->Name()));
-  ASSIGN_OR_RETURN(ReapResult reaped, ReapOrphans(provider, label_prefix, owned, grace, clock));
-  for (const std::string& id : reaped.destroyed) {
-    state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
-  }
-  return reaped;
+  // What it destroys has no ownership row to end: it is not owned.
+  return ReapOrphans(provider, label_prefix, owned, grace, clock);
 }
 
 }  // namespace standby

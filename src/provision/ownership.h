@@ -18,14 +18,19 @@ namespace standby {
 // Ids of `provider`'s instances that are owned.
 Result<std::set<std::string>> OwnedInstances(StateStore* state, const std::string& provider);
 
-// Destroys `id`, confirms the provider no longer knows it (up to `attempts` tries, `poll`
-// apart on `clock`) and marks its row destroyed. True when the instance is confirmed gone.
+// Destroys `id` and confirms the provider no longer knows it (up to `attempts` tries, `poll`
+// apart on `clock`); with `state`, then marks its ownership row destroyed. True when the
+// instance is confirmed gone; otherwise `detail` (when given) says what failed last.
 bool DestroyAndConfirm(Provider* provider, StateStore* state, const std::string& id, Clock* clock,
                        int attempts = 5,
-                       std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
+                       std::chrono::milliseconds poll = std::chrono::milliseconds(1000),
+                       std::string* detail = nullptr);
 
-// `standby destroy`: an instance the provider does not know is kNotFound ("already gone?").
-Status DestroyInstance(Provider* provider, StateStore* state, const std::string& id, Clock* clock);
+enum class DestroyOutcome { kDestroyed, kAlreadyGone };
+// `standby destroy`: idempotent — an instance the provider no longer knows is kAlreadyGone
+// (its ownership ends too). kUnavailable when it still exists after the tries.
+Result<DestroyOutcome> DestroyInstance(Provider* provider, StateStore* state, const std::string& id,
+                                       Clock* clock);
 
 // The leak guard with ownership read from the state store: destroys instances labelled with
 // `label_prefix` that nobody owns and that are older than `grace`.

@@ -66,13 +66,14 @@ std::string Provisioner::LabelFor(const std::string& purpose, const std::string&
 
 void Provisioner::LoadHistoryOnce() {
   if (loaded_) return;
-  loaded_ = true;
   auto attempts = state_->ListProvisioningAttempts(provider_->Name());
   if (!attempts) {
-    spdlog::warn("no readiness history ({})", attempts.error().message);
-  } else {
-    LoadReadinessModel(*attempts, provider_->Name(), &model_);
+    spdlog::warn("no readiness history yet ({}); the next race reads it again",
+                 attempts.error().message);
+    return;
   }
+  loaded_ = true;
+  LoadReadinessModel(*attempts, provider_->Name(), &model_);
   const int64_t now_ms = NowMillis(clock_);
   auto blacklisted = state_->ActiveBlacklist(now_ms);
   if (!blacklisted) return;
@@ -81,10 +82,31 @@ void Provisioner::LoadHistoryOnce() {
   }
 }
 
-RaceTimings Provisioner::PlannedTimings() {
-  std::lock_guard<std::mutex> lock(mu_);
-  LoadHistoryOnce();
-  return PlannedRaceTimings(model_, options_);
+ReadinessReport Provisioner::Readiness() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    LoadHistoryOnce();
+  }
+  ReadinessReport r;
+  r.samples = model_.Samples();
+  r.ready = model_.ReadySamples();
+  r.p50_s = model_.Quantile(0.5);
+  r.p90_s = model_.Quantile(0.9);
+  r.never_ready_share = r.ready > 0 ? model_.NeverReadyShare() : 0;
+  r.planned = PlannedRaceTimings(model_, options_);
+  r.from_history = r.samples >= options_.model_min_samples;
+  return r;
+}
+
+void Provisioner::Blacklist(const std::string& machine_id, const std::string& reason) {
+  const auto period = std::chrono::nanoseconds(options_.blacklist_for);
+  blacklist_.Add(machine_id, clock_->MonotonicNanos() + period.count());
+  state_
+      ->BlacklistMachine(
+          {machine_id, reason,
+           NowMillis(clock_) +
+               std::chrono::duration_cast<std::chrono::milliseconds>(period).count()})
+      .IgnoreError();  // spooled when the database is away
 }
 
 void Provisioner::RecordHistory(const ProvisionRequest& request, const std::string& label,
@@ -167,12 +189,16 @@ Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request)
   const int64_t started_unix_ms = NowMillis(clock_);
   ASSIGN_OR_RETURN(out.race, RunRace(provider_, probe_, &model_, &blacklist_, clock_,
                                      request.filter, spec, options_));
+  // The winner's ownership first: the history behind it may be slow (it spools when the
+  // database is away) and must not delay what decides whether the winner stays.
+  Status owned = out.race.winner
+                     ? RecordOwnership(request, out.label, *out.race.winner, NowMillis(clock_))
+                     : OkStatus();
   RecordHistory(request, out.label, started_unix_ms, out.race);
   if (!out.race.winner) return out;
   const Instance& w = *out.race.winner;
   out.ssh_user =
       w.ssh.empty() || w.ssh.front().user.empty() ? request.ssh_user : w.ssh.front().user;
-  Status owned = RecordOwnership(request, out.label, w, NowMillis(clock_));
   if (!owned) {
     std::string fate = DestroyAndConfirm(provider_, state_, w.id, clock_)
                            ? "it was destroyed, so nothing is left unowned"

@@ -34,8 +34,19 @@ struct ProvisionRequest {
   std::string failover_id;           // recorded with every candidate
   std::string instance_id;           // the protected instance the winner will serve ("" for none)
   std::string role = "provisioned";  // provider_instances.purpose: provisioned | primary | standby
-  std::vector<std::string> avoid_machines;  // never rent these (the machine that just died)
+  std::vector<std::string> avoid_machines;  // not in this race (the machine being replaced)
   std::string ssh_user = "root";            // when the provider does not say
+};
+
+// The SSH-ready distribution the races plan from, and the timings the next race uses.
+struct ReadinessReport {
+  size_t samples = 0;  // candidates recorded (ready and censored)
+  size_t ready = 0;
+  std::optional<double> p50_s;  // among machines that become ready (Kaplan–Meier)
+  std::optional<double> p90_s;
+  double never_ready_share = 0;  // the curve's plateau
+  RaceTimings planned;           // hedge delay and round timeout of the next race
+  bool from_history = false;     // false: the provider's defaults (not enough samples yet)
 };
 
 struct ProvisionOutcome {
@@ -62,11 +73,16 @@ class Provisioner {
   // The label prefix of every instance this controller rents ("standby:<controller>:").
   std::string LabelPrefix() const;
   std::string LabelFor(const std::string& purpose, const std::string& tag) const;
-  // The timings the next race will use.
-  RaceTimings PlannedTimings();
+  // The model the races plan from (the stored history, once loaded, plus every race since)
+  // and the timings the next race will use: what `metrics` reports.
+  ReadinessReport Readiness();
+  // Keeps `machine_id` out of races for options().blacklist_for, here and (through the
+  // state store) in every later command and controller.
+  void Blacklist(const std::string& machine_id, const std::string& reason);
   const RaceOptions& options() const { return options_; }
 
  private:
+  // Reads the history and the blacklist until a read succeeds (call with mu_ held).
   void LoadHistoryOnce();
   void RecordHistory(const ProvisionRequest& request, const std::string& label,
                      int64_t started_unix_ms, const RaceResult& race);
@@ -83,7 +99,7 @@ class Provisioner {
   std::mutex mu_;
   bool loaded_ = false;
   KaplanMeierModel model_;
-  Blacklist blacklist_;
+  standby::Blacklist blacklist_;
 };
 
 // The Kaplan–Meier model of every recorded candidate of `provider` ("" = all): ready

@@ -104,11 +104,14 @@ TEST_F(ProvisionerTest, ReapNeverDestroysAnOwnedInstance) {
                                    std::chrono::seconds(0), &clock_));
   EXPECT_TRUE(reaped.destroyed.empty());
   EXPECT_EQ(market_->LiveInstances(), 1u);
-  ASSERT_OK(DestroyInstance(market_.get(), db.get(), out.race.winner->id, &clock_));
+  ASSERT_OK_AND_ASSIGN(DestroyOutcome destroyed,
+                       DestroyInstance(market_.get(), db.get(), out.race.winner->id, &clock_));
+  EXPECT_EQ(destroyed, DestroyOutcome::kDestroyed);
   ASSERT_OK_AND_ASSIGN(auto owned, OwnedInstances(db.get(), market_->Name()));
   EXPECT_TRUE(owned.empty());
-  auto again = DestroyInstance(market_.get(), db.get(), out.race.winner->id, &clock_);
-  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(DestroyOutcome again,
+                       DestroyInstance(market_.get(), db.get(), out.race.winner->id, &clock_));
+  EXPECT_EQ(again, DestroyOutcome::kAlreadyGone);
 }
 
 TEST_F(ProvisionerTest, MetricsAndTheRaceUseTheSameTimingsForTheSameHistory) {
@@ -129,18 +132,22 @@ TEST_F(ProvisionerTest, MetricsAndTheRaceUseTheSameTimingsForTheSameHistory) {
   }
   RaceOptions options = Options();
   Provisioner provisioner(market_.get(), &probe_, db.get(), &clock_, &random_, options, "ctl");
-  RaceTimings planned = provisioner.PlannedTimings();
-  // What `standby metrics` computes from the rows alone.
-  KaplanMeierModel reported;
+  // What `standby metrics` reports (Fleet::Readiness is the provisioner's).
+  ReadinessReport reported = provisioner.Readiness();
+  EXPECT_TRUE(reported.from_history);
+  EXPECT_EQ(reported.samples, 30u);
+  EXPECT_EQ(reported.ready, 20u);
+  // The Kaplan–Meier estimate from the rows alone, censoring included: not a count of
+  // "ready" rows, which would put p90 elsewhere.
+  KaplanMeierModel from_rows;
   ASSERT_OK_AND_ASSIGN(auto attempts, db->ListProvisioningAttempts(""));
-  LoadReadinessModel(attempts, market_->Name(), &reported);
-  RaceTimings from_rows = PlannedRaceTimings(reported, options);
-  EXPECT_EQ(planned.round_timeout_s, from_rows.round_timeout_s);
-  EXPECT_EQ(planned.hedge_after_s, from_rows.hedge_after_s);
-  EXPECT_EQ(planned.round_timeout_s, *reported.Quantile(0.9) + 10);
+  LoadReadinessModel(attempts, market_->Name(), &from_rows);
+  EXPECT_EQ(reported.planned.round_timeout_s, *from_rows.Quantile(0.9) + 10);
+  EXPECT_EQ(reported.p90_s, from_rows.Quantile(0.9));
+  // The race plans with exactly those timings.
   ASSERT_OK_AND_ASSIGN(ProvisionOutcome out, provisioner.Provision({}));
-  EXPECT_EQ(out.race.round_timeout_s, planned.round_timeout_s);
-  EXPECT_EQ(out.race.hedge_after_s, planned.hedge_after_s);
+  EXPECT_EQ(out.race.round_timeout_s, reported.planned.round_timeout_s);
+  EXPECT_EQ(out.race.hedge_after_s, reported.planned.hedge_after_s);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "base/enum_names.h"
 #include "base/log.h"
 #include "base/parallel.h"
+#include "provision/ownership.h"
 
 namespace standby {
 namespace {
@@ -176,15 +177,9 @@ class Race {
   }
 
   bool DestroyAndConfirm(const std::string& id, std::string* detail) {
-    for (int attempt = 0; attempt < options_.confirm_attempts; ++attempt) {
-      if (attempt > 0) clock_->SleepFor(options_.poll_interval);
-      Status destroyed = provider_->Destroy(id);
-      if (!destroyed) {
-        *detail = "destroy failed: " + destroyed.error().message;
-        continue;
-      }
-      auto still = provider_->Get(id);
-      if (!still && still.error().code == ErrorCode::kNotFound) return true;
+    if (standby::DestroyAndConfirm(provider_, nullptr, id, clock_, options_.confirm_attempts,
+                                   options_.poll_interval, detail)) {
+      return true;
     }
     spdlog::error("instance {} could not be confirmed destroyed; the reaper will retry", id);
     return false;

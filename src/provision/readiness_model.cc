@@ -14,6 +14,13 @@ size_t KaplanMeierModel::Samples() const {
   return samples_.size();
 }
 
+size_t KaplanMeierModel::ReadySamples() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t ready = 0;
+  for (const Sample& s : samples_) ready += s.ready;
+  return ready;
+}
+
 namespace {
 
 // Walks the distinct event times in order, calling step(t, S(t)) after each drop.

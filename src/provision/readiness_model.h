@@ -29,6 +29,7 @@ class KaplanMeierModel : public ReadinessModel {
   void Record(double seconds, bool ready) override;
   std::optional<double> Quantile(double q) const override;
   size_t Samples() const override;
+  size_t ReadySamples() const;
   // S(t): the estimated probability that a machine is still not ready after t seconds.
   double Survival(double t) const;
   // S after the last ready sample: the estimated share of machines that never become ready

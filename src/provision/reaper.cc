@@ -1,6 +1,7 @@
 #include "provision/reaper.h"
 
 #include "base/log.h"
+#include "provision/ownership.h"
 
 namespace standby {
 
@@ -23,13 +24,14 @@ Result<ReapResult> ReapOrphans(Provider* provider, const std::string& label_pref
       result.kept_young.push_back(instance.id);
       continue;
     }
-    Status destroyed = provider->Destroy(instance.id);
-    if (destroyed) {
+    std::string detail;
+    if (DestroyAndConfirm(provider, nullptr, instance.id, clock, 5, std::chrono::seconds(1),
+                          &detail)) {
       spdlog::warn("destroyed orphan instance {} ({}), labelled {}", instance.id, instance.gpu_name,
                    instance.label);
       result.destroyed.push_back(instance.id);
     } else {
-      result.failed.push_back(instance.id + ": " + destroyed.error().message);
+      result.failed.push_back(instance.id + ": " + detail);
     }
   }
   return result;
