@@ -24,7 +24,7 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
   spec.workload.command = inv.Flag("workload").value_or("");
   spec.workload.health_url = inv.Flag("health-url").value_or("");
   spec.workload.health_expect_body = inv.Flag("health-expect-body").value_or("");
-  spec.check_command = inv.Flag("check-cmd").value_or("");
+  spec.workload.check_command = inv.Flag("check-cmd").value_or("");
   if (auto every = inv.Flag("snapshot-every")) {
     ASSIGN_OR_RETURN(spec.snapshot_every, ParseDuration(*every));
   }

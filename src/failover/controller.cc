@@ -131,16 +131,16 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
     it = watched_.erase(it);
   }
   for (auto& [name, row] : current) {
-    auto spec = SpecFromJson(row.spec_json);
-    if (!spec) {
-      ctx_->Log(name + ": cannot read its spec: " + spec.error().message);
-      continue;
-    }
     auto found = watched_.find(name);
     if (found != watched_.end()) {
       if (row.version > found->second.supervisor->version()) {
-        found->second.supervisor->Update(row, *spec);
+        found->second.supervisor->Update(row);
       }
+      continue;
+    }
+    auto spec = SpecFromJson(row.spec_json);
+    if (!spec) {
+      ctx_->Log(name + ": cannot read its spec: " + spec.error().message);
       continue;
     }
     Watched w;
@@ -156,8 +156,10 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
       ctx_->Log(name + ": was marked failing over by a failover that never started; watching it");
       ProtectedInstance fixed = row;
       fixed.status = std::string(ProtectionStateName(ProtectionState::kSuspect));
-      if (ctx_->state->UpdateProtectedInstance(fixed)) ++row.version;
-      w.supervisor->Update(fixed, *spec);
+      if (auto version = ctx_->state->UpdateProtectedInstance(fixed)) {
+        fixed.version = *version;
+        w.supervisor->Update(fixed);
+      }
     }
     ctx_->Log(name + ": watching " +
               (row.ssh_host.empty() ? std::string("(no host yet)")

@@ -223,7 +223,7 @@ TEST_F(ControllerTest, ACrashInEveryPhaseResumesTheSameFailoverOnceAndLeaksNothi
     ProtectionSpec spec = Spec();
     spec.name = "llm-" + std::string(FailoverPhaseName(crash_in));
     spec.workload.command = "exec sleep 600";  // killed with its host
-    spec.check_command = "test -f w.bin";
+    spec.workload.check_command = "test -f w.bin";
     WriteFile(hosts_.HostPath("seed:22", "/workspace/w.bin"), RandomBytes(1 << 20, 2));
     auto seed = hosts_.Connect({"root", "seed", 22, ""});
     StoreAccess access{"/repo", {}};
@@ -385,6 +385,52 @@ TEST_F(ControllerTest, APausedInstanceIsLeftAloneAndResumedFromFreshProbes) {
   auto unknown = PauseProtection(&ctx_, "nope");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ControllerTest, ASpecChangedWhileServingIsUsedWhicheverPathReadsTheRow) {
+  SeedSnapshot();
+  ProtectionSpec spec = Spec();  // no periodic snapshots
+  ProtectedInstance p = Placed(spec);
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 3);
+  ASSERT_OK_AND_ASSIGN(auto before, state_->ListSnapshots("llm-1"));
+  // `protect` changes the schedule between the controller's read of the row and the
+  // supervisor's own write of it (the host turning suspect): the supervisor first sees the
+  // new spec through its own read-modify-write, never through an update message.
+  spec.snapshot_every = std::chrono::seconds(10);
+  bool changed = false;
+  auto log = ctx_.log;
+  ctx_.log = [&](const std::string& line) {
+    log(line);
+    if (!changed && line.find("suspect") != std::string::npos) {
+      changed = true;
+      EXPECT_OK(Protect(&ctx_, spec, {}, nullptr));
+    }
+  };
+  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+  RunUntil(
+      controller, [] { return false; }, 1);
+  hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
+  ASSERT_TRUE(changed) << log_;
+  RunUntil(
+      controller, [] { return false; }, 20);  // 40 s
+  ASSERT_OK_AND_ASSIGN(auto after, state_->ListSnapshots("llm-1"));
+  EXPECT_GE(after.size(), before.size() + 3) << log_;
+  EXPECT_TRUE(Failovers().empty());
+  // A pause and a resume carry it too.
+  spec.snapshot_every = std::chrono::seconds(0);
+  ASSERT_OK(Protect(&ctx_, spec, {}, nullptr));
+  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
+  ASSERT_OK(ResumeProtection(&ctx_, "llm-1"));
+  RunUntil(
+      controller, [] { return false; }, 2);
+  ASSERT_OK_AND_ASSIGN(auto stopped, state_->ListSnapshots("llm-1"));
+  RunUntil(
+      controller, [] { return false; }, 15);
+  ASSERT_OK_AND_ASSIGN(auto later, state_->ListSnapshots("llm-1"));
+  EXPECT_EQ(later.size(), stopped.size()) << log_;
 }
 
 TEST_F(ControllerTest, PeriodicSnapshotsAreTakenPrunedAndSurviveAStoreOutage) {

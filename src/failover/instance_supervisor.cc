@@ -14,6 +14,10 @@ constexpr int64_t kNsPerMs = 1'000'000;
 
 int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
 
+HealthPolicy PolicyFor(const ProtectionSpec& spec) {
+  return HealthPolicy(spec.policy, !spec.workload.command.empty(), spec.workload.HasCheck());
+}
+
 ProviderView ViewOf(const Instance& i, std::string* detail) {
   switch (i.state) {
     case InstanceState::kRunning:
@@ -42,8 +46,7 @@ InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance
       interval_ms_(spec.policy.probe_interval.count()),
       row_(std::move(row)),
       spec_(std::move(spec)),
-      policy_(spec_.policy, !spec_.workload.command.empty(),
-              !spec_.workload.health_url.empty() || !spec_.check_command.empty()) {
+      policy_(PolicyFor(spec_)) {
   if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
     int64_t wait_ms =
         row_.updated_at + spec_.policy.retry_backoff.count() * 1000 - NowMillis(ctx_->clock);
@@ -67,37 +70,21 @@ void InstanceSupervisor::WaitForSnapshot(std::chrono::nanoseconds at_most) {
 }
 
 void InstanceSupervisor::SetRow(ProtectedInstance row) {
+  const std::string paused(ProtectionStateName(ProtectionState::kPaused));
+  const bool resumed = row_.status == paused && row.status != paused;
+  const bool spec_changed = row.spec_json != row_.spec_json;
   row_ = std::move(row);
   version_ = row_.version;
-}
-
-void InstanceSupervisor::Resume(FailoverEvent row) {
-  std::lock_guard<std::mutex> lock(mu_);
-  resume_ = std::move(row);
-}
-
-void InstanceSupervisor::Update(ProtectedInstance row, ProtectionSpec spec) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (update_ && update_->first.version > row.version) return;
-  update_.emplace(std::move(row), std::move(spec));
-}
-
-void InstanceSupervisor::ApplyUpdate() {
-  std::optional<std::pair<ProtectedInstance, ProtectionSpec>> update;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    update.swap(update_);
-  }
-  if (!update || update->first.version < row_.version) return;
-  const bool policy_changed = SpecToJson(update->second)["policy"] != SpecToJson(spec_)["policy"];
-  const std::string paused(ProtectionStateName(ProtectionState::kPaused));
-  const bool resumed = row_.status == paused && update->first.status != paused;
-  SetRow(std::move(update->first));
-  spec_ = std::move(update->second);
-  interval_ms_ = spec_.policy.probe_interval.count();
-  if (policy_changed) {
-    policy_ = HealthPolicy(spec_.policy, !spec_.workload.command.empty(),
-                           !spec_.workload.health_url.empty() || !spec_.check_command.empty());
+  if (spec_changed) {
+    // The spec is the row's: `protect` on an existing name changed it.
+    auto spec = SpecFromJson(row_.spec_json);
+    if (!spec) {
+      ctx_->Log(name_ + ": cannot read its new spec; keeping the old one: " + spec.error().message);
+    } else {
+      spec_ = std::move(*spec);
+      interval_ms_ = spec_.policy.probe_interval.count();
+      policy_ = PolicyFor(spec_);  // a new check or policy starts from fresh probes
+    }
   }
   if (resumed) {
     policy_.Reset();  // what happened while paused is no evidence
@@ -105,6 +92,26 @@ void InstanceSupervisor::ApplyUpdate() {
       retry_failover_ns_ = ctx_->clock->MonotonicNanos();
     }
   }
+}
+
+void InstanceSupervisor::Resume(FailoverEvent row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  resume_ = std::move(row);
+}
+
+void InstanceSupervisor::Update(ProtectedInstance row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (update_ && update_->version > row.version) return;
+  update_ = std::move(row);
+}
+
+void InstanceSupervisor::ApplyUpdate() {
+  std::optional<ProtectedInstance> update;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    update.swap(update_);
+  }
+  if (update && update->version > row_.version) SetRow(std::move(*update));
 }
 
 void InstanceSupervisor::RequestFailover(Trigger trigger, bool planned,
@@ -195,11 +202,28 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   Observation o = Probe(listing);
   Decision d = policy_.Decide(o);
   Act(d, o, stop);
-  if (d.verdict == Verdict::kHealthy || snapshot_request) {
-    if (snapshot_request) {
+  const bool can_snapshot = d.verdict == Verdict::kHealthy || d.verdict == Verdict::kStarting ||
+                            d.verdict == Verdict::kSuspect;
+  if (!snapshot_request) {
+    if (d.verdict == Verdict::kHealthy) MaybeSnapshot(false);
+    return;
+  }
+  if (!can_snapshot) return refuse(spec_.name + " is not fit for a snapshot: " + d.reason);
+  switch (MaybeSnapshot(true)) {
+    case SnapshotStart::kStarted:
       ctx_->state->FinishRequest(*snapshot_request, "", "snapshot started").IgnoreError();
+      return;
+    case SnapshotStart::kAlreadyRunning:
+      ctx_->state->FinishRequest(*snapshot_request, "", "a snapshot is already running")
+          .IgnoreError();
+      return;
+    case SnapshotStart::kPoolBusy:
+    case SnapshotStart::kNotDue: {
+      // max_concurrent_snapshots run for other instances: the request waits for a slot.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!snapshot_request_) snapshot_request_ = std::move(snapshot_request);
+      return;
     }
-    MaybeSnapshot(snapshot_request.has_value());
   }
 }
 
@@ -209,9 +233,7 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
   o.mono_ns = ctx_->clock->MonotonicNanos();
   StoreAccess no_store;
   HostAgent agent(ProbeTransport(), &no_store);
-  WorkloadSpec workload = spec_.workload;
-  workload.check_command = spec_.check_command;
-  auto health = agent.Health(spec_.name, spec_.workspace, workload);
+  auto health = agent.Health(spec_.name, spec_.workspace, spec_.workload);
   if (health) {
     o.agent_ok = true;
     o.workload_alive = health->workload_alive;
@@ -310,18 +332,16 @@ void InstanceSupervisor::RestartWorkload(const Observation& o) {
                          std::chrono::seconds(spec_.workload.grace_seconds + 30));
   StoreAccess no_store;
   HostAgent agent(transport.get(), &no_store);
-  WorkloadSpec workload = spec_.workload;
-  workload.check_command = spec_.check_command;
   policy_.WorkloadStarted(ctx_->clock->MonotonicNanos(), true);  // counts even if it fails
   if (o.workload_alive) {
-    auto stopped = agent.StopWorkload(spec_.name, workload);
+    auto stopped = agent.StopWorkload(spec_.name, spec_.workload);
     if (!stopped) {
       std::string line = "workload restart failed: cannot stop it: " + stopped.error().message;
       ctx_->Log(spec_.name + ": " + line);
       return SetState(ProtectionState::kSuspect, line);
     }
   }
-  auto started = agent.StartWorkload(spec_.name, spec_.workspace, workload);
+  auto started = agent.StartWorkload(spec_.name, spec_.workspace, spec_.workload);
   if (!started) {
     std::string line = "workload restart failed: " + started.error().message;
     ctx_->Log(spec_.name + ": " + line);
@@ -378,7 +398,12 @@ void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>&
 
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {
   std::string name(ProtectionStateName(state));
-  if (row_.status == name && row_.health_detail == detail) return;
+  const int64_t now_ns = ctx_->clock->MonotonicNanos();
+  if (row_.status == name) {
+    // The detail alone (counts, elapsed time) is refreshed at most every 10 s: not a write per
+    // probe while a host stays suspect.
+    if (row_.health_detail == detail || now_ns - detail_written_ns_ < 10'000'000'000) return;
+  }
   auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
     if (p.status == ProtectionStateName(ProtectionState::kFailingOver) ||
         p.status == ProtectionStateName(ProtectionState::kPaused)) {
@@ -388,12 +413,15 @@ void InstanceSupervisor::SetState(ProtectionState state, const std::string& deta
     p.health_detail = detail;
     return true;
   });
-  if (updated && *updated) SetRow(**updated);
+  if (updated && *updated) {
+    SetRow(**updated);
+    detail_written_ns_ = now_ns;
+  }
 }
 
-void InstanceSupervisor::MaybeSnapshot(bool requested) {
-  if (spec_.snapshot_every.count() == 0 && !requested) return;
-  if (snapshot_running_ && snapshot_running_->load()) return;
+InstanceSupervisor::SnapshotStart InstanceSupervisor::MaybeSnapshot(bool requested) {
+  if (spec_.snapshot_every.count() == 0 && !requested) return SnapshotStart::kNotDue;
+  if (snapshot_running_ && snapshot_running_->load()) return SnapshotStart::kAlreadyRunning;
   const int64_t now_ns = ctx_->clock->MonotonicNanos();
   const int64_t interval_ns = Nanos(spec_.snapshot_every);
   if (next_snapshot_ns_ < 0) {
@@ -404,18 +432,19 @@ void InstanceSupervisor::MaybeSnapshot(bool requested) {
                          : interval_ns;
     next_snapshot_ns_ = now_ns + std::max<int64_t>(0, interval_ns - jitter - age_ns);
   }
-  if (!requested && now_ns < next_snapshot_ns_) return;
+  if (!requested && now_ns < next_snapshot_ns_) return SnapshotStart::kNotDue;
   auto running = std::make_shared<std::atomic<bool>>(true);
   if (!snapshots_->TryRun([this, at_start = row_, spec = spec_, running] {
         TakeSnapshot(at_start, spec);
         *running = false;
       })) {
-    return;  // max_concurrent_snapshots already run: next round
+    return SnapshotStart::kPoolBusy;  // max_concurrent_snapshots already run: next round
   }
   snapshot_running_ = running;
   int64_t jitter = static_cast<int64_t>(ctx_->random->Uniform() * 0.1 * interval_ns);
   next_snapshot_ns_ =
       now_ns + std::max<int64_t>(interval_ns - jitter, Nanos(spec_.policy.probe_interval));
+  return SnapshotStart::kStarted;
 }
 
 }  // namespace standby

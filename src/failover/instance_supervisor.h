@@ -43,8 +43,9 @@ class InstanceSupervisor {
   void Tick(const ProviderListing& listing, const std::atomic<bool>& stop);
   // An unfinished failover of this instance found at start-up: the next Tick resumes it.
   void Resume(FailoverEvent row);
-  // `protect` changed the spec (or the row changed under us): used from the next Tick.
-  void Update(ProtectedInstance row, ProtectionSpec spec);
+  // The row changed under us (`protect` changed its spec, `pause`, another writer): used
+  // from the next Tick, when newer than the row the supervisor holds.
+  void Update(ProtectedInstance row);
   void RequestFailover(Trigger trigger, bool planned, const std::string& request_id);
   void RequestSnapshot(const std::string& request_id);
 
@@ -65,14 +66,18 @@ class InstanceSupervisor {
                      const std::string& reason, const std::string& request_id,
                      const std::atomic<bool>& stop);
   void RestartWorkload(const Observation& o);
-  void MaybeSnapshot(bool requested);
+  enum class SnapshotStart { kNotDue, kStarted, kAlreadyRunning, kPoolBusy };
+  // Starts the periodic snapshot when due (or `requested`) and a pool slot is free.
+  SnapshotStart MaybeSnapshot(bool requested);
   // Runs on the snapshot pool: reads only its arguments and the state store.
   void TakeSnapshot(ProtectedInstance at_start, ProtectionSpec spec);
-  // Applies what the inbox holds (an updated row or spec) on the Tick thread.
+  // Applies what the inbox holds (a newer row) on the Tick thread.
   void ApplyUpdate();
+  // Takes `row` as the instance's truth: its spec (when the stored text changed) and the
+  // resumption of a paused instance follow from it, whichever path read it.
   void SetRow(ProtectedInstance row);
   void WaitForSnapshot(std::chrono::nanoseconds at_most);
-  // Persists state and detail when they changed (not on every probe).
+  // Persists a changed state at once, a changed detail of the same state at most every 10 s.
   void SetState(ProtectionState state, const std::string& detail);
   void Reload();
   AgentTransport* ProbeTransport();
@@ -86,8 +91,8 @@ class InstanceSupervisor {
   std::atomic<int64_t> interval_ms_{2000};
   // The inbox (other threads write, Tick reads).
   mutable std::mutex mu_;
-  std::optional<std::pair<ProtectedInstance, ProtectionSpec>> update_;
-  // The Tick thread's own.
+  std::optional<ProtectedInstance> update_;
+  // The Tick thread's own; spec_ is parsed from row_.spec_json.
   ProtectedInstance row_;
   ProtectionSpec spec_;
   HealthPolicy policy_;
@@ -104,6 +109,7 @@ class InstanceSupervisor {
   Verdict last_verdict_ = Verdict::kHealthy;
   int64_t next_snapshot_ns_ = -1;
   int64_t retry_failover_ns_ = -1;  // failed: when to try again
+  int64_t detail_written_ns_ = -1;  // when health_detail was last persisted
   std::shared_ptr<std::atomic<bool>> snapshot_running_;
 };
 

@@ -19,16 +19,14 @@ Status AdoptHost(ControllerContext* ctx, const ProtectionSpec& spec, const HostA
   auto transport = ctx->fleet->transports()->Connect(host);
   StoreAccess no_store;
   HostAgent agent(transport.get(), &no_store);
-  WorkloadSpec workload = spec.workload;
-  workload.check_command = spec.check_command;
-  auto health = agent.Health(spec.name, spec.workspace, workload);
+  auto health = agent.Health(spec.name, spec.workspace, spec.workload);
   if (!health) {
     return health.error().WithContext("cannot adopt " + host.Describe() +
                                       ": its agent does not answer");
   }
   if (!spec.workload.command.empty() && !health->workload_alive) {
     RETURN_IF_ERROR(
-        agent.StartWorkload(spec.name, spec.workspace, workload).transform([](auto&&) {}));
+        agent.StartWorkload(spec.name, spec.workspace, spec.workload).transform([](auto&&) {}));
   }
   return OkStatus();
 }
@@ -130,14 +128,17 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
 Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy) {
   ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(name));
   if (!existing) return NotFoundError("no protected instance named " + name);
-  RETURN_IF_ERROR(ctx->state->DeleteProtectedInstance(name));
-  if (destroy && !existing->provider_instance_id.empty() &&
-      existing->provider == ctx->fleet->provider()->Name()) {
-    RETURN_IF_ERROR(ctx->fleet->Destroy(existing->provider_instance_id));
-    ctx->Log(name + ": unprotected; destroyed its instance " + existing->provider_instance_id);
-  } else {
-    ctx->Log(name + ": unprotected");
+  // The host goes first: were the row gone and the destroy failed, nothing would name the
+  // instance to destroy again (and its ownership would keep the reaper off it).
+  const bool destroys = destroy && !existing->provider_instance_id.empty() &&
+                        existing->provider == ctx->fleet->provider()->Name();
+  if (destroys) {
+    auto destroyed = ctx->fleet->Destroy(existing->provider_instance_id);
+    if (!destroyed) return destroyed.error().WithContext(name + " stays protected");
   }
+  RETURN_IF_ERROR(ctx->state->DeleteProtectedInstance(name));
+  ctx->Log(name + ": unprotected" +
+           (destroys ? "; destroyed its instance " + existing->provider_instance_id : ""));
   return OkStatus();
 }
 

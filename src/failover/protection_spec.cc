@@ -39,7 +39,7 @@ json SpecToJson(const ProtectionSpec& s) {
             {"health_expect_body", s.workload.health_expect_body},
             {"health_timeout_ms", s.workload.health_timeout_ms},
             {"grace_seconds", s.workload.grace_seconds},
-            {"check_command", s.check_command}}},
+            {"check_command", s.workload.check_command}}},
           {"snapshot_every_s", s.snapshot_every.count()},
           {"keep_last", s.keep_last},
           {"policy",
@@ -91,7 +91,7 @@ Result<ProtectionSpec> SpecFromJson(const std::string& text) {
   s.workload.health_expect_body = w.String("health_expect_body");
   s.workload.health_timeout_ms = static_cast<int>(w.Int("health_timeout_ms", 1, 3'600'000));
   s.workload.grace_seconds = static_cast<int>(w.Int("grace_seconds", 0, 3600));
-  s.check_command = w.String("check_command", 65536);
+  s.workload.check_command = w.String("check_command", 65536);
   s.snapshot_every = std::chrono::seconds(f.Int("snapshot_every_s", 0, kMaxSeconds));
   s.keep_last = static_cast<int>(f.Int("keep_last", 1, 100000));
   JsonFields p(f.Object("policy"), "protection spec policy");
@@ -137,10 +137,10 @@ Status ValidateSpec(const ProtectionSpec& s) {
   if (!s.workload.health_url.empty() && !s.workload.health_url.starts_with("http://")) {
     return InvalidArgumentError("--health-url must be http://HOST:PORT/PATH on the host");
   }
-  if (!s.workload.health_url.empty() && !s.check_command.empty()) {
+  if (!s.workload.health_url.empty() && !s.workload.check_command.empty()) {
     return InvalidArgumentError("give --health-url or --check-cmd, not both");
   }
-  if (s.workload.command.empty() && (!s.workload.health_url.empty() || !s.check_command.empty())) {
+  if (s.workload.command.empty() && s.workload.HasCheck()) {
     return InvalidArgumentError("a health check needs a --workload to check");
   }
   if (s.keep_last < 1) return InvalidArgumentError("--keep-last must be at least 1");

@@ -41,8 +41,7 @@ struct ProtectionSpec {
   std::string image = "vastai/base-image:cuda-12.4.1-auto";
   int disk_gb = 50;
   std::string ssh_user = "root";
-  WorkloadSpec workload;      // command and the health URL on the host
-  std::string check_command;  // instead of a health URL: exit 0 means healthy
+  WorkloadSpec workload;  // command, and its health URL or check command on the host
   std::chrono::seconds snapshot_every{3600};
   int keep_last = 48;
   FailoverPolicy policy;

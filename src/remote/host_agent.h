@@ -87,6 +87,8 @@ struct WorkloadSpec {
   std::string health_expect_body;
   int health_timeout_ms = 2000;
   int grace_seconds = 10;
+
+  bool HasCheck() const { return !health_url.empty() || !check_command.empty(); }
 };
 
 // The jobs themselves, without store access (the runner adds it): one place says which
