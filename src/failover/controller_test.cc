@@ -195,6 +195,8 @@ TEST_F(ControllerTest, ADeadHostIsReplacedRestoredValidatedAndRecorded) {
   EXPECT_EQ(e.trigger, "host_dead");
   EXPECT_EQ(e.fence, "confirmed");
   EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
+  EXPECT_EQ(e.original_ssh_user, before.ssh_user);  // fencing logs in as the host's user
+  EXPECT_FALSE(e.original_ssh_user.empty());
   EXPECT_EQ(e.files_restored, 2);
   EXPECT_EQ(e.files_expected, 2);
   EXPECT_GT(e.gpu_provisioning_time_ms, 0);

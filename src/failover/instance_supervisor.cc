@@ -126,8 +126,7 @@ void InstanceSupervisor::RequestSnapshot(const std::string& request_id) {
 }
 
 HostAddress InstanceSupervisor::Host() const {
-  HostAddress a{row_.ssh_user.empty() ? spec_.ssh_user : row_.ssh_user, row_.ssh_host,
-                static_cast<uint16_t>(row_.ssh_port), row_.provider_instance_id};
+  HostAddress a = HostOf(row_, spec_.ssh_user);
   a.connect_timeout = spec_.policy.probe_timeout;
   return a;
 }

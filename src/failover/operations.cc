@@ -6,6 +6,7 @@
 #include "failover/recovery.h"
 #include "failover/vocabulary.h"
 #include "provision/ownership.h"
+#include "state/state_rows.h"
 
 namespace standby {
 namespace {
@@ -247,59 +248,14 @@ Result<json> StatusReport(ControllerContext* ctx, const std::string& name) {
 }
 
 json FailoverEventJson(const FailoverEvent& e) {
+  json out = FailoverEventTable().ToJson(e);
   json timings = json::object();
   try {
     timings = json::parse(e.phase_timings_json);
   } catch (const std::exception&) {
   }
-  return {{"failover_id", e.failover_id},
-          {"instance_id", e.instance_id},
-          {"trigger", e.trigger},
-          {"started_at", e.started_at},
-          {"completed_at", e.completed_at},
-          {"success", e.success},
-          {"failure_phase", e.failure_phase},
-          {"failure_reason", e.failure_reason},
-          {"detection_ms", e.detection_ms},
-          {"gpu_provisioning_time_ms", e.gpu_provisioning_time_ms},
-          {"snapshot_ms", e.snapshot_ms},
-          {"restore_ms", e.restore_ms},
-          {"validation_ms", e.validation_ms},
-          {"workload_start_ms", e.workload_start_ms},
-          {"health_check_ms", e.health_check_ms},
-          {"total_ms", e.total_ms},
-          {"original_ssh_host", e.original_ssh_host},
-          {"original_ssh_port", e.original_ssh_port},
-          {"snapshot_id", e.snapshot_id},
-          {"snapshot_type", e.snapshot_type},
-          {"base_snapshot_id", e.base_snapshot_id},
-          {"files_changed", e.files_changed},
-          {"new_instance_id", e.new_instance_id},
-          {"new_ssh_host", e.new_ssh_host},
-          {"new_ssh_port", e.new_ssh_port},
-          {"gpu_name", e.gpu_name},
-          {"candidates_launched", e.candidates_launched},
-          {"rounds", e.rounds},
-          {"rate_limit_hits", e.rate_limit_hits},
-          {"files_restored", e.files_restored},
-          {"files_expected", e.files_expected},
-          {"bytes_restored", e.bytes_restored},
-          {"phase_timings", timings},
-          {"phase", e.phase},
-          {"progress", e.progress},
-          {"attempts", e.attempts},
-          {"planned", e.planned},
-          {"provider", e.provider},
-          {"original_instance_id", e.original_instance_id},
-          {"original_machine_id", e.original_machine_id},
-          {"first_failure_at", e.first_failure_at},
-          {"detected_at", e.detected_at},
-          {"fence", e.fence},
-          {"new_machine_id", e.new_machine_id},
-          {"new_ssh_user", e.new_ssh_user},
-          {"note", e.note},
-          {"updated_at", e.updated_at},
-          {"controller", e.controller}};
+  out["phase_timings"] = timings.is_object() ? timings : json::object();
+  return out;
 }
 
 Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std::string& name) {

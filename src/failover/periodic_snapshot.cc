@@ -9,9 +9,7 @@
 namespace standby {
 
 void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec spec) {
-  HostAddress host{at_start.ssh_user.empty() ? spec.ssh_user : at_start.ssh_user, at_start.ssh_host,
-                   static_cast<uint16_t>(at_start.ssh_port), at_start.provider_instance_id};
-  auto transport = ctx_->fleet->transports()->Connect(host);
+  auto transport = ctx_->fleet->transports()->Connect(HostOf(at_start, spec.ssh_user));
   transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
                          std::chrono::seconds(30));
   StoreAccess store{spec.repo, ctx_->host_store_settings};

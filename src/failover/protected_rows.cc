@@ -23,4 +23,26 @@ Result<std::optional<ProtectedInstance>> UpdateProtectedRow(
   return last;
 }
 
+namespace {
+
+HostAddress Address(const std::string& user, const std::string& default_user,
+                    const std::string& host, int port, const std::string& pin) {
+  return {user.empty() ? default_user : user, host, static_cast<uint16_t>(port), pin};
+}
+
+}  // namespace
+
+HostAddress HostOf(const ProtectedInstance& row, const std::string& default_user) {
+  return Address(row.ssh_user, default_user, row.ssh_host, row.ssh_port, row.provider_instance_id);
+}
+
+HostAddress OriginalHostOf(const FailoverEvent& e, const std::string& default_user) {
+  return Address(e.original_ssh_user, default_user, e.original_ssh_host, e.original_ssh_port,
+                 e.original_instance_id);
+}
+
+HostAddress NewHostOf(const FailoverEvent& e, const std::string& default_user) {
+  return Address(e.new_ssh_user, default_user, e.new_ssh_host, e.new_ssh_port, e.new_instance_id);
+}
+
 }  // namespace standby

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "failover/controller_context.h"
+#include "remote/transport_factory.h"
 #include "state/state_store.h"
 
 namespace standby {
@@ -16,5 +17,13 @@ namespace standby {
 Result<std::optional<ProtectedInstance>> UpdateProtectedRow(
     ControllerContext* ctx, const std::string& name,
     const std::function<bool(ProtectedInstance&)>& change);
+
+// The SSH address of the host a row names, logging in as the row's user (`default_user`,
+// the spec's, where the row names none); the host key is pinned under the provider's
+// instance id (host:port for a host no provider rents).
+HostAddress HostOf(const ProtectedInstance& row, const std::string& default_user);
+// The host a failover replaces, and its replacement.
+HostAddress OriginalHostOf(const FailoverEvent& e, const std::string& default_user);
+HostAddress NewHostOf(const FailoverEvent& e, const std::string& default_user);
 
 }  // namespace standby

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "failover/protected_rows.h"
 #include "provision/ownership.h"
 #include "snapshot/repository.h"
 
@@ -41,6 +42,7 @@ Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInsta
   e.original_machine_id = instance.machine_id;
   e.original_ssh_host = instance.ssh_host;
   e.original_ssh_port = instance.ssh_port;
+  e.original_ssh_user = instance.ssh_user;
   e.note = reason;
   e.updated_at = now;
   e.controller = ctx->controller;
@@ -96,10 +98,7 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
   if (!timings_.is_object()) timings_ = nlohmann::json::object();
 }
 
-HostAddress Recovery::NewHost() const {
-  return {row_.new_ssh_user.empty() ? spec_.ssh_user : row_.new_ssh_user, row_.new_ssh_host,
-          static_cast<uint16_t>(row_.new_ssh_port), row_.new_instance_id};
-}
+HostAddress Recovery::NewHost() const { return NewHostOf(row_, spec_.ssh_user); }
 
 std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) {
   auto transport = ctx_->fleet->transports()->Connect(host);
@@ -190,9 +189,7 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
 
 Status Recovery::FinalSnapshot() {
   const int64_t start = NowMillis(ctx_->clock);
-  HostAddress old{spec_.ssh_user, row_.original_ssh_host,
-                  static_cast<uint16_t>(row_.original_ssh_port), row_.original_instance_id};
-  auto transport = JobTransport(old);
+  auto transport = JobTransport(OriginalHostOf(row_, spec_.ssh_user));
   // Bounded: a watchdog cancels the job at final_snapshot_timeout.
   std::atomic<bool> cancel{false};
   transport->SetCancelFlag(&cancel);
@@ -298,8 +295,7 @@ Recovery::Fenced Recovery::Fence() {
     how = "destroyed instance " + row_.original_instance_id;
   } else {
     // A host no provider rents is never destroyed: its workload is stopped instead.
-    HostAddress old{spec_.ssh_user, row_.original_ssh_host,
-                    static_cast<uint16_t>(row_.original_ssh_port), ""};
+    const HostAddress old = OriginalHostOf(row_, spec_.ssh_user);
     auto transport = JobTransport(old);
     StoreAccess store = HostStore();
     confirmed =

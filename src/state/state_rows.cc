@@ -91,6 +91,17 @@ std::vector<SqlValue> TableMap<T>::Values(const T& row) const {
 }
 
 template <class T>
+nlohmann::json TableMap<T>::ToJson(const T& row) const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Column& c : columns_) {
+    std::string name = c.name;
+    if (name.size() > 2 && name.front() == '"') name = name.substr(1, name.size() - 2);
+    std::visit([&](auto m) { out[name] = row.*m; }, c.member);
+  }
+  return out;
+}
+
+template <class T>
 Result<T> TableMap<T>::FromRow(const SqlRow& row, bool allow_short) const {
   T out;
   if (row.size() > columns_.size() || (!allow_short && row.size() != columns_.size())) {
@@ -245,7 +256,8 @@ const TableMap<FailoverEvent>& FailoverEventTable() {
                                 {"new_ssh_user", &E::new_ssh_user},
                                 {"note", &E::note},
                                 {"updated_at", &E::updated_at},
-                                {"controller", &E::controller}});
+                                {"controller", &E::controller},
+                                {"original_ssh_user", &E::original_ssh_user}});
   return map;
 }
 

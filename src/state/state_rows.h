@@ -3,6 +3,7 @@
 // How each table's rows map to structs, shared by the SQL backends and the spool: one list
 // of (column, member) per table, so a column is named once. Values travel as text.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
@@ -29,6 +30,9 @@ class TableMap {
   std::vector<std::string> Names() const;
   std::string List() const;  // "a, b, c"
   std::vector<SqlValue> Values(const T& row) const;
+  // {"column": value, ...} with every column under its unquoted name, typed (text, number,
+  // boolean): what the commands print, so no column is left out by hand.
+  nlohmann::json ToJson(const T& row) const;
   // Every column must be present and parse. With `allow_short`, trailing columns may be
   // missing and keep their defaults (spooled rows written before a column was added).
   Result<T> FromRow(const SqlRow& row, bool allow_short = false) const;

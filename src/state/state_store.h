@@ -113,6 +113,7 @@ struct FailoverEvent {
   int64_t total_ms = 0;  // the MTTR
   std::string original_ssh_host;
   int original_ssh_port = 0;
+  std::string original_ssh_user;
   std::string snapshot_id;
   std::string snapshot_type;
   std::string base_snapshot_id;

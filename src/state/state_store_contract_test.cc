@@ -40,6 +40,7 @@ FailoverEvent FullEvent(const std::string& id, int64_t total_ms, std::string typ
   e.total_ms = total_ms;
   e.original_ssh_host = "ssh4.vast.ai";
   e.original_ssh_port = 41234;
+  e.original_ssh_user = "ubuntu";
   e.snapshot_id = "20261129T010203Z-abcd0123";
   e.snapshot_type = type;
   e.base_snapshot_id = "20261129T000000Z-00000000";

@@ -28,6 +28,7 @@ ALTER TABLE failover_events ADD COLUMN planned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE failover_events ADD COLUMN provider TEXT NOT NULL DEFAULT '';
 ALTER TABLE failover_events ADD COLUMN original_instance_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE failover_events ADD COLUMN original_machine_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE failover_events ADD COLUMN original_ssh_user TEXT NOT NULL DEFAULT '';
 ALTER TABLE failover_events ADD COLUMN first_failure_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE failover_events ADD COLUMN detected_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE failover_events ADD COLUMN fence TEXT NOT NULL DEFAULT '';
