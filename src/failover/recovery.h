@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -91,6 +92,9 @@ class Recovery {
   Status Fail(const std::string& phase, const std::string& reason);
 
   HostAddress NewHost() const;
+  // Applies `change` to the protected instance, again and again (backing off, until stopped)
+  // while the database is away or other writers race it. False: the instance is gone.
+  Result<bool> WriteInstance(const std::function<void(ProtectedInstance&)>& change);
   // A transport for a long job on `host`: 30 s to start, then silence (no heartbeat) for
   // 30 s means the host stalled; stoppable with the controller.
   std::unique_ptr<AgentTransport> JobTransport(const HostAddress& host);

@@ -1,5 +1,6 @@
 // The phases of a failover after the replacement is rented: restore, validate, start,
 // check, and the endings (recovery.h has the state machine).
+#include "failover/protected_rows.h"
 #include "failover/recovery.h"
 #include "provision/ownership.h"
 
@@ -161,46 +162,28 @@ Status Recovery::Finish() {
   row_.progress = 100;
   const bool initial = row_.trigger == TriggerName(Trigger::kInitial);
   // The instance must point at its new host before the failover is done; until it can be
-  // written (the database away, other writers) the failover stays in `checking`, which a
-  // resumed controller repeats harmlessly.
-  auto backoff = std::chrono::milliseconds(250);
-  while (true) {
-    RETURN_IF_ERROR(CheckStop());
-    auto current = ctx_->state->GetProtectedInstance(spec_.name);
-    if (!current) {
-      ctx_->clock->SleepFor(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      continue;
-    }
-    if (!*current) {
-      // Unprotected while it failed over: nothing serves it any more.
-      DiscardReplacement("done", UnavailableError("the instance was unprotected"));
-      return Fail("done",
-                  spec_.name + " was unprotected during the failover; replacement destroyed");
-    }
-    ProtectedInstance p = **current;
-    p.provider = ctx_->fleet->provider()->Name();
-    p.provider_instance_id = row_.new_instance_id;
-    p.machine_id = row_.new_machine_id;
-    p.ssh_host = row_.new_ssh_host;
-    p.ssh_port = row_.new_ssh_port;
-    p.ssh_user = row_.new_ssh_user;
-    p.gpu_name = row_.gpu_name;
-    p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
-    p.last_failover_id = row_.failover_id;
-    if (!initial) {
-      ++p.failovers;
-      p.last_mttr_ms = row_.total_ms;
-    }
-    p.health_detail = (initial ? "placed on " : "failed over to ") + row_.new_instance_id + " in " +
-                      SecondsText(row_.total_ms);
-    p.updated_at = now;
-    auto updated = ctx_->state->UpdateProtectedInstance(p);
-    if (updated) break;
-    if (updated.error().code != ErrorCode::kConflict) {
-      ctx_->clock->SleepFor(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    }
+  // written the failover stays in `checking`, which a resumed controller repeats harmlessly.
+  ASSIGN_OR_RETURN(bool exists, WriteInstance([&](ProtectedInstance& p) {
+                     p.provider = ctx_->fleet->provider()->Name();
+                     p.provider_instance_id = row_.new_instance_id;
+                     p.machine_id = row_.new_machine_id;
+                     p.ssh_host = row_.new_ssh_host;
+                     p.ssh_port = row_.new_ssh_port;
+                     p.ssh_user = row_.new_ssh_user;
+                     p.gpu_name = row_.gpu_name;
+                     p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
+                     p.last_failover_id = row_.failover_id;
+                     if (!initial) {
+                       ++p.failovers;
+                       p.last_mttr_ms = row_.total_ms;
+                     }
+                     p.health_detail = (initial ? "placed on " : "failed over to ") +
+                                       row_.new_instance_id + " in " + SecondsText(row_.total_ms);
+                   }));
+  if (!exists) {
+    // Unprotected while it failed over: nothing serves it any more.
+    DiscardReplacement("done", UnavailableError("the instance was unprotected"));
+    return Fail("done", spec_.name + " was unprotected during the failover; replacement destroyed");
   }
   row_.phase = std::string(FailoverPhaseName(FailoverPhase::kDone));
   RETURN_IF_ERROR(Save());
@@ -252,19 +235,29 @@ Status Recovery::Fail(const std::string& phase, const std::string& reason) {
   row_.completed_at = now;
   row_.total_ms = now - row_.first_failure_at;
   RETURN_IF_ERROR(Save());
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    auto current = ctx_->state->GetProtectedInstance(spec_.name);
-    if (!current || !*current) break;
-    ProtectedInstance p = **current;
-    p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
-    p.health_detail = "failover " + row_.failover_id + " failed while " + phase + ": " + reason;
-    p.updated_at = now;
-    auto updated = ctx_->state->UpdateProtectedInstance(p);
-    if (updated || updated.error().code != ErrorCode::kConflict) break;
-  }
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + " failed while " + phase + ": " +
             reason);
-  return OkStatus();
+  // Until the instance reads `failed`, the supervisor would wait on a failover that ended.
+  return WriteInstance([&](ProtectedInstance& p) {
+           p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
+           p.health_detail =
+               "failover " + row_.failover_id + " failed while " + phase + ": " + reason;
+         })
+      .transform([](bool) {});
+}
+
+Result<bool> Recovery::WriteInstance(const std::function<void(ProtectedInstance&)>& change) {
+  auto backoff = std::chrono::milliseconds(250);
+  while (true) {
+    auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
+      change(p);
+      return true;
+    });
+    if (updated) return updated->has_value();
+    RETURN_IF_ERROR(CheckStop());
+    ctx_->clock->SleepFor(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
 }
 
 }  // namespace standby
