@@ -41,8 +41,11 @@ class CliTest : public ::testing::Test {
                      const std::string& wrapper = "") {
     const char* build = std::getenv("STANDBY_BUILD_DIR");
     std::string binary = std::string(build ? build : ".") + "/standby";
-    std::string command = "cd " + dir_.path() + " && env " + env + " " + wrapper + " " + binary +
-                          " " + args + " >" + dir_.Sub(".out") + " 2>" + dir_.Sub(".err") +
+    // HOME is the test's (unless `env` sets one): a command without a state dir never touches
+    // the real one.
+    const std::string home = env.find("HOME=") == std::string::npos ? " HOME=" + dir_.path() : "";
+    std::string command = "cd " + dir_.path() + " && env " + env + home + " " + wrapper + " " +
+                          binary + " " + args + " >" + dir_.Sub(".out") + " 2>" + dir_.Sub(".err") +
                           " </dev/null";
     int status = std::system(command.c_str());
     ProcessRun run;

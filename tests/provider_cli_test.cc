@@ -40,6 +40,26 @@ class ProviderCliTest : public CliTest {
   }
 };
 
+// A configured key (STANDBY_SSH_KEY) is the one `ssh-key` prints, local hosts accept and the
+// race probes with: one identity everywhere.
+TEST_F(ProviderCliTest, SSH_AConfiguredKeyIsTheOneHostsAcceptAndSshKeyPrints) {
+  ProcessRun made = Standby("ssh-key --json", "STANDBY_STATE_DIR=" + dir_.Sub("elsewhere"));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string key = made.json()["private_key_path"];
+  const std::string env = Env() + " STANDBY_SSH_KEY=" + key;
+  ProcessRun printed = Standby("ssh-key --json", env);
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_EQ(printed.json()["private_key_path"], key);
+  auto key_of = [](const std::string& line) {  // type and key, without the comment
+    return line.substr(0, line.find(' ', line.find(' ') + 1));
+  };
+  EXPECT_EQ(key_of(printed.json()["public_key"]), key_of(made.json()["public_key"]));
+  ProcessRun run = Standby("provision --gpu 'RTX 4090' --json", env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string id = run.json()["winner"]["instance_id"];
+  EXPECT_EQ(Standby("destroy " + id, env).exit_code, 0);
+}
+
 TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
   ProcessRun offers = Standby("offers --gpu 'RTX 4090' --max-price 0.5 --json", Env());
   ASSERT_EQ(offers.exit_code, 0) << offers.err;

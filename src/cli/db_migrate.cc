@@ -1,5 +1,5 @@
 #include "cli/command.h"
-#include "cli/state_access.h"
+#include "failover/runtime.h"
 #include "state/migrations.h"
 
 namespace standby {
@@ -8,7 +8,7 @@ int RunDbMigrate(const std::vector<std::string>& args) {
   const std::string command = "db migrate";
   auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto store = OpenStateFor(*inv);  // opening migrates
+  auto store = OpenStateFromConfig(inv->config);  // opening migrates
   if (!store) return Fail(store.error().WithContext("db migrate"), inv->json);
   Status flushed = (*store)->Flush();
   auto pending = (*store)->Pending();

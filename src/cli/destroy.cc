@@ -1,5 +1,6 @@
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 
 namespace standby {
 
@@ -10,9 +11,9 @@ int RunDestroy(const std::vector<std::string>& args) {
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.empty()) return UsageError(command, "name the instance ID", inv->json);
   const std::string& id = inv->positional[0];
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  auto destroyed = opened->fleet->Destroy(id);
+  auto destroyed = (*opened)->fleet->Destroy(id);
   if (!destroyed) return Fail(destroyed.error(), inv->json);
   const bool gone = *destroyed == DestroyOutcome::kAlreadyGone;
   if (inv->json) {

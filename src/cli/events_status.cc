@@ -21,7 +21,7 @@ int RunStatus(const std::vector<std::string>& args) {
   const std::string command = "status";
   auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto report = StatusReport(&(*runtime)->ctx, inv->positional.empty() ? "" : inv->positional[0]);
   if (!report) return Fail(report.error(), inv->json);
@@ -74,7 +74,7 @@ int RunEvents(const std::vector<std::string>& args) {
   const std::string command = "events";
   auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto events = ListEvents(&(*runtime)->ctx, inv->positional.empty() ? "" : inv->positional[0]);
   if (!events) return Fail(events.error(), inv->json);

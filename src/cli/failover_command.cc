@@ -34,7 +34,7 @@ int RunFailover(const std::vector<std::string>& args) {
     if (!parsed || *parsed == 0) return UsageError(command, "--timeout wants seconds", inv->json);
     timeout = std::chrono::seconds(*parsed);
   }
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   ControllerContext* ctx = &(*runtime)->ctx;
   const bool planned = inv->Has("planned");
@@ -68,7 +68,7 @@ int RunSnapshotNow(const std::vector<std::string>& args) {
   auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto request =
       SubmitRequest(&(*runtime)->ctx, inv->positional[0], "snapshot", Trigger::kManual, false);

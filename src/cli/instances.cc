@@ -1,5 +1,6 @@
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 
 namespace standby {
 
@@ -11,9 +12,9 @@ int RunInstances(const std::vector<std::string>& args) {
   specs.push_back({"all", false, ""});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  auto instances = opened->fleet->Instances(inv->Has("all"));
+  auto instances = (*opened)->fleet->Instances(inv->Has("all"));
   if (!instances) return Fail(instances.error(), inv->json);
   nlohmann::json list = nlohmann::json::array();
   for (const FleetInstance& f : *instances) {
@@ -34,7 +35,7 @@ int RunInstances(const std::vector<std::string>& args) {
                     {"owned", f.owned}});
   }
   if (inv->json) {
-    PrintJson({{"provider", opened->fleet->provider()->Name()}, {"instances", list}});
+    PrintJson({{"provider", (*opened)->fleet->provider()->Name()}, {"instances", list}});
     return kExitOk;
   }
   std::printf("%-10s %-9s %-12s %-22s %-6s %s\n", "INSTANCE", "STATE", "GPU", "SSH", "OWNED",

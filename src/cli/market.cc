@@ -1,5 +1,6 @@
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 #include "provider/local_market.h"
 
 namespace standby {
@@ -14,9 +15,9 @@ int RunMarketKill(const std::vector<std::string>& args) {
   if (inv->config.GetOr("provider", "local") != "local") {
     return UsageError(command, "only local market instances can be killed", inv->json);
   }
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  Status killed = opened->fleet->Kill(inv->positional[0]);
+  Status killed = (*opened)->fleet->Kill(inv->positional[0]);
   if (!killed) return Fail(killed.error(), inv->json);
   if (inv->json) {
     PrintJson({{"instance_id", inv->positional[0]}, {"killed", true}});

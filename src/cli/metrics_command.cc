@@ -17,7 +17,7 @@ int RunMetrics(const std::vector<std::string>& args) {
   if (by != "snapshot_type" && by != "trigger") {
     return UsageError(command, "--by takes snapshot_type or trigger", inv->json);
   }
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto report = CollectMetrics(&(*runtime)->ctx,
                                by == "trigger" ? GroupBy::kTrigger : GroupBy::kSnapshotType);

@@ -1,5 +1,6 @@
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 
 namespace standby {
 
@@ -24,14 +25,14 @@ int RunOffers(const std::vector<std::string>& args) {
   if (!inv) return UsageError(command, inv.error().message, false);
   auto filter = OfferFilterFrom(*inv);
   if (!filter) return UsageError(command, filter.error().message, inv->json);
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  auto offers = opened->fleet->Offers(*filter);
+  auto offers = (*opened)->fleet->Offers(*filter);
   if (!offers) return Fail(offers.error(), inv->json);
   if (inv->json) {
     nlohmann::json list = nlohmann::json::array();
     for (const Offer& o : *offers) list.push_back(OfferJson(o));
-    PrintJson({{"provider", opened->fleet->provider()->Name()}, {"offers", list}});
+    PrintJson({{"provider", (*opened)->fleet->provider()->Name()}, {"offers", list}});
     return kExitOk;
   }
   std::printf("%-10s %-10s %-12s %5s %8s %7s %8s %s\n", "OFFER", "MACHINE", "GPU", "RAM", "$/h",

@@ -100,7 +100,7 @@ int RunUnprotect(const std::vector<std::string>& args) {
   auto inv = Prepare(command, args, specs, 1);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!runtime) return Fail(runtime.error(), inv->json);
   (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
   Status done = Unprotect(&(*runtime)->ctx, inv->positional[0], inv->Has("destroy"));
@@ -116,7 +116,7 @@ int RunPauseOrResume(const std::string& command, const std::vector<std::string>&
   auto inv = Prepare(command, args, ProviderFlagSpecs(), 1);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
-  auto runtime = OpenControllerRuntime(inv->config);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
   auto stored = command == "pause" ? PauseProtection(&(*runtime)->ctx, inv->positional[0])

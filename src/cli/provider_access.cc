@@ -1,7 +1,6 @@
 #include "cli/provider_access.h"
 
 #include "base/strings.h"
-#include "cli/state_access.h"
 
 namespace standby {
 namespace {
@@ -57,15 +56,6 @@ Result<OfferFilter> OfferFilterFrom(const Invocation& inv) {
   ASSIGN_OR_RETURN(double limit, NumberFlag(inv, "limit", 64));
   f.limit = static_cast<int>(limit);
   return f;
-}
-
-Result<OpenedFleet> OpenFleet(const Invocation& inv) {
-  OpenedFleet opened;
-  ASSIGN_OR_RETURN(Fleet::Parts parts, Fleet::PartsFromConfig(inv.config, Clock::Real()));
-  ASSIGN_OR_RETURN(opened.state, OpenStateFor(inv));
-  ASSIGN_OR_RETURN(opened.fleet,
-                   Fleet::Open(parts, opened.state.get(), Clock::Real(), Random::Real()));
-  return opened;
 }
 
 }  // namespace standby

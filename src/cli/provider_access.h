@@ -18,11 +18,4 @@ std::vector<FlagSpec> ProviderFlagSpecs();
 std::vector<FlagSpec> OfferFilterFlagSpecs();
 Result<OfferFilter> OfferFilterFrom(const Invocation& inv);
 
-// The fleet the configuration names, with the state store it writes to.
-struct OpenedFleet {
-  std::unique_ptr<SpoolingStateStore> state;
-  std::unique_ptr<Fleet> fleet;
-};
-Result<OpenedFleet> OpenFleet(const Invocation& inv);
-
 }  // namespace standby

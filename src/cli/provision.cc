@@ -1,6 +1,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 
 namespace standby {
 namespace {
@@ -51,9 +52,9 @@ int RunProvision(const std::vector<std::string>& args) {
   if (auto race = RaceOptionsFromConfig(inv->config); !race) {
     return UsageError(command, race.error().message, inv->json);
   }
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  Fleet& fleet = *opened->fleet;
+  Fleet& fleet = *(*opened)->fleet;
   const RaceOptions& options = fleet.provisioner()->options();
   Say("Racing for a " +
       (request.filter.gpu_names.empty() ? std::string("GPU") : request.filter.gpu_names[0]) +

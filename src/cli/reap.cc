@@ -1,6 +1,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/provider_access.h"
+#include "failover/runtime.h"
 
 namespace standby {
 
@@ -13,9 +14,9 @@ int RunReap(const std::vector<std::string>& args) {
   if (!inv) return UsageError(command, inv.error().message, false);
   auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
   if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);
-  auto opened = OpenFleet(*inv);
+  auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
-  auto reaped = opened->fleet->Reap(std::chrono::seconds(*grace));
+  auto reaped = (*opened)->fleet->Reap(std::chrono::seconds(*grace));
   if (!reaped) return Fail(reaped.error(), inv->json);
   if (inv->json) {
     PrintJson(nlohmann::json{{"destroyed", reaped->destroyed},

@@ -1,6 +1,6 @@
 #include "cli/remote.h"
 
-#include "cli/state_access.h"
+#include "provision/provider_settings.h"
 #include "remote/ssh_session.h"
 #include "store/store_config.h"
 
@@ -29,7 +29,8 @@ std::vector<FlagSpec> RemoteFlagSpecs() {
 
 Result<HostCommand> HostCommandFor(const Invocation& inv, bool with_store) {
   HostCommand where;
-  ASSIGN_OR_RETURN(where.ssh, SshSettingsFromConfig(inv.config, StateDir(inv), Clock::Real()));
+  ASSIGN_OR_RETURN(
+      where.ssh, SshSettingsFromConfig(inv.config, StateDirFromConfig(inv.config), Clock::Real()));
   if (inv.Has("ssh")) {
     ASSIGN_OR_RETURN(SshTarget target, ParseSshTarget(inv.Flag("ssh").value_or("")));
     where.address =

@@ -1,17 +1,18 @@
 #include "cli/command.h"
-#include "cli/state_access.h"
 #include "env/file_system.h"
-#include "remote/ssh_identity.h"
+#include "provision/provider_settings.h"
+#include "remote/transport_factory.h"
 
 namespace standby {
 
-// Prints the controller's SSH public key (made on first use), for a host's authorized_keys
+// Prints the public half of the key the controller logs in with (its own, made on first use,
+// or STANDBY_SSH_KEY's), for a host's authorized_keys
 // or a provider's account.
 int RunSshKey(const std::vector<std::string>& args) {
   const std::string command = "ssh-key";
   auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
-  auto identity = EnsureControllerKey(FileSystem::Real(), StateDir(*inv));
+  auto identity = ControllerIdentityFromConfig(inv->config, StateDirFromConfig(inv->config));
   if (!identity) return Fail(identity.error(), inv->json);
   if (inv->json) {
     PrintJson(

@@ -15,21 +15,34 @@ Result<std::shared_ptr<ObjectStore>> StoreCache::Open(const std::string& repo) {
   return store;
 }
 
-Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& config) {
+Result<std::unique_ptr<SpoolingStateStore>> OpenStateFromConfig(const Config& config) {
+  return OpenSpooledStateStore(config.GetOr("database_url", ""), StateDirFromConfig(config));
+}
+
+Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& config,
+                                                                 RuntimeParts parts) {
   auto rt = std::make_unique<ControllerRuntime>();
   Clock* clock = Clock::Real();
-  ASSIGN_OR_RETURN(Fleet::Parts parts, Fleet::PartsFromConfig(config, clock));
-  ASSIGN_OR_RETURN(
-      rt->state, OpenSpooledStateStore(config.GetOr("database_url", ""), parts.provider.state_dir));
-  ASSIGN_OR_RETURN(rt->fleet, Fleet::Open(parts, rt->state.get(), clock, Random::Real()));
-  ASSIGN_OR_RETURN(StoreSettings store_settings, StoreSettingsFromConfig(config, clock));
-  rt->stores = std::make_unique<StoreCache>(store_settings);
-  ASSIGN_OR_RETURN(uint64_t snapshots, config.GetUint("failover.max_concurrent_snapshots"));
   ControllerContext& ctx = rt->ctx;
   ctx.clock = clock;
   ctx.random = Random::Real();
+  ASSIGN_OR_RETURN(ProviderSettings provider, ProviderSettingsFromConfig(config));
+  ctx.controller = provider.controller;
+  // The provider's settings are checked before the database is opened: a missing API key
+  // is the error to show, not what the database says.
+  std::optional<Fleet::Parts> fleet_parts;
+  if (parts != RuntimeParts::kState) {
+    ASSIGN_OR_RETURN(fleet_parts, Fleet::PartsFromConfig(config, clock));
+  }
+  ASSIGN_OR_RETURN(rt->state, OpenStateFromConfig(config));
   ctx.state = rt->state.get();
+  if (parts == RuntimeParts::kState) return rt;
+  ASSIGN_OR_RETURN(rt->fleet, Fleet::Open(*fleet_parts, rt->state.get(), clock, Random::Real()));
   ctx.fleet = rt->fleet.get();
+  if (parts == RuntimeParts::kFleet) return rt;
+  ASSIGN_OR_RETURN(StoreSettings store_settings, StoreSettingsFromConfig(config, clock));
+  rt->stores = std::make_unique<StoreCache>(store_settings);
+  ASSIGN_OR_RETURN(uint64_t snapshots, config.GetUint("failover.max_concurrent_snapshots"));
   StoreCache* cache = rt->stores.get();
   ctx.open_store = [cache](const std::string& repo) { return cache->Open(repo); };
   ctx.host_store_settings = store_settings;
@@ -45,7 +58,6 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
     auto head = (*store)->Head("config");
     return head.has_value() || head.error().code == ErrorCode::kNotFound;
   };
-  ctx.controller = rt->fleet->controller();
   ctx.max_concurrent_snapshots = static_cast<int>(std::max<uint64_t>(1, snapshots));
   ctx.snapshot_job.compression = config.GetOr("snapshot.compression", "lz4");
   ASSIGN_OR_RETURN(ctx.snapshot_job.pack_size_mb, config.GetUint("snapshot.pack_size_mb"));

@@ -35,6 +35,17 @@ struct ControllerRuntime {
   ControllerContext ctx;
 };
 
-Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& config);
+// How much of the runtime a command opens. kState: the state store, clock, random source
+// and the controller's name — status, events, requests, pause — with ctx.fleet null and no
+// provider, SSH key or repository touched. kFleet adds the provider and SSH (the provider
+// commands); kController adds the repositories and snapshot settings (serve, protect).
+enum class RuntimeParts { kState, kFleet, kController };
+
+Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(
+    const Config& config, RuntimeParts parts = RuntimeParts::kController);
+
+// The state store the configuration names (DATABASE_URL, else SQLite in the state
+// directory), migrated, behind its spool.
+Result<std::unique_ptr<SpoolingStateStore>> OpenStateFromConfig(const Config& config);
 
 }  // namespace standby

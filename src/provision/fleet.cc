@@ -8,6 +8,10 @@ namespace standby {
 Result<Fleet::Parts> Fleet::PartsFromConfig(const Config& config, Clock* clock) {
   Parts parts;
   ASSIGN_OR_RETURN(parts.provider, ProviderSettingsFromConfig(config));
+  // One key everywhere: what the hosts accept is what the transports log in with.
+  ASSIGN_OR_RETURN(SshIdentity identity,
+                   ControllerIdentityFromConfig(config, parts.provider.state_dir));
+  parts.provider.authorized_key = identity.public_key;
   ASSIGN_OR_RETURN(parts.ssh, SshSettingsFromConfig(config, parts.provider.state_dir, clock));
   ASSIGN_OR_RETURN(parts.race, RaceOptionsFromConfig(config));
   return parts;
@@ -19,12 +23,14 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const Parts& parts, StateStore* state
   RaceOptions race = TuneRaceFor(parts.race, opened);
   return std::make_unique<Fleet>(std::move(opened),
                                  std::make_unique<SshTransportFactory>(parts.ssh), state, clock,
-                                 random, race, "root");
+                                 random, race, "root", parts.provider.authorized_key);
 }
 
 Fleet::Fleet(OpenedProvider opened, std::unique_ptr<TransportFactory> transports, StateStore* state,
-             Clock* clock, Random* random, RaceOptions race, std::string ssh_user)
+             Clock* clock, Random* random, RaceOptions race, std::string ssh_user,
+             std::string public_key)
     : opened_(std::move(opened)),
+      public_key_(std::move(public_key)),
       transports_(std::move(transports)),
       state_(state),
       clock_(clock),
@@ -42,11 +48,7 @@ Result<ProvisionOutcome> Fleet::Provision(const ProvisionRequest& request) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!account_prepared_) {
       // The provider must hand new machines the controller's key (Vast: the account's keys).
-      auto* ssh = dynamic_cast<SshTransportFactory*>(transports_.get());
-      if (ssh != nullptr) {
-        ASSIGN_OR_RETURN(std::string key, PublicKeyOf(ssh->settings().private_key_path));
-        RETURN_IF_ERROR(provider()->PrepareAccount(key));
-      }
+      if (!public_key_.empty()) RETURN_IF_ERROR(provider()->PrepareAccount(public_key_));
       account_prepared_ = true;
     }
   }

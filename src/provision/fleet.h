@@ -43,9 +43,12 @@ class Fleet {
   // not owned.
   static Result<std::unique_ptr<Fleet>> Open(const Parts& parts, StateStore* state, Clock* clock,
                                              Random* random);
-  // A fleet over an already opened provider and transports (tests, the simulation).
+  // A fleet over an already opened provider and transports (tests, the simulation);
+  // `public_key` is registered with the provider's account before the first rental (none:
+  // the transports need no key).
   Fleet(OpenedProvider opened, std::unique_ptr<TransportFactory> transports, StateStore* state,
-        Clock* clock, Random* random, RaceOptions race, std::string ssh_user);
+        Clock* clock, Random* random, RaceOptions race, std::string ssh_user,
+        std::string public_key = "");
 
   Provider* provider() { return opened_.provider.get(); }
   const std::string& controller() const { return opened_.controller; }
@@ -69,6 +72,7 @@ class Fleet {
 
  private:
   OpenedProvider opened_;
+  std::string public_key_;
   std::unique_ptr<TransportFactory> transports_;
   StateStore* state_;
   Clock* clock_;

@@ -41,12 +41,13 @@ Result<OpenedProvider> OpenProvider(const ProviderSettings& settings, Clock* clo
   opened.controller = settings.controller;
   if (settings.name == "local") {
     ASSIGN_OR_RETURN(MarketProfile profile, LoadMarketProfile(settings.market));
-    ASSIGN_OR_RETURN(SshIdentity identity,
-                     EnsureControllerKey(FileSystem::Real(), settings.state_dir));
+    if (settings.authorized_key.empty()) {
+      return InvalidArgumentError("the local market needs the controller's public key");
+    }
     ASSIGN_OR_RETURN(std::string self, SelfPath());
     opened.market_profile = profile;
     auto market = std::make_unique<LocalMarket>(std::move(profile), settings.market_dir, self,
-                                                identity.public_key);
+                                                settings.authorized_key);
     opened.local_market = market.get();
     opened.provider = std::move(market);
     return opened;

@@ -20,7 +20,9 @@ struct ProviderSettings {
   std::string controller;       // this controller's name in labels (default: the host name)
   std::string market = "fast";  // local: profile name or TOML file
   std::string market_dir;       // local: where hosts live (default <state_dir>/market)
-  std::string pool_file;        // pool: the TOML list of hosts
+  // The controller's public key: local hosts accept it; Vast registers it with the account.
+  std::string authorized_key;
+  std::string pool_file;  // pool: the TOML list of hosts
   std::string vast_url = "https://console.vast.ai";
   std::string vast_api_key;  // secret: from the environment or .env only
   std::chrono::milliseconds vast_min_spacing{200};

@@ -17,17 +17,22 @@ Result<std::string> AgentBinaryFromConfig(const Config& config) {
   return JoinPath(ParentPath(self), "standby-agent");
 }
 
+Result<SshIdentity> ControllerIdentityFromConfig(const Config& config,
+                                                 const std::string& state_dir) {
+  if (auto key = config.Get("ssh.key"); key && !key->empty()) {
+    ASSIGN_OR_RETURN(std::string public_key, PublicKeyOf(*key));
+    return SshIdentity{*key, public_key};
+  }
+  return EnsureControllerKey(FileSystem::Real(), state_dir);
+}
+
 Result<SshSettings> SshSettingsFromConfig(const Config& config, const std::string& state_dir,
                                           Clock* clock) {
   SshSettings settings;
   settings.state_dir = state_dir;
   settings.clock = clock;
-  if (auto key = config.Get("ssh.key"); key && !key->empty()) {
-    settings.private_key_path = *key;
-  } else {
-    ASSIGN_OR_RETURN(SshIdentity identity, EnsureControllerKey(FileSystem::Real(), state_dir));
-    settings.private_key_path = identity.private_key_path;
-  }
+  ASSIGN_OR_RETURN(SshIdentity identity, ControllerIdentityFromConfig(config, state_dir));
+  settings.private_key_path = identity.private_key_path;
   ASSIGN_OR_RETURN(settings.agent_path, AgentBinaryFromConfig(config));
   ASSIGN_OR_RETURN(uint64_t connect_timeout, config.GetUint("ssh.connect_timeout_seconds"));
   settings.connect_timeout = std::chrono::seconds(std::max<uint64_t>(1, connect_timeout));

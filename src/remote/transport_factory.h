@@ -9,6 +9,7 @@
 #include "env/clock.h"
 #include "remote/host_keys.h"
 #include "remote/local_transport.h"
+#include "remote/ssh_identity.h"
 #include "remote/ssh_session.h"
 
 namespace standby {
@@ -48,6 +49,11 @@ struct SshSettings {
 Result<SshSettings> SshSettingsFromConfig(const Config& config, const std::string& state_dir,
                                           Clock* clock);
 
+// The key the controller logs in with: the `ssh.key` setting (STANDBY_SSH_KEY), else its own
+// (made on first use under the state dir). What `ssh-key` prints and hosts must accept.
+Result<SshIdentity> ControllerIdentityFromConfig(const Config& config,
+                                                 const std::string& state_dir);
+
 // The standby-agent binary to deploy: the `agent_path` setting, else the one beside the
 // running standby binary.
 Result<std::string> AgentBinaryFromConfig(const Config& config);
@@ -58,8 +64,6 @@ class SshTransportFactory : public TransportFactory {
   std::unique_ptr<AgentTransport> Connect(const HostAddress& address) override;
   // The SSH options Connect uses for `address` (the pins are this factory's).
   SshOptions OptionsFor(const HostAddress& address);
-  const SshSettings& settings() const { return settings_; }
-  HostKeyPins* pins() { return &pins_; }
 
  private:
   SshSettings settings_;
