@@ -12,28 +12,44 @@
 namespace standby {
 namespace {
 
-// A store the host borrows: every host shares the test's store.
+// A store the host borrows: every host shares the test's store, and a dead host reaches it
+// no more (a job of a killed host cannot finish behind the controller's back).
 class BorrowedStore : public ObjectStore {
  public:
-  explicit BorrowedStore(ObjectStore* inner) : inner_(inner) {}
+  BorrowedStore(ObjectStore* inner, std::function<bool()> alive)
+      : inner_(inner), alive_(std::move(alive)) {}
   std::string Url() const override { return inner_->Url(); }
   Status Put(const std::string& key, std::string_view data) override {
+    RETURN_IF_ERROR(Reachable());
     return inner_->Put(key, data);
   }
   Result<std::string> Get(const std::string& key, std::optional<ByteRange> range) override {
+    RETURN_IF_ERROR(Reachable());
     return inner_->Get(key, range);
   }
-  Result<ObjectInfo> Head(const std::string& key) override { return inner_->Head(key); }
-  Status Delete(const std::string& key) override { return inner_->Delete(key); }
+  Result<ObjectInfo> Head(const std::string& key) override {
+    RETURN_IF_ERROR(Reachable());
+    return inner_->Head(key);
+  }
+  Status Delete(const std::string& key) override {
+    RETURN_IF_ERROR(Reachable());
+    return inner_->Delete(key);
+  }
   Result<ListPage> List(const std::string& prefix, const std::string& token,
                         size_t max_keys) override {
+    RETURN_IF_ERROR(Reachable());
     return inner_->List(prefix, token, max_keys);
   }
   size_t PreferredConcurrency() const override { return inner_->PreferredConcurrency(); }
   Counters RequestCounters() const override { return inner_->RequestCounters(); }
 
  private:
+  Status Reachable() const {
+    if (!alive_()) return UnavailableError("the host is dead");
+    return OkStatus();
+  }
   ObjectStore* inner_;
+  std::function<bool()> alive_;
 };
 
 // The two ends of one job's streams.
@@ -53,6 +69,8 @@ class InProcessChannel : public AgentChannel {
  public:
   InProcessChannel(std::shared_ptr<Pipe> pipe, std::string host, std::function<bool()> alive)
       : pipe_(std::move(pipe)), host_(std::move(host)), alive_(std::move(alive)) {}
+  // The host side never waits for a job that will not come.
+  ~InProcessChannel() override { Terminate(); }
 
   Status Write(std::string_view data) override {
     std::lock_guard<std::mutex> lock(pipe_->mu);
@@ -70,7 +88,10 @@ class InProcessChannel : public AgentChannel {
     std::unique_lock<std::mutex> lock(pipe_->mu);
     pipe_->changed.wait_for(lock, timeout,
                             [&] { return pipe_->lost || !pipe_->out.empty() || pipe_->exited; });
-    if (!pipe_->exited && !alive_()) pipe_->lost = true;  // the host died under the job
+    if (!pipe_->exited && !alive_()) {
+      pipe_->lost = true;  // the host died under the job
+      pipe_->changed.notify_all();
+    }
     if (pipe_->lost) return Lost();
     ChannelOutput output;
     output.out.swap(pipe_->out);
@@ -129,7 +150,8 @@ class InProcessTransport : public AgentTransport {
       std::thread job([pipe, env, die_after, finished, hosts = hosts_, key = key_] {
         auto read_job = [&]() -> Result<std::string> {
           std::unique_lock<std::mutex> lock(pipe->mu);
-          pipe->changed.wait(lock, [&] { return pipe->stdin_closed; });
+          pipe->changed.wait(lock, [&] { return pipe->stdin_closed || pipe->lost; });
+          if (pipe->lost) return UnavailableError("the connection was lost before the job");
           return pipe->job_text;
         };
         auto emit = [&](const nlohmann::json& event) {
@@ -210,8 +232,9 @@ AgentEnv InProcessHosts::EnvFor(const std::string& key) const {
   env.root = HostPath(key);
   env.home = HostPath(key, "/root");
   ObjectStore* store = store_;
-  env.open_store = [store](const AgentJob&) -> Result<std::unique_ptr<ObjectStore>> {
-    return std::unique_ptr<ObjectStore>(std::make_unique<BorrowedStore>(store));
+  env.open_store = [this, store, key](const AgentJob&) -> Result<std::unique_ptr<ObjectStore>> {
+    return std::unique_ptr<ObjectStore>(
+        std::make_unique<BorrowedStore>(store, [this, key] { return Alive(key); }));
   };
   return env;
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "agent/in_process_hosts.h"
+#include "remote/host_agent.h"
 #include "remote/local_transport.h"
 #include "store/mem_object_store.h"
 #include "testing/s3rver.h"
@@ -84,6 +85,24 @@ TEST_P(AgentRoundTripTest, SnapshotRestoreVerifyThroughTheAgent) {
   verify.workspace = dir_.Sub("host-b/ws");
   ASSERT_OK_AND_ASSIGN(auto verified, host_b->RunJob(verify, nullptr));
   EXPECT_EQ(verified["validation"], "ok");
+}
+
+TEST_P(AgentRoundTripTest, AFailedVerificationIsAReportAndNeverOutlivesItsJob) {
+  WriteFile(OnHost("a", dir_.Sub("host-a/ws/model.bin")), RandomBytes(1 << 20, 2));
+  auto transport = Host("a");
+  StoreAccess store{dir_.Sub("repo"), {}};
+  HostAgent agent(transport.get(), &store);
+  ASSERT_OK_AND_ASSIGN(auto snap, agent.Snapshot("gpu-1", dir_.Sub("host-a/ws"), false));
+  WriteFile(OnHost("a", dir_.Sub("host-a/ws/model.bin")), "changed");
+  ASSERT_OK_AND_ASSIGN(VerifyReport mismatch,
+                       agent.Verify("gpu-1", snap.snapshot_id, dir_.Sub("host-a/ws")));
+  EXPECT_EQ(mismatch.validation, Validation::kFailed);
+  // The next job fails before it reaches the agent: its error, not the last job's report.
+  StoreAccess nowhere{"", {}};
+  HostAgent unreachable(transport.get(), &nowhere);
+  auto failed = unreachable.Verify("gpu-1", snap.snapshot_id, dir_.Sub("host-a/ws"));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST_P(AgentRoundTripTest, AgentErrorsComeBackAsErrors) {
@@ -210,6 +229,12 @@ TEST(InProcessHostsTest, AHostCanDieInTheMiddleOfAJobAndRefusesJobsAfterwards) {
   EXPECT_EQ(ReadFile(hosts.HostPath("b:22", "/ws/model.bin")),
             ReadFile(hosts.HostPath("a:22", "/ws/model.bin")));
   EXPECT_EQ(hosts.JobsRun("b:22"), 2);
+  // Dying with its hello, before the job arrives: the job fails, and nothing on the host side
+  // waits for a job for ever (the destructor joins every host thread).
+  hosts.DieDuringNextJob("b:22", 0);
+  auto early = b->RunJob(restore, nullptr);
+  ASSERT_FALSE(early.has_value());
+  EXPECT_EQ(early.error().code, ErrorCode::kUnavailable);
 }
 
 }  // namespace

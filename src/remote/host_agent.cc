@@ -155,6 +155,7 @@ AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
 }
 
 Result<json> HostAgent::RunWithStore(AgentJob job, const EventCallback& on_event) {
+  transport_->ForgetFailure();  // Verify reads it: never the previous job's
   RETURN_IF_ERROR(AddStoreAccess(*store_, &job));
   return transport_->RunJob(job, on_event);
 }

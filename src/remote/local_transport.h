@@ -32,8 +32,10 @@ class AgentTransport {
     idle_timeout_ = idle;
   }
   // What the last failed job found, when the agent sent it (a failed verification's
-  // mismatches); null otherwise.
+  // mismatches); null otherwise, and null again after ForgetFailure (a job that fails
+  // before it reaches the agent leaves it alone: forget it before each job).
   const nlohmann::json& failure_data() const { return failure_data_; }
+  void ForgetFailure() { failure_data_ = nullptr; }
 
  protected:
   // The conversation options every transport starts from: cancel flag, timeouts, clock.
