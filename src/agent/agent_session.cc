@@ -45,12 +45,12 @@ int RunAgentSession(const std::function<Result<std::string>()>& read_job, const 
   RegisterSecret(job->session_token);
   // A heartbeat while the job runs: a controller that hears nothing for a while knows the
   // host stalled, whatever the job's length.
-  std::atomic<bool> done{false};
+  StopSignal done;
   std::thread heartbeat([&] {
     while (env.clock->WaitUnless(kHeartbeatInterval, done)) emit({{"type", "heartbeat"}});
   });
   auto result = RunAgentJob(*job, emit, env);
-  done = true;
+  done.Set();
   heartbeat.join();
   if (!result) {
     EmitFailure(emit, result.error());

@@ -36,14 +36,12 @@ bool Clock::SleepUnless(std::chrono::nanoseconds duration, const std::atomic<boo
   }
 }
 
-bool Clock::WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
-                       std::chrono::milliseconds poll) {
+bool Clock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) {
   const int64_t deadline = MonotonicNanos() + duration.count();
-  while (!stop.load()) {
+  while (!stop.IsSet()) {
     int64_t left = deadline - MonotonicNanos();
     if (left <= 0) return true;
-    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(
-        left, std::chrono::duration_cast<std::chrono::nanoseconds>(poll).count())));
+    if (stop.WaitFor(std::chrono::nanoseconds(left))) return false;
   }
   return false;
 }
@@ -112,13 +110,12 @@ void FakeClock::SleepFor(std::chrono::nanoseconds duration) {
   deadlines_.erase(mine);
 }
 
-bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
-                           std::chrono::milliseconds poll) {
+bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) {
   std::unique_lock<std::mutex> lock(mu_);
   const int64_t deadline = monotonic_ + duration.count();
-  while (!stop.load()) {
+  while (!stop.IsSet()) {
     if (monotonic_ >= deadline) return true;
-    moved_.wait_for(lock, poll);
+    moved_.wait_for(lock, std::chrono::milliseconds(5));  // or stopped meanwhile
   }
   return false;
 }

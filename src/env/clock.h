@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/time.h"
+#include "env/stop_signal.h"
 
 namespace standby {
 
@@ -28,10 +29,10 @@ class Clock {
   bool SleepUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
                    std::chrono::nanoseconds step = std::chrono::milliseconds(100));
   // A background timer: blocks until `duration` has passed on this clock or `stop` is set
-  // (seen within `poll` of real time); false when stopped. Unlike SleepFor, a FakeClock never
-  // moves time for it: it wakes when other threads or the test have moved time far enough.
-  virtual bool WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
-                          std::chrono::milliseconds poll = std::chrono::milliseconds(20));
+  // (at once on the real clock; within a few milliseconds on a FakeClock); false when
+  // stopped. Unlike SleepFor, a FakeClock never moves time for it: it wakes when other
+  // threads or the test have moved time far enough.
+  virtual bool WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop);
 
   // The process-wide real clock. Never null; not owned by the caller.
   static Clock* Real();
@@ -60,8 +61,7 @@ class FakeClock : public Clock {
   UnixNanos Now() override;
   int64_t MonotonicNanos() override;
   void SleepFor(std::chrono::nanoseconds duration) override;
-  bool WaitUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
-                  std::chrono::milliseconds poll = std::chrono::milliseconds(20)) override;
+  bool WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) override;
   void Advance(std::chrono::nanoseconds duration);
   // Moves monotonic time to `monotonic_ns` (never backwards), wall time with it.
   void AdvanceTo(int64_t monotonic_ns);

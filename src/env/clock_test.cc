@@ -3,11 +3,22 @@
 #include <gtest/gtest.h>
 
 #include <barrier>
+#include <functional>
 #include <thread>
 #include <vector>
 
 namespace standby {
 namespace {
+
+// Polls `done` for up to 10 s of real time (a bound for waits on other threads).
+bool RealWait(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 TEST(FakeClockTest, MovesOnlyWhenTold) {
   FakeClock clock(1000);
@@ -48,7 +59,7 @@ TEST(FakeClockTest, WithoutAutoAdvanceSleepersWaitForTheTest) {
     clock.SleepFor(std::chrono::seconds(10));
     done = true;
   });
-  while (clock.Sleepers() == 0) std::this_thread::yield();
+  ASSERT_TRUE(RealWait([&] { return clock.Sleepers() > 0; }));
   clock.Advance(std::chrono::seconds(9));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(done.load());
@@ -78,7 +89,7 @@ TEST(FakeClockTest, SleepUnlessStopsEarly) {
 
 TEST(FakeClockTest, BackgroundWaitersNeverMoveTime) {
   FakeClock clock(0, {.auto_advance = true, .quiet = std::chrono::microseconds(500)});
-  std::atomic<bool> stop{false};
+  StopSignal stop;
   std::atomic<int> woke{0};
   std::thread timer([&] {
     while (clock.WaitUnless(std::chrono::minutes(2), stop)) ++woke;
@@ -88,10 +99,23 @@ TEST(FakeClockTest, BackgroundWaitersNeverMoveTime) {
   EXPECT_EQ(clock.MonotonicNanos(), 30'000'000'000);
   EXPECT_EQ(woke.load(), 0);
   clock.Advance(std::chrono::minutes(2));
-  while (woke.load() == 0) std::this_thread::yield();
-  stop = true;
+  EXPECT_TRUE(RealWait([&] { return woke.load() > 0; }));
+  stop.Set();
   timer.join();
   EXPECT_EQ(woke.load(), 1);
+}
+
+TEST(RealClockTest, AStoppedWaitEndsWithoutWaitingOutItsDuration) {
+  StopSignal stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.Set();
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(Clock::Real()->WaitUnless(std::chrono::hours(1), stop));
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_TRUE(stop.Set());  // it was set
 }
 
 TEST(RealClockTest, MonotonicNeverGoesBack) {

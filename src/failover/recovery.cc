@@ -193,7 +193,7 @@ Status Recovery::FinalSnapshot() {
   // Bounded: a watchdog cancels the job at final_snapshot_timeout.
   std::atomic<bool> cancel{false};
   transport->SetCancelFlag(&cancel);
-  std::atomic<bool> finished{false};
+  StopSignal finished;
   std::thread watchdog;
   if (ctx_->parallel) {
     watchdog = std::thread([&] {
@@ -203,7 +203,7 @@ Status Recovery::FinalSnapshot() {
   StoreAccess store = HostStore();
   HostAgent agent(transport.get(), &store);
   auto snap = agent.Snapshot(spec_.name, spec_.workspace, false, ctx_->snapshot_job);
-  finished = true;
+  finished.Set();
   if (watchdog.joinable()) watchdog.join();
   row_.snapshot_ms = NowMillis(ctx_->clock) - start;
   if (snap) {

@@ -96,12 +96,12 @@ void RepoLock::RefreshLoop() {
 }
 
 void RepoLock::Abandon() {
-  if (stopped_.exchange(true)) return;
+  if (stopped_.Set()) return;
   if (refresher_.joinable()) refresher_.join();
 }
 
 Status RepoLock::Release() {
-  if (stopped_.exchange(true)) return OkStatus();
+  if (stopped_.Set()) return OkStatus();
   if (refresher_.joinable()) refresher_.join();
   return store_->Delete(key_);
 }

@@ -48,7 +48,7 @@ class RepoLock {
   Clock* clock_;
   std::string key_;
   std::string record_;  // JSON without the refresh time
-  std::atomic<bool> stopped_{false};
+  StopSignal stopped_;
   std::thread refresher_;
 };
 
