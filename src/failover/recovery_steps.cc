@@ -41,7 +41,7 @@ Status Recovery::Restore() {
       Save().IgnoreError();  // `status` shows "restoring 45%"; a lost update costs nothing
     }
   };
-  auto restored = agent.Restore(spec_.name, row_.snapshot_id, spec_.workspace, on_event);
+  auto restored = agent.Restore(spec_.name, row_.snapshot_id, spec_.workspace, {}, on_event);
   RETURN_IF_ERROR(CheckStop());
   if (!restored) {
     Timing("restoring", start, false, restored.error().message);

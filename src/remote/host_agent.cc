@@ -115,14 +115,15 @@ AgentJob SnapshotJob(const std::string& instance_id, const std::string& workspac
 }
 
 AgentJob RestoreJob(const std::string& instance_id, const std::string& snapshot_id,
-                    const std::string& target, bool overwrite, size_t threads) {
+                    const std::string& target, const RestoreJobOptions& options) {
   AgentJob job;
   job.command = "restore";
   job.instance_id = instance_id;
   job.snapshot_id = snapshot_id;
   job.target = target;
-  job.overwrite = overwrite;
-  job.threads = threads;
+  job.overwrite = options.overwrite;
+  job.allow_external_symlinks = options.allow_external_symlinks;
+  job.threads = options.threads;
   return job;
 }
 
@@ -171,16 +172,17 @@ Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,
 
 Result<RestoreReport> HostAgent::Restore(const std::string& instance_id,
                                          const std::string& snapshot_id, const std::string& target,
+                                         const RestoreJobOptions& options,
                                          const EventCallback& on_event) {
-  // overwrite: a rerun resumes; a fresh host's workspace may exist and be empty.
   ASSIGN_OR_RETURN(json data,
-                   RunWithStore(RestoreJob(instance_id, snapshot_id, target, true), on_event));
+                   RunWithStore(RestoreJob(instance_id, snapshot_id, target, options), on_event));
   return ParseRestoreReport(data);
 }
 
 Result<VerifyReport> HostAgent::Verify(const std::string& instance_id,
-                                       const std::string& snapshot_id, const std::string& dir) {
-  auto data = RunWithStore(VerifyJob(instance_id, snapshot_id, dir), nullptr);
+                                       const std::string& snapshot_id, const std::string& dir,
+                                       size_t threads) {
+  auto data = RunWithStore(VerifyJob(instance_id, snapshot_id, dir, threads), nullptr);
   if (!data) {
     // A tree that does not match comes back as a failed job carrying the verification.
     if (transport_->failure_data().is_object())

@@ -77,6 +77,14 @@ struct SnapshotJobOptions {
   size_t threads = 0;  // 0 = automatic
 };
 
+// How a restore treats what is already at its target (the restore command's flags).
+struct RestoreJobOptions {
+  // Rewrite what differs: a rerun resumes, and a fresh host's workspace may exist empty.
+  bool overwrite = true;
+  bool allow_external_symlinks = false;
+  size_t threads = 0;  // 0 = automatic
+};
+
 // What a workload is and how to check it.
 struct WorkloadSpec {
   std::string command;  // run with /bin/sh -c in the workspace
@@ -96,7 +104,7 @@ struct WorkloadSpec {
 AgentJob SnapshotJob(const std::string& instance_id, const std::string& workspace, bool full,
                      const SnapshotJobOptions& options);
 AgentJob RestoreJob(const std::string& instance_id, const std::string& snapshot_id,
-                    const std::string& target, bool overwrite, size_t threads = 0);
+                    const std::string& target, const RestoreJobOptions& options);
 AgentJob VerifyJob(const std::string& instance_id, const std::string& snapshot_id,
                    const std::string& dir, size_t threads = 0);
 // `command` is health, workload start or workload stop.
@@ -120,12 +128,13 @@ class HostAgent {
   Result<SnapshotReport> Snapshot(const std::string& instance_id, const std::string& workspace,
                                   bool full, const SnapshotJobOptions& options = {},
                                   const EventCallback& on_event = nullptr);
-  // Restores `snapshot_id` of `instance_id` into `target`, rewriting what differs there.
+  // Restores `snapshot_id` of `instance_id` ("" = its latest) into `target`.
   Result<RestoreReport> Restore(const std::string& instance_id, const std::string& snapshot_id,
-                                const std::string& target, const EventCallback& on_event = nullptr);
+                                const std::string& target, const RestoreJobOptions& options = {},
+                                const EventCallback& on_event = nullptr);
   // A tree that does not match is a VerifyReport with kFailed, not an error.
   Result<VerifyReport> Verify(const std::string& instance_id, const std::string& snapshot_id,
-                              const std::string& dir);
+                              const std::string& dir, size_t threads = 0);
   Result<HostHealth> Health(const std::string& instance_id, const std::string& workspace,
                             const WorkloadSpec& workload);
   Result<WorkloadReport> StartWorkload(const std::string& instance_id, const std::string& workspace,

@@ -36,6 +36,9 @@ class AgentTransport {
   // before it reaches the agent leaves it alone: forget it before each job).
   const nlohmann::json& failure_data() const { return failure_data_; }
   void ForgetFailure() { failure_data_ = nullptr; }
+  // Where and how the last job ran, for a command to print ({"local": agent} or {"ssh":
+  // user@host:port, connect, upload and first-event timings}).
+  virtual nlohmann::json Report() const { return nlohmann::json::object(); }
 
  protected:
   // The conversation options every transport starts from: cancel flag, timeouts, clock.
@@ -56,6 +59,7 @@ class LocalTransport : public AgentTransport {
       : agent_path_(std::move(agent_path)), clock_(clock) {}
   Result<nlohmann::json> RunJob(const AgentJob& job,
                                 const std::function<void(const AgentEvent&)>& on_event) override;
+  nlohmann::json Report() const override { return {{"local", agent_path_}}; }
 
  private:
   std::string agent_path_;

@@ -33,6 +33,14 @@ double MillisSince(Clock* clock, int64_t start_ns) {
 SshTransport::SshTransport(SshOptions options, std::string agent_path)
     : options_(std::move(options)), agent_path_(std::move(agent_path)) {}
 
+nlohmann::json SshTransport::Report() const {
+  return {{"ssh", options_.target.Describe()},
+          {"connect_ms", timings_.connect_ms},
+          {"agent_uploaded", timings_.uploaded},
+          {"upload_ms", timings_.upload_ms},
+          {"first_event_ms", timings_.first_event_ms}};
+}
+
 SshTransport::~SshTransport() = default;
 
 Status SshTransport::EnsureConnected() {

@@ -31,6 +31,7 @@ class SshTransport : public AgentTransport {
                                 const std::function<void(const AgentEvent&)>& on_event) override;
 
   const SshJobTimings& last_timings() const { return timings_; }
+  nlohmann::json Report() const override;
   // "~/.cache/standby/agent-<sha256>" (after the first RunJob).
   const std::string& remote_agent_path() const { return remote_path_; }
 
