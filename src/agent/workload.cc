@@ -11,7 +11,7 @@
 
 #include "base/strings.h"
 #include "env/file_system.h"
-#include "env/http_client.h"
+#include "env/health_check.h"
 
 namespace standby {
 namespace {
@@ -145,29 +145,20 @@ Result<json> WorkloadStatus(const AgentJob& job, const AgentEnv& env) {
 
 json CheckWorkloadHealth(const AgentJob& job, const AgentEnv& env) {
   if (!job.check_command.empty()) return RunCheckCommand(job, env);
-  const std::string& url = job.health_url;
-  if (!url.starts_with("http://"))
-    return {{"ok", false}, {"detail", "health URL must be http://host:port/path"}};
-  std::string rest = url.substr(7);
-  size_t slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
+  auto url = ParseHealthUrl(job.health_url);
+  if (!url) return {{"ok", false}, {"detail", url.error().message}};
   HttpRequest request;
   request.tls = false;
-  request.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  size_t colon = hostport.rfind(':');
-  request.host = hostport.substr(0, colon);
-  request.port = colon == std::string::npos
-                     ? 80
-                     : static_cast<uint16_t>(ParseUint(hostport.substr(colon + 1)).value_or(80));
+  request.host = url->host;
+  request.port = url->port;
+  request.target = url->target;
   request.timeout = std::chrono::milliseconds(job.health_timeout_ms);
   HttpClientOptions options;  // the health URL is local to this host: no name service
   options.resolved["localhost"] = {"127.0.0.1", "::1"};
   options.use_system_resolver = false;
   auto response = MakeHttpClient(options)->Send(request);
   if (!response) return {{"ok", false}, {"detail", response.error().message}};
-  bool ok = response->status == job.health_expect_status &&
-            (job.health_expect_body.empty() ||
-             response->body.find(job.health_expect_body) != std::string::npos);
+  bool ok = HealthAnswerOk(*response, {job.health_expect_status, job.health_expect_body});
   return {{"ok", ok},
           {"status", response->status},
           {"detail", ok ? "answered as expected" : "unexpected status or body"}};

@@ -59,6 +59,12 @@ std::string HumanRate(double bytes_per_second) {
   return HumanBytes(static_cast<uint64_t>(bytes_per_second)) + "/s";
 }
 
+std::string HumanSeconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s", seconds);
+  return text;
+}
+
 std::string_view TrimWhitespace(std::string_view text) {
   const char* kSpace = " \t\r\n\f\v";
   size_t begin = text.find_first_not_of(kSpace);

@@ -16,6 +16,8 @@ std::optional<std::string> HexDecode(std::string_view hex);
 std::string HumanBytes(uint64_t bytes);
 // "12MB/s"
 std::string HumanRate(double bytes_per_second);
+// "4.1 s": a duration for log lines and messages, to a tenth of a second.
+std::string HumanSeconds(double seconds);
 
 std::string_view TrimWhitespace(std::string_view text);
 std::vector<std::string> SplitString(std::string_view text, char separator);

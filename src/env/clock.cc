@@ -76,11 +76,6 @@ void FakeClock::Advance(std::chrono::nanoseconds duration) {
   AdvanceLocked(duration.count());
 }
 
-void FakeClock::AdvanceTo(int64_t monotonic_ns) {
-  std::lock_guard<std::mutex> lock(mu_);
-  AdvanceLocked(monotonic_ns - monotonic_);
-}
-
 size_t FakeClock::Sleepers() {
   std::lock_guard<std::mutex> lock(mu_);
   return deadlines_.size();

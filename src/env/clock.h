@@ -43,7 +43,7 @@ class Clock {
 // it by 5 s, not 8 s.
 //
 // Who moves it:
-// - Advance()/AdvanceTo() from the test, waking every sleeper whose deadline has passed;
+// - Advance() from the test, waking every sleeper whose deadline has passed;
 // - with `auto_advance` (the default), the sleepers themselves: once no thread has touched
 //   the clock (read it, slept, advanced) for `quiet` of real time, time jumps to the earliest
 //   deadline. A thread doing more than `quiet` of real work without touching the clock can be
@@ -63,8 +63,6 @@ class FakeClock : public Clock {
   void SleepFor(std::chrono::nanoseconds duration) override;
   bool WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) override;
   void Advance(std::chrono::nanoseconds duration);
-  // Moves monotonic time to `monotonic_ns` (never backwards), wall time with it.
-  void AdvanceTo(int64_t monotonic_ns);
   // Threads blocked in SleepFor right now.
   size_t Sleepers();
 

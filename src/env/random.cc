@@ -21,12 +21,6 @@ std::string Random::HexId(size_t hex_chars) {
   return out;
 }
 
-std::chrono::nanoseconds Random::Jitter(std::chrono::nanoseconds base, double fraction) {
-  double factor = 1 + fraction * (2 * Uniform() - 1);
-  return std::chrono::nanoseconds(
-      static_cast<int64_t>(std::llround(static_cast<double>(base.count()) * factor)));
-}
-
 uint64_t SeededRandom::Next() {
   std::lock_guard<std::mutex> lock(mu_);
   return engine_();

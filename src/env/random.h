@@ -22,8 +22,6 @@ class Random {
   uint64_t Below(uint64_t n);
   // `hex_chars` lowercase hexadecimal digits.
   std::string HexId(size_t hex_chars = 8);
-  // `base` scaled by a factor drawn uniformly from [1 - fraction, 1 + fraction].
-  std::chrono::nanoseconds Jitter(std::chrono::nanoseconds base, double fraction);
 
   // Seeded once from the operating system. Never null; not owned by the caller.
   static Random* Real();

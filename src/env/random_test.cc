@@ -16,20 +16,17 @@ TEST(RandomTest, ASeedReplaysTheSameSequence) {
   EXPECT_EQ(a.Next(), b.Next());
 }
 
-TEST(RandomTest, JitterStaysInsideItsBand) {
+TEST(RandomTest, UniformAndBelowStayInsideTheirRanges) {
   SeededRandom r(7);
-  std::set<int64_t> seen;
+  std::set<uint64_t> seen;
   for (int i = 0; i < 1000; ++i) {
-    auto j = r.Jitter(std::chrono::seconds(100), 0.1);
-    EXPECT_GE(j, std::chrono::seconds(90));
-    EXPECT_LE(j, std::chrono::seconds(110));
-    seen.insert(j.count());
+    seen.insert(r.Below(1'000'000));
     double u = r.Uniform();
     EXPECT_GE(u, 0.0);
     EXPECT_LT(u, 1.0);
     EXPECT_LT(r.Below(5), 5u);
   }
-  EXPECT_GT(seen.size(), 900u);
+  EXPECT_GT(seen.size(), 990u);  // not stuck on a few values
 }
 
 }  // namespace

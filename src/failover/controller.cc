@@ -16,8 +16,7 @@ void ControllerContext::Log(const std::string& line) const {
 }
 
 bool ControllerContext::StoreReachable(const std::string& repo) const {
-  if (store_reachable) return store_reachable(repo);
-  auto store = open_store(repo);
+  auto store = open_probe_store ? open_probe_store(repo) : open_store(repo);
   if (!store) return false;
   auto head = (*store)->Head("config");
   return head.has_value() || head.error().code == ErrorCode::kNotFound;
@@ -63,11 +62,6 @@ Status Controller::Start() {
 std::shared_ptr<const ProviderListing> Controller::Listing() const {
   std::lock_guard<std::mutex> lock(mu_);
   return listing_;
-}
-
-size_t Controller::Instances() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return watched_.size();
 }
 
 void Controller::RefreshListing() {

@@ -44,7 +44,6 @@ class Controller {
 
   // The current listing (what supervisors read).
   std::shared_ptr<const ProviderListing> Listing() const;
-  size_t Instances() const;
 
  private:
   struct Watched {

@@ -25,9 +25,9 @@ struct ControllerContext {
   // The controller's own access to an instance's repository: locating snapshots, pruning,
   // checking that the store answers. Thread-safe; stores may be cached by repo.
   std::function<Result<std::shared_ptr<ObjectStore>>(const std::string& repo)> open_store;
-  // Whether the controller reaches an instance's store right now: one quick request, no
-  // retries (is it the controller that is cut off?). Default: a HEAD through open_store.
-  std::function<bool(const std::string& repo)> store_reachable;
+  // The same repositories opened for one quick request without retries: the isolation check
+  // (is it the controller that is cut off?). Default: open_store.
+  std::function<Result<std::shared_ptr<ObjectStore>>(const std::string& repo)> open_probe_store;
   // How hosts reach the store (what their agent jobs carry), and how they write snapshots.
   StoreSettings host_store_settings;
   SnapshotJobOptions snapshot_job;
@@ -42,6 +42,8 @@ struct ControllerContext {
   std::function<bool(const std::string& failover_id, FailoverPhase phase)> crash_after_persist;
 
   void Log(const std::string& line) const;
+  // Whether the controller reaches an instance's store right now: any answer to a HEAD
+  // through open_probe_store, "not found" included.
   bool StoreReachable(const std::string& repo) const;
 };
 

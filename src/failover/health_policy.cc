@@ -2,22 +2,12 @@
 
 #include <cstdio>
 
-#include "base/enum_names.h"
+#include "base/strings.h"
 
 namespace standby {
 namespace {
 
-constexpr EnumName<Verdict> kVerdicts[] = {
-    {Verdict::kHealthy, "healthy"},    {Verdict::kStarting, "starting"},
-    {Verdict::kSuspect, "suspect"},    {Verdict::kRestartWorkload, "restart_workload"},
-    {Verdict::kFailOver, "fail_over"}, {Verdict::kIsolated, "isolated"},
-};
-
-std::string Seconds(int64_t ns) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ns) / 1e9);
-  return text;
-}
+std::string Seconds(int64_t ns) { return HumanSeconds(static_cast<double>(ns) / 1e9); }
 
 std::string ProviderSays(const Observation& o) {
   switch (o.provider) {
@@ -36,8 +26,6 @@ std::string ProviderSays(const Observation& o) {
 }
 
 }  // namespace
-
-std::string_view VerdictName(Verdict v) { return NameIn<Verdict>(kVerdicts, v); }
 
 void HealthPolicy::Reset() {
   failures_ = 0;

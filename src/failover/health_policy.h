@@ -45,7 +45,6 @@ enum class Verdict {
   kFailOver,
   kIsolated,  // the controller reaches nothing: it is the one cut off; fail over nothing
 };
-std::string_view VerdictName(Verdict v);
 
 struct Decision {
   Verdict verdict = Verdict::kHealthy;

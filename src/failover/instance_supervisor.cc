@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "base/strings.h"
-#include "env/http_client.h"
+#include "env/health_check.h"
 #include "failover/protected_rows.h"
 #include "snapshot/pruner.h"
 
@@ -272,25 +272,19 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
 
 std::optional<bool> InstanceSupervisor::DirectHealth(const Instance& instance) {
   // http://HOST:PORT/PATH on the host; the provider maps PORT to a public address.
-  const std::string& url = spec_.workload.health_url;
-  size_t host_start = url.find("://");
-  if (host_start == std::string::npos) return std::nullopt;
-  host_start += 3;
-  size_t path_start = url.find('/', host_start);
-  std::string hostport = url.substr(host_start, path_start - host_start);
-  size_t colon = hostport.rfind(':');
-  auto port = ParseUint(colon == std::string::npos ? "80" : hostport.substr(colon + 1));
-  if (!port) return std::nullopt;
-  auto exposed = instance.exposed.find(static_cast<int>(*port));
+  auto url = ParseHealthUrl(spec_.workload.health_url);
+  if (!url) return std::nullopt;
+  auto exposed = instance.exposed.find(url->port);
   if (exposed == instance.exposed.end()) return std::nullopt;  // not reachable from here
   HttpRequest request;
   request.tls = false;
   request.host = exposed->second.host;
   request.port = exposed->second.port;
-  request.target = path_start == std::string::npos ? "/" : url.substr(path_start);
+  request.target = url->target;
   request.timeout = spec_.policy.probe_timeout;
   auto response = MakeHttpClient()->Send(request);
-  return response && response->status == spec_.workload.health_expect_status;
+  return response && HealthAnswerOk(*response, {spec_.workload.health_expect_status,
+                                                spec_.workload.health_expect_body});
 }
 
 void InstanceSupervisor::Act(const Decision& d, const Observation& o,

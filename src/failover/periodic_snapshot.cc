@@ -9,9 +9,7 @@
 namespace standby {
 
 void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec spec) {
-  auto transport = ctx_->fleet->transports()->Connect(HostOf(at_start, spec.ssh_user));
-  transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
-                         std::chrono::seconds(30));
+  auto transport = LongJobTransport(ctx_, HostOf(at_start, spec.ssh_user));
   StoreAccess store{spec.repo, ctx_->host_store_settings};
   auto snap = HostAgent(transport.get(), &store)
                   .Snapshot(spec.name, spec.workspace, false, ctx_->snapshot_job);

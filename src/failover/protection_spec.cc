@@ -2,6 +2,7 @@
 
 #include "base/json_fields.h"
 #include "base/strings.h"
+#include "snapshot/repository.h"
 
 namespace standby {
 namespace {
@@ -114,11 +115,10 @@ Result<ProtectionSpec> SpecFromJson(const std::string& text) {
 }
 
 Status ValidateInstanceName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 63 &&
-            (std::isalnum(static_cast<unsigned char>(name[0])) != 0);
-  for (char c : name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-  }
+  // The name is the repository's instance id, and it goes into provider labels: an instance
+  // id (ValidateInstanceId), short, starting with a letter or digit.
+  const bool ok = ValidateInstanceId(name).has_value() && name.size() <= 63 &&
+                  std::isalnum(static_cast<unsigned char>(name[0])) != 0;
   if (!ok) {
     return InvalidArgumentError("instance name \"" + name +
                                 "\" must be 1-63 letters, digits, '-', '_' or '.', starting "

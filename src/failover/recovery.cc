@@ -9,16 +9,6 @@
 #include "snapshot/repository.h"
 
 namespace standby {
-namespace {
-
-std::string SecondsText(int64_t ms) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
-  return text;
-}
-
-}  // namespace
-
 Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInstance& instance,
                                     Trigger trigger, bool planned, int64_t first_failure_at_ms,
                                     const std::string& reason) {
@@ -70,13 +60,7 @@ void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
   if (!row.new_instance_id.empty()) {
     DestroyAndConfirm(provider, ctx->state, row.new_instance_id, ctx->clock);
   }
-  auto leftovers =
-      provider->List(ctx->fleet->provisioner()->LabelFor("failover", row.failover_id + "-"));
-  if (leftovers) {
-    for (const Instance& i : *leftovers) {
-      DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock);
-    }
-  }
+  DestroyRaceLeftovers(ctx, row.failover_id, nullptr);
   const int64_t now = NowMillis(ctx->clock);
   row.phase = std::string(FailoverPhaseName(FailoverPhase::kFailed));
   row.failure_phase = row.phase;
@@ -86,6 +70,26 @@ void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
   row.updated_at = now;
   ctx->state->RecordFailoverEvent(row).IgnoreError();
   ctx->Log(row.instance_id + ": failover " + row.failover_id + " abandoned: " + reason);
+}
+
+void DestroyRaceLeftovers(ControllerContext* ctx, const std::string& failover_id,
+                          const std::function<void(const Instance&)>& on_each) {
+  // Every attempt's race is labelled failover:<failover_id>-<attempt>.
+  Provider* provider = ctx->fleet->provider();
+  auto leftovers =
+      provider->List(ctx->fleet->provisioner()->LabelFor("failover", failover_id + "-"));
+  if (!leftovers) return;
+  for (const Instance& i : *leftovers) {
+    if (on_each) on_each(i);
+    DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock);
+  }
+}
+
+std::unique_ptr<AgentTransport> LongJobTransport(ControllerContext* ctx, const HostAddress& host) {
+  auto transport = ctx->fleet->transports()->Connect(host);
+  transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
+                         std::chrono::seconds(30));
+  return transport;
 }
 
 Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row)
@@ -101,16 +105,12 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
 HostAddress Recovery::NewHost() const { return NewHostOf(row_, spec_.ssh_user); }
 
 std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) {
-  auto transport = ctx_->fleet->transports()->Connect(host);
-  transport->SetTimeouts(std::chrono::seconds(30), std::chrono::milliseconds(0),
-                         std::chrono::seconds(30));
+  auto transport = LongJobTransport(ctx_, host);
   transport->SetCancelFlag(stop_);
   return transport;
 }
 
 StoreAccess Recovery::HostStore() const { return {spec_.repo, ctx_->host_store_settings}; }
-
-std::string Recovery::LabelTag() const { return row_.failover_id + "-"; }
 
 Status Recovery::Save() {
   {
@@ -329,14 +329,10 @@ Recovery::Located Recovery::Locate() {
 }
 
 void Recovery::DestroyLeftovers() {
-  const std::string prefix = ctx_->fleet->provisioner()->LabelFor("failover", LabelTag());
-  auto leftovers = ctx_->fleet->provider()->List(prefix);
-  if (!leftovers) return;  // the race's own clean-up and the reaper remain
-  for (const Instance& i : *leftovers) {
+  DestroyRaceLeftovers(ctx_, row_.failover_id, [&](const Instance& i) {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
               ", left by an interrupted race");
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock);
-  }
+  });
 }
 
 Status Recovery::Provision() {
@@ -349,7 +345,7 @@ Status Recovery::Provision() {
   request.launch.image = spec_.image;
   request.launch.disk_gb = spec_.disk_gb;
   request.purpose = "failover";
-  request.tag = LabelTag() + std::to_string(row_.attempts);
+  request.tag = row_.failover_id + "-" + std::to_string(row_.attempts);
   request.failover_id = row_.failover_id;
   request.instance_id = spec_.name;
   request.role = "primary";
@@ -390,8 +386,8 @@ Status Recovery::Provision() {
   Timing("provisioning", start, true);
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": race won by " + w.id + " (" +
             w.gpu_name + ", $" + std::to_string(w.price_per_hour).substr(0, 5) + "/h) after " +
-            SecondsText(static_cast<int64_t>(race.elapsed_s * 1000)) + ", " +
-            std::to_string(race.candidates.size()) + " candidates");
+            HumanSeconds(race.elapsed_s) + ", " + std::to_string(race.candidates.size()) +
+            " candidates");
   return OkStatus();
 }
 

@@ -31,6 +31,16 @@ Result<FailoverEvent> BeginFailover(ControllerContext* ctx, const ProtectedInsta
 // replacement and whatever its race left, and records it failed with `reason`.
 void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::string& reason);
 
+// Destroys what the races of failover `failover_id` left rented (found by their label),
+// telling `on_each` (may be null) about each first. A failed listing leaves them to the
+// reaper.
+void DestroyRaceLeftovers(ControllerContext* ctx, const std::string& failover_id,
+                          const std::function<void(const Instance&)>& on_each);
+
+// A transport for a long host job (restore, snapshot): 30 s to say hello, no limit on the
+// job, at most 30 s of silence (the agent's heartbeat comes every 5 s).
+std::unique_ptr<AgentTransport> LongJobTransport(ControllerContext* ctx, const HostAddress& host);
+
 // The failover state machine of one instance (docs/design.md, "The failover state machine"):
 //
 //   detected → [final_snapshot] → replacing (fencing ‖ provisioning ‖ locating snapshot)
@@ -99,7 +109,6 @@ class Recovery {
   // 30 s means the host stalled; stoppable with the controller.
   std::unique_ptr<AgentTransport> JobTransport(const HostAddress& host);
   StoreAccess HostStore() const;
-  std::string LabelTag() const;
 
   ControllerContext* ctx_;
   ProtectionSpec spec_;

@@ -1,5 +1,6 @@
 // The phases of a failover after the replacement is rented: restore, validate, start,
 // check, and the endings (recovery.h has the state machine).
+#include "base/strings.h"
 #include "failover/protected_rows.h"
 #include "failover/recovery.h"
 #include "provision/ownership.h"
@@ -8,12 +9,6 @@ namespace standby {
 namespace {
 
 constexpr int kCheckAgentFailures = 3;  // the replacement stops answering while checked
-
-std::string SecondsText(int64_t ms) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
-  return text;
-}
 
 }  // namespace
 
@@ -178,7 +173,8 @@ Status Recovery::Finish() {
                        p.last_mttr_ms = row_.total_ms;
                      }
                      p.health_detail = (initial ? "placed on " : "failed over to ") +
-                                       row_.new_instance_id + " in " + SecondsText(row_.total_ms);
+                                       row_.new_instance_id + " in " +
+                                       HumanSeconds(row_.total_ms / 1000.0);
                    }));
   if (!exists) {
     // Unprotected while it failed over: nothing serves it any more.
@@ -189,12 +185,13 @@ Status Recovery::Finish() {
   RETURN_IF_ERROR(Save());
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + " done: " + row_.new_instance_id +
             " at " + row_.new_ssh_host + ":" + std::to_string(row_.new_ssh_port) +
-            " serves; MTTR " + SecondsText(row_.total_ms) + " (detection " +
-            SecondsText(row_.detection_ms) + ", provisioning " +
-            SecondsText(row_.gpu_provisioning_time_ms) + ", restore " +
-            SecondsText(row_.restore_ms) + ", validation " + SecondsText(row_.validation_ms) +
-            ", start " + SecondsText(row_.workload_start_ms) + ", check " +
-            SecondsText(row_.health_check_ms) + ")");
+            " serves; MTTR " + HumanSeconds(row_.total_ms / 1000.0) + " (detection " +
+            HumanSeconds(row_.detection_ms / 1000.0) + ", provisioning " +
+            HumanSeconds(row_.gpu_provisioning_time_ms / 1000.0) + ", restore " +
+            HumanSeconds(row_.restore_ms / 1000.0) + ", validation " +
+            HumanSeconds(row_.validation_ms / 1000.0) + ", start " +
+            HumanSeconds(row_.workload_start_ms / 1000.0) + ", check " +
+            HumanSeconds(row_.health_check_ms / 1000.0) + ")");
   return OkStatus();
 }
 

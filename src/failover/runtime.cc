@@ -52,12 +52,7 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
   quick.request_timeout = std::chrono::seconds(3);
   rt->probe_stores = std::make_unique<StoreCache>(quick);
   StoreCache* probe_cache = rt->probe_stores.get();
-  ctx.store_reachable = [probe_cache](const std::string& repo) {
-    auto store = probe_cache->Open(repo);
-    if (!store) return false;
-    auto head = (*store)->Head("config");
-    return head.has_value() || head.error().code == ErrorCode::kNotFound;
-  };
+  ctx.open_probe_store = [probe_cache](const std::string& repo) { return probe_cache->Open(repo); };
   ctx.max_concurrent_snapshots = static_cast<int>(std::max<uint64_t>(1, snapshots));
   ctx.snapshot_job.compression = config.GetOr("snapshot.compression", "lz4");
   ASSIGN_OR_RETURN(ctx.snapshot_job.pack_size_mb, config.GetUint("snapshot.pack_size_mb"));

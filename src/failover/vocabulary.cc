@@ -30,9 +30,6 @@ constexpr EnumName<Trigger> kTriggers[] = {
 std::string_view ProtectionStateName(ProtectionState s) {
   return NameIn<ProtectionState>(kProtectionStates, s);
 }
-std::optional<ProtectionState> ParseProtectionState(std::string_view name) {
-  return ParseIn<ProtectionState>(kProtectionStates, name);
-}
 std::string_view FailoverPhaseName(FailoverPhase p) { return NameIn<FailoverPhase>(kPhases, p); }
 std::optional<FailoverPhase> ParseFailoverPhase(std::string_view name) {
   return ParseIn<FailoverPhase>(kPhases, name);

@@ -18,7 +18,6 @@ enum class ProtectionState {
   kPaused,       // the controller leaves it alone
 };
 std::string_view ProtectionStateName(ProtectionState s);
-std::optional<ProtectionState> ParseProtectionState(std::string_view name);
 
 // Where a failover is; persisted before each phase's side effects. `kReplacing` runs
 // fencing, provisioning and locating the snapshot in parallel.

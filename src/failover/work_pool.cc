@@ -37,15 +37,9 @@ bool WorkPool::TryRun(std::function<void()> task) {
                         std::lock_guard<std::mutex> done(mu_);
                         --running_;
                         *finished = true;
-                        done_.notify_all();
                       }),
                       finished});
   return true;
-}
-
-size_t WorkPool::running() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return running_;
 }
 
 }  // namespace standby

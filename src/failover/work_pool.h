@@ -1,6 +1,5 @@
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -21,13 +20,11 @@ class WorkPool {
 
   // Starts `task` unless `limit` tasks run already (then false: try again later).
   bool TryRun(std::function<void()> task);
-  size_t running() const;
 
  private:
   const size_t limit_;
   const bool parallel_;
   mutable std::mutex mu_;
-  std::condition_variable done_;
   size_t running_ = 0;
   struct Worker {
     std::thread thread;
