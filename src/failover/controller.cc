@@ -38,10 +38,10 @@ Controller::~Controller() {
 Status Controller::Start() {
   started_at_ms_ = NowMillis(ctx_->clock);
   next_reap_ns_ = ctx_->clock->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto events, ctx_->state->ListFailoverEvents());
+  ASSIGN_OR_RETURN(auto events, ctx_->state->ListFailoverEvents({.unfinished_only = true}));
   for (FailoverEvent& e : events) {
     auto phase = ParseFailoverPhase(e.phase);
-    if (e.completed_at != 0 || !phase || Finished(*phase)) continue;
+    if (!phase || Finished(*phase)) continue;
     // Only this controller's own: several controllers on one database need the lease of
     // the coming multi-controller work before they may take over each other's failovers.
     if (!e.controller.empty() && e.controller != ctx_->controller) continue;
@@ -114,11 +114,10 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
     if (it->second.thread.joinable()) it->second.thread.join();
     ctx_->Log(it->first + ": no longer protected; stopped watching it");
     // A failover it left unfinished must not leave its replacement rented.
-    if (auto events = ctx_->state->ListFailoverEvents()) {
+    if (auto events =
+            ctx_->state->ListFailoverEvents({.instance_id = it->first, .unfinished_only = true})) {
       for (const FailoverEvent& e : *events) {
-        if (e.instance_id == it->first && e.completed_at == 0) {
-          AbandonFailover(ctx_, e, it->first + " was unprotected during the failover");
-        }
+        AbandonFailover(ctx_, e, it->first + " was unprotected during the failover");
       }
     }
     std::lock_guard<std::mutex> lock(mu_);

@@ -173,12 +173,12 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   }
   if (row_.status == ProtectionStateName(ProtectionState::kFailingOver) ||
       row_.status == ProtectionStateName(ProtectionState::kPlacing)) {
-    // Another process runs it (a `protect --provision` in progress): wait for its end.
-    refuse(
+    // Another process runs it (a `protect --provision` in progress): wait for its end, which
+    // the controller's next read of the rows delivers (Update).
+    return refuse(
         spec_.name + " is being " +
         (row_.status == ProtectionStateName(ProtectionState::kPlacing) ? "placed" : "failed over") +
         " by another process");
-    return Reload();
   }
   const int64_t now_ns = ctx_->clock->MonotonicNanos();
   if (request) {

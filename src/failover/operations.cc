@@ -223,14 +223,14 @@ json InstanceStatusJson(const ProtectedInstance& p, const std::optional<Failover
 
 Result<json> StatusReport(ControllerContext* ctx, const std::string& name) {
   ASSIGN_OR_RETURN(auto instances, ctx->state->ListProtectedInstances());
-  ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
+  ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents({.unfinished_only = true}));
   const int64_t now = NowMillis(ctx->clock);
   json list = json::array();
   for (const ProtectedInstance& p : instances) {
     if (!name.empty() && p.instance_id != name) continue;
     std::optional<FailoverEvent> running;
     for (const FailoverEvent& e : events) {
-      if (e.instance_id == p.instance_id && e.completed_at == 0) running = e;
+      if (e.instance_id == p.instance_id) running = e;
     }
     list.push_back(InstanceStatusJson(p, running, now));
   }
@@ -259,11 +259,7 @@ json FailoverEventJson(const FailoverEvent& e) {
 }
 
 Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std::string& name) {
-  ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
-  std::vector<FailoverEvent> out;
-  for (FailoverEvent& e : events) {
-    if (name.empty() || e.instance_id == name) out.push_back(std::move(e));
-  }
+  ASSIGN_OR_RETURN(auto out, ctx->state->ListFailoverEvents({.instance_id = name}));
   std::stable_sort(out.begin(), out.end(), [](const FailoverEvent& a, const FailoverEvent& b) {
     return a.started_at > b.started_at;
   });
@@ -322,9 +318,8 @@ Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string&
   }
   std::string seen;
   while (true) {
-    ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents());
+    ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents({.failover_id = failover_id}));
     for (const FailoverEvent& e : events) {
-      if (e.failover_id != failover_id) continue;
       std::string now = e.phase + "/" + std::to_string(static_cast<int>(e.progress));
       if (now != seen) {
         seen = now;

@@ -58,8 +58,9 @@ class ForwardingStateStore : public StateStore {
   Status RecordFailoverEvent(const FailoverEvent& event) override {
     return inner_->RecordFailoverEvent(event);
   }
-  Result<std::vector<FailoverEvent>> ListFailoverEvents() override {
-    return inner_->ListFailoverEvents();
+  Result<std::vector<FailoverEvent>> ListFailoverEvents(
+      const FailoverFilter& filter = {}) override {
+    return inner_->ListFailoverEvents(filter);
   }
   Status CreateRequest(const RequestRow& request) override {
     return inner_->CreateRequest(request);

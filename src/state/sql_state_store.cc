@@ -238,11 +238,22 @@ Status SqlStateStore::RecordFailoverEvent(const FailoverEvent& event) {
   return Upsert(map.table(), map.Names(), {"failover_id"}, map.Values(event));
 }
 
-Result<std::vector<FailoverEvent>> SqlStateStore::ListFailoverEvents() {
+Result<std::vector<FailoverEvent>> SqlStateStore::ListFailoverEvents(const FailoverFilter& filter) {
   const auto& map = FailoverEventTable();
-  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() +
-                                         " FROM failover_events ORDER BY started_at, failover_id",
-                                     {}));
+  std::string where = " WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (!filter.instance_id.empty()) {
+    params.push_back(filter.instance_id);
+    where += " AND instance_id = $" + std::to_string(params.size());
+  }
+  if (!filter.failover_id.empty()) {
+    params.push_back(filter.failover_id);
+    where += " AND failover_id = $" + std::to_string(params.size());
+  }
+  if (filter.unfinished_only) where += " AND completed_at = 0";
+  ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() + " FROM failover_events" + where +
+                                         " ORDER BY started_at, failover_id",
+                                     params));
   return RowsTo(rows, map);
 }
 

@@ -41,7 +41,7 @@ class SqlStateStore : public StateStore {
   Status BlacklistMachine(const BlacklistEntry& entry) override;
   Result<std::vector<BlacklistEntry>> ActiveBlacklist(int64_t now_ms) override;
   Status RecordFailoverEvent(const FailoverEvent& event) override;
-  Result<std::vector<FailoverEvent>> ListFailoverEvents() override;
+  Result<std::vector<FailoverEvent>> ListFailoverEvents(const FailoverFilter& filter = {}) override;
   Status CreateRequest(const RequestRow& request) override;
   Result<std::vector<RequestRow>> ListPendingRequests() override;
   Result<std::optional<RequestRow>> GetRequest(const std::string& id) override;

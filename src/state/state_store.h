@@ -148,6 +148,13 @@ struct FailoverEvent {
   friend bool operator==(const FailoverEvent&, const FailoverEvent&) = default;
 };
 
+// Which failovers ListFailoverEvents returns: all fields set must match.
+struct FailoverFilter {
+  std::string instance_id;       // "" = every instance
+  std::string failover_id;       // "" = every failover
+  bool unfinished_only = false;  // completed_at = 0
+};
+
 // An operator's request to the running controller (`standby failover`, `snapshot now`,
 // `drill`), picked up within one probe interval.
 struct RequestRow {
@@ -217,7 +224,10 @@ class StateStore {
   // Machines blacklisted until after `now_ms`.
   virtual Result<std::vector<BlacklistEntry>> ActiveBlacklist(int64_t now_ms) = 0;
   virtual Status RecordFailoverEvent(const FailoverEvent& event) = 0;
-  virtual Result<std::vector<FailoverEvent>> ListFailoverEvents() = 0;
+  // Failovers, oldest first, narrowed by `filter` (the database does the narrowing: the
+  // history grows, the questions asked of it every probe round do not).
+  virtual Result<std::vector<FailoverEvent>> ListFailoverEvents(
+      const FailoverFilter& filter = {}) = 0;
 
   virtual Status CreateRequest(const RequestRow& request) = 0;
   // Requests not yet taken, oldest first.

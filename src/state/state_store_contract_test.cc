@@ -224,9 +224,36 @@ TYPED_TEST_P(StateStoreContractTest, TwoWritersOnOneInstanceOneWinsNothingIsLost
   EXPECT_EQ(retried, 3);
 }
 
+TYPED_TEST_P(StateStoreContractTest, FailoversAreNarrowedByInstanceIdAndUnfinished) {
+  FailoverEvent a = FullEvent("fo-a", 1000);
+  FailoverEvent b = FullEvent("fo-b", 2000);
+  b.instance_id = "gpu-2";
+  FailoverEvent running = FullEvent("fo-c", 0);
+  running.completed_at = 0;
+  running.started_at += 10;
+  for (const FailoverEvent& e : {a, b, running}) ASSERT_OK(this->store_->RecordFailoverEvent(e));
+  auto ids = [&](const FailoverFilter& f) {
+    std::vector<std::string> out;
+    auto events = this->store_->ListFailoverEvents(f);
+    EXPECT_TRUE(events.has_value());
+    if (events) {
+      for (const FailoverEvent& e : *events) out.push_back(e.failover_id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (V{"fo-a", "fo-b", "fo-c"}));
+  EXPECT_EQ(ids({.instance_id = "gpu-1"}), (V{"fo-a", "fo-c"}));
+  EXPECT_EQ(ids({.failover_id = "fo-b"}), (V{"fo-b"}));
+  EXPECT_EQ(ids({.unfinished_only = true}), (V{"fo-c"}));
+  EXPECT_EQ(ids({.instance_id = "gpu-2", .unfinished_only = true}), V{});
+  EXPECT_EQ(ids({.instance_id = "nobody"}), V{});
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
                             EveryColumnIsWrittenAndReadBack, SummariesOfKnownDataGiveKnownNumbers,
-                            TwoWritersOnOneInstanceOneWinsNothingIsLost);
+                            TwoWritersOnOneInstanceOneWinsNothingIsLost,
+                            FailoversAreNarrowedByInstanceIdAndUnfinished);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StateStoreContractTest, ::testing::Types<SqliteBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(PG_, StateStoreContractTest, ::testing::Types<PostgresBackend>);
 
