@@ -13,14 +13,12 @@ int RunMetrics(const std::vector<std::string>& args) {
   specs.push_back({"by", true, ""});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
-  std::string by = inv->Flag("by").value_or("snapshot_type");
-  if (by != "snapshot_type" && by != "trigger") {
-    return UsageError(command, "--by takes snapshot_type or trigger", inv->json);
-  }
+  const std::string by = inv->Flag("by").value_or("snapshot_type");
+  const std::optional<GroupBy> group_by = ParseGroupBy(by);
+  if (!group_by) return UsageError(command, "--by takes snapshot_type or trigger", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!runtime) return Fail(runtime.error(), inv->json);
-  auto report = CollectMetrics(&(*runtime)->ctx,
-                               by == "trigger" ? GroupBy::kTrigger : GroupBy::kSnapshotType);
+  auto report = CollectMetrics(&(*runtime)->ctx, *group_by);
   if (!report) return Fail(report.error(), inv->json);
   if (inv->json) {
     PrintJson(MetricsJson(*report));

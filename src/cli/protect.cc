@@ -28,11 +28,6 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
   if (auto every = inv.Flag("snapshot-every")) {
     ASSIGN_OR_RETURN(spec.snapshot_every, ParseDuration(*every));
   }
-  if (auto keep = inv.Flag("keep-last")) {
-    auto n = ParseUint(*keep);
-    if (!n || *n < 1) return InvalidArgumentError("--keep-last must be an integer >= 1");
-    spec.keep_last = static_cast<int>(*n);
-  }
   if (auto timeout = inv.Flag("health-timeout")) {
     ASSIGN_OR_RETURN(spec.policy.health_timeout, ParseDuration(*timeout));
   }

@@ -15,10 +15,6 @@ json Millis(const std::optional<double>& seconds) {
 
 }  // namespace
 
-std::string_view GroupByName(GroupBy by) {
-  return by == GroupBy::kTrigger ? "trigger" : "snapshot_type";
-}
-
 Result<MetricsReport> CollectMetrics(ControllerContext* ctx, GroupBy by) {
   MetricsReport report;
   report.database = ctx->state->Describe();

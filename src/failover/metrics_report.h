@@ -27,7 +27,4 @@ Result<MetricsReport> CollectMetrics(ControllerContext* ctx, GroupBy by);
 // The report as `metrics --json` prints it (docs/manual.md, "metrics").
 nlohmann::json MetricsJson(const MetricsReport& report);
 
-// "snapshot_type" | "trigger".
-std::string_view GroupByName(GroupBy by);
-
 }  // namespace standby

@@ -189,7 +189,7 @@ Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config) {
   ASSIGN_OR_RETURN(uint64_t minutes, config.GetUint("snapshot.interval_minutes"));
   s.snapshot_every = std::chrono::minutes(minutes);
   ASSIGN_OR_RETURN(uint64_t keep, config.GetUint("snapshot.keep_last"));
-  s.keep_last = static_cast<int>(std::max<uint64_t>(1, keep));
+  s.keep_last = static_cast<int>(std::min<uint64_t>(keep, 100000));  // ValidateSpec: >= 1
   FailoverPolicy& p = s.policy;
   ASSIGN_OR_RETURN(uint64_t interval, config.GetUint("failover.probe_interval_ms"));
   p.probe_interval = std::chrono::milliseconds(interval);

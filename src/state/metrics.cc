@@ -4,8 +4,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "base/enum_names.h"
+
 namespace standby {
 namespace {
+
+constexpr EnumName<GroupBy> kGroupBys[] = {{GroupBy::kSnapshotType, "snapshot_type"},
+                                           {GroupBy::kTrigger, "trigger"}};
 
 double NearestRank(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -14,6 +19,11 @@ double NearestRank(const std::vector<int64_t>& sorted, double p) {
 }
 
 }  // namespace
+
+std::string_view GroupByName(GroupBy by) { return NameIn<GroupBy>(kGroupBys, by); }
+std::optional<GroupBy> ParseGroupBy(std::string_view name) {
+  return ParseIn<GroupBy>(kGroupBys, name);
+}
 
 Distribution Summarize(std::vector<int64_t> values) {
   Distribution d;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct FailoverSummary {
 };
 
 enum class GroupBy { kSnapshotType, kTrigger };
+std::string_view GroupByName(GroupBy by);  // "snapshot_type" | "trigger"
+std::optional<GroupBy> ParseGroupBy(std::string_view name);
 
 // Failover counts, success rate and MTTR/phase distributions per group.
 std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>& events,
