@@ -20,12 +20,13 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::unique_ptr<ObjectStore>> OpenJobStore(const AgentJob& job, Clock* clock) {
+Result<std::unique_ptr<ObjectStore>> OpenJobStore(const AgentJob& job, const S3Authorizer& grants,
+                                                  Clock* clock) {
   StoreSettings settings;
   settings.s3_endpoint = job.s3_endpoint;
   settings.s3_region = job.s3_region;
   settings.s3_path_style = job.s3_path_style;
-  settings.credentials = {job.access_key_id, job.secret_access_key, job.session_token};
+  settings.authorizer = grants;
   settings.concurrency = std::max<size_t>(1, job.concurrency);
   if (!job.s3_host.empty()) settings.resolved[job.s3_host] = job.s3_addresses;
   settings.resolved["localhost"] = {"127.0.0.1", "::1"};
@@ -39,7 +40,7 @@ std::optional<std::string> NonEmpty(const std::string& s) {
 }
 
 Result<json> Snapshot(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
-  ASSIGN_OR_RETURN(auto store, env.open_store(job));
+  ASSIGN_OR_RETURN(auto store, env.open_store(job, env.grants));
   SnapshotOptions options;
   options.instance_id = job.instance_id;
   options.workspace = env.HostPath(job.workspace);
@@ -60,7 +61,7 @@ Result<json> Snapshot(const AgentJob& job, const EventWriter& emit, const AgentE
 }
 
 Result<json> Restore(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
-  ASSIGN_OR_RETURN(auto store, env.open_store(job));
+  ASSIGN_OR_RETURN(auto store, env.open_store(job, env.grants));
   ASSIGN_OR_RETURN(Manifest m,
                    LoadSnapshot(store.get(), NonEmpty(job.snapshot_id), NonEmpty(job.instance_id)));
   RestoreOptions options;
@@ -88,7 +89,7 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit, const AgentEn
 }
 
 Result<json> Verify(const AgentJob& job, const EventWriter& emit, const AgentEnv& env) {
-  ASSIGN_OR_RETURN(auto store, env.open_store(job));
+  ASSIGN_OR_RETURN(auto store, env.open_store(job, env.grants));
   ASSIGN_OR_RETURN(Manifest m,
                    LoadSnapshot(store.get(), NonEmpty(job.snapshot_id), NonEmpty(job.instance_id)));
   ASSIGN_OR_RETURN(DirectoryVerification v,
@@ -146,7 +147,9 @@ AgentEnv RealAgentEnv() {
   env.fs = FileSystem::Real();
   const char* home = std::getenv("HOME");
   env.home = home ? home : "/root";
-  env.open_store = [clock = env.clock](const AgentJob& job) { return OpenJobStore(job, clock); };
+  env.open_store = [clock = env.clock](const AgentJob& job, const S3Authorizer& grants) {
+    return OpenJobStore(job, grants, clock);
+  };
   return env;
 }
 

@@ -26,8 +26,12 @@ struct AgentEnv {
   std::string home;  // the host user's home: the default workload state lives under it
   // Prefix of every absolute path a job names ("" on a real host).
   std::string root;
-  // Opens the job's repository: job.repo with the job's S3 settings on a real host.
-  std::function<Result<std::unique_ptr<ObjectStore>>(const AgentJob&)> open_store;
+  // Opens the job's repository: job.repo with the job's S3 settings on a real host, every
+  // S3 request authorized by `grants` (the host holds no credential).
+  std::function<Result<std::unique_ptr<ObjectStore>>(const AgentJob&, const S3Authorizer& grants)>
+      open_store;
+  // Set by the session for the job it runs.
+  S3Authorizer grants;
 
   // `path` as this host's file system sees it.
   std::string HostPath(const std::string& path) const;
@@ -45,10 +49,10 @@ Result<nlohmann::json> RunAgentJob(const AgentJob& job, const EventWriter& emit,
 // How often a running job says it is alive (a `heartbeat` event).
 inline constexpr std::chrono::seconds kHeartbeatInterval{5};
 
-// One agent session: the hello, then the job from `read_job` (credentials travel only
-// there), then events and one result through `emit`. Returns the process exit status
-// (0 only when the job succeeded).
-int RunAgentSession(const std::function<Result<std::string>()>& read_job, const EventWriter& emit,
+// One agent session: the hello, then the job as the first line from `read_line`, then
+// events and one result through `emit`; grant answers are the lines that follow the job.
+// Returns the process exit status (0 only when the job succeeded).
+int RunAgentSession(const std::function<Result<std::string>()>& read_line, const EventWriter& emit,
                     const AgentEnv& env, int64_t pid);
 
 }  // namespace standby

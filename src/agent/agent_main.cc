@@ -1,11 +1,11 @@
-// standby-agent: runs on a GPU host. Reads one JSON job from stdin, writes JSON lines to
-// stdout (docs/formats/agent-protocol.md). Exit 0 only when the job succeeded.
+// standby-agent: runs on a GPU host. Reads one JSON job line from stdin (grant answers follow
+// it), writes JSON lines to stdout (docs/formats/agent-protocol.md). Exit 0 only when the job
+// succeeded.
 #include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
-#include <iterator>
 #include <mutex>
 
 #include "agent/agent_jobs.h"
@@ -43,10 +43,13 @@ int main(int argc, char** argv) {
   }
   spdlog::set_default_logger(
       std::make_shared<spdlog::logger>("agent", std::make_shared<EventSink>()));
-  auto read_stdin = []() -> standby::Result<std::string> {
-    return std::string((std::istreambuf_iterator<char>(std::cin)),
-                       std::istreambuf_iterator<char>());
+  auto read_line = []() -> standby::Result<std::string> {
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+      return standby::UnavailableError("the controller closed the agent's input");
+    }
+    return line;
   };
-  return standby::RunAgentSession(read_stdin, Emit, standby::RealAgentEnv(),
+  return standby::RunAgentSession(read_line, Emit, standby::RealAgentEnv(),
                                   static_cast<int64_t>(::getpid()));
 }

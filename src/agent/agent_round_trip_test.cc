@@ -41,7 +41,6 @@ class AgentRoundTripTest : public ::testing::TestWithParam<std::string> {
     job.command = command;
     job.repo = dir_.Sub("repo");
     job.instance_id = "gpu-1";
-    job.secret_access_key = "EXAMPLE-not-used-for-a-directory-repo";
     return job;
   }
   TempDir dir_;

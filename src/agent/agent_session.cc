@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "agent/agent_jobs.h"
+#include "agent/grant_client.h"
 #include "base/log.h"
 #include "snapshot/result_json.h"
 
@@ -24,14 +25,14 @@ void EmitFailure(const EventWriter& emit, const Error& error,
 
 }  // namespace
 
-int RunAgentSession(const std::function<Result<std::string>()>& read_job, const EventWriter& emit,
-                    const AgentEnv& env, int64_t pid) {
-  // The controller sends the job (and the credentials in it) only after this line.
+int RunAgentSession(const std::function<Result<std::string>()>& read_line, const EventWriter& emit,
+                    const AgentEnv& host_env, int64_t pid) {
+  // The controller sends the job only after this line.
   emit({{"type", "hello"},
         {"protocol", kAgentProtocolVersion},
         {"agent", "standby-agent"},
         {"pid", pid}});
-  auto input = read_job();
+  auto input = read_line();
   if (!input) {
     EmitFailure(emit, input.error());
     return 1;
@@ -41,8 +42,9 @@ int RunAgentSession(const std::function<Result<std::string>()>& read_job, const 
     EmitFailure(emit, job.error());
     return 1;
   }
-  RegisterSecret(job->secret_access_key);
-  RegisterSecret(job->session_token);
+  GrantClient grants(job->grants, emit, read_line);
+  AgentEnv env = host_env;
+  env.grants = grants.AsAuthorizer();
   // A heartbeat while the job runs: a controller that hears nothing for a while knows the
   // host stalled, whatever the job's length.
   StopSignal done;

@@ -56,7 +56,7 @@ class BorrowedStore : public ObjectStore {
 struct Pipe {
   std::mutex mu;
   std::condition_variable changed;
-  std::string job_text;
+  std::string stdin_text;
   bool stdin_closed = false;
   std::string out;
   bool exited = false;
@@ -75,7 +75,8 @@ class InProcessChannel : public AgentChannel {
   Status Write(std::string_view data) override {
     std::lock_guard<std::mutex> lock(pipe_->mu);
     if (pipe_->lost) return Lost();
-    pipe_->job_text.append(data);
+    pipe_->stdin_text.append(data);
+    pipe_->changed.notify_all();
     return OkStatus();
   }
   Status CloseStdin() override {
@@ -148,11 +149,18 @@ class InProcessTransport : public AgentTransport {
       AgentEnv env = hosts_->EnvFor(key_);
       auto finished = std::make_shared<std::atomic<bool>>(false);
       std::thread job([pipe, env, die_after, finished, hosts = hosts_, key = key_] {
-        auto read_job = [&]() -> Result<std::string> {
+        auto read_line = [&]() -> Result<std::string> {
           std::unique_lock<std::mutex> lock(pipe->mu);
-          pipe->changed.wait(lock, [&] { return pipe->stdin_closed || pipe->lost; });
-          if (pipe->lost) return UnavailableError("the connection was lost before the job");
-          return pipe->job_text;
+          pipe->changed.wait(lock, [&] {
+            return pipe->stdin_closed || pipe->lost ||
+                   pipe->stdin_text.find('\n') != std::string::npos;
+          });
+          if (pipe->lost) return UnavailableError("the connection was lost");
+          size_t newline = pipe->stdin_text.find('\n');
+          if (newline == std::string::npos) return UnavailableError("the input was closed");
+          std::string line = pipe->stdin_text.substr(0, newline);
+          pipe->stdin_text.erase(0, newline + 1);
+          return line;
         };
         auto emit = [&](const nlohmann::json& event) {
           bool lose = !hosts->Alive(key);
@@ -165,7 +173,7 @@ class InProcessTransport : public AgentTransport {
           if (!pipe->lost) pipe->out += event.dump() + "\n";
           pipe->changed.notify_all();
         };
-        int status = RunAgentSession(read_job, emit, env, 1);
+        int status = RunAgentSession(read_line, emit, env, 1);
         {
           std::lock_guard<std::mutex> lock(pipe->mu);
           pipe->exited = true;
@@ -232,7 +240,8 @@ AgentEnv InProcessHosts::EnvFor(const std::string& key) const {
   env.root = HostPath(key);
   env.home = HostPath(key, "/root");
   ObjectStore* store = store_;
-  env.open_store = [this, store, key](const AgentJob&) -> Result<std::unique_ptr<ObjectStore>> {
+  env.open_store = [this, store, key](const AgentJob&,
+                                      const S3Authorizer&) -> Result<std::unique_ptr<ObjectStore>> {
     return std::unique_ptr<ObjectStore>(
         std::make_unique<BorrowedStore>(store, [this, key] { return Alive(key); }));
   };

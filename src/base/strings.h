@@ -19,6 +19,11 @@ std::string HumanRate(double bytes_per_second);
 // "4.1 s": a duration for log lines and messages, to a tenth of a second.
 std::string HumanSeconds(double seconds);
 
+// Text from someone we do not trust, made safe for a terminal or a log line: C0 and C1
+// control characters (escape sequences, carriage returns, newlines) and DEL become "\xNN";
+// every other byte, UTF-8 included, is kept.
+std::string EscapeControl(std::string_view text);
+
 std::string_view TrimWhitespace(std::string_view text);
 std::vector<std::string> SplitString(std::string_view text, char separator);
 

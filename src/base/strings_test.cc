@@ -40,5 +40,14 @@ TEST(StringsTest, RandomHexIsFreshEachTime) {
   EXPECT_NE(RandomHex(8), RandomHex(8));
 }
 
+TEST(StringsTest, EscapeControlNeutralisesTerminalSequences) {
+  EXPECT_EQ(EscapeControl("ok \x1b]0;owned\x07 done\r\n"), "ok \\x1b]0;owned\\x07 done\\x0d\\x0a");
+  EXPECT_EQ(EscapeControl("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93");
+  EXPECT_EQ(EscapeControl("\xc2\x9b"
+                          "31m"),
+            "\\xc2\\x9b31m");
+  EXPECT_EQ(EscapeControl("\x7f"), "\\x7f");
+}
+
 }  // namespace
 }  // namespace standby

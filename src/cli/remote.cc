@@ -1,5 +1,7 @@
 #include "cli/remote.h"
 
+#include "base/json_fields.h"
+#include "base/strings.h"
 #include "provision/provider_settings.h"
 #include "remote/ssh_session.h"
 #include "store/store_config.h"
@@ -10,8 +12,10 @@ namespace {
 // The agent's log events, printed as the same command run here prints its lines.
 void PrintAgentLog(const AgentEvent& event) {
   if (event.type != "log") return;
-  std::string level = event.body.value("level", "info");
-  std::string message = event.body.value("message", "");
+  JsonFields f(event.body, "agent log");
+  std::string level = f.OptionalString("level", 16).value_or("info");
+  std::string message = EscapeControl(f.OptionalString("message", 64 * 1024).value_or(""));
+  if (!f.status()) message = EscapeControl(f.status().error().message);
   if (level == "warning" || level == "warn") {
     Say("warning: " + message);
   } else if (level == "error" || level == "critical") {

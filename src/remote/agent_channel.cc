@@ -2,28 +2,16 @@
 
 #include <optional>
 
+#include "base/json_fields.h"
 #include "base/strings.h"
 
 namespace standby {
 namespace {
 
-constexpr size_t kStderrTail = 2048;
+using nlohmann::json;
 
-// Splits complete lines out of `pending`.
-template <typename F>
-Status DrainLines(std::string* pending, F&& on_line) {
-  size_t start = 0, newline;
-  while ((newline = pending->find('\n', start)) != std::string::npos) {
-    Status status = on_line(std::string_view(*pending).substr(start, newline - start));
-    start = newline + 1;
-    if (!status) {
-      pending->erase(0, start);
-      return status;
-    }
-  }
-  pending->erase(0, start);
-  return OkStatus();
-}
+constexpr std::chrono::milliseconds kShortJobDeadline{120'000};
+constexpr std::chrono::milliseconds kDataJobDeadline{12LL * 3600 * 1000};
 
 std::string LastLine(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -31,12 +19,219 @@ std::string LastLine(std::string text) {
   return newline == std::string::npos ? text : text.substr(newline + 1);
 }
 
+int64_t Nanos(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+// One run of the protocol on one channel.
+class Conversation {
+ public:
+  Conversation(AgentChannel& channel, const AgentJob& job,
+               const std::function<void(const AgentEvent&)>& on_event,
+               const ConversationOptions& options)
+      : channel_(channel), job_(job), on_event_(on_event), options_(options) {}
+
+  Result<json> Run(AgentDidNotStart* did_not_start);
+
+ private:
+  Status OnLine(std::string_view line);
+  Status OnHello(const json& body);
+  Status OnAuthorize(const json& body);
+  Status TakeResult(const json& body);
+  // Splits complete lines out of pending_, scanning only bytes not scanned before.
+  Status DrainLines();
+  std::optional<Error> Expired() const;
+
+  AgentChannel& channel_;
+  const AgentJob& job_;
+  const std::function<void(const AgentEvent&)>& on_event_;
+  const ConversationOptions& options_;
+  bool hello_seen_ = false;
+  int64_t hello_deadline_ = 0;
+  int64_t job_deadline_ = 0;
+  int64_t job_deadline_ms_ = 0;
+  int64_t last_output_ns_ = 0;
+  std::optional<json> result_;
+  std::optional<Error> protocol_error_;
+  std::string pending_, stderr_tail_;
+  size_t scanned_ = 0;
+};
+
+Status Conversation::OnHello(const json& body) {
+  JsonFields f(body, "agent hello");
+  int64_t protocol = f.Int("protocol", 0, 1 << 20);
+  RETURN_IF_ERROR(f.status());
+  if (protocol != kAgentProtocolVersion) {
+    return InvalidArgumentError("the agent on the host speaks protocol " +
+                                std::to_string(protocol) + ", this controller " +
+                                std::to_string(kAgentProtocolVersion));
+  }
+  hello_seen_ = true;
+  std::chrono::milliseconds deadline =
+      options_.job_timeout.count() > 0 ? options_.job_timeout : DefaultJobDeadline(job_.command);
+  job_deadline_ms_ = deadline.count();
+  job_deadline_ = options_.clock->MonotonicNanos() + Nanos(deadline);
+  if (options_.on_hello) options_.on_hello(body);
+  // Stdin stays open: grant answers follow the job on it.
+  return channel_.Write(AgentJobToJson(job_).dump() + "\n");
+}
+
+Status Conversation::OnAuthorize(const json& body) {
+  JsonFields f(body, "agent authorize request");
+  int64_t id = f.Int("id", 0, int64_t{1} << 40);
+  RETURN_IF_ERROR(f.status());
+  ASSIGN_OR_RETURN(S3Operation op, ParseS3Operation(body));
+  Result<QueryParams> grant = options_.authorize
+                                  ? options_.authorize(op)
+                                  : PermissionDeniedError("this job has no store grants");
+  json answer = {{"type", "grant"}, {"id", id}};
+  if (grant) {
+    answer["query"] = QueryToJson(*grant);
+  } else {
+    answer["error"] = {{"code", ErrorCodeName(grant.error().code)},
+                       {"message", grant.error().message}};
+  }
+  return channel_.Write(answer.dump() + "\n");
+}
+
+Status Conversation::TakeResult(const json& body) {
+  JsonFields f(body, "agent result");
+  f.Bool("ok");
+  RETURN_IF_ERROR(f.status());
+  if (body.contains("data") && !body["data"].is_object() && !body["data"].is_null()) {
+    return CorruptionError("agent result: field \"data\" is not an object");
+  }
+  result_ = body;
+  return OkStatus();
+}
+
+Status Conversation::OnLine(std::string_view line) {
+  if (line.empty()) return OkStatus();
+  auto event = ParseAgentEvent(line);
+  if (!event || !event->body.is_object()) {
+    if (!protocol_error_) {
+      protocol_error_ =
+          event ? CorruptionError("agent sent an event that is not an object") : event.error();
+    }
+    return OkStatus();
+  }
+  if (event->type == "hello") {
+    if (hello_seen_) return CorruptionError("agent said hello twice");
+    return OnHello(event->body);
+  }
+  if (!hello_seen_) return CorruptionError("agent sent \"" + event->type + "\" before its hello");
+  if (event->type == "result") return TakeResult(event->body);
+  if (event->type == "authorize") return OnAuthorize(event->body);
+  if (event->type == "heartbeat") return OkStatus();  // proof of life, counted by the loop
+  if (on_event_) on_event_(*event);
+  return OkStatus();
+}
+
+Status Conversation::DrainLines() {
+  size_t start = 0, newline;
+  while (!result_ &&
+         (newline = pending_.find('\n', std::max(start, scanned_))) != std::string::npos) {
+    Status status = OnLine(std::string_view(pending_).substr(start, newline - start));
+    start = newline + 1;
+    if (!status) return status;
+  }
+  pending_.erase(0, start);
+  scanned_ = pending_.size();
+  if (pending_.size() > kMaxAgentLine) {
+    return CorruptionError("agent sent a line longer than " + std::to_string(kMaxAgentLine >> 20) +
+                           " MiB");
+  }
+  return OkStatus();
+}
+
+std::optional<Error> Conversation::Expired() const {
+  const int64_t now = options_.clock->MonotonicNanos();
+  if (options_.cancel && options_.cancel->load()) {
+    return UnavailableError("the job was cancelled; the agent was told to stop");
+  }
+  if (!hello_seen_ && now > hello_deadline_) {
+    return DeadlineExceededError("the agent did not start within " +
+                                 std::to_string(options_.hello_timeout.count()) + " ms");
+  }
+  if (hello_seen_ && now > job_deadline_) {
+    return DeadlineExceededError("the agent did not finish within " +
+                                 HumanSeconds(static_cast<double>(job_deadline_ms_) / 1000) +
+                                 " of starting the job");
+  }
+  if (hello_seen_ && options_.idle_timeout.count() > 0 &&
+      now - last_output_ns_ > Nanos(options_.idle_timeout)) {
+    return DeadlineExceededError("the agent sent nothing for " +
+                                 std::to_string(options_.idle_timeout.count() / 1000) +
+                                 " s; the host or its connection stalled");
+  }
+  return std::nullopt;
+}
+
+Result<json> Conversation::Run(AgentDidNotStart* did_not_start) {
+  hello_deadline_ = options_.clock->MonotonicNanos() + Nanos(options_.hello_timeout);
+  last_output_ns_ = options_.clock->MonotonicNanos();
+  while (!result_) {
+    if (std::optional<Error> expired = Expired()) {
+      channel_.Terminate();
+      return *expired;
+    }
+    auto output = channel_.Read(std::chrono::milliseconds(200));
+    if (!output) {
+      return Error{output.error().code,
+                   output.error().message + (hello_seen_ ? "; the job did not complete" : ""),
+                   output.error().retryable};
+    }
+    if (!output->out.empty() || !output->err.empty()) {
+      last_output_ns_ = options_.clock->MonotonicNanos();
+    }
+    stderr_tail_ += output->err;
+    if (stderr_tail_.size() > kAgentStderrTail) {
+      stderr_tail_.erase(0, stderr_tail_.size() - kAgentStderrTail);
+    }
+    pending_ += output->out;
+    if (Status lines = DrainLines(); !lines) {
+      channel_.Terminate();
+      return lines.error();
+    }
+    if (output->eof) {
+      if (!pending_.empty() && !result_) RETURN_IF_ERROR(OnLine(pending_));
+      break;
+    }
+  }
+  if (result_) {
+    if ((*result_)["ok"].get<bool>()) return result_->value("data", json::object());
+    if (options_.failure_data && result_->contains("data")) {
+      *options_.failure_data = (*result_)["data"];
+    }
+    return AgentError(result_->contains("error") ? (*result_)["error"] : json::object());
+  }
+  std::string ending = channel_.Ending();
+  if (!hello_seen_ && did_not_start) *did_not_start = {ending, stderr_tail_};
+  if (protocol_error_) return *protocol_error_;
+  std::string detail =
+      stderr_tail_.empty() ? "" : " (" + EscapeControl(LastLine(stderr_tail_)) + ")";
+  return UnavailableError("agent " + ending + " before reporting a result" + detail +
+                          "; the job did not complete");
+}
+
 }  // namespace
 
-Error AgentError(const nlohmann::json& error) {
-  std::string code = error.value("code", "internal");
-  std::string message = "agent: " + error.value("message", "failed");
-  bool retryable = error.value("retryable", false);
+std::chrono::milliseconds DefaultJobDeadline(const std::string& command) {
+  if (command == "snapshot" || command == "restore" || command == "verify") {
+    return kDataJobDeadline;
+  }
+  return kShortJobDeadline;
+}
+
+Error AgentError(const json& error) {
+  static const json kNoDetail = json::object();
+  JsonFields f(error.is_object() ? error : kNoDetail, "agent error");
+  std::string code = f.OptionalString("code", 64).value_or("internal");
+  std::string message =
+      "agent: " + EscapeControl(f.OptionalString("message", 4096).value_or("failed"));
+  bool retryable = f.OptionalBool("retryable").value_or(false);
+  if (!f.status())
+    return CorruptionError("agent sent a malformed error: " + f.status().error().message);
   ErrorCode mapped = ErrorCode::kInternal;
   for (ErrorCode c :
        {ErrorCode::kNotFound, ErrorCode::kInvalidArgument, ErrorCode::kUnavailable,
@@ -47,111 +242,18 @@ Error AgentError(const nlohmann::json& error) {
   return Error{mapped, message, retryable};
 }
 
-Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJob& job,
-                                            const std::function<void(const AgentEvent&)>& on_event,
-                                            const ConversationOptions& options,
-                                            AgentDidNotStart* did_not_start) {
-  const int64_t hello_deadline =
-      options.clock->MonotonicNanos() +
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options.hello_timeout).count();
-  bool hello_seen = false;
-  int64_t job_deadline = 0;
-  int64_t last_output_ns = options.clock->MonotonicNanos();
-  std::optional<nlohmann::json> result;
-  std::optional<Error> protocol_error;
-  std::string pending, stderr_tail;
-
-  auto on_line = [&](std::string_view line) -> Status {
-    if (line.empty()) return OkStatus();
-    auto event = ParseAgentEvent(line);
-    if (!event) {
-      if (!protocol_error) protocol_error = event.error();
-      return OkStatus();
-    }
-    if (event->type == "hello") {
-      int protocol = event->body.value("protocol", 0);
-      if (protocol != kAgentProtocolVersion) {
-        return InvalidArgumentError("the agent on the host speaks protocol " +
-                                    std::to_string(protocol) + ", this controller " +
-                                    std::to_string(kAgentProtocolVersion));
-      }
-      hello_seen = true;
-      job_deadline =
-          options.clock->MonotonicNanos() +
-          std::chrono::duration_cast<std::chrono::nanoseconds>(options.job_timeout).count();
-      if (options.on_hello) options.on_hello(event->body);
-      std::string text = AgentJobToJson(job).dump() + "\n";
-      RETURN_IF_ERROR(channel.Write(text));
-      return channel.CloseStdin();
-    }
-    if (event->type == "result") {
-      result = event->body;
-    } else if (event->type == "heartbeat") {
-      // only proof of life (counted by the read loop)
-    } else if (on_event) {
-      on_event(*event);
-    }
-    return OkStatus();
-  };
-
-  while (!result) {
-    if (options.cancel && options.cancel->load()) {
-      channel.Terminate();
-      return UnavailableError("the job was cancelled; the agent was told to stop");
-    }
-    if (hello_seen && options.job_timeout.count() > 0 &&
-        options.clock->MonotonicNanos() > job_deadline) {
-      channel.Terminate();
-      return DeadlineExceededError("the agent did not finish within " +
-                                   std::to_string(options.job_timeout.count()) +
-                                   " ms of starting the job");
-    }
-    if (!hello_seen && options.clock->MonotonicNanos() > hello_deadline) {
-      channel.Terminate();
-      return DeadlineExceededError("the agent did not start within " +
-                                   std::to_string(options.hello_timeout.count()) + " ms");
-    }
-    if (hello_seen && options.idle_timeout.count() > 0 &&
-        options.clock->MonotonicNanos() - last_output_ns >
-            std::chrono::duration_cast<std::chrono::nanoseconds>(options.idle_timeout).count()) {
-      channel.Terminate();
-      return DeadlineExceededError("the agent sent nothing for " +
-                                   std::to_string(options.idle_timeout.count() / 1000) +
-                                   " s; the host or its connection stalled");
-    }
-    auto output = channel.Read(std::chrono::milliseconds(200));
-    if (!output) {
-      return Error{output.error().code,
-                   output.error().message + (hello_seen ? "; the job did not complete" : ""),
-                   output.error().retryable};
-    }
-    if (!output->out.empty() || !output->err.empty()) {
-      last_output_ns = options.clock->MonotonicNanos();
-    }
-    stderr_tail += output->err;
-    if (stderr_tail.size() > kStderrTail) stderr_tail.erase(0, stderr_tail.size() - kStderrTail);
-    pending += output->out;
-    Status lines = DrainLines(&pending, on_line);
-    if (!lines) {
-      channel.Terminate();
-      return lines.error();
-    }
-    if (output->eof) {
-      if (!pending.empty() && !result) RETURN_IF_ERROR(on_line(pending));
-      break;
-    }
+Result<json> RunAgentConversation(AgentChannel& channel, const AgentJob& job,
+                                  const std::function<void(const AgentEvent&)>& on_event,
+                                  const ConversationOptions& options,
+                                  AgentDidNotStart* did_not_start) {
+  try {
+    Conversation conversation(channel, job, on_event, options);
+    return conversation.Run(did_not_start);
+  } catch (const std::exception& e) {
+    // A last line of defence: no input reaches here, but the job must end, not the process.
+    channel.Terminate();
+    return InternalError(std::string("agent conversation failed: ") + e.what());
   }
-  if (result) {
-    if (result->value("ok", false)) return result->value("data", nlohmann::json::object());
-    if (options.failure_data && result->contains("data")) *options.failure_data = (*result)["data"];
-    return AgentError(result->value("error", nlohmann::json::object()));
-  }
-  std::string ending = channel.Ending();
-  if (!hello_seen && did_not_start) *did_not_start = {ending, stderr_tail};
-  if (protocol_error) return *protocol_error;
-  std::string detail = stderr_tail.empty() ? "" : " (" + LastLine(stderr_tail) + ")";
-  return UnavailableError("agent " + ending + " before reporting a result" + detail +
-                          "; the job did not complete");
 }
 
 }  // namespace standby

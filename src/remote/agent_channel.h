@@ -50,7 +50,17 @@ struct ConversationOptions {
   std::function<void(const nlohmann::json&)> on_hello;
   // When set, receives the `data` of a failed result (a verification's findings).
   nlohmann::json* failure_data = nullptr;
+  // Answers the agent's `authorize` events: the presigned grant for one store operation of
+  // its job, or the refusal sent back to it. Unset: every request is refused.
+  std::function<Result<QueryParams>(const S3Operation&)> authorize;
 };
+
+// Bounds on what an agent may send (hostile input): one line, and the stderr kept.
+inline constexpr size_t kMaxAgentLine = 1 << 20;
+inline constexpr size_t kAgentStderrTail = 2048;
+// Without a job timeout: how long a job may run after the hello. Data jobs are bounded by
+// their silence (idle timeout) and this; the rest are short.
+std::chrono::milliseconds DefaultJobDeadline(const std::string& command);
 
 // Why an agent never said hello: its stream ended first (not found, crashed, wrong binary).
 struct AgentDidNotStart {
@@ -59,10 +69,12 @@ struct AgentDidNotStart {
 };
 
 // Runs the protocol on a started agent: waits for its hello and checks the protocol version,
-// sends `job` (the only place credentials travel), forwards progress/log events, and returns
-// the result's data or the agent's error. An agent that ends or loses its connection before
-// its result is an error, never a success. When the agent ends before saying hello and
-// `did_not_start` is non-null, it is filled and kUnavailable returned.
+// sends `job`, answers its grant requests, forwards progress/log events, and returns the
+// result's data or the agent's error. Everything the agent sends is hostile input: a
+// malformed event, an over-long line, silence or a job past its deadline ends the job with
+// an error (the agent is terminated), never an exception. An agent that ends or loses its
+// connection before its result is an error, never a success. When the agent ends before
+// saying hello and `did_not_start` is non-null, it is filled and kUnavailable returned.
 Result<nlohmann::json> RunAgentConversation(AgentChannel& channel, const AgentJob& job,
                                             const std::function<void(const AgentEvent&)>& on_event,
                                             const ConversationOptions& options,

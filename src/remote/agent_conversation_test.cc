@@ -4,6 +4,7 @@
 
 #include <deque>
 
+#include "base/strings.h"
 #include "remote/agent_channel.h"
 #include "testing/test_util.h"
 
@@ -23,6 +24,7 @@ class ScriptedChannel : public AgentChannel {
         gap_(gap) {}
   Status Write(std::string_view data) override {
     written += data;
+    if (job_written_after_reads < 0) job_written_after_reads = reads;
     return OkStatus();
   }
   Status CloseStdin() override {
@@ -30,6 +32,7 @@ class ScriptedChannel : public AgentChannel {
     return OkStatus();
   }
   Result<ChannelOutput> Read(std::chrono::milliseconds timeout) override {
+    ++reads;
     ChannelOutput out;
     if (!chunks_.empty()) {
       clock_->SleepFor(gap_);  // the agent takes this long to send its next line
@@ -48,6 +51,8 @@ class ScriptedChannel : public AgentChannel {
   void Terminate() override { terminated = true; }
 
   std::string written;
+  int reads = 0;
+  int job_written_after_reads = -1;  // how many reads had happened when the job went out
   bool stdin_closed = false;
   bool terminated = false;
 
@@ -64,7 +69,6 @@ class AgentConversationTest : public ::testing::Test {
   AgentConversationTest()
       : clock_(0, {.auto_advance = true, .quiet = std::chrono::microseconds(0)}) {
     job_.command = "restore";
-    job_.secret_access_key = "secret-that-must-stay-home";
     options_.clock = &clock_;
   }
   Result<nlohmann::json> Talk(ScriptedChannel& channel) {
@@ -75,27 +79,123 @@ class AgentConversationTest : public ::testing::Test {
   ConversationOptions options_;
 };
 
-constexpr const char* kHello = "{\"type\":\"hello\",\"protocol\":1}\n";
+const std::string kHello =
+    "{\"type\":\"hello\",\"protocol\":" + std::to_string(kAgentProtocolVersion) + "}\n";
 
 TEST_F(AgentConversationTest, TheJobGoesOutOnlyAfterTheHelloAndTheResultComesBack) {
-  ScriptedChannel channel(&clock_,
-                          {kHello, "{\"type\":\"progress\",\"percent\":50}\n",
-                           "{\"type\":\"result\",\"ok\":true,\"data\":{\"x\":1}}\n"},
-                          true, "exited with status 0");
-  ASSERT_OK_AND_ASSIGN(auto data, Talk(channel));
+  ScriptedChannel channel(
+      &clock_,
+      {"{\"type\":\"heartbeat\"}\n", kHello, "{\"type\":\"progress\",\"percent\":50}\n",
+       "{\"type\":\"result\",\"ok\":true,\"data\":{\"x\":1}}\n"},
+      true, "exited with status 0");
+  auto result = Talk(channel);
+  // A line before the hello is not the agent speaking: nothing is sent to it.
+  ASSERT_FALSE(result.has_value());
+  EXPECT_TRUE(channel.written.empty());
+
+  ScriptedChannel agent(&clock_,
+                        {kHello, "{\"type\":\"progress\",\"percent\":50}\n",
+                         "{\"type\":\"result\",\"ok\":true,\"data\":{\"x\":1}}\n"},
+                        true, "exited with status 0");
+  ASSERT_OK_AND_ASSIGN(auto data, Talk(agent));
   EXPECT_EQ(data["x"], 1);
-  EXPECT_NE(channel.written.find("secret-that-must-stay-home"), std::string::npos);
-  EXPECT_TRUE(channel.stdin_closed);
+  EXPECT_EQ(agent.job_written_after_reads, 1) << "the job went out before the hello was read";
+  EXPECT_NE(agent.written.find("\"command\":\"restore\""), std::string::npos);
 }
 
 TEST_F(AgentConversationTest, AnotherProtocolIsRefusedBeforeTheJobIsSent) {
-  ScriptedChannel channel(&clock_, {"{\"type\":\"hello\",\"protocol\":2}\n"}, false, "");
+  ScriptedChannel channel(&clock_, {"{\"type\":\"hello\",\"protocol\":1}\n"}, false, "");
   auto result = Talk(channel);
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(result.error().message.find("speaks protocol 2"), std::string::npos);
-  EXPECT_TRUE(channel.written.empty()) << "credentials went to an agent we do not speak with";
+  EXPECT_NE(result.error().message.find("speaks protocol 1"), std::string::npos);
+  EXPECT_TRUE(channel.written.empty()) << "the job went to an agent we do not speak with";
   EXPECT_TRUE(channel.terminated);
+}
+
+// Hostile agents: each misbehaviour is a clear error, never an exception or unbounded memory.
+TEST_F(AgentConversationTest, WronglyTypedFieldsAreErrorsNamingTheField) {
+  struct Case {
+    std::vector<std::string> lines;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"{\"type\":\"hello\",\"protocol\":\"2\"}\n"}, "\"protocol\""},
+      {{"{\"type\":\"hello\",\"protocol\":[2]}\n"}, "\"protocol\""},
+      {{kHello, "{\"type\":\"result\",\"ok\":\"yes\"}\n"}, "\"ok\""},
+      {{kHello, "{\"type\":\"result\",\"ok\":true,\"data\":\"x\"}\n"}, "\"data\""},
+      {{kHello, "{\"type\":\"result\",\"ok\":false,\"error\":{\"code\":5}}\n"}, "\"code\""},
+      {{kHello, "{\"type\":\"authorize\",\"id\":\"1\",\"method\":\"GET\"}\n"}, "\"id\""},
+      {{kHello, "{\"type\":\"authorize\",\"id\":1,\"method\":7,\"key\":\"k\",\"bucket\":false}\n"},
+       "\"method\""},
+      {{kHello, "[1,2,3]\n"}, "not an event"},
+      {{kHello, "{\"type\":5}\n"}, "not an event"},
+  };
+  for (const Case& c : cases) {
+    std::deque<std::string> lines(c.lines.begin(), c.lines.end());
+    ScriptedChannel channel(&clock_, lines, true, "exited with status 0");
+    auto result = Talk(channel);
+    ASSERT_FALSE(result.has_value()) << c.lines.back();
+    EXPECT_NE(result.error().message.find(c.expected), std::string::npos)
+        << c.lines.back() << " -> " << result.error().message;
+  }
+}
+
+TEST_F(AgentConversationTest, AnEndlessLineIsCutAtOneMebibyte) {
+  std::deque<std::string> chunks = {kHello};
+  for (int i = 0; i < 64; ++i) chunks.push_back(std::string(64 * 1024, 'x'));
+  ScriptedChannel channel(&clock_, chunks, false, "");
+  auto result = Talk(channel);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(result.error().message.find("longer than 1 MiB"), std::string::npos);
+  EXPECT_TRUE(channel.terminated);
+  EXPECT_LE(channel.reads, 20) << "the controller kept reading past the cap";
+}
+
+TEST_F(AgentConversationTest, AShortJobSilentAfterHelloEndsAtItsDefaultDeadline) {
+  job_.command = "health";
+  std::deque<std::string> beats = {kHello};
+  for (int i = 0; i < 100; ++i) beats.push_back("{\"type\":\"heartbeat\"}\n");
+  ScriptedChannel channel(&clock_, beats, false, "", std::chrono::seconds(5));
+  const int64_t start = clock_.MonotonicNanos();
+  auto result = Talk(channel);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_GE(ElapsedMillis(&clock_, start), DefaultJobDeadline("health").count());
+  // The hello itself comes after one 5 s gap; the deadline is checked between reads.
+  EXPECT_LE(ElapsedMillis(&clock_, start), DefaultJobDeadline("health").count() + 11000);
+}
+
+TEST_F(AgentConversationTest, GrantRequestsAreAnsweredOrRefusedOnTheAgentsInput) {
+  std::vector<S3Operation> asked;
+  options_.authorize = [&](const S3Operation& op) -> Result<QueryParams> {
+    asked.push_back(op);
+    if (op.key == "packs/ab/forbidden") return PermissionDeniedError("not yours");
+    return QueryParams{{"X-Amz-Signature", "sig-" + op.key}};
+  };
+  ScriptedChannel channel(
+      &clock_,
+      {kHello,
+       "{\"type\":\"authorize\",\"id\":1,\"method\":\"PUT\",\"key\":\"packs/ab/ok\","
+       "\"bucket\":false,\"query\":[]}\n",
+       "{\"type\":\"authorize\",\"id\":2,\"method\":\"GET\",\"key\":\"packs/ab/forbidden\","
+       "\"bucket\":false}\n",
+       "{\"type\":\"result\",\"ok\":true,\"data\":{}}\n"},
+      true, "exited with status 0");
+  ASSERT_OK(Talk(channel));
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].method, "PUT");
+  EXPECT_EQ(asked[1].key, "packs/ab/forbidden");
+  std::vector<std::string> lines = SplitString(channel.written, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  auto first = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(first["id"], 1);
+  EXPECT_EQ(first["query"][0][1], "sig-packs/ab/ok");
+  auto second = nlohmann::json::parse(lines[2]);
+  EXPECT_EQ(second["id"], 2);
+  EXPECT_EQ(second["error"]["code"], "permission_denied");
+  EXPECT_FALSE(second.contains("query"));
 }
 
 TEST_F(AgentConversationTest, SilenceEndsAtTheHelloTimeoutOnTheInjectedClock) {

@@ -1,5 +1,7 @@
 #include "remote/agent_protocol.h"
 
+#include "base/json_fields.h"
+
 namespace standby {
 
 using nlohmann::json;
@@ -11,9 +13,7 @@ json AgentJobToJson(const AgentJob& job) {
             {"s3",
              {{"endpoint", job.s3_endpoint},
               {"region", job.s3_region},
-              {"access_key_id", job.access_key_id},
-              {"secret_access_key", job.secret_access_key},
-              {"session_token", job.session_token},
+              {"grants", json::array()},
               {"concurrency", job.concurrency},
               {"host", job.s3_host},
               {"addresses", job.s3_addresses}}},
@@ -38,6 +38,11 @@ json AgentJobToJson(const AgentJob& job) {
               {"health_expect_status", job.health_expect_status},
               {"health_expect_body", job.health_expect_body},
               {"health_timeout_ms", job.health_timeout_ms}}}};
+  for (const ObjectGrant& grant : job.grants) {
+    json g = S3OperationToJson(grant.op);
+    g["grant"] = QueryToJson(grant.query);
+    j["s3"]["grants"].push_back(std::move(g));
+  }
   for (const auto& [name, value] : job.workload_env) j["workload"]["env"][name] = value;
   if (job.s3_path_style) j["s3"]["path_style"] = *job.s3_path_style;
   return j;
@@ -61,9 +66,11 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
       job.s3_endpoint = s3.value("endpoint", "");
       job.s3_region = s3.value("region", "us-east-1");
       if (s3.contains("path_style")) job.s3_path_style = s3["path_style"].get<bool>();
-      job.access_key_id = s3.value("access_key_id", "");
-      job.secret_access_key = s3.value("secret_access_key", "");
-      job.session_token = s3.value("session_token", "");
+      for (const json& g : s3.value("grants", json::array())) {
+        ASSIGN_OR_RETURN(S3Operation op, ParseS3Operation(g));
+        ASSIGN_OR_RETURN(QueryParams query, ParseQuery(g.at("grant"), "grant"));
+        job.grants.push_back({std::move(op), std::move(query)});
+      }
       job.concurrency = s3.value("concurrency", size_t{16});
       job.s3_host = s3.value("host", "");
       job.s3_addresses = s3.value("addresses", std::vector<std::string>{});
@@ -108,6 +115,48 @@ Result<AgentEvent> ParseAgentEvent(std::string_view line) {
   } catch (const std::exception& e) {
     return CorruptionError(std::string("agent sent a line that is not an event: ") + e.what());
   }
+}
+
+json QueryToJson(const QueryParams& query) {
+  json out = json::array();
+  for (const auto& [name, value] : query) out.push_back({name, value});
+  return out;
+}
+
+Result<QueryParams> ParseQuery(const json& j, const std::string& what) {
+  constexpr size_t kMaxParams = 16, kMaxLength = 4096;
+  if (!j.is_array() || j.size() > kMaxParams) {
+    return CorruptionError(what + ": query is not a list of at most 16 pairs");
+  }
+  QueryParams query;
+  for (const json& pair : j) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string() ||
+        pair[0].get_ref<const std::string&>().size() > kMaxLength ||
+        pair[1].get_ref<const std::string&>().size() > kMaxLength) {
+      return CorruptionError(what + ": a query parameter is not a pair of short strings");
+    }
+    query.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  }
+  return query;
+}
+
+json S3OperationToJson(const S3Operation& op) {
+  return {{"method", op.method},
+          {"key", op.key},
+          {"bucket", op.bucket_level},
+          {"query", QueryToJson(op.query)}};
+}
+
+Result<S3Operation> ParseS3Operation(const json& j) {
+  JsonFields f(j, "store operation");
+  S3Operation op;
+  op.method = f.String("method", 8);
+  op.key = f.String("key", 1024);
+  op.bucket_level = f.Bool("bucket");
+  RETURN_IF_ERROR(f.status());
+  ASSIGN_OR_RETURN(op.query,
+                   ParseQuery(j.contains("query") ? j["query"] : json::array(), "store operation"));
+  return op;
 }
 
 }  // namespace standby

@@ -7,24 +7,31 @@
 #include <vector>
 
 #include "base/result.h"
+#include "store/s3_operation.h"
 
 namespace standby {
 
 // The controller ↔ standby-agent protocol (docs/formats/agent-protocol.md): one JSON job on
-// the agent's stdin, JSON lines on its stdout. Credentials travel only inside the job.
-constexpr int kAgentProtocolVersion = 1;
+// the agent's stdin, JSON lines on its stdout; grant requests and answers while it runs. No
+// credential ever travels: the host gets presigned grants for exactly what its job may do.
+constexpr int kAgentProtocolVersion = 2;
+
+// A presigned grant for one S3 operation: the query parameters to send it with.
+struct ObjectGrant {
+  S3Operation op;
+  QueryParams query;
+};
 
 struct AgentJob {
   int protocol = kAgentProtocolVersion;
   std::string command;  // snapshot | restore | verify | health
   std::string repo;     // directory, file:// or s3:// URL, as on the host
-  // S3 access (when repo is s3://).
+  // S3 access (when repo is s3://): where the bucket is, and grants given in advance (a
+  // restore's objects); anything else is asked for with an `authorize` event.
   std::string s3_endpoint;
   std::string s3_region = "us-east-1";
   std::optional<bool> s3_path_style;
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;
+  std::vector<ObjectGrant> grants;
   size_t concurrency = 16;
   // The endpoint's host name and its addresses, resolved by the controller: the agent is
   // linked statically and never resolves names itself (TLS still verifies `s3_host`).
@@ -66,5 +73,12 @@ struct AgentEvent {
   nlohmann::json body;
 };
 Result<AgentEvent> ParseAgentEvent(std::string_view line);
+
+// An S3 operation as an `authorize` event and a grant carry it: {"method", "key", "bucket",
+// "query": [[name, value], ...]}. Parsing treats it as hostile input (kCorruption).
+nlohmann::json S3OperationToJson(const S3Operation& op);
+Result<S3Operation> ParseS3Operation(const nlohmann::json& j);
+nlohmann::json QueryToJson(const QueryParams& query);
+Result<QueryParams> ParseQuery(const nlohmann::json& j, const std::string& what);
 
 }  // namespace standby

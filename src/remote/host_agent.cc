@@ -157,8 +157,13 @@ AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
 
 Result<json> HostAgent::RunWithStore(AgentJob job, const EventCallback& on_event) {
   transport_->ForgetFailure();  // Verify reads it: never the previous job's
-  RETURN_IF_ERROR(AddStoreAccess(*store_, &job));
-  return transport_->RunJob(job, on_event);
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreGrants> grants, AddStoreAccess(*store_, &job));
+  if (grants) {
+    transport_->SetAuthorizer([&grants](const S3Operation& op) { return grants->Authorize(op); });
+  }
+  auto result = transport_->RunJob(job, on_event);
+  transport_->SetAuthorizer(nullptr);
+  return result;
 }
 
 Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,

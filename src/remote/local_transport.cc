@@ -110,6 +110,7 @@ ConversationOptions AgentTransport::BaseOptions(Clock* clock) {
   options.hello_timeout = hello_timeout_;
   options.job_timeout = job_timeout_;
   options.idle_timeout = idle_timeout_;
+  options.authorize = authorize_;
   failure_data_ = nullptr;
   options.failure_data = &failure_data_;
   return options;

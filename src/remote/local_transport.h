@@ -21,6 +21,10 @@ class AgentTransport {
   // or the agent's error, or an error saying the agent ended without a result.
   virtual Result<nlohmann::json> RunJob(const AgentJob& job,
                                         const std::function<void(const AgentEvent&)>& on_event) = 0;
+  // Set before RunJob: answers the job's store grant requests (ConversationOptions).
+  void SetAuthorizer(std::function<Result<QueryParams>(const S3Operation&)> authorize) {
+    authorize_ = std::move(authorize);
+  }
   // Set before RunJob to make it stoppable from another thread.
   void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   // How long the agent has to say hello, then to send its result, and at most between two
@@ -45,6 +49,7 @@ class AgentTransport {
   ConversationOptions BaseOptions(Clock* clock);
 
   const std::atomic<bool>* cancel_ = nullptr;
+  std::function<Result<QueryParams>(const S3Operation&)> authorize_;
   std::chrono::milliseconds hello_timeout_{30000};
   std::chrono::milliseconds job_timeout_{0};
   std::chrono::milliseconds idle_timeout_{0};

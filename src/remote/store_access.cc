@@ -1,8 +1,10 @@
 #include "remote/store_access.h"
 
+#include "store/s3_object_store.h"
+
 namespace standby {
 
-Status AddStoreAccess(const StoreAccess& access, AgentJob* job) {
+Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, AgentJob* job) {
   const std::string& repo = access.repo;
   if (repo.empty()) {
     return InvalidArgumentError("no repository given: pass --repo or set STANDBY_REPO");
@@ -16,16 +18,19 @@ Status AddStoreAccess(const StoreAccess& access, AgentJob* job) {
   job->s3_endpoint = s.s3_endpoint;
   job->s3_region = s.s3_region;
   job->s3_path_style = s.s3_path_style;
-  job->access_key_id = s.credentials.access_key_id;
-  job->secret_access_key = s.credentials.secret_access_key;
-  job->session_token = s.credentials.session_token;
   job->concurrency = s.concurrency;
+  job->grants.clear();
+  if (!repo.starts_with("s3://")) return std::unique_ptr<StoreGrants>();
   ASSIGN_OR_RETURN(auto resolved, ResolveStoreHost(repo, s));
   if (resolved) {
     job->s3_host = resolved->first;
     job->s3_addresses = resolved->second;
   }
-  return OkStatus();
+  ASSIGN_OR_RETURN(std::unique_ptr<S3ObjectStore> signer, OpenS3Store(repo, s));
+  ASSIGN_OR_RETURN(GrantScope scope, ScopeForJob(signer.get(), job));
+  auto grants = std::make_unique<StoreGrants>(std::move(signer), std::move(scope));
+  ASSIGN_OR_RETURN(job->grants, grants->GrantsInAdvance());
+  return grants;
 }
 
 }  // namespace standby

@@ -1,23 +1,28 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "base/result.h"
 #include "remote/agent_protocol.h"
+#include "remote/store_grants.h"
 #include "store/open_store.h"
 
 namespace standby {
 
 // How an agent reaches the repository: its URL as the host sees it (an absolute path,
-// file:///… or s3://…) and the S3 settings with the controller's credentials.
+// file:///… or s3://…) and the controller's S3 settings. The credentials in them stay here:
+// the host gets grants (remote/store_grants.h).
 struct StoreAccess {
   std::string repo;
   StoreSettings settings;
 };
 
-// Fills the store part of `job`. For an s3:// repository the endpoint's host name is
-// resolved here and its addresses put in the job: the agent does not resolve names.
-// kInvalidArgument for a repository a host cannot name (a relative path).
-Status AddStoreAccess(const StoreAccess& access, AgentJob* job);
+// Fills the store part of `job`. For an s3:// repository: the endpoint's host name resolved
+// here and its addresses put in the job (the agent does not resolve names), and the grants
+// the job gets in advance; the returned StoreGrants answers the job's further requests.
+// Null for a directory repository, which the host reads itself. kInvalidArgument for a
+// repository a host cannot name (a relative path).
+Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, AgentJob* job);
 
 }  // namespace standby

@@ -54,6 +54,28 @@ struct S3Factory {
   }
 };
 
+// An S3 store holding no credentials: every request goes out with a URL presigned by a
+// credentialed twin (what a rented host's agent does, docs/design.md "Threat model").
+struct PresignedS3Factory {
+  std::unique_ptr<HttpClient> http = MakeHttpClient();
+  std::unique_ptr<S3ObjectStore> signer;
+  std::unique_ptr<ObjectStore> Make() {
+    S3rver* server = SharedS3rver();
+    if (server == nullptr) return nullptr;
+    S3Options options;
+    options.bucket = server->bucket();
+    options.prefix = "presigned-" + RandomHex(6) + "/";
+    options.endpoint = server->endpoint();
+    options.credentials = {"S3RVER", "S3RVER", ""};
+    signer = std::move(*S3ObjectStore::Create(options, http.get(), Clock::Real()));
+    options.credentials = {};
+    options.authorizer = [this](const S3Operation& op, bool) {
+      return signer->Presign(op, std::chrono::seconds(60));
+    };
+    return std::move(*S3ObjectStore::Create(options, http.get(), Clock::Real()));
+  }
+};
+
 template <class Factory>
 class ObjectStoreContractTest : public ::testing::Test {
  protected:
@@ -173,7 +195,8 @@ REGISTER_TYPED_TEST_SUITE_P(ObjectStoreContractTest, PutThenGetReturnsTheSameByt
 using LocalStores = ::testing::Types<FsFactory, MemFactory, FaultInjectingFactory>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, ObjectStoreContractTest, LocalStores);
 // Against a real S3 server (s3rver on loopback), started by the test itself.
-INSTANTIATE_TYPED_TEST_SUITE_P(S3_, ObjectStoreContractTest, ::testing::Types<S3Factory>);
+using S3Stores = ::testing::Types<S3Factory, PresignedS3Factory>;
+INSTANTIATE_TYPED_TEST_SUITE_P(S3_, ObjectStoreContractTest, S3Stores);
 
 TEST(FsObjectStoreTest, RequiresAnAbsoluteRoot) {
   EXPECT_EQ(FsObjectStore::Create("relative/dir").error().code, ErrorCode::kInvalidArgument);

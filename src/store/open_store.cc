@@ -10,6 +10,30 @@
 
 namespace standby {
 
+Result<std::unique_ptr<S3ObjectStore>> OpenS3Store(const std::string& repo,
+                                                   const StoreSettings& settings) {
+  S3Options options;
+  RETURN_IF_ERROR(ParseS3Url(repo, &options));
+  options.endpoint = settings.s3_endpoint;
+  options.region = settings.s3_region;
+  options.path_style = settings.s3_path_style;
+  options.credentials = settings.credentials;
+  options.authorizer = settings.authorizer;
+  options.concurrency = std::max<size_t>(1, settings.concurrency);
+  options.request_timeout = settings.request_timeout;
+  options.list_timeout = settings.list_timeout;
+  options.max_attempts = std::max(1, settings.max_attempts);
+  HttpClientOptions http_options;
+  http_options.resolved = settings.resolved;
+  http_options.use_system_resolver = settings.use_system_resolver;
+  if (settings.clock == nullptr) return InternalError("StoreSettings.clock is not set");
+  auto http = MakeHttpClient(http_options);
+  ASSIGN_OR_RETURN(auto store,
+                   S3ObjectStore::Create(std::move(options), http.get(), settings.clock));
+  store->AdoptHttpClient(std::move(http));
+  return store;
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
                                                      const StoreSettings& settings) {
   if (repo.empty()) {
@@ -18,24 +42,7 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& repo,
         " or set STANDBY_REPO");
   }
   if (repo.starts_with("s3://")) {
-    S3Options options;
-    RETURN_IF_ERROR(ParseS3Url(repo, &options));
-    options.endpoint = settings.s3_endpoint;
-    options.region = settings.s3_region;
-    options.path_style = settings.s3_path_style;
-    options.credentials = settings.credentials;
-    options.concurrency = std::max<size_t>(1, settings.concurrency);
-    options.request_timeout = settings.request_timeout;
-    options.list_timeout = settings.list_timeout;
-    options.max_attempts = std::max(1, settings.max_attempts);
-    HttpClientOptions http_options;
-    http_options.resolved = settings.resolved;
-    http_options.use_system_resolver = settings.use_system_resolver;
-    if (settings.clock == nullptr) return InternalError("StoreSettings.clock is not set");
-    auto http = MakeHttpClient(http_options);
-    ASSIGN_OR_RETURN(auto store,
-                     S3ObjectStore::Create(std::move(options), http.get(), settings.clock));
-    store->AdoptHttpClient(std::move(http));
+    ASSIGN_OR_RETURN(auto store, OpenS3Store(repo, settings));
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   std::string path = repo;

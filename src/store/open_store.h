@@ -10,6 +10,7 @@
 
 #include "env/clock.h"
 #include "store/object_store.h"
+#include "store/s3_operation.h"
 #include "store/sigv4.h"
 
 namespace standby {
@@ -20,6 +21,7 @@ struct StoreSettings {
   std::string s3_region = "us-east-1";
   std::optional<bool> s3_path_style;
   S3Credentials credentials;
+  S3Authorizer authorizer;  // instead of credentials (S3Options::authorizer)
   size_t concurrency = 16;
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds list_timeout{30};
@@ -35,6 +37,11 @@ struct StoreSettings {
 // nullopt for other repositories.
 Result<std::optional<std::pair<std::string, std::vector<std::string>>>> ResolveStoreHost(
     const std::string& repo, const StoreSettings& settings);
+
+class S3ObjectStore;
+// An s3://bucket/prefix repository (for its S3-only abilities, such as presigning).
+Result<std::unique_ptr<S3ObjectStore>> OpenS3Store(const std::string& repo,
+                                                   const StoreSettings& settings);
 
 // Opens the store a `--repo` value names: an absolute or relative directory path,
 // file:///abs/path, or s3://bucket/prefix.

@@ -9,6 +9,7 @@
 #include "env/clock.h"
 #include "env/http_client.h"
 #include "store/object_store.h"
+#include "store/s3_operation.h"
 #include "store/sigv4.h"
 
 namespace standby {
@@ -26,6 +27,9 @@ struct S3Options {
   std::string region = "us-east-1";
   std::optional<bool> path_style;  // unset: path style for IP-address and localhost endpoints
   S3Credentials credentials;
+  // Instead of credentials: every request is sent with the query this returns (a presigned
+  // URL obtained from whoever holds the credentials).
+  S3Authorizer authorizer;
   size_t concurrency = 16;                          // parallel requests of one large transfer
   uint64_t multipart_threshold = 64ULL << 20;       // Put larger than this goes multipart
   uint64_t part_size = 16ULL << 20;                 // ≥ 5 MiB (S3), ≥ 5,000,000 B (B2)
@@ -76,6 +80,12 @@ class S3ObjectStore : public ObjectStore {
     return {stats_.requests.load(), stats_.retries.load()};
   }
 
+  // The presigned query parameters for `op`, valid for `expires`, signed with this store's
+  // credentials at its clock-skew-corrected time. kPermissionDenied without credentials.
+  Result<QueryParams> Presign(const S3Operation& op, std::chrono::seconds expires) const;
+  // The store's prefix ("" or ending in '/'): list queries name keys with it.
+  const std::string& prefix() const { return options_.prefix; }
+
   const S3Stats& stats() const { return stats_; }
   // Makes the store own its HTTP client (for stores built by OpenObjectStore).
   void AdoptHttpClient(std::unique_ptr<HttpClient> http) { owned_http_ = std::move(http); }
@@ -100,6 +110,7 @@ class S3ObjectStore : public ObjectStore {
   Status PutMultipart(const std::string& key, std::string_view data);
   void ObserveServerDate(const HttpResponse& response, UnixNanos local_now);
   Error MapError(const HttpResponse& response, const std::string& what) const;
+  SignableRequest Signable(const S3Operation& op) const;
 
   std::unique_ptr<HttpClient> owned_http_;
   S3Options options_;

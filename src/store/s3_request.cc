@@ -87,7 +87,8 @@ Result<S3Endpoint> ParseS3Endpoint(const std::string& endpoint, const std::strin
 Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options, HttpClient* http,
                                                              Clock* clock) {
   if (options.bucket.empty()) return InvalidArgumentError("S3 bucket is empty");
-  if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
+  if (!options.authorizer && (options.credentials.access_key_id.empty() ||
+                              options.credentials.secret_access_key.empty())) {
     return PermissionDeniedError(
         "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or B2_KEY_ID and "
         "B2_APPLICATION_KEY) in the environment or .env");
@@ -159,45 +160,67 @@ Error S3ObjectStore::MapError(const HttpResponse& response, const std::string& w
   return InternalError(what + ": unexpected " + status + (message.empty() ? "" : ": " + message));
 }
 
-Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
-  std::string object_path = call.bucket_level ? "" : options_.prefix + call.key;
+SignableRequest S3ObjectStore::Signable(const S3Operation& op) const {
+  std::string object_path = op.bucket_level ? "" : options_.prefix + op.key;
   SignableRequest signable;
-  signable.method = call.method;
+  signable.method = op.method;
   bool default_port = endpoint_.port == (endpoint_.tls ? 443 : 80);
   std::string host = *options_.path_style ? endpoint_.host : options_.bucket + "." + endpoint_.host;
   signable.host = default_port ? host : host + ":" + std::to_string(endpoint_.port);
   signable.path = *options_.path_style
-                      ? "/" + options_.bucket + (call.bucket_level ? "" : "/" + object_path)
+                      ? "/" + options_.bucket + (op.bucket_level ? "" : "/" + object_path)
                       : "/" + object_path;
-  signable.query = call.query;
+  signable.query = op.query;
+  return signable;
+}
+
+Result<QueryParams> S3ObjectStore::Presign(const S3Operation& op,
+                                           std::chrono::seconds expires) const {
+  if (options_.credentials.access_key_id.empty()) {
+    return PermissionDeniedError("cannot presign for " + Url() + ": this store has no credentials");
+  }
+  UnixNanos now = clock_->Now() + offset_seconds_.load() * 1'000'000'000;
+  return PresignV4(Signable(op), options_.credentials, options_.region, now, expires);
+}
+
+Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
+  const S3Operation op{call.method, call.key, call.bucket_level, call.query};
+  SignableRequest signable = Signable(op);
   signable.headers = call.headers;
-  signable.payload_sha256 = Sha256Hex(call.body);
+  signable.payload_sha256 = options_.authorizer ? "" : Sha256Hex(call.body);
   std::string what = call.method + " " + Url() + call.key;
 
   HttpRequest request;
   request.method = call.method;
   request.tls = endpoint_.tls;
-  request.host = host;
+  request.host = *options_.path_style ? endpoint_.host : options_.bucket + "." + endpoint_.host;
   request.port = endpoint_.port;
-  request.target = UriEncode(signable.path, true);
-  std::string query = CanonicalQueryString(call.query);
-  if (!query.empty()) request.target += "?" + query;
+  const std::string path = UriEncode(signable.path, true);
   request.body = call.body;
   request.timeout = call.timeout.count() ? call.timeout : options_.request_timeout;
 
   int64_t waited_ms = 0;
   std::optional<Error> last_error;
   int attempts = 0;
+  bool renew_grant = false;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     attempts = attempt;
     if (attempt > 1) ++stats_.retries;
     ++stats_.requests;
     UnixNanos local_now = clock_->Now();
     request.headers = call.headers;
-    for (auto& header : SignV4(signable, options_.credentials, options_.region,
-                               local_now + offset_seconds_.load() * 1'000'000'000)) {
-      request.headers.push_back(std::move(header));
+    QueryParams query = call.query;
+    if (options_.authorizer) {
+      ASSIGN_OR_RETURN(QueryParams grant, options_.authorizer(op, renew_grant));
+      query.insert(query.end(), grant.begin(), grant.end());
+    } else {
+      for (auto& header : SignV4(signable, options_.credentials, options_.region,
+                                 local_now + offset_seconds_.load() * 1'000'000'000)) {
+        request.headers.push_back(std::move(header));
+      }
     }
+    request.target = path;
+    if (std::string text = CanonicalQueryString(query); !text.empty()) request.target += "?" + text;
     auto response = http_->Send(request);
     bool retry = false;
     if (!response) {
@@ -210,6 +233,11 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
       std::string code = XmlFirst(response->body, "Code").value_or("");
       if (code == "RequestTimeTooSkewed" && attempt < options_.max_attempts) {
         continue;  // the Date header has set the offset; re-sign at once
+      }
+      if (options_.authorizer && response->status == 403 && !renew_grant &&
+          attempt < options_.max_attempts) {
+        renew_grant = true;  // the grant expired: ask for a fresh one, once
+        continue;
       }
       if (!RetryableStatus(response->status, code)) return response;
       last_error = MapError(*response, what);

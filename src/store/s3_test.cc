@@ -156,6 +156,36 @@ TEST_F(S3Test, S3_ClockTwentyMinutesAheadIsCorrected) {
             std::string::npos);
 }
 
+// A store without credentials works from grants; an expired grant is refused by the server
+// and asked for again once. (s3rver checks a grant's validity but not its V4 signature: that a
+// grant is bound to its method, object and query is pinned by sigv4_test's AWS vectors.)
+TEST_F(S3Test, S3_ExpiredGrantIsRenewedOnceThenTheRequestSucceeds) {
+  S3Options o = Options();
+  auto signer = Store(o);
+  ASSERT_OK(signer->Put("mine", "granted"));
+  OffsetClock past(std::chrono::minutes(-30));
+  auto old_signer = Store(o, nullptr, &past);
+  S3Options holder = o;
+  holder.credentials = {};
+  std::vector<bool> asked;
+  holder.authorizer = [&](const S3Operation& op, bool renew) {
+    asked.push_back(renew);
+    return (renew ? signer.get() : old_signer.get())->Presign(op, std::chrono::seconds(60));
+  };
+  auto store = Store(holder);
+  ASSERT_OK_AND_ASSIGN(std::string mine, store->Get("mine"));
+  EXPECT_EQ(mine, "granted");
+  EXPECT_EQ(asked, (std::vector<bool>{false, true}));
+
+  holder.authorizer = [&](const S3Operation& op, bool) {
+    return old_signer->Presign(op, std::chrono::seconds(60));
+  };
+  auto stale = Store(holder);
+  auto refused = stale->Get("mine");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied) << refused.error().message;
+}
+
 TEST_F(S3Test, S3_MissingBucketAndUnreachableEndpointAreClear) {
   S3Options o = Options();
   o.bucket = "no-such-bucket";

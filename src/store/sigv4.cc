@@ -66,6 +66,14 @@ std::vector<std::pair<std::string, std::string>> SignedHeaderList(const Signable
   return headers;
 }
 
+std::string SigningKey(const S3Credentials& credentials, const std::string& date,
+                       const std::string& region) {
+  std::string key = Hmac("AWS4" + credentials.secret_access_key, date);
+  key = Hmac(key, region);
+  key = Hmac(key, "s3");
+  return Hmac(key, "aws4_request");
+}
+
 }  // namespace
 
 std::string UriEncode(std::string_view text, bool keep_slash) {
@@ -124,11 +132,7 @@ std::vector<std::pair<std::string, std::string>> SignV4(const SignableRequest& r
   std::string canonical = CanonicalRequest(with_token, amz_date);
   std::string to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + Sha256Hex(canonical);
-  std::string key = Hmac("AWS4" + credentials.secret_access_key, date);
-  key = Hmac(key, region);
-  key = Hmac(key, "s3");
-  key = Hmac(key, "aws4_request");
-  std::string signature = HexEncode(Hmac(key, to_sign));
+  std::string signature = HexEncode(Hmac(SigningKey(credentials, date, region), to_sign));
   std::string signed_names;
   for (const auto& [name, value] : SignedHeaderList(with_token, amz_date)) {
     if (!signed_names.empty()) signed_names.push_back(';');
@@ -144,6 +148,34 @@ std::vector<std::pair<std::string, std::string>> SignV4(const SignableRequest& r
                                         "/" + scope + ", SignedHeaders=" + signed_names +
                                         ", Signature=" + signature);
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> PresignV4(const SignableRequest& request,
+                                                           const S3Credentials& credentials,
+                                                           const std::string& region, UnixNanos now,
+                                                           std::chrono::seconds expires) {
+  const std::string amz_date = AmzDate(now);
+  const std::string date = amz_date.substr(0, 8);
+  const std::string scope = date + "/" + region + "/s3/aws4_request";
+  std::vector<std::pair<std::string, std::string>> added = {
+      {"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+      {"X-Amz-Credential", credentials.access_key_id + "/" + scope},
+      {"X-Amz-Date", amz_date},
+      {"X-Amz-Expires", std::to_string(std::clamp<int64_t>(expires.count(), 1, 604800))},
+      {"X-Amz-SignedHeaders", "host"}};
+  if (!credentials.session_token.empty()) {
+    added.emplace_back("X-Amz-Security-Token", credentials.session_token);
+  }
+  std::vector<std::pair<std::string, std::string>> query = request.query;
+  query.insert(query.end(), added.begin(), added.end());
+  const std::string canonical = request.method + "\n" + UriEncode(request.path, true) + "\n" +
+                                CanonicalQueryString(query) + "\nhost:" + request.host +
+                                "\n\nhost\nUNSIGNED-PAYLOAD";
+  const std::string to_sign =
+      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + Sha256Hex(canonical);
+  added.emplace_back("X-Amz-Signature",
+                     HexEncode(Hmac(SigningKey(credentials, date, region), to_sign)));
+  return added;
 }
 
 }  // namespace standby

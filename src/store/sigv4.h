@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,5 +42,14 @@ std::string CanonicalRequest(const SignableRequest& request, const std::string& 
 std::vector<std::pair<std::string, std::string>> SignV4(const SignableRequest& request,
                                                         const S3Credentials& credentials,
                                                         const std::string& region, UnixNanos now);
+
+// Query-string signing (a presigned URL): the parameters to append to `request`'s own query,
+// X-Amz-Signature included. Only the Host header is signed and the payload is
+// UNSIGNED-PAYLOAD, so the holder may add a Range header and send any body, but cannot change
+// the method, the path or any query parameter. Valid for `expires` (1 s – 7 days) from `now`.
+std::vector<std::pair<std::string, std::string>> PresignV4(const SignableRequest& request,
+                                                           const S3Credentials& credentials,
+                                                           const std::string& region, UnixNanos now,
+                                                           std::chrono::seconds expires);
 
 }  // namespace standby

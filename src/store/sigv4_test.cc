@@ -87,5 +87,37 @@ TEST(SigV4Test, SessionTokenIsSignedAndSent) {
   EXPECT_NE(SignatureOf(headers), SignatureOf(SignV4(r, kExample, "us-east-1", k20130524)));
 }
 
+// AWS's query-string example ("Authenticating Requests: Using Query Parameters").
+TEST(SigV4Test, PresignedGetMatchesAwsExample) {
+  SignableRequest r{"GET", "examplebucket.s3.amazonaws.com", "/test.txt", {}, {}, ""};
+  auto query = PresignV4(r, kExample, "us-east-1", k20130524, std::chrono::seconds(86400));
+  ASSERT_EQ(query.size(), 6u);
+  EXPECT_EQ(query[1].second, "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request");
+  EXPECT_EQ(query[3].second, "86400");
+  EXPECT_EQ(query.back().first, "X-Amz-Signature");
+  EXPECT_EQ(query.back().second,
+            "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+}
+
+TEST(SigV4Test, PresignedUrlBindsMethodPathAndQuery) {
+  SignableRequest get{"GET", "examplebucket.s3.amazonaws.com", "/packs/ab/1", {}, {}, ""};
+  auto signature = [](const SignableRequest& r) {
+    return PresignV4(r, kExample, "us-east-1", k20130524, std::chrono::seconds(900)).back().second;
+  };
+  SignableRequest put = get;
+  put.method = "PUT";
+  SignableRequest other = get;
+  other.path = "/packs/ab/2";
+  SignableRequest part = put;
+  part.query = {{"partNumber", "1"}, {"uploadId", "u"}};
+  EXPECT_NE(signature(get), signature(put));
+  EXPECT_NE(signature(get), signature(other));
+  EXPECT_NE(signature(put), signature(part));
+  S3Credentials with_token = kExample;
+  with_token.session_token = "FQoGZXIvYXdzEXAMPLETOKEN";
+  auto query = PresignV4(get, with_token, "us-east-1", k20130524, std::chrono::seconds(900));
+  EXPECT_EQ(query[5].first, "X-Amz-Security-Token");
+}
+
 }  // namespace
 }  // namespace standby
