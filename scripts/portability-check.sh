@@ -39,14 +39,17 @@ head -c 3000000 /dev/urandom >"$root/work/ws/weights.bin"
 echo '{"step": 1}' >"$root/work/ws/sub/state.json"
 rm -rf "$root/work/repo" "$root/work/out"
 
-run_job() {  # run_job JSON: hello, then the job on stdin; prints the result line
-  printf '%s\n' "$1" | chroot "$root" /opt/standby/standby-agent | grep '"type":"result"'
+driver=$(dirname "$0")/agent-driver.py
+run_job() {  # run_job JSON [S3 OPTIONS]: hello, the job, grants on request; the result line
+  local job=$1
+  shift
+  python3 "$driver" "$job" "$@" -- chroot "$root" /opt/standby/standby-agent
 }
-run_job '{"protocol":1,"command":"snapshot","repo":"/work/repo","instance_id":"p","workspace":"/work/ws"}' |
+run_job '{"protocol":2,"command":"snapshot","repo":"/work/repo","instance_id":"p","workspace":"/work/ws"}' |
   grep -q '"ok":true' || { echo "FAIL: snapshot in the $suite root" >&2; exit 1; }
-run_job '{"protocol":1,"command":"restore","repo":"/work/repo","instance_id":"p","target":"/work/out"}' |
+run_job '{"protocol":2,"command":"restore","repo":"/work/repo","instance_id":"p","target":"/work/out"}' |
   grep -q '"validation":"ok"' || { echo "FAIL: restore in the $suite root" >&2; exit 1; }
-run_job '{"protocol":1,"command":"health","workspace":"/work/out"}' | grep -q '"no GPU"' ||
+run_job '{"protocol":2,"command":"health","workspace":"/work/out"}' | grep -q '"no GPU"' ||
   { echo "FAIL: health in the $suite root" >&2; exit 1; }
 cmp "$root/work/ws/weights.bin" "$root/work/out/weights.bin"
 echo "OK: snapshot, restore (validated) and health ran in the $suite root"
@@ -62,11 +65,14 @@ if [ -f "$s3rver" ] && command -v node >/dev/null; then
   s3pid=$!
   trap 'kill $s3pid 2>/dev/null; rm -rf "$data"' EXIT
   for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
-  s3='"s3":{"endpoint":"http://localhost:'$port'","access_key_id":"S3RVER","secret_access_key":"S3RVER","host":"localhost","addresses":["127.0.0.1"]}'
+  # The agent holds no credential: every request it makes is granted by the driver.
+  s3='"s3":{"endpoint":"http://localhost:'$port'","host":"localhost","addresses":["127.0.0.1"]}'
+  grants=(--endpoint "http://localhost:$port" --bucket portable --key-id S3RVER --secret-env S3_SECRET)
+  export S3_SECRET=S3RVER
   rm -rf "$root/work/out"
-  run_job '{"protocol":1,"command":"snapshot","repo":"s3://portable/p",'"$s3"',"instance_id":"p","workspace":"/work/ws"}' |
+  run_job '{"protocol":2,"command":"snapshot","repo":"s3://portable/p",'"$s3"',"instance_id":"p","workspace":"/work/ws"}' "${grants[@]}" |
     grep -q '"ok":true' || { echo "FAIL: snapshot to S3 in the $suite root" >&2; exit 1; }
-  run_job '{"protocol":1,"command":"restore","repo":"s3://portable/p",'"$s3"',"instance_id":"p","target":"/work/out"}' |
+  run_job '{"protocol":2,"command":"restore","repo":"s3://portable/p",'"$s3"',"instance_id":"p","target":"/work/out"}' "${grants[@]}" |
     grep -q '"validation":"ok"' || { echo "FAIL: restore from S3 in the $suite root" >&2; exit 1; }
   cmp "$root/work/ws/weights.bin" "$root/work/out/weights.bin"
   echo "OK: snapshot to and validated restore from S3 (s3rver) in the $suite root"

@@ -70,6 +70,7 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit, const AgentEn
   options.clock = env.clock;
   options.overwrite = job.overwrite;
   options.allow_external_symlinks = job.allow_external_symlinks;
+  options.keep_special_bits = job.keep_special_bits;
   options.threads = job.threads;
   options.progress = [&](const std::string& line) {
     emit({{"type", "log"}, {"level", "info"}, {"message", line}});

@@ -50,6 +50,13 @@ int main(int argc, char** argv) {
     }
     return line;
   };
-  return standby::RunAgentSession(read_line, Emit, standby::RealAgentEnv(),
-                                  static_cast<int64_t>(::getpid()));
+  try {
+    return standby::RunAgentSession(read_line, Emit, standby::RealAgentEnv(),
+                                    static_cast<int64_t>(::getpid()));
+  } catch (const std::exception& e) {
+    Emit({{"type", "result"},
+          {"ok", false},
+          {"error", {{"code", "internal"}, {"message", e.what()}, {"retryable", false}}}});
+    return 1;
+  }
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "agent/in_process_hosts.h"
+#include "base/strings.h"
 #include "remote/host_agent.h"
 #include "remote/local_transport.h"
 #include "store/mem_object_store.h"
@@ -194,6 +195,54 @@ TEST_P(AgentRoundTripTest, WorkloadStartsDetachedAnswersHealthChecksAndStops) {
 
 namespace standby {
 namespace {
+
+// No credential leaves the controller. The real agent runs behind a wrapper that records
+// everything the controller writes to it and the environment it starts with; it snapshots
+// to and restores from a real S3 server with nothing but the grants it was given.
+TEST(AgentStoreGrantsTest, S3_NoSecretReachesTheHostYetSnapshotRestoreAndVerifyWork) {
+  auto server = S3rver::Start();
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  TempDir dir;
+  // s3rver checks the access key id, not V4 signatures: any secret signs for it.
+  const std::string secret = "controller-only-" + RandomHex(8);
+  ::setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);  // as if the controller had it
+  const char* build = std::getenv("STANDBY_BUILD_DIR");
+  const std::string agent = std::string(build ? build : ".") + "/standby-agent";
+  const std::string wrapper = dir.Sub("agent.sh");
+  WriteFile(wrapper,
+            "#!/bin/sh\nenv >>'" + dir.Sub("env.txt") + "'\ntee -a '" + dir.Sub("stdin.txt") +
+                "' | '" + agent + "'\n",
+            0755);
+  LocalTransport transport(wrapper, Clock::Real());
+  StoreAccess access;
+  access.repo = "s3://" + (*server)->bucket() + "/grants";
+  access.settings.s3_endpoint = (*server)->endpoint();
+  access.settings.credentials = {"S3RVER", secret, ""};
+  access.settings.clock = Clock::Real();
+  HostAgent host(&transport, &access);
+
+  WriteFile(dir.Sub("a/ws/model.bin"), RandomBytes(5 << 20, 7));
+  WriteFile(dir.Sub("a/ws/cfg/config.json"), "{\"lr\": 0.1}");
+  SnapshotJobOptions small_packs;
+  small_packs.pack_size_mb = 1;  // several packs, each granted on request
+  ASSERT_OK_AND_ASSIGN(SnapshotReport snap,
+                       host.Snapshot("gpu-1", dir.Sub("a/ws"), false, small_packs));
+  ASSERT_OK_AND_ASSIGN(RestoreReport restored, host.Restore("gpu-1", "", dir.Sub("b/ws")));
+  EXPECT_EQ(restored.snapshot_id, snap.snapshot_id);
+  EXPECT_EQ(restored.validation, Validation::kOk);
+  EXPECT_EQ(ReadFile(dir.Sub("b/ws/model.bin")), ReadFile(dir.Sub("a/ws/model.bin")));
+  ASSERT_OK_AND_ASSIGN(VerifyReport verified, host.Verify("gpu-1", "", dir.Sub("b/ws")));
+  EXPECT_EQ(verified.validation, Validation::kOk);
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+
+  const std::string sent = ReadFile(dir.Sub("stdin.txt"));
+  EXPECT_EQ(sent.find(secret), std::string::npos) << "the secret went to the host";
+  EXPECT_NE(sent.find("\"type\":\"grant\""), std::string::npos) << "no grant was asked for";
+  EXPECT_NE(sent.find("X-Amz-Signature"), std::string::npos);
+  const std::string env = ReadFile(dir.Sub("env.txt"));
+  EXPECT_EQ(env.find(secret), std::string::npos) << "the agent inherited the secret";
+  EXPECT_EQ(env.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+}
 
 TEST(InProcessHostsTest, AHostCanDieInTheMiddleOfAJobAndRefusesJobsAfterwards) {
   TempDir dir;

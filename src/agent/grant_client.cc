@@ -5,9 +5,7 @@
 namespace standby {
 namespace {
 
-std::string OperationKey(const S3Operation& op) {
-  return S3OperationToJson(op).dump();
-}
+std::string OperationKey(const S3Operation& op) { return S3OperationToJson(op).dump(); }
 
 }  // namespace
 

@@ -1,9 +1,13 @@
 // standby: keeps GPU workloads alive on rented machines. main only dispatches.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "cli/command.h"
 
 namespace {
@@ -45,10 +49,7 @@ Common options: --config FILE, --log-level LEVEL, --json. Every command and sett
 described in docs/manual.md.
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+int Dispatch(const std::vector<std::string>& args) {
   auto rest = [&](size_t n) { return std::vector<std::string>(args.begin() + n, args.end()); };
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
@@ -94,4 +95,20 @@ int main(int argc, char** argv) {
   if (cmd == "failover") return standby::RunFailover(rest(1));
   std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
   return standby::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The controller holds store, provider and database credentials: no core dump may carry
+  // them to disk, and no other process of this user may read its memory.
+  struct rlimit no_core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  try {
+    return Dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", standby::EscapeControl(e.what()).c_str());
+    return standby::kExitFailed;
+  }
 }

@@ -12,6 +12,7 @@ int RunRestore(const std::vector<std::string>& args) {
                       {"to", true, ""},
                       {"overwrite", false, ""},
                       {"allow-external-symlinks", false, ""},
+                      {"keep-special-bits", false, ""},
                       {"threads", true, "threads"}},
                      1, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
@@ -29,6 +30,7 @@ int RunRestore(const std::vector<std::string>& args) {
   options.target = *target;
   options.overwrite = inv->Has("overwrite");
   options.allow_external_symlinks = inv->Has("allow-external-symlinks");
+  options.keep_special_bits = inv->Has("keep-special-bits");
   auto threads = ThreadsSetting(*inv);
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   options.threads = *threads;
@@ -43,7 +45,7 @@ int RunRestore(const std::vector<std::string>& args) {
     if (!where) return Fail(where.error(), inv->json);
     auto remote = RestoreOnHost(
         *where, {instance.value_or(""), snapshot_id.value_or(""), options.target, options.overwrite,
-                 options.allow_external_symlinks, options.threads});
+                 options.allow_external_symlinks, options.keep_special_bits, options.threads});
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
     return kExitOk;

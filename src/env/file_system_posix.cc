@@ -178,7 +178,22 @@ class PosixFileSystem : public FileSystem {
     return OkStatus();
   }
 
+  // Never follows a symlink: a link planted where a file or directory was expected keeps its
+  // target's mode.
   Status Chmod(const std::string& path, uint32_t mode) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+      int rc = ::fchmod(fd, mode);
+      int saved = errno;
+      ::close(fd);
+      if (rc != 0) return ErrnoError(saved, "chmod " + path);
+      return OkStatus();
+    }
+    if (errno == ELOOP) return ErrnoError(ELOOP, "chmod " + path + ": it is a symlink");
+    // Unreadable to us (mode 0 and not root): no descriptor, so check the type first.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoError(errno, "chmod " + path);
+    if (S_ISLNK(st.st_mode)) return ErrnoError(ELOOP, "chmod " + path + ": it is a symlink");
     if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) != 0) {
       return ErrnoError(errno, "chmod " + path);
     }

@@ -4,11 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "env/child_process_env.h"
 #include "env/file_system.h"
 
 namespace standby {
@@ -18,8 +18,9 @@ Status PrepareLocalSshd(const LocalSshdConfig& c) {
   RETURN_IF_ERROR(MakeDirs(fs, c.dir, 0700));
   RETURN_IF_ERROR(MakeDirs(fs, c.home, 0755));
   if (!fs->Lstat(c.dir + "/host_key")) {
-    std::string command = "ssh-keygen -q -t ed25519 -N '' -f '" + c.dir + "/host_key' </dev/null";
-    if (std::system(command.c_str()) != 0) {
+    auto keygen =
+        RunProgram({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", c.dir + "/host_key"});
+    if (!keygen || *keygen != 0) {
       return UnavailableError("ssh-keygen failed for " + c.dir + " (is openssh-client installed?)");
     }
   }

@@ -17,13 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "env/child_process_env.h"
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "env/local_sshd.h"
 #include "env/loopback.h"
 #include "env/random.h"
-
-extern char** environ;
 
 namespace standby {
 namespace {
@@ -152,7 +151,8 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, standby_binary_.c_str(), &actions, &attr, argv.data(), environ);
+  ChildEnvironment env;  // never the controller's secrets
+  int rc = posix_spawn(&pid, standby_binary_.c_str(), &actions, &attr, argv.data(), env.envp());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -281,7 +281,8 @@ int RunLocalHost(const std::string& dir) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t sshd = -1;
-  if (posix_spawn(&sshd, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+  ChildEnvironment env;
+  if (posix_spawn(&sshd, argv[0], nullptr, nullptr, argv.data(), env.envp()) != 0) {
     std::fprintf(stderr, "market-host: cannot start sshd\n");
     return 1;
   }

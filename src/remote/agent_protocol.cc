@@ -23,6 +23,7 @@ json AgentJobToJson(const AgentJob& job) {
             {"target", job.target},
             {"overwrite", job.overwrite},
             {"allow_external_symlinks", job.allow_external_symlinks},
+            {"keep_special_bits", job.keep_special_bits},
             {"full", job.full},
             {"compression", job.compression},
             {"pack_size_mb", job.pack_size_mb},
@@ -81,6 +82,7 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
     job.target = j.value("target", "");
     job.overwrite = j.value("overwrite", false);
     job.allow_external_symlinks = j.value("allow_external_symlinks", false);
+    job.keep_special_bits = j.value("keep_special_bits", false);
     job.full = j.value("full", false);
     job.compression = j.value("compression", "lz4");
     job.pack_size_mb = j.value("pack_size_mb", uint64_t{16});

@@ -44,6 +44,7 @@ struct AgentJob {
   std::string target;       // restore destination
   bool overwrite = false;
   bool allow_external_symlinks = false;
+  bool keep_special_bits = false;
   bool full = false;
   std::string compression = "lz4";
   uint64_t pack_size_mb = 16;

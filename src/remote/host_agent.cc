@@ -123,6 +123,7 @@ AgentJob RestoreJob(const std::string& instance_id, const std::string& snapshot_
   job.target = target;
   job.overwrite = options.overwrite;
   job.allow_external_symlinks = options.allow_external_symlinks;
+  job.keep_special_bits = options.keep_special_bits;
   job.threads = options.threads;
   return job;
 }

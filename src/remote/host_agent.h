@@ -82,6 +82,7 @@ struct RestoreJobOptions {
   // Rewrite what differs: a rerun resumes, and a fresh host's workspace may exist empty.
   bool overwrite = true;
   bool allow_external_symlinks = false;
+  bool keep_special_bits = false;
   size_t threads = 0;  // 0 = automatic
 };
 

@@ -51,7 +51,8 @@ Result<nlohmann::json> RestoreOnHost(const HostCommand& where, const RestoreOnHo
   CommandHost host(where);
   return host.Printed(host.Agent().Restore(
       args.instance_id, args.snapshot_id, args.target,
-      {args.overwrite, args.allow_external_symlinks, args.threads}, where.on_event));
+      {args.overwrite, args.allow_external_symlinks, args.keep_special_bits, args.threads},
+      where.on_event));
 }
 
 Result<nlohmann::json> VerifyOnHost(const HostCommand& where, const std::string& instance_id,

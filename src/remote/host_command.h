@@ -29,6 +29,7 @@ struct RestoreOnHostArgs {
   std::string target;
   bool overwrite = false;
   bool allow_external_symlinks = false;
+  bool keep_special_bits = false;
   size_t threads = 0;
 };
 

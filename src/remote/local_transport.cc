@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-extern char** environ;
+#include "env/child_process_env.h"
 
 namespace standby {
 namespace {
@@ -133,7 +133,8 @@ Result<nlohmann::json> LocalTransport::RunJob(
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   char* argv[] = {agent_path_.data(), nullptr};
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, agent_path_.c_str(), &actions, nullptr, argv, environ);
+  ChildEnvironment env;  // never the controller's secrets
+  int rc = posix_spawn(&pid, agent_path_.c_str(), &actions, nullptr, argv, env.envp());
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);

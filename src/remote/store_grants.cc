@@ -83,10 +83,9 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
   std::set<std::string> names = QueryNames(op);
   const bool put = op.method == "PUT" && names.empty();
   const bool start_multipart = op.method == "POST" && names == std::set<std::string>{"uploads"};
-  const bool part =
-      op.method == "PUT" && names == std::set<std::string>{"partNumber", "uploadId"};
-  const bool finish = (op.method == "POST" || op.method == "DELETE") &&
-                      names == std::set<std::string>{"uploadId"};
+  const bool part = op.method == "PUT" && names == std::set<std::string>{"partNumber", "uploadId"};
+  const bool finish =
+      (op.method == "POST" || op.method == "DELETE") && names == std::set<std::string>{"uploadId"};
   std::lock_guard<std::mutex> lock(mu_);
   if (part || finish) {
     if (writing_.count(op.key)) return OkStatus();
@@ -104,8 +103,9 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
     return OkStatus();
   }
   if (!ImmutableKey(op.key)) {
-    return PermissionDeniedError("the object is neither this instance's nor a new pack, index "
-                                 "or lock");
+    return PermissionDeniedError(
+        "the object is neither this instance's nor a new pack, index "
+        "or lock");
   }
   if (writing_.count(op.key)) return OkStatus();  // a retry of our own write
   auto existing = signer_->Head(op.key);
@@ -149,9 +149,8 @@ Result<QueryParams> StoreGrants::Authorize(const S3Operation& op) {
 Result<std::vector<ObjectGrant>> StoreGrants::GrantsInAdvance() {
   std::vector<ObjectGrant> grants;
   if (scope_.kind != GrantScope::Kind::kReadSnapshot) return grants;
-  std::vector<std::string> keys = {"config",
-                                   "snapshots/" + scope_.instance_id + "/" +
-                                       scope_.snapshot_id + "/manifest"};
+  std::vector<std::string> keys = {
+      "config", "snapshots/" + scope_.instance_id + "/" + scope_.snapshot_id + "/manifest"};
   keys.insert(keys.end(), scope_.readable_keys.begin(), scope_.readable_keys.end());
   for (const std::string& key : keys) {
     S3Operation op{"GET", key, false, {}};
@@ -165,8 +164,8 @@ Result<GrantScope> ScopeForJob(S3ObjectStore* signer, AgentJob* job) {
   GrantScope scope;
   scope.instance_id = job->instance_id;
   if (!Segment(scope.instance_id)) {
-    return InvalidArgumentError("a host job needs a valid instance id, got \"" +
-                                scope.instance_id + "\"");
+    return InvalidArgumentError("a host job needs a valid instance id, got \"" + scope.instance_id +
+                                "\"");
   }
   if (job->command == "snapshot") {
     scope.kind = GrantScope::Kind::kWriteSnapshot;

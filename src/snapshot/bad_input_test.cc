@@ -1,10 +1,12 @@
 // Each bad input of the issue: a clear error, a non-zero outcome, nothing stored lost,
 // `latest` never moved by a failed snapshot, no wrong content under a final name.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
 #include "env/fault_injecting_file_system.h"
+#include "snapshot/compression.h"
 #include "snapshot/pack.h"
 #include "snapshot/test_fixture.h"
 #include "store/fault_injecting_store.h"
@@ -169,6 +171,72 @@ TEST_F(BadInputTest, StoreFailingMidSnapshotNeverMovesLatest) {
   EXPECT_GE(failures, 6);
   ASSERT_OK(RestoreTo(out()));
   EXPECT_EQ(ReadFile(out("a.bin")), ReadFile(ws("a.bin")));
+}
+
+// A hostile repository (written by a rented host): bombs and lies are refused before
+// anything is allocated for them.
+TEST_F(BadInputTest, AManifestBombIsRefusedBeforeItIsInflated) {
+  WriteFile(ws("a.txt"), "a");
+  ASSERT_OK_AND_ASSIGN(SnapshotResult s, Snap());
+  // 256 MiB of one repeated byte compresses to a few KiB.
+  std::string bomb = CompressObject(std::string(256ULL << 20, ' '));
+  ASSERT_LT(bomb.size(), 1u << 20);
+  ASSERT_OK(store_->Put(SnapshotPrefix("gpu-1", s.header.snapshot_id) + "manifest", bomb));
+  auto m = Latest();
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(m.error().message.find("implausible size"), std::string::npos) << m.error().message;
+}
+
+TEST_F(BadInputTest, ChunkLengthsBeyondTheChunkerAreRefused) {
+  WriteFile(ws("a.bin"), RandomBytes(100000, 5));
+  ASSERT_OK(Snap());
+  ASSERT_OK_AND_ASSIGN(Manifest good, Latest());
+  Manifest huge = good;
+  huge.header.snapshot_id = "huge";
+  huge.chunks[0].raw_length = 0xffffffffu;  // 4 GiB, which a restore would allocate
+  huge.entries.back().size = 0xffffffffu;
+  WriteManifest(huge);
+  auto loaded = Latest();
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("the chunker's maximum"), std::string::npos)
+      << loaded.error().message;
+  Manifest wrapping = good;
+  wrapping.chunks[0].offset = ~uint64_t{0} - 10;  // offset + length would wrap
+  EXPECT_EQ(ValidateManifest(wrapping).error().code, ErrorCode::kCorruption);
+}
+
+TEST_F(BadInputTest, ASymlinkThroughAnotherSymlinkIsRefused) {
+  WriteFile(ws("a.txt"), "a");
+  // Lexically inside, but self/.. is the target's parent once self -> . exists.
+  ASSERT_EQ(::symlink(".", ws("self").c_str()), 0);
+  ASSERT_EQ(::symlink("self/..", ws("esc").c_str()), 0);
+  ASSERT_OK(Snap());
+  auto r = RestoreTo(out());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("esc -> self/.."), std::string::npos) << r.error().message;
+  EXPECT_TRUE(VisibleFiles(out()).empty());
+  ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
+  EXPECT_FALSE(SymlinkPassesThroughSymlink(m, "self", "."));
+  EXPECT_TRUE(SymlinkPassesThroughSymlink(m, "esc", "self/.."));
+  EXPECT_FALSE(SymlinkPassesThroughSymlink(m, "x", "a.txt"));
+}
+
+TEST_F(BadInputTest, SetuidAndSetgidBitsAreClearedUnlessKept) {
+  WriteFile(ws("tool"), "#!/bin/sh\n");
+  ASSERT_EQ(::chmod(ws("tool").c_str(), 06755), 0);
+  ASSERT_OK(Snap());
+  ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
+  RestoreOptions o;
+  o.clock = Clock::Real();
+  o.target = out();
+  ASSERT_OK_AND_ASSIGN(RestoreResult r, RestoreSnapshot(store_.get(), m, o));
+  EXPECT_EQ(r.validation, Validation::kOk);
+  EXPECT_EQ(FileSystem::Real()->Lstat(out("tool"))->mode, 0755u);
+  o.target = dir_.Sub("kept");
+  o.keep_special_bits = true;
+  ASSERT_OK(RestoreSnapshot(store_.get(), m, o));
+  EXPECT_EQ(FileSystem::Real()->Lstat(dir_.Sub("kept/tool"))->mode, 06755u);
 }
 
 }  // namespace

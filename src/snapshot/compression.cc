@@ -89,7 +89,13 @@ Result<std::string> DecompressObject(std::string_view frame, size_t max_size) {
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return CorruptionError("not a zstd frame with a recorded size (truncated or damaged)");
   }
-  if (size > max_size) return CorruptionError("compressed object claims an implausible size");
+  // Manifests and indexes are mostly hashes: they never shrink 64-fold. A frame that claims
+  // to is a decompression bomb, refused before anything is allocated.
+  constexpr size_t kMaxRatio = 64, kAlwaysAllowed = 16 << 20;
+  if (size > max_size || size > std::max(kAlwaysAllowed, frame.size() * kMaxRatio)) {
+    return CorruptionError("compressed object claims an implausible size (" + std::to_string(size) +
+                           " bytes from " + std::to_string(frame.size()) + ")");
+  }
   std::string out(static_cast<size_t>(size), '\0');
   size_t got = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
   if (ZSTD_isError(got) || got != size) {

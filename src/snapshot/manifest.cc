@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/json_text.h"
 #include "base/strings.h"
@@ -289,6 +290,21 @@ std::string SeedMetadataJson(const Manifest& m) {
 
 Status ValidateManifest(const Manifest& m) {
   RETURN_IF_ERROR(m.chunker.Validate());
+  // Every claimed length is bounded before anything is allocated for it.
+  constexpr uint64_t kMaxPackOffset = uint64_t{1} << 40;
+  for (const ChunkRef& c : m.chunks) {
+    if (c.raw_length == 0 || c.raw_length > m.chunker.max_size) {
+      return CorruptionError("manifest chunk " + c.id.Hex() + " claims " +
+                             std::to_string(c.raw_length) + " bytes, outside 1–" +
+                             std::to_string(m.chunker.max_size) + " (the chunker's maximum)");
+    }
+    const uint64_t stored_bound =
+        c.compression == Compression::kNone ? c.raw_length : c.raw_length + c.raw_length / 128 + 64;
+    if (c.stored_length == 0 || c.stored_length > stored_bound || c.offset > kMaxPackOffset) {
+      return CorruptionError("manifest chunk " + c.id.Hex() +
+                             " has an impossible stored length or pack offset");
+    }
+  }
   std::unordered_map<std::string_view, FileType> types;
   for (const ManifestEntry& e : m.entries) {
     const std::string& p = e.path;
@@ -323,6 +339,34 @@ Status ValidateManifest(const Manifest& m) {
     }
   }
   return OkStatus();
+}
+
+bool SymlinkPassesThroughSymlink(const Manifest& m, std::string_view link_path,
+                                 std::string_view target) {
+  std::unordered_set<std::string_view> links;
+  for (const ManifestEntry& e : m.entries) {
+    if (e.type == FileType::kSymlink) links.insert(e.path);
+  }
+  std::vector<std::string> path;
+  for (const std::string& segment : SplitString(ParentPath(link_path), '/')) {
+    if (!segment.empty()) path.push_back(segment);
+  }
+  std::vector<std::string> segments;
+  for (const std::string& segment : SplitString(target, '/')) {
+    if (!segment.empty() && segment != ".") segments.push_back(segment);
+  }
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (segments[i] == "..") {
+      if (path.empty()) return false;  // outside: SymlinkStaysInside's concern
+      path.pop_back();
+      continue;
+    }
+    path.push_back(segments[i]);
+    std::string joined;
+    for (const std::string& p : path) joined += (joined.empty() ? "" : "/") + p;
+    if (i + 1 < segments.size() && links.count(joined)) return true;
+  }
+  return false;
 }
 
 bool SymlinkStaysInside(std::string_view link_path, std::string_view target) {

@@ -84,5 +84,10 @@ Status ValidateManifest(const Manifest& manifest);
 // True when a relative symlink target, resolved from the link's directory, stays inside the
 // workspace root; absolute targets are outside.
 bool SymlinkStaysInside(std::string_view link_path, std::string_view target);
+// Whether resolving `target` from `link_path` goes through another symlink of `m` (as
+// "self -> ." with "esc -> self/.."): the lexical check above cannot see where that leads,
+// so such links are refused like external ones.
+bool SymlinkPassesThroughSymlink(const Manifest& m, std::string_view link_path,
+                                 std::string_view target);
 
 }  // namespace standby

@@ -62,6 +62,10 @@ class Restore {
   Status ApplyDirectoryAttributes();
   bool Validate();
   void Cleanup();
+  // The mode to give `e`: setuid/setgid cleared unless kept on request.
+  uint32_t ModeOf(const ManifestEntry& e) const {
+    return o_.keep_special_bits ? e.mode & 07777 : e.mode & 01777;
+  }
 
   ObjectStore* store_;
   const Manifest& m_;
@@ -85,7 +89,9 @@ std::string TempPathFor(const std::string& final_path) {
 Status Restore::CheckSymlinks() {
   if (o_.allow_external_symlinks) return OkStatus();
   for (const ManifestEntry& e : m_.entries) {
-    if (e.type == FileType::kSymlink && !SymlinkStaysInside(e.path, e.symlink_target)) {
+    if (e.type == FileType::kSymlink &&
+        (!SymlinkStaysInside(e.path, e.symlink_target) ||
+         SymlinkPassesThroughSymlink(m_, e.path, e.symlink_target))) {
       return InvalidArgumentError("snapshot " + m_.header.snapshot_id + " has symlink " + e.path +
                                   " -> " + e.symlink_target +
                                   " pointing outside the target; refusing to restore "
@@ -218,7 +224,7 @@ Status Restore::FinishFile(FileJob* job) {
       job->created = true;
     }
   }
-  RETURN_IF_ERROR(fs_->Chmod(job->temp_path, job->entry->mode));
+  RETURN_IF_ERROR(fs_->Chmod(job->temp_path, ModeOf(*job->entry)));
   RETURN_IF_ERROR(fs_->SetMtime(job->temp_path, job->entry->mtime_ns));
   RETURN_IF_ERROR(fs_->Rename(job->temp_path, job->final_path));
   std::lock_guard<std::mutex> lock(job->mu);
@@ -257,7 +263,7 @@ Status Restore::ApplyDirectoryAttributes() {
   for (auto it = m_.entries.rbegin(); it != m_.entries.rend(); ++it) {
     if (it->type != FileType::kDirectory) continue;
     std::string path = JoinPath(o_.target, it->path);
-    RETURN_IF_ERROR(fs_->Chmod(path, it->mode));
+    RETURN_IF_ERROR(fs_->Chmod(path, ModeOf(*it)));
     RETURN_IF_ERROR(fs_->SetMtime(path, it->mtime_ns));
   }
   return OkStatus();
@@ -268,7 +274,7 @@ bool Restore::Validate() {
     auto stat = fs_->Lstat(JoinPath(o_.target, e.path));
     if (!stat || stat->type != e.type) return false;
     if (e.type == FileType::kSymlink) continue;
-    if (stat->mode != e.mode || (e.type == FileType::kRegular && stat->size != e.size))
+    if (stat->mode != ModeOf(e) || (e.type == FileType::kRegular && stat->size != e.size))
       return false;
     if (e.type == FileType::kRegular) ++result_.files_restored;
   }
@@ -308,7 +314,7 @@ Result<RestoreResult> Restore::Run() {
     std::string final_path = JoinPath(o_.target, e.path);
     if (unchanged_.contains(e.path)) {
       ++result_.files_unchanged;
-      RETURN_IF_ERROR(fs_->Chmod(final_path, e.mode));
+      RETURN_IF_ERROR(fs_->Chmod(final_path, ModeOf(e)));
       RETURN_IF_ERROR(fs_->SetMtime(final_path, e.mtime_ns));
       continue;
     }

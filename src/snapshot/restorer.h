@@ -20,6 +20,9 @@ struct RestoreOptions {
   bool overwrite = false;
   // Restore symlinks whose target leaves the restored tree (refused by default).
   bool allow_external_symlinks = false;
+  // Restore setuid/setgid bits as the snapshot has them (default: cleared; a snapshot written
+  // by a rented host must not plant a setuid binary).
+  bool keep_special_bits = false;
   size_t threads = 0;  // parallel fetches; 0 = min(store concurrency, 4 × cores)
   FileSystem* fs = FileSystem::Real();
   Clock* clock = nullptr;  // required: the time seam

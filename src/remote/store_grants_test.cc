@@ -1,0 +1,152 @@
+// What a host job may do in an S3 repository: the controller's checks before it signs,
+// against a real S3 server (s3rver on loopback) holding real snapshots.
+#include "remote/store_grants.h"
+
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+#include "snapshot/pack.h"
+#include "snapshot/repository.h"
+#include "snapshot/snapshot_writer.h"
+#include "store/open_store.h"
+#include "testing/s3rver.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+class StoreGrantsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = S3rver::Start();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    server_ = std::move(*started);
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    repo_ = "s3://" + server_->bucket() + "/grants-" + RandomHex(4);
+    store_ = Signer();
+    // Two instances with one snapshot each.
+    for (const std::string instance : {"gpu-1", "gpu-2"}) {
+      WriteFile(dir_.Sub(instance + "/model.bin"), RandomBytes(2 << 20, instance.back()));
+      SnapshotOptions options;
+      options.instance_id = instance;
+      options.workspace = dir_.Sub(instance);
+      options.clock = Clock::Real();
+      ASSERT_OK(CreateSnapshot(store_.get(), options));
+    }
+  }
+  std::unique_ptr<S3ObjectStore> Signer() {
+    StoreSettings settings;
+    settings.s3_endpoint = server_->endpoint();
+    settings.credentials = {"S3RVER", "S3RVER", ""};
+    settings.clock = Clock::Real();
+    return std::move(*OpenS3Store(repo_, settings));
+  }
+  // The scope ScopeForJob gives `command` for gpu-1.
+  std::unique_ptr<StoreGrants> Grants(const std::string& command) {
+    AgentJob job;
+    job.command = command;
+    job.instance_id = "gpu-1";
+    auto scope = ScopeForJob(store_.get(), &job);
+    EXPECT_TRUE(scope.has_value()) << scope.error().message;
+    return std::make_unique<StoreGrants>(Signer(), std::move(*scope));
+  }
+  std::string PackOf(const std::string& instance) {
+    auto manifest = LoadSnapshot(store_.get(), std::nullopt, instance);
+    return PackKey(manifest->chunks.front().pack);
+  }
+  static S3Operation Op(std::string method, std::string key, QueryParams query = {}) {
+    return {std::move(method), std::move(key), false, std::move(query)};
+  }
+  S3Operation ListOp(const std::string& prefix) {
+    return {"GET", "", true,
+            {{"list-type", "2"}, {"prefix", store_->prefix() + prefix}, {"max-keys", "1000"}}};
+  }
+  static bool Granted(StoreGrants& grants, const S3Operation& op) {
+    auto query = grants.Authorize(op);
+    if (query) {
+      EXPECT_EQ(query->back().first, "X-Amz-Signature");
+      return true;
+    }
+    EXPECT_EQ(query.error().code, ErrorCode::kPermissionDenied) << query.error().message;
+    EXPECT_NE(query.error().message.find("refused to grant"), std::string::npos);
+    return false;
+  }
+
+  static inline std::unique_ptr<S3rver> server_;
+  TempDir dir_;
+  std::string repo_;
+  std::unique_ptr<S3ObjectStore> store_;
+};
+
+TEST_F(StoreGrantsTest, S3_ARestoreReadsExactlyItsSnapshot) {
+  auto grants = Grants("restore");
+  const std::string id = grants->scope().snapshot_id;
+  ASSERT_FALSE(id.empty());
+  EXPECT_TRUE(Granted(*grants, Op("GET", "config")));
+  EXPECT_TRUE(Granted(*grants, Op("GET", "snapshots/gpu-1/" + id + "/manifest")));
+  EXPECT_TRUE(Granted(*grants, Op("GET", PackOf("gpu-1"))));
+  EXPECT_FALSE(Granted(*grants, Op("GET", PackOf("gpu-2"))));
+  EXPECT_FALSE(Granted(*grants, Op("GET", "snapshots/gpu-2/latest")));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "snapshots/gpu-1/latest")));
+  EXPECT_FALSE(Granted(*grants, Op("DELETE", PackOf("gpu-1"))));
+  EXPECT_FALSE(Granted(*grants, ListOp("snapshots/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("packs/")));
+  // Sent with the job: the config, the manifest and every pack, all GETs.
+  ASSERT_OK_AND_ASSIGN(auto in_advance, grants->GrantsInAdvance());
+  EXPECT_EQ(in_advance.size(), grants->scope().readable_keys.size() + 2);
+  for (const ObjectGrant& g : in_advance) EXPECT_EQ(g.op.method, "GET");
+}
+
+TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
+  auto grants = Grants("snapshot");
+  const std::string fresh_pack = "packs/ab/ab" + std::string(62, '0');
+  EXPECT_TRUE(Granted(*grants, Op("PUT", fresh_pack)));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", fresh_pack)));  // a retry of its own write
+  EXPECT_FALSE(Granted(*grants, Op("PUT", PackOf("gpu-2")))) << "an existing pack was overwritable";
+  EXPECT_TRUE(Granted(*grants, Op("PUT", "index/" + std::string(64, 'c'))));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", "snapshots/gpu-1/20261130T000000Z-1/manifest")));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", "snapshots/gpu-1/latest")));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "snapshots/gpu-2/latest")));
+  EXPECT_FALSE(Granted(*grants, Op("GET", "snapshots/gpu-2/latest")));
+  EXPECT_FALSE(Granted(*grants, Op("GET", PackOf("gpu-2"))));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "config")));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "packs/zz/not-a-pack")));
+  EXPECT_FALSE(Granted(*grants, Op("DELETE", "snapshots/gpu-1/latest")));
+  // Locks: its own may be taken, refreshed and released; another's only read.
+  ASSERT_OK(store_->Put("locks/0123456789abcdef", "{}"));
+  EXPECT_TRUE(Granted(*grants, Op("GET", "locks/0123456789abcdef")));
+  EXPECT_FALSE(Granted(*grants, Op("DELETE", "locks/0123456789abcdef")));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", "locks/fedcba9876543210")));
+  EXPECT_TRUE(Granted(*grants, Op("DELETE", "locks/fedcba9876543210")));
+  // Listings: indexes, locks and its own instance.
+  EXPECT_TRUE(Granted(*grants, ListOp("index/")));
+  EXPECT_TRUE(Granted(*grants, ListOp("locks/")));
+  EXPECT_TRUE(Granted(*grants, ListOp("snapshots/gpu-1/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("snapshots/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("packs/")));
+  S3Operation outside = ListOp("index/");
+  outside.query[1].second = "other-prefix/index/";
+  EXPECT_FALSE(Granted(*grants, outside));
+  // Multipart: only for an object this job started writing.
+  const std::string big = "snapshots/gpu-1/20261130T000000Z-2/manifest";
+  EXPECT_TRUE(Granted(*grants, Op("POST", big, {{"uploads", ""}})));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", big, {{"partNumber", "1"}, {"uploadId", "u"}})));
+  EXPECT_TRUE(Granted(*grants, Op("POST", big, {{"uploadId", "u"}})));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", PackOf("gpu-2"), {{"partNumber", "1"}, {"uploadId", "u"}})));
+  EXPECT_FALSE(Granted(*grants, Op("GET", "config", {{"acl", ""}})));
+}
+
+TEST_F(StoreGrantsTest, S3_AJobNeedsAValidInstance) {
+  for (const std::string bad : {"", "..", "a/b", "gpu 1"}) {
+    AgentJob job;
+    job.command = "snapshot";
+    job.instance_id = bad;
+    EXPECT_EQ(ScopeForJob(store_.get(), &job).error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace standby
