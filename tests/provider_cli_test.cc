@@ -1,6 +1,8 @@
 // The provider commands against the local simulated market — real hosts with real sshd —
 // and against a static pool of sshd hosts (SSH_ tests). Every test leaves no instance.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <thread>
@@ -39,6 +41,30 @@ class ProviderCliTest : public CliTest {
     return count;
   }
 };
+
+// Local effects of hostile or stale input: an id that is a path, and a supervisor.pid whose
+// process is long gone and whose pid now belongs to someone else.
+TEST_F(ProviderCliTest, DestroyRefusesPathsAndNeverKillsAStrangerBehindAStalePid) {
+  const std::string victim = dir_.Sub("victim");
+  WriteFile(victim + "/keep.txt", "mine");
+  for (const std::string id : {"../../victim", "../victim", "a/b", ".."}) {
+    ProcessRun refused = Standby("destroy '" + id + "'", Env());
+    EXPECT_NE(refused.exit_code, 0) << id;
+    EXPECT_NE(refused.err.find("is not a provider id"), std::string::npos) << refused.err;
+  }
+  EXPECT_EQ(ReadFile(victim + "/keep.txt"), "mine");
+
+  auto stranger = SpawnChild({"sleep", "60"});
+  ASSERT_TRUE(stranger.has_value());
+  const std::string host = dir_.Sub("state/market/hosts/123456");
+  WriteFile(host + "/supervisor.pid", std::to_string(*stranger) + "\n");
+  WriteFile(host + "/instance.json", "{\"id\": \"123456\"}");
+  ProcessRun destroyed = Standby("destroy 123456", Env());
+  EXPECT_EQ(destroyed.exit_code, 0) << destroyed.err;
+  int status = 0;
+  EXPECT_EQ(::waitpid(*stranger, &status, WNOHANG), 0) << "destroy killed an unrelated process";
+  StopChild(*stranger);
+}
 
 // A configured key (STANDBY_SSH_KEY) is the one `ssh-key` prints, local hosts accept and the
 // race probes with: one identity everywhere.

@@ -1,6 +1,8 @@
 #include "config/config.h"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -60,6 +62,38 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
   return OkStatus();
 }
 
+// A .env in the working directory is where a stranger could plant settings: it must be ours
+// and writable by no one else (as OpenSSH's StrictModes).
+Status CheckDotEnvFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat " + path);
+  if (st.st_uid != ::geteuid()) {
+    return PermissionDeniedError("refusing " + path + ": it belongs to uid " +
+                                 std::to_string(st.st_uid) + ", not to us");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return PermissionDeniedError("refusing " + path + ": writable by group or others (chmod go-w " +
+                                 path + ")");
+  }
+  return OkStatus();
+}
+
+// .env supplies secrets only: a key that would redirect where secrets go (VAST_URL) or what
+// runs (STANDBY_AGENT) must come from the environment or the config file.
+Status CheckDotEnvHoldsSecretsOnly(const std::string& path,
+                                   const std::map<std::string, std::string>& dotenv) {
+  for (const auto& [key, value] : dotenv) {
+    for (const SettingSpec& spec : AllSettings()) {
+      if (spec.env == key && !spec.secret) {
+        return InvalidArgumentError(path + " sets " + key + ", which is not a secret; .env holds " +
+                                    "secrets only (set " + key + " in the environment or use " +
+                                    "the config file)");
+      }
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::map<std::string, std::string>> ParseDotEnv(std::string_view text) {
@@ -109,9 +143,11 @@ Result<Config> Config::Load(const ConfigInputs& inputs) {
     bool missing = false;
     auto text = ReadWholeFile(inputs.dotenv_path, &missing);
     if (text) {
+      RETURN_IF_ERROR(CheckDotEnvFile(inputs.dotenv_path));
       auto parsed = ParseDotEnv(*text);
       if (!parsed) return parsed.error().WithContext(inputs.dotenv_path);
       dotenv = std::move(*parsed);
+      RETURN_IF_ERROR(CheckDotEnvHoldsSecretsOnly(inputs.dotenv_path, dotenv));
     }
   }
   for (const SettingSpec& spec : AllSettings()) {

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -34,9 +35,10 @@ TEST_F(ConfigTest, PrecedenceIsFlagsEnvDotenvTomlDefaults) {
             "\"zstd\"\n"
             "pack_size_mb = 32\n");
   WriteFile(dir_.Sub(".env"),
-            "# comment\nexport STANDBY_REPO=/from/dotenv\nSTANDBY_THREADS='5'\n"
-            "STANDBY_PACK_SIZE_MB=8\n");
-  ConfigInputs in = Inputs({{"STANDBY_REPO", "/from/env"}, {"STANDBY_THREADS", "7"}});
+            "# comment\nexport AWS_ACCESS_KEY_ID=from-dotenv\nAWS_SESSION_TOKEN='token'\n"
+            "VAST_API_KEY=dotenv-key\n");
+  ConfigInputs in = Inputs(
+      {{"STANDBY_REPO", "/from/env"}, {"STANDBY_THREADS", "7"}, {"VAST_API_KEY", "env-key"}});
   in.config_file = dir_.Sub("standby.toml");
   in.flags["repo"] = "/from/flag";
   ASSERT_OK_AND_ASSIGN(Config config, Config::Load(in));
@@ -44,8 +46,12 @@ TEST_F(ConfigTest, PrecedenceIsFlagsEnvDotenvTomlDefaults) {
   EXPECT_EQ(config.SourceOf("repo"), "flag");
   EXPECT_EQ(config.GetUint("threads").value(), 7u);
   EXPECT_EQ(config.SourceOf("threads"), "env");
-  EXPECT_EQ(config.GetUint("snapshot.pack_size_mb").value(), 8u);
-  EXPECT_EQ(config.SourceOf("snapshot.pack_size_mb"), ".env");
+  EXPECT_EQ(config.Get("aws.access_key_id"), "from-dotenv");
+  EXPECT_EQ(config.SourceOf("aws.access_key_id"), ".env");
+  EXPECT_EQ(config.Get("aws.session_token"), "token");
+  EXPECT_EQ(config.Get("vast.api_key"), "env-key");
+  EXPECT_EQ(config.SourceOf("vast.api_key"), "env");
+  EXPECT_EQ(config.GetUint("snapshot.pack_size_mb").value(), 32u);
   EXPECT_EQ(config.Get("snapshot.compression"), "zstd");
   EXPECT_EQ(config.SourceOf("snapshot.compression"), "config file");
   EXPECT_EQ(config.Get("snapshot.interval_minutes"), "60");
@@ -99,6 +105,27 @@ TEST_F(ConfigTest, BadInputNamesTheFileAndLine) {
   ASSERT_EQ(::unlink(dir_.Sub(".env").c_str()), 0);
   ASSERT_OK_AND_ASSIGN(Config config, Config::Load(Inputs({{"STANDBY_THREADS", "many"}})));
   EXPECT_FALSE(config.GetUint("threads").has_value());
+}
+
+// A .env planted in the working directory must not redirect the Vast key (VAST_URL) or choose
+// the binary uploaded to every host (STANDBY_AGENT); nor may one writable by others be read.
+TEST_F(ConfigTest, DotEnvSuppliesOnlySecretsAndOnlyFromAFileOnlyWeCanWrite) {
+  for (const std::string planted : {"VAST_URL=https://evil.example\n", "STANDBY_AGENT=/tmp/x\n"}) {
+    WriteFile(dir_.Sub(".env"), "VAST_API_KEY=k\n" + planted);
+    auto config = Config::Load(Inputs({}));
+    ASSERT_FALSE(config.has_value()) << planted;
+    EXPECT_NE(config.error().message.find("which is not a secret"), std::string::npos)
+        << config.error().message;
+  }
+  WriteFile(dir_.Sub(".env"), "VAST_API_KEY=k\n", 0666);
+  ASSERT_EQ(::chmod(dir_.Sub(".env").c_str(), 0666), 0);
+  auto loose = Config::Load(Inputs({}));
+  ASSERT_FALSE(loose.has_value());
+  EXPECT_EQ(loose.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(loose.error().message.find("writable by group or others"), std::string::npos);
+  ASSERT_EQ(::chmod(dir_.Sub(".env").c_str(), 0600), 0);
+  ASSERT_OK_AND_ASSIGN(Config config, Config::Load(Inputs({})));
+  EXPECT_EQ(config.Get("vast.api_key"), "k");
 }
 
 }  // namespace

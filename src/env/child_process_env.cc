@@ -10,9 +10,9 @@
 namespace standby {
 namespace {
 
-constexpr const char* kPassed[] = {"PATH",   "HOME", "USER",   "LOGNAME",      "SHELL",
-                                   "LANG",   "LC_ALL", "TZ",   "TMPDIR",       "TERM",
-                                   "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+constexpr const char* kPassed[] = {
+    "PATH", "HOME",   "USER", "LOGNAME",      "SHELL",         "LANG",        "LC_ALL",
+    "TZ",   "TMPDIR", "TERM", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
 
 }  // namespace
 

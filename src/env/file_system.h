@@ -90,6 +90,10 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_
                            uint32_t mode = 0644);
 // Creates `path` and its missing parents.
 Status MakeDirs(FileSystem* fs, const std::string& path, uint32_t mode = 0755);
+// Creates `path` (mode 0700) if missing, then checks, as OpenSSH's StrictModes does, that it
+// belongs to us and that neither group nor others can write it: the controller's keys, pins
+// and database live there. kPermissionDenied saying how to fix it otherwise.
+Status EnsurePrivateDirectory(const std::string& path);
 // Removes `path` whatever it is; a missing path is not an error.
 Status RemoveAll(FileSystem* fs, const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "env/file_system.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
@@ -72,6 +73,19 @@ TEST_F(FileSystemTest, FaultInjectionReportsFullDiskAndRefusedOpens) {
   faulty.FailOpenRead("secret", EACCES);
   WriteFile(dir_.Sub("secret.bin"), "x");
   EXPECT_EQ(faulty.OpenRead(dir_.Sub("secret.bin")).error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST(EnsurePrivateDirectoryTest, CreatesOursAndRefusesOnesOthersCanWrite) {
+  TempDir dir;
+  ASSERT_OK(EnsurePrivateDirectory(dir.Sub("state")));
+  EXPECT_EQ(FileSystem::Real()->Lstat(dir.Sub("state"))->mode, 0700u);
+  ASSERT_EQ(::chmod(dir.Sub("state").c_str(), 0777), 0);
+  auto open = EnsurePrivateDirectory(dir.Sub("state"));
+  ASSERT_FALSE(open.has_value());
+  EXPECT_EQ(open.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(open.error().message.find("chmod go-w"), std::string::npos);
+  ASSERT_EQ(::chmod(dir.Sub("state").c_str(), 0755), 0);
+  EXPECT_OK(EnsurePrivateDirectory(dir.Sub("state")));
 }
 
 }  // namespace

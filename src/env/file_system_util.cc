@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "base/strings.h"
 #include "env/file_system.h"
 
@@ -50,6 +53,21 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_
     return status;
   }
   return fs->SyncDir(dir);
+}
+
+Status EnsurePrivateDirectory(const std::string& path) {
+  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), path, 0700));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat " + path);
+  if (st.st_uid != ::geteuid()) {
+    return PermissionDeniedError("refusing " + path + ": it belongs to uid " +
+                                 std::to_string(st.st_uid) + ", not to us");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return PermissionDeniedError("refusing " + path + ": writable by group or others (chmod go-w " +
+                                 path + ")");
+  }
+  return OkStatus();
 }
 
 Status MakeDirs(FileSystem* fs, const std::string& path, uint32_t mode) {

@@ -44,6 +44,7 @@ class BeastHttpClient : public HttpClient {
   explicit BeastHttpClient(const HttpClientOptions& options)
       : options_(options), tls_(ssl::context::tls_client) {
     tls_.set_verify_mode(ssl::verify_peer);
+    ::SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
     if (options.ca_file) {
       tls_.load_verify_file(*options.ca_file, tls_error_);
     } else {

@@ -10,6 +10,29 @@
 
 namespace standby {
 
+bool IsInternalAddress(const std::string& host) {
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h == "localhost" || h.ends_with(".localhost")) return true;
+  in_addr v4;
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    uint32_t a = ntohl(v4.s_addr);
+    return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || (a >> 28) == 0xe ||
+           a == 0xffffffffu;
+  }
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      char text[INET_ADDRSTRLEN];
+      ::inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof(text));
+      return IsInternalAddress(text);
+    }
+    return IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6) ||
+           IN6_IS_ADDR_LINKLOCAL(&v6) || IN6_IS_ADDR_MULTICAST(&v6);
+  }
+  return false;
+}
+
 int FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

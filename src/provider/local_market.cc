@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/strings.h"
 #include "env/child_process_env.h"
 #include "env/clock.h"
 #include "env/file_system.h"
@@ -54,9 +55,18 @@ Status WriteRecord(const std::string& dir, const json& record) {
   return WriteFileAtomically(FileSystem::Real(), dir + "/instance.json", record.dump(2) + "\n");
 }
 
+// The host's supervisor, only while the pid in supervisor.pid still is that supervisor
+// (`standby market-host DIR`): a stale pid reused by another process is never signalled.
 pid_t SupervisorPid(const std::string& dir) {
   auto text = ReadFileToString(FileSystem::Real(), dir + "/supervisor.pid");
-  return text ? static_cast<pid_t>(std::atoi(text->c_str())) : -1;
+  if (!text) return -1;
+  auto pid = ParseUint(TrimWhitespace(*text));
+  if (!pid || *pid <= 1 || *pid > (1u << 22)) return -1;
+  auto cmdline = ReadFileToString(FileSystem::Real(), "/proc/" + std::to_string(*pid) + "/cmdline");
+  if (!cmdline) return -1;
+  std::vector<std::string> argv = SplitString(*cmdline, '\0');
+  if (argv.size() < 3 || argv[1] != "market-host" || argv[2] != dir) return -1;
+  return static_cast<pid_t>(*pid);
 }
 
 }  // namespace
@@ -164,6 +174,7 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
 }
 
 Result<Instance> LocalMarket::Load(const std::string& id) const {
+  RETURN_IF_ERROR(ValidateProviderId(id));
   std::string dir = HostDir(id);
   auto record = ReadRecord(dir);
   if (!record) {
@@ -230,6 +241,7 @@ Result<std::vector<Instance>> LocalMarket::List(const std::string& label_prefix)
 }
 
 Status LocalMarket::Destroy(const std::string& id) {
+  RETURN_IF_ERROR(ValidateProviderId(id));
   std::string dir = HostDir(id);
   if (!FileSystem::Real()->Lstat(dir)) return OkStatus();  // already gone
   KillProcessTree(SupervisorPid(dir));
@@ -237,6 +249,7 @@ Status LocalMarket::Destroy(const std::string& id) {
 }
 
 Status LocalMarket::Kill(const std::string& id) {
+  RETURN_IF_ERROR(ValidateProviderId(id));
   std::string dir = HostDir(id);
   ASSIGN_OR_RETURN(json record, ReadRecord(dir));
   KillProcessTree(SupervisorPid(dir));

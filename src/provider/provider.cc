@@ -1,5 +1,7 @@
 #include "provider/provider.h"
 
+#include <cctype>
+
 namespace standby {
 
 std::string_view InstanceStateName(InstanceState state) {
@@ -16,6 +18,18 @@ std::string_view InstanceStateName(InstanceState state) {
       return "unknown";
   }
   return "unknown";
+}
+
+Status ValidateProviderId(std::string_view id) {
+  bool ok = !id.empty() && id.size() <= 128 && id.front() != '.';
+  for (char c : id) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return InvalidArgumentError("\"" + std::string(id).substr(0, 64) +
+                                "\" is not a provider id (1–128 of A-Z a-z 0-9 . _ -)");
+  }
+  return OkStatus();
 }
 
 }  // namespace standby

@@ -67,6 +67,10 @@ struct Instance {
   int64_t created_unix_ms = 0;
 };
 
+// Provider-side ids (instances, offers) become URL segments and directory names: 1–128 of
+// [A-Za-z0-9._-], not starting with '.'. Anything else ("../x", "1/2") is kInvalidArgument.
+Status ValidateProviderId(std::string_view id);
+
 // A GPU marketplace account (Vast.ai, a static pool of owned hosts, the local simulated
 // market). Implementations are thread-safe: a race calls them from several threads.
 class Provider {

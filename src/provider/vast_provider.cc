@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "env/loopback.h"
 #include "snapshot/hash.h"
 
 namespace standby {
@@ -155,6 +156,7 @@ Result<std::vector<Offer>> VastProvider::SearchOffers(const OfferFilter& f) {
 }
 
 Result<Instance> VastProvider::Create(const Offer& offer, const LaunchSpec& spec) {
+  RETURN_IF_ERROR(ValidateProviderId(offer.offer_id));
   json env = json::object();
   for (const auto& [k, v] : spec.env) env[k] = v;
   json body = {{"client_id", "me"},
@@ -191,7 +193,16 @@ Result<Instance> VastProvider::Create(const Offer& offer, const LaunchSpec& spec
   }
 }
 
+Instance VastProvider::Checked(Instance instance) const {
+  if (IsInternalAddress(endpoint_.host)) return instance;  // a local fake of the API
+  std::erase_if(instance.ssh, [&](const SshEndpoint& e) { return IsInternalAddress(e.host); });
+  std::erase_if(instance.exposed,
+                [&](const auto& port) { return IsInternalAddress(port.second.host); });
+  return instance;
+}
+
 Result<Instance> VastProvider::Get(const std::string& id) {
+  RETURN_IF_ERROR(ValidateProviderId(id));
   ASSIGN_OR_RETURN(HttpResponse r, Call("GET", "/api/v0/instances/" + id + "/?owner=me", ""));
   if (r.status == 404) return NotFoundError("Vast.ai instance " + id + " not found");
   if (r.status != 200) {
@@ -199,7 +210,7 @@ Result<Instance> VastProvider::Get(const std::string& id) {
   }
   ASSIGN_OR_RETURN(auto instance, ParseVastInstance(r.body));
   if (!instance) return NotFoundError("Vast.ai instance " + id + " not found");
-  return *instance;
+  return Checked(std::move(*instance));
 }
 
 Result<std::vector<Instance>> VastProvider::List(const std::string& label_prefix) {
@@ -211,12 +222,13 @@ Result<std::vector<Instance>> VastProvider::List(const std::string& label_prefix
   ASSIGN_OR_RETURN(auto all, ParseVastInstances(r.body));
   std::vector<Instance> out;
   for (Instance& i : all) {
-    if (i.label.starts_with(label_prefix)) out.push_back(std::move(i));
+    if (i.label.starts_with(label_prefix)) out.push_back(Checked(std::move(i)));
   }
   return out;
 }
 
 Status VastProvider::Destroy(const std::string& id) {
+  RETURN_IF_ERROR(ValidateProviderId(id));
   ASSIGN_OR_RETURN(HttpResponse r, Call("DELETE", "/api/v0/instances/" + id + "/", "{}"));
   if (r.status == 404) return OkStatus();  // already gone
   if (r.status != 200 || SuccessFalse(r)) {

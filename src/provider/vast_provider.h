@@ -49,6 +49,9 @@ class VastProvider : public Provider {
     uint16_t port = 443;
   };
   VastProvider(VastOptions options, Endpoint endpoint, HttpClient* http, Clock* clock);
+  // Without SSH addresses and ports on this machine or its link, unless the API itself is
+  // local (a test's fake): a marketplace host must not point us at ourselves.
+  Instance Checked(Instance instance) const;
   Result<HttpResponse> Call(const std::string& method, const std::string& path,
                             const std::string& body);
 

@@ -43,6 +43,7 @@ Result<std::string> PublicKeyOf(const std::string& private_key_path) {
 
 Result<SshIdentity> EnsureControllerKey(FileSystem* fs, const std::string& state_dir) {
   std::string dir = JoinPath(state_dir, "ssh");
+  RETURN_IF_ERROR(EnsurePrivateDirectory(state_dir));
   RETURN_IF_ERROR(MakeDirs(fs, dir, 0700));
   SshIdentity identity;
   identity.private_key_path = JoinPath(dir, "id_ed25519");

@@ -61,7 +61,9 @@ class StoreGrantsTest : public ::testing::Test {
     return {std::move(method), std::move(key), false, std::move(query)};
   }
   S3Operation ListOp(const std::string& prefix) {
-    return {"GET", "", true,
+    return {"GET",
+            "",
+            true,
             {{"list-type", "2"}, {"prefix", store_->prefix() + prefix}, {"max-keys", "1000"}}};
   }
   static bool Granted(StoreGrants& grants, const S3Operation& op) {
@@ -135,7 +137,8 @@ TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   EXPECT_TRUE(Granted(*grants, Op("POST", big, {{"uploads", ""}})));
   EXPECT_TRUE(Granted(*grants, Op("PUT", big, {{"partNumber", "1"}, {"uploadId", "u"}})));
   EXPECT_TRUE(Granted(*grants, Op("POST", big, {{"uploadId", "u"}})));
-  EXPECT_FALSE(Granted(*grants, Op("PUT", PackOf("gpu-2"), {{"partNumber", "1"}, {"uploadId", "u"}})));
+  EXPECT_FALSE(
+      Granted(*grants, Op("PUT", PackOf("gpu-2"), {{"partNumber", "1"}, {"uploadId", "u"}})));
   EXPECT_FALSE(Granted(*grants, Op("GET", "config", {{"acl", ""}})));
 }
 

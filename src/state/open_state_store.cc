@@ -27,7 +27,7 @@ Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& database_u
   if (database_url.empty()) {
     if (state_dir.empty())
       return InvalidArgumentError("no state directory for the SQLite database");
-    RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), state_dir, 0700));
+    RETURN_IF_ERROR(EnsurePrivateDirectory(state_dir));
     path = JoinPath(state_dir, "standby.db");
   } else if (database_url.starts_with("sqlite:///")) {
     path = database_url.substr(9);
@@ -50,7 +50,7 @@ namespace standby {
 Result<std::unique_ptr<SpoolingStateStore>> OpenSpooledStateStore(const std::string& database_url,
                                                                   const std::string& state_dir) {
   ASSIGN_OR_RETURN(auto store, OpenStateStore(database_url, state_dir));
-  RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), state_dir, 0700));
+  RETURN_IF_ERROR(EnsurePrivateDirectory(state_dir));
   auto spooled =
       std::make_unique<SpoolingStateStore>(std::move(store), JoinPath(state_dir, "state.spool"));
   spooled->Flush().IgnoreError();  // best effort: what the database misses stays spooled

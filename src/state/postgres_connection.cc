@@ -1,8 +1,11 @@
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "base/log.h"
+#include "base/strings.h"
+#include "env/loopback.h"
 #include "state/sql_connection.h"
 
 namespace standby {
@@ -109,7 +112,7 @@ class PostgresConnection : public SqlConnection {
 
 }  // namespace
 
-Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
+Result<std::string> PostgresConnInfo(const std::string& url) {
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
   if (options == nullptr) {
@@ -118,15 +121,32 @@ Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
     while (!detail.empty() && detail.back() == '\n') detail.pop_back();
     return InvalidArgumentError(Redact("DATABASE_URL is not a valid PostgreSQL URL: " + detail));
   }
-  bool has_timeout = false;
+  bool has_timeout = false, has_sslmode = std::getenv("PGSSLMODE") != nullptr, remote = false;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr) RegisterSecret(o->val);
-    if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val != nullptr) has_timeout = true;
+    if (o->val == nullptr) continue;
+    if (std::strcmp(o->keyword, "password") == 0) RegisterSecret(o->val);
+    if (std::strcmp(o->keyword, "connect_timeout") == 0) has_timeout = true;
+    if (std::strcmp(o->keyword, "sslmode") == 0) has_sslmode = true;
+    if (std::strcmp(o->keyword, "host") == 0 || std::strcmp(o->keyword, "hostaddr") == 0) {
+      for (const std::string& host : SplitString(o->val, ',')) {
+        remote = remote || (!host.empty() && host.front() != '/' && !IsInternalAddress(host));
+      }
+    }
   }
   PQconninfoFree(options);
   std::string conninfo = url;
-  if (!has_timeout)
-    conninfo += (url.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=5");
+  auto add = [&](const std::string& parameter) {
+    conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + parameter;
+  };
+  if (!has_timeout) add("connect_timeout=5");
+  // libpq's default, "prefer", lets a network attacker downgrade to plain text: over a
+  // network the password and every row travel encrypted unless the URL says otherwise.
+  if (remote && !has_sslmode) add("sslmode=require");
+  return conninfo;
+}
+
+Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
+  ASSIGN_OR_RETURN(std::string conninfo, PostgresConnInfo(url));
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);

@@ -36,5 +36,8 @@ class SqlConnection {
 Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path);
 // Connects with a libpq connection URI (postgresql://user:pass@host:port/db?sslmode=...).
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url);
+// What OpenPostgres connects with: `url` plus connect_timeout=5 and, for a host that is not
+// this machine, sslmode=require, unless the URL (or PGSSLMODE) says otherwise.
+Result<std::string> PostgresConnInfo(const std::string& url);
 
 }  // namespace standby

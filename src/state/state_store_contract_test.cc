@@ -379,5 +379,23 @@ TEST(SqliteStateTest, ROOT_FullDiskIsAClearErrorAndKeepsWhatWasStored) {
   EXPECT_GT(stored, 0u);  // what was committed before the disk filled is still there
 }
 
+// Over a network the connection is encrypted unless the URL says otherwise; on this machine
+// (loopback or a Unix socket) libpq's default stands.
+TEST(PostgresStateTest, RemoteHostsRequireTlsUnlessTheUrlSaysOtherwise) {
+  ::unsetenv("PGSSLMODE");
+  ASSERT_OK_AND_ASSIGN(auto remote, PostgresConnInfo("postgresql://u:p@db.example.com/standby"));
+  EXPECT_NE(remote.find("sslmode=require"), std::string::npos) << remote;
+  EXPECT_NE(remote.find("connect_timeout=5"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(auto chosen,
+                       PostgresConnInfo("postgresql://u:p@db.example.com/s?sslmode=verify-full"));
+  EXPECT_EQ(chosen.find("sslmode=require"), std::string::npos) << chosen;
+  for (const std::string local :
+       {"postgresql://u:p@127.0.0.1:5432/s", "postgresql://u:p@localhost/s",
+        "postgresql://u:p@[::1]/s", "postgresql:///s?host=/run/pg"}) {
+    ASSERT_OK_AND_ASSIGN(auto info, PostgresConnInfo(local));
+    EXPECT_EQ(info.find("sslmode"), std::string::npos) << info;
+  }
+}
+
 }  // namespace
 }  // namespace standby
