@@ -153,6 +153,44 @@ TEST_F(AgentConversationTest, AnEndlessLineIsCutAtOneMebibyte) {
   EXPECT_LE(channel.reads, 20) << "the controller kept reading past the cap";
 }
 
+// An agent that says hello, then floods stderr and dies: only a bounded tail is kept.
+class StderrFloodChannel : public AgentChannel {
+ public:
+  Status Write(std::string_view) override { return OkStatus(); }
+  Status CloseStdin() override { return OkStatus(); }
+  Result<ChannelOutput> Read(std::chrono::milliseconds) override {
+    ChannelOutput out;
+    if (reads_++ == 0) {
+      out.out = kHelloLine;
+      return out;
+    }
+    if (reads_ < 200) {
+      out.err = std::string(64 * 1024, 'e') + "\x1b[2J last line\n";
+      return out;
+    }
+    out.eof = true;
+    return out;
+  }
+  std::string Ending() override { return "exited with status 3"; }
+  void Terminate() override {}
+  static inline const std::string kHelloLine =
+      "{\"type\":\"hello\",\"protocol\":" + std::to_string(kAgentProtocolVersion) + "}\n";
+
+ private:
+  int reads_ = 0;
+};
+
+TEST_F(AgentConversationTest, AStderrFloodKeepsOnlyAnEscapedTail) {
+  StderrFloodChannel channel;
+  auto result = RunAgentConversation(channel, job_, nullptr, options_);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  EXPECT_LE(result.error().message.size(), kAgentStderrTail + 200);
+  EXPECT_NE(result.error().message.find("\\x1b[2J last line"), std::string::npos)
+      << result.error().message.substr(0, 300);
+  EXPECT_EQ(result.error().message.find('\x1b'), std::string::npos);
+}
+
 TEST_F(AgentConversationTest, AShortJobSilentAfterHelloEndsAtItsDefaultDeadline) {
   job_.command = "health";
   std::deque<std::string> beats = {kHello};

@@ -39,6 +39,7 @@ struct LocalChunk {
   std::string path;
   uint64_t offset;
   uint32_t length;
+  Hash256 id;  // what the bytes hashed to when indexed; checked again when copied
 };
 
 class Restore {
@@ -159,7 +160,7 @@ Status Restore::IndexLocalChunks(const std::unordered_map<std::string, ScannedEn
     auto read =
         ReadChunks(file.get(), stat.size, chunker, [&](uint64_t offset, std::string_view chunk) {
           ids.push_back(Sha256(chunk));
-          pieces.push_back({path, offset, static_cast<uint32_t>(chunk.size())});
+          pieces.push_back({path, offset, static_cast<uint32_t>(chunk.size()), ids.back()});
           return OkStatus();
         });
     if (!read) return read.error();
@@ -362,7 +363,9 @@ Result<RestoreResult> Restore::Run() {
     ASSIGN_OR_RETURN(auto file, fs_->OpenRead(src.path));
     std::string data(src.length, '\0');
     ASSIGN_OR_RETURN(size_t got, file->ReadAt(src.offset, data.data(), data.size()));
-    if (got != src.length) return CorruptionError(src.path + " changed during the restore");
+    if (got != src.length || Sha256(data) != src.id) {
+      return CorruptionError(src.path + " changed during the restore");
+    }
     bytes_reused_ += src.length;
     // Not finished here: renaming now could replace a file another copy still reads from.
     return WriteChunk(job, copy.second, data, /*finish=*/false);
