@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/strings.h"
 #include "testing/child_process.h"
 #include "testing/postgres.h"
 #include "testing/s3rver.h"
@@ -95,8 +96,20 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
   nlohmann::json found = offers.json();
   for (const auto& o : found["offers"]) EXPECT_EQ(o["gpu_name"], "RTX 4090");
 
-  ProcessRun run = Standby("provision --gpu 'RTX 4090' --json", Env());
+  // As if the operator had exported a store secret: no process of the market may inherit it.
+  const std::string secret = "leak-probe-" + RandomHex(6);
+  ProcessRun run =
+      Standby("provision --gpu 'RTX 4090' --json", Env() + " AWS_SECRET_ACCESS_KEY=" + secret);
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  int market_processes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    if (cmdline.find(dir_.path()) == std::string::npos) continue;
+    ++market_processes;
+    EXPECT_EQ(ReadFile(entry.path().string() + "/environ").find(secret), std::string::npos)
+        << "inherited by " << cmdline;
+  }
+  EXPECT_GE(market_processes, 2);  // the winner's supervisor and its sshd
   nlohmann::json r = run.json();
   const nlohmann::json& w = r["winner"];
   ASSERT_FALSE(w.is_null());

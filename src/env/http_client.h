@@ -23,6 +23,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // Host and Content-Length are added
   std::string_view body;
   std::chrono::milliseconds timeout{30000};  // for each of connect, send, receive
+  // A longer response body is a transport error (a hostile or broken server cannot make us
+  // buffer without bound).
+  uint64_t max_body = 64ULL << 20;
 };
 
 struct HttpResponse {

@@ -161,7 +161,7 @@ class BeastHttpClient : public HttpClient {
     if (ec) return TransportError(ec, request.method + " " + key);
 
     http::response_parser<http::string_body> parser;
-    parser.body_limit(std::numeric_limits<uint64_t>::max());
+    parser.body_limit(request.max_body);
     if (request.method == "HEAD") parser.skip(true);
     conn->lowest().expires_after(request.timeout);
     auto on_read = [&](beast::error_code e, size_t) { ec = e; };

@@ -17,7 +17,9 @@ std::string ErrorText(const HttpResponse& r) {
   try {
     json j = json::parse(r.body);
     for (const char* key : {"msg", "message", "detail", "error"}) {
-      if (j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
+      if (j.contains(key) && j[key].is_string()) {
+        return EscapeControl(j[key].get<std::string>().substr(0, 300));
+      }
     }
   } catch (...) {
   }
@@ -25,7 +27,7 @@ std::string ErrorText(const HttpResponse& r) {
   for (char& c : text) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  return text.empty() ? "HTTP " + std::to_string(r.status) : text;
+  return text.empty() ? "HTTP " + std::to_string(r.status) : EscapeControl(text);
 }
 
 bool SuccessFalse(const HttpResponse& r) {

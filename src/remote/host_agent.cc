@@ -52,6 +52,11 @@ Result<RestoreReport> ParseRestoreReport(const json& data) {
   r.bytes_downloaded = f.OptionalInt("bytes_downloaded", 0, kMaxBytes).value_or(0);
   r.duration_ms = f.Int("duration_ms", 0, kMaxMillis);
   ASSIGN_OR_RETURN(r.validation, ValidationField(f));
+  if (r.validation == Validation::kOk && r.files_restored != r.files_expected) {
+    return CorruptionError("restore result: validation ok with " +
+                           std::to_string(r.files_restored) + " of " +
+                           std::to_string(r.files_expected) + " files restored");
+  }
   r.raw = data;
   return r;
 }
@@ -156,7 +161,7 @@ AgentJob WorkloadJob(const std::string& command, const std::string& instance_id,
   return job;
 }
 
-Result<json> HostAgent::RunWithStore(AgentJob job, const EventCallback& on_event) {
+Result<json> HostAgent::RunWithStore(AgentJob& job, const EventCallback& on_event) {
   transport_->ForgetFailure();  // Verify reads it: never the previous job's
   ASSIGN_OR_RETURN(std::unique_ptr<StoreGrants> grants, AddStoreAccess(*store_, &job));
   if (grants) {
@@ -171,8 +176,8 @@ Result<SnapshotReport> HostAgent::Snapshot(const std::string& instance_id,
                                            const std::string& workspace, bool full,
                                            const SnapshotJobOptions& options,
                                            const EventCallback& on_event) {
-  ASSIGN_OR_RETURN(json data,
-                   RunWithStore(SnapshotJob(instance_id, workspace, full, options), on_event));
+  AgentJob job = SnapshotJob(instance_id, workspace, full, options);
+  ASSIGN_OR_RETURN(json data, RunWithStore(job, on_event));
   return ParseSnapshotReport(data);
 }
 
@@ -180,15 +185,22 @@ Result<RestoreReport> HostAgent::Restore(const std::string& instance_id,
                                          const std::string& snapshot_id, const std::string& target,
                                          const RestoreJobOptions& options,
                                          const EventCallback& on_event) {
-  ASSIGN_OR_RETURN(json data,
-                   RunWithStore(RestoreJob(instance_id, snapshot_id, target, options), on_event));
-  return ParseRestoreReport(data);
+  AgentJob job = RestoreJob(instance_id, snapshot_id, target, options);
+  ASSIGN_OR_RETURN(json data, RunWithStore(job, on_event));
+  ASSIGN_OR_RETURN(RestoreReport report, ParseRestoreReport(data));
+  // The snapshot asked for (or resolved by the controller for the grants), not another.
+  if (!job.snapshot_id.empty() && report.snapshot_id != job.snapshot_id) {
+    return CorruptionError("the host reports restoring snapshot " + report.snapshot_id + ", not " +
+                           job.snapshot_id);
+  }
+  return report;
 }
 
 Result<VerifyReport> HostAgent::Verify(const std::string& instance_id,
                                        const std::string& snapshot_id, const std::string& dir,
                                        size_t threads) {
-  auto data = RunWithStore(VerifyJob(instance_id, snapshot_id, dir, threads), nullptr);
+  AgentJob job = VerifyJob(instance_id, snapshot_id, dir, threads);
+  auto data = RunWithStore(job, nullptr);
   if (!data) {
     // A tree that does not match comes back as a failed job carrying the verification.
     if (transport_->failure_data().is_object())

@@ -143,7 +143,9 @@ class HostAgent {
   Result<WorkloadReport> StopWorkload(const std::string& instance_id, const WorkloadSpec& workload);
 
  private:
-  Result<nlohmann::json> RunWithStore(AgentJob job, const EventCallback& on_event);
+  // Adds the store access to `job` (resolving a restore's snapshot id for its grants) and
+  // runs it.
+  Result<nlohmann::json> RunWithStore(AgentJob& job, const EventCallback& on_event);
 
   AgentTransport* transport_;
   const StoreAccess* store_;

@@ -1,5 +1,7 @@
 #include "store/s3_object_store.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -88,6 +90,21 @@ Result<std::string> S3ObjectStore::Get(const std::string& key, std::optional<Byt
     if (range->offset >= r.body.size())
       return InvalidArgumentError(what + ": range outside the object");
     return r.body.substr(range->offset, range->length);
+  }
+  if (range && r.status == 206) {
+    // "bytes FIRST-LAST/TOTAL": exactly the requested start, and all of the range unless the
+    // object ends first. Anything else is a short or misplaced answer, never data.
+    auto content_range = r.Header("Content-Range").value_or("");
+    uint64_t first = 0, last = 0, total = 0;
+    int fields = std::sscanf(content_range.c_str(), "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64,
+                             &first, &last, &total);
+    const uint64_t want_last = range->offset + range->length - 1;
+    if (fields < 2 || first != range->offset || last < first || r.body.size() != last - first + 1 ||
+        (last != want_last && !(fields == 3 && last + 1 == total && last < want_last))) {
+      return UnavailableError(what + ": the store answered a short or misplaced range (" +
+                              content_range + ", " + std::to_string(r.body.size()) + " bytes)");
+    }
+    return std::move(r.body);
   }
   if (auto length = r.Header("Content-Length"); length && ParseUint(*length) != r.body.size()) {
     return UnavailableError(what + ": body shorter than its Content-Length");

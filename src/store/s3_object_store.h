@@ -14,6 +14,9 @@
 
 namespace standby {
 
+// The largest response body accepted: packs are at most 1 GiB (pack_size_mb ≤ 1024).
+inline constexpr uint64_t kMaxObjectBody = (1ULL << 30) + (16ULL << 20);
+
 struct S3Endpoint {
   bool tls = true;
   std::string host;

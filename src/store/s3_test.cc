@@ -223,6 +223,28 @@ TEST_F(S3Test, S3_WrongSecretIsReportedAsSuch) {
   EXPECT_EQ(Redact(put.error().message).find("not-the-secret"), std::string::npos);
 }
 
+// A store (or a proxy) answering a range with fewer bytes than its Content-Range claims:
+// an error, never short data handed to the restore.
+TEST_F(S3Test, S3_AShortRangeAnswerIsAnError) {
+  int port = FreeLoopbackPort();
+  Process proxy({"node", SourceDir() + "/tests/tools/faulty_proxy.js", std::to_string(port),
+                 std::to_string(server_->port()), "short206", "1"});
+  ASSERT_TRUE(WaitForPort(port, 10000));
+  S3Options o = Options();
+  auto direct = Store(o);
+  std::string data = RandomBytes(100'000, 3);
+  ASSERT_OK(direct->Put("obj", data));
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  auto got = Store(o)->Get("obj", ByteRange{1000, 50'000});
+  ASSERT_FALSE(got.has_value());
+  EXPECT_NE(got.error().message.find("short or misplaced range"), std::string::npos)
+      << got.error().message;
+  ASSERT_OK_AND_ASSIGN(std::string whole, direct->Get("obj", ByteRange{1000, 50'000}));
+  EXPECT_EQ(whole, data.substr(1000, 50'000));
+  ASSERT_OK_AND_ASSIGN(std::string tail, direct->Get("obj", ByteRange{90'000, 50'000}));
+  EXPECT_EQ(tail, data.substr(90'000));  // a range past the end is clipped, not short
+}
+
 TEST_F(S3Test, S3_PlainHttpOnlyToLoopback) {
   S3Options o = Options();
   o.endpoint = "http://s3.example.com";

@@ -1,6 +1,7 @@
 // A misbehaving HTTP proxy for S3_ tests: forwards to 127.0.0.1:UPSTREAM, but every Nth
 // request is answered with 503 SlowDown, has its connection dropped, or gets a truncated
-// body, or answered 403 SignatureDoesNotMatch (MODE signature), depending on MODE. Usage: node faulty_proxy.js PORT UPSTREAM MODE N
+// body, or answered 403 SignatureDoesNotMatch (MODE signature), or a 206 with half its
+// body (MODE short206), depending on MODE. Usage: node faulty_proxy.js PORT UPSTREAM MODE N
 'use strict';
 const http = require('http');
 const [port, upstream, mode, every] = process.argv.slice(2);
@@ -26,6 +27,19 @@ const server = http.createServer((req, res) => {
   const forward = http.request(
       {host: '127.0.0.1', port: Number(upstream), method: req.method, path: req.url, headers: req.headers},
       (up) => {
+        if (faulty && mode === 'short206' && up.statusCode === 206) {
+          // A well-formed but short range: Content-Range claims it all, the body is half.
+          const parts = [];
+          up.on('data', (chunk) => parts.push(chunk));
+          up.on('end', () => {
+            const body = Buffer.concat(parts);
+            const half = body.subarray(0, body.length >> 1);
+            const headers = Object.assign({}, up.headers, {'content-length': String(half.length)});
+            res.writeHead(206, headers);
+            res.end(half);
+          });
+          return;
+        }
         if (faulty && mode === 'truncate' && req.method === 'GET') {
           res.writeHead(up.statusCode, up.headers);
           let sent = 0;
