@@ -13,6 +13,8 @@
 #include "remote/host_agent.h"
 #include "remote/local_transport.h"
 #include "store/mem_object_store.h"
+#include "store/open_store.h"
+#include "store/s3_object_store.h"
 #include "testing/s3rver.h"
 #include "testing/test_util.h"
 
@@ -233,12 +235,23 @@ TEST(AgentStoreGrantsTest, S3_NoSecretReachesTheHostYetSnapshotRestoreAndVerifyW
   EXPECT_EQ(ReadFile(dir.Sub("b/ws/model.bin")), ReadFile(dir.Sub("a/ws/model.bin")));
   ASSERT_OK_AND_ASSIGN(VerifyReport verified, host.Verify("gpu-1", "", dir.Sub("b/ws")));
   EXPECT_EQ(verified.validation, Validation::kOk);
+  // A snapshot that died after its packs but before its index: the next one makes the same
+  // packs, which the controller will not let it overwrite; identical bytes are accepted.
+  ASSERT_OK_AND_ASSIGN(auto signer, OpenS3Store(access.repo, access.settings));
+  ASSERT_OK_AND_ASSIGN(auto indexes, ListAll(signer.get(), "index/gpu-1/"));
+  ASSERT_FALSE(indexes.empty());
+  for (const ObjectInfo& index : indexes) ASSERT_OK(signer->Delete(index.key));
+  ASSERT_OK_AND_ASSIGN(SnapshotReport again,
+                       host.Snapshot("gpu-1", dir.Sub("a/ws"), /*full=*/true, small_packs));
+  EXPECT_NE(again.snapshot_id, snap.snapshot_id);
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
 
   const std::string sent = ReadFile(dir.Sub("stdin.txt"));
   EXPECT_EQ(sent.find(secret), std::string::npos) << "the secret went to the host";
   EXPECT_NE(sent.find("\"type\":\"grant\""), std::string::npos) << "no grant was asked for";
   EXPECT_NE(sent.find("X-Amz-Signature"), std::string::npos);
+  EXPECT_NE(sent.find("exists and is immutable"), std::string::npos)
+      << "the second snapshot never met its earlier packs";
   const std::string env = ReadFile(dir.Sub("env.txt"));
   EXPECT_EQ(env.find(secret), std::string::npos) << "the agent inherited the secret";
   EXPECT_EQ(env.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);

@@ -1,6 +1,7 @@
 #include "base/json_fields.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace standby {
 namespace {
@@ -11,6 +12,17 @@ const nlohmann::json& EmptyObject() {
 }
 
 }  // namespace
+
+nlohmann::json ParseUntrustedJson(std::string_view text) {
+  return nlohmann::json::parse(
+      text.begin(), text.end(), [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth > kMaxJsonDepth) {
+          throw std::runtime_error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels");
+        }
+        return true;
+      });
+}
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string what)
     : object_(object), what_(std::move(what)) {

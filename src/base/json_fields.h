@@ -19,6 +19,12 @@ namespace standby {
 //   JsonFields f(data, "snapshot result");
 //   report.files_total = f.Int("files_total", 0, kMaxFiles);
 //   RETURN_IF_ERROR(f.status());
+// json::parse for text from someone we do not trust: also throws (nlohmann::json::exception
+// or std::runtime_error) for nesting deeper than kMaxJsonDepth, which nlohmann would build
+// and then copy and destroy recursively — a 1 MiB line of brackets overflows the stack.
+inline constexpr int kMaxJsonDepth = 64;
+nlohmann::json ParseUntrustedJson(std::string_view text);
+
 class JsonFields {
  public:
   JsonFields(const nlohmann::json& object, std::string what);

@@ -1,7 +1,9 @@
 // The Vast.ai JSON dialect: offers and instances, trimmed and defaulted.
+
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "provider/vast_provider.h"
 
 namespace standby {
@@ -86,7 +88,7 @@ Instance InstanceFrom(const json& j) {
 
 Result<std::vector<Offer>> ParseVastOffers(const std::string& body) {
   try {
-    json j = json::parse(body);
+    json j = ParseUntrustedJson(body);
     std::vector<Offer> out;
     if (!j.contains("offers") || j["offers"].is_null()) return out;
     for (const json& o : j["offers"]) {
@@ -110,7 +112,7 @@ Result<std::vector<Offer>> ParseVastOffers(const std::string& body) {
 
 Result<std::vector<Instance>> ParseVastInstances(const std::string& body) {
   try {
-    json j = json::parse(body);
+    json j = ParseUntrustedJson(body);
     std::vector<Instance> out;
     if (!j.contains("instances") || j["instances"].is_null()) return out;
     for (const json& i : j["instances"]) out.push_back(InstanceFrom(i));
@@ -122,7 +124,7 @@ Result<std::vector<Instance>> ParseVastInstances(const std::string& body) {
 
 Result<std::optional<Instance>> ParseVastInstance(const std::string& body) {
   try {
-    json j = json::parse(body);
+    json j = ParseUntrustedJson(body);
     if (!j.contains("instances") || j["instances"].is_null()) return std::nullopt;
     const json& i = j["instances"];
     if (i.is_array()) {

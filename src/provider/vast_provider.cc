@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "env/loopback.h"
@@ -15,7 +16,7 @@ using nlohmann::json;
 // The API's error text: "msg", "message", "detail" or "error", else the start of the body.
 std::string ErrorText(const HttpResponse& r) {
   try {
-    json j = json::parse(r.body);
+    json j = ParseUntrustedJson(r.body);
     for (const char* key : {"msg", "message", "detail", "error"}) {
       if (j.contains(key) && j[key].is_string()) {
         return EscapeControl(j[key].get<std::string>().substr(0, 300));
@@ -32,7 +33,7 @@ std::string ErrorText(const HttpResponse& r) {
 
 bool SuccessFalse(const HttpResponse& r) {
   try {
-    json j = json::parse(r.body);
+    json j = ParseUntrustedJson(r.body);
     return j.contains("success") && j["success"].is_boolean() && !j["success"].get<bool>();
   } catch (...) {
     return false;
@@ -179,7 +180,7 @@ Result<Instance> VastProvider::Create(const Offer& offer, const LaunchSpec& spec
                             std::to_string(r.status) + " (" + text + ")");
   }
   try {
-    json j = json::parse(r.body);
+    json j = ParseUntrustedJson(r.body);
     Instance instance;
     instance.id = std::to_string(j.at("new_contract").get<int64_t>());
     instance.machine_id = offer.machine_id;

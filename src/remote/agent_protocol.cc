@@ -112,7 +112,7 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
 
 Result<AgentEvent> ParseAgentEvent(std::string_view line) {
   try {
-    json j = json::parse(line);
+    json j = ParseUntrustedJson(line);
     return AgentEvent{j.at("type").get<std::string>(), std::move(j)};
   } catch (const std::exception& e) {
     return CorruptionError(std::string("agent sent a line that is not an event: ") + e.what());

@@ -25,7 +25,7 @@ class ForgingTransport : public AgentTransport {
 };
 
 nlohmann::json GoodRestore() {
-  return {{"snapshot_id", "s1"},     {"files_restored", 3}, {"files_expected", 3},
+  return {{"snapshot_id", "s1"},   {"files_restored", 3}, {"files_expected", 3},
           {"bytes_restored", 100}, {"duration_ms", 5},    {"validation", "ok"}};
 }
 
@@ -49,7 +49,7 @@ TEST(HostAgentTest, AnHonestRestoreParses) {
 
 TEST(HostAgentTest, WrongTypesAndImpossibleValuesNameTheField) {
   const std::vector<std::pair<std::string, nlohmann::json>> cases = {
-      {"snapshot_id", 5}, {"files_restored", "3"}, {"files_restored", -1},
+      {"snapshot_id", 5},    {"files_restored", "3"}, {"files_restored", -1},
       {"duration_ms", 1e30}, {"validation", "maybe"}, {"validation", nullptr}};
   for (const auto& [field, value] : cases) {
     nlohmann::json answer = GoodRestore();
@@ -72,8 +72,8 @@ TEST(HostAgentTest, ASuccessThatContradictsItselfIsRefused) {
 }
 
 TEST(HostAgentTest, AForgedHealthAnswerIsRefused) {
-  nlohmann::json health = {{"clock_unix_ms", 1}, {"uptime_s", 2.0}, {"gpus", {1}},
-                           {"workload_alive", true}};
+  nlohmann::json health = {
+      {"clock_unix_ms", 1}, {"uptime_s", 2.0}, {"gpus", {1}}, {"workload_alive", true}};
   ForgingTransport host(health);
   StoreAccess store{"/repo", {}};
   HostAgent agent(&host, &store);

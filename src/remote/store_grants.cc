@@ -35,16 +35,19 @@ bool Segment(const std::string& s) {
   return true;
 }
 
-// "packs/<h2>/<64 hex>", "index/<64 hex>", "locks/<hex>".
-bool ImmutableKey(const std::string& key) {
+// "packs/<instance>/<h2>/<64 hex>", "index/<instance>/<64 hex>" (of `instance`), or
+// "locks/<hex>".
+bool ImmutableKey(const std::string& key, const std::string& instance) {
   auto hex = [](const std::string& s, size_t n) {
     return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string::npos;
   };
-  if (StartsWith(key, "packs/")) {
-    return key.size() == 6 + 2 + 1 + 64 && hex(key.substr(6, 2), 2) && key[8] == '/' &&
-           hex(key.substr(9), 64) && key.substr(6, 2) == key.substr(9, 2);
+  const std::string packs = "packs/" + instance + "/", index = "index/" + instance + "/";
+  if (StartsWith(key, packs)) {
+    std::string rest = key.substr(packs.size());
+    return rest.size() == 2 + 1 + 64 && rest[2] == '/' && hex(rest.substr(3), 64) &&
+           rest.substr(0, 2) == rest.substr(3, 2);
   }
-  if (StartsWith(key, "index/")) return hex(key.substr(6), 64);
+  if (StartsWith(key, index)) return hex(key.substr(index.size()), 64);
   if (StartsWith(key, "locks/")) {
     std::string name = key.substr(6);
     return !name.empty() && name.size() <= 64 &&
@@ -73,7 +76,7 @@ Status StoreGrants::CheckList(const S3Operation& op) const {
   const std::string own = "snapshots/" + scope_.instance_id + "/";
   if (StartsWith(prefix, own)) return OkStatus();
   if (scope_.kind == GrantScope::Kind::kWriteSnapshot &&
-      (StartsWith(prefix, "index/") || StartsWith(prefix, "locks/"))) {
+      (StartsWith(prefix, "index/" + scope_.instance_id + "/") || StartsWith(prefix, "locks/"))) {
     return OkStatus();
   }
   return PermissionDeniedError("listing \"" + prefix + "\" is outside this job's instance");
@@ -102,10 +105,9 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
     writing_.insert(op.key);
     return OkStatus();
   }
-  if (!ImmutableKey(op.key)) {
+  if (!ImmutableKey(op.key, scope_.instance_id)) {
     return PermissionDeniedError(
-        "the object is neither this instance's nor a new pack, index "
-        "or lock");
+        "the object is neither this instance's snapshot, pack or index nor a lock");
   }
   if (writing_.count(op.key)) return OkStatus();  // a retry of our own write
   auto existing = signer_->Head(op.key);
@@ -116,6 +118,11 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
 }
 
 Status StoreGrants::Check(const S3Operation& op) {
+  // A repeated parameter could be read differently by the store than by these checks
+  // (prefix=theirs&prefix=ours).
+  if (QueryNames(op).size() != op.query.size()) {
+    return PermissionDeniedError("a query parameter is repeated");
+  }
   if (op.bucket_level) return CheckList(op);
   RETURN_IF_ERROR(ValidateObjectKey(op.key));
   const bool read = (op.method == "GET" || op.method == "HEAD") && op.query.empty();
@@ -129,11 +136,13 @@ Status StoreGrants::Check(const S3Operation& op) {
     return PermissionDeniedError("the object is not part of snapshot " + scope_.snapshot_id);
   }
   if (read) {
-    if (op.key == "config" || StartsWith(op.key, own) || StartsWith(op.key, "index/") ||
-        StartsWith(op.key, "locks/")) {
+    if (op.key == "config" || StartsWith(op.key, own) ||
+        StartsWith(op.key, "index/" + scope_.instance_id + "/") ||
+        StartsWith(op.key, "packs/" + scope_.instance_id + "/") || StartsWith(op.key, "locks/")) {
       return OkStatus();
     }
-    return PermissionDeniedError("a snapshot job reads only its own instance, indexes and locks");
+    return PermissionDeniedError(
+        "a snapshot job reads only its own instance's snapshots, packs and indexes, and locks");
   }
   return CheckWrite(op);
 }
@@ -180,7 +189,8 @@ Result<GrantScope> ScopeForJob(S3ObjectStore* signer, AgentJob* job) {
   ASSIGN_OR_RETURN(Manifest manifest, LoadSnapshot(signer, wanted, job->instance_id));
   scope.snapshot_id = manifest.header.snapshot_id;
   job->snapshot_id = scope.snapshot_id;
-  for (const ChunkRef& chunk : manifest.chunks) scope.readable_keys.insert(PackKey(chunk.pack));
+  for (const ChunkRef& chunk : manifest.chunks)
+    scope.readable_keys.insert(PackKey(scope.instance_id, chunk.pack));
   return scope;
 }
 

@@ -53,9 +53,9 @@ class StoreGrantsTest : public ::testing::Test {
     EXPECT_TRUE(scope.has_value()) << scope.error().message;
     return std::make_unique<StoreGrants>(Signer(), std::move(*scope));
   }
-  std::string PackOf(const std::string& instance) {
+  std::string PackOf(const std::string& instance) {  // one of its packs
     auto manifest = LoadSnapshot(store_.get(), std::nullopt, instance);
-    return PackKey(manifest->chunks.front().pack);
+    return PackKey(instance, manifest->chunks.front().pack);
   }
   static S3Operation Op(std::string method, std::string key, QueryParams query = {}) {
     return {std::move(method), std::move(key), false, std::move(query)};
@@ -104,18 +104,24 @@ TEST_F(StoreGrantsTest, S3_ARestoreReadsExactlyItsSnapshot) {
 
 TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   auto grants = Grants("snapshot");
-  const std::string fresh_pack = "packs/ab/ab" + std::string(62, '0');
+  const std::string fresh_pack = "packs/gpu-1/ab/ab" + std::string(62, '0');
   EXPECT_TRUE(Granted(*grants, Op("PUT", fresh_pack)));
   EXPECT_TRUE(Granted(*grants, Op("PUT", fresh_pack)));  // a retry of its own write
   EXPECT_FALSE(Granted(*grants, Op("PUT", PackOf("gpu-2")))) << "an existing pack was overwritable";
-  EXPECT_TRUE(Granted(*grants, Op("PUT", "index/" + std::string(64, 'c'))));
+  EXPECT_TRUE(Granted(*grants, Op("PUT", "index/gpu-1/" + std::string(64, 'c'))));
+  // Another instance's names, even new ones: its packs and indexes are its own.
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "packs/gpu-2/ab/ab" + std::string(62, '1'))));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "index/gpu-2/" + std::string(64, 'c'))));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "index/" + std::string(64, 'c'))));  // format 1
+  EXPECT_TRUE(Granted(*grants, Op("GET", PackOf("gpu-1"))));  // its own, to compare a collision
+  EXPECT_FALSE(Granted(*grants, Op("PUT", PackOf("gpu-1")))) << "its own old pack was rewritable";
   EXPECT_TRUE(Granted(*grants, Op("PUT", "snapshots/gpu-1/20261130T000000Z-1/manifest")));
   EXPECT_TRUE(Granted(*grants, Op("PUT", "snapshots/gpu-1/latest")));
   EXPECT_FALSE(Granted(*grants, Op("PUT", "snapshots/gpu-2/latest")));
   EXPECT_FALSE(Granted(*grants, Op("GET", "snapshots/gpu-2/latest")));
   EXPECT_FALSE(Granted(*grants, Op("GET", PackOf("gpu-2"))));
   EXPECT_FALSE(Granted(*grants, Op("PUT", "config")));
-  EXPECT_FALSE(Granted(*grants, Op("PUT", "packs/zz/not-a-pack")));
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "packs/gpu-1/zz/not-a-pack")));
   EXPECT_FALSE(Granted(*grants, Op("DELETE", "snapshots/gpu-1/latest")));
   // Locks: its own may be taken, refreshed and released; another's only read.
   ASSERT_OK(store_->Put("locks/0123456789abcdef", "{}"));
@@ -124,14 +130,20 @@ TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   EXPECT_TRUE(Granted(*grants, Op("PUT", "locks/fedcba9876543210")));
   EXPECT_TRUE(Granted(*grants, Op("DELETE", "locks/fedcba9876543210")));
   // Listings: indexes, locks and its own instance.
-  EXPECT_TRUE(Granted(*grants, ListOp("index/")));
+  EXPECT_TRUE(Granted(*grants, ListOp("index/gpu-1/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("index/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("index/gpu-2/")));
   EXPECT_TRUE(Granted(*grants, ListOp("locks/")));
   EXPECT_TRUE(Granted(*grants, ListOp("snapshots/gpu-1/")));
   EXPECT_FALSE(Granted(*grants, ListOp("snapshots/")));
   EXPECT_FALSE(Granted(*grants, ListOp("packs/")));
-  S3Operation outside = ListOp("index/");
-  outside.query[1].second = "other-prefix/index/";
+  S3Operation outside = ListOp("index/gpu-1/");
+  outside.query[1].second = "other-prefix/index/gpu-1/";
   EXPECT_FALSE(Granted(*grants, outside));
+  // A repeated prefix could be read by the store as the other one.
+  S3Operation repeated = ListOp("snapshots/gpu-1/");
+  repeated.query.insert(repeated.query.begin(), {"prefix", store_->prefix() + "snapshots/gpu-2/"});
+  EXPECT_FALSE(Granted(*grants, repeated));
   // Multipart: only for an object this job started writing.
   const std::string big = "snapshots/gpu-1/20261130T000000Z-2/manifest";
   EXPECT_TRUE(Granted(*grants, Op("POST", big, {{"uploads", ""}})));

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "env/host_info.h"
@@ -56,8 +57,13 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
         return body.error();
       }
       try {
-        json other = json::parse(*body);
+        json other = ParseUntrustedJson(*body);
+        // The body's time is the writer's word (a host's); the store's own modification time
+        // bounds it, so a lock written with a time in the future still goes stale.
+        const int64_t stale_ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(kStaleAfter).count();
         UnixNanos refreshed = other.at("refreshed_at_ns").get<int64_t>();
+        if (info.last_modified > 0) refreshed = std::min(refreshed, info.last_modified + stale_ns);
         if (clock->Now() - refreshed >
             std::chrono::duration_cast<std::chrono::nanoseconds>(kStaleAfter).count()) {
           continue;

@@ -75,5 +75,21 @@ TEST(RepoLockTest, StaleLocksOfCrashedHoldersAreIgnored) {
       RepoLock::Acquire(&store, LockKind::kExclusive, "prune", &clock, std::chrono::seconds(0)));
 }
 
+// A lock written by a hostile host claiming to be refreshed far in the future still goes
+// stale: the store's modification time bounds what its body claims.
+TEST(RepoLockTest, ALockDatedInTheFutureStillGoesStale) {
+  FakeClock clock;
+  MemObjectStore store(&clock);
+  ASSERT_OK(store.Put("locks/0123456789abcdef",
+                      "{\"kind\":\"exclusive\",\"operation\":\"forever\","
+                      "\"refreshed_at_ns\":9000000000000000000}"));
+  EXPECT_EQ(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0))
+                .error()
+                .code,
+            ErrorCode::kConflict);
+  clock.Advance(2 * RepoLock::kStaleAfter + std::chrono::minutes(1));
+  EXPECT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
+}
+
 }  // namespace
 }  // namespace standby

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/json_fields.h"
 #include "base/json_text.h"
 #include "base/strings.h"
 
@@ -94,7 +95,7 @@ std::string SerializeHeader(const SnapshotHeader& header) {
 
 Result<SnapshotHeader> ParseHeader(std::string_view text) {
   try {
-    return HeaderFromJson(json::parse(text));
+    return HeaderFromJson(ParseUntrustedJson(text));
   } catch (const std::exception& e) {
     return CorruptionError(std::string("snapshot header is not valid: ") + e.what());
   }
@@ -226,6 +227,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
   std::optional<Error> failure;
   std::string section;  // the top-level key being parsed
   auto on_event = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+    if (depth > kMaxJsonDepth) throw std::runtime_error("manifest nested too deeply");
     if (event == json::parse_event_t::key && depth == 1) {
       section = parsed.get<std::string>();
     } else if (depth == 2 && section == "entries" && event == json::parse_event_t::object_end) {

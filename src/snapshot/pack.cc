@@ -86,9 +86,9 @@ Result<std::vector<PackBlob>> ParsePackTrailer(std::string_view pack) {
   return blobs;
 }
 
-std::string PackKey(const Hash256& pack_id) {
+std::string PackKey(const std::string& instance_id, const Hash256& pack_id) {
   std::string hex = pack_id.Hex();
-  return "packs/" + hex.substr(0, 2) + "/" + hex;
+  return "packs/" + instance_id + "/" + hex.substr(0, 2) + "/" + hex;
 }
 
 }  // namespace standby

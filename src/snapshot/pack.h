@@ -56,7 +56,10 @@ Result<Hash256> PackIdOf(std::string_view pack);
 // Parses the trailer of a complete pack (kCorruption when malformed).
 Result<std::vector<PackBlob>> ParsePackTrailer(std::string_view pack);
 
-// The store key of a pack: "packs/<first two hex digits>/<64 hex digits>".
-std::string PackKey(const Hash256& pack_id);
+// "packs/<instance>/<first two hex digits>/<pack id>". Each instance's packs live under its
+// own name (repository format 2): a host writing one instance's snapshots can neither
+// overwrite nor be handed another instance's packs, and two instances storing identical
+// packs never collide.
+std::string PackKey(const std::string& instance_id, const Hash256& pack_id);
 
 }  // namespace standby

@@ -33,7 +33,8 @@ TEST(PackTest, TruncatedPacksAreCorruption) {
   std::string pack = builder.Finish().bytes;
   EXPECT_EQ(ParsePackTrailer(pack.substr(0, pack.size() - 1)).error().code, ErrorCode::kCorruption);
   EXPECT_EQ(ParsePackTrailer(pack.substr(1)).error().code, ErrorCode::kCorruption);
-  EXPECT_EQ(PackKey(Sha256("x")).substr(0, 9), "packs/" + Sha256("x").Hex().substr(0, 2) + "/");
+  EXPECT_EQ(PackKey("gpu-1", Sha256("x")),
+            "packs/gpu-1/" + Sha256("x").Hex().substr(0, 2) + "/" + Sha256("x").Hex());
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ TEST_F(PruneTest, NeverTouchesAnotherInstancesData) {
   o.keep_last = 1;
   ASSERT_OK_AND_ASSIGN(PruneResult r, PruneSnapshots(store_.get(), o));
   EXPECT_EQ(r.removed.size(), 1u);
-  EXPECT_EQ(r.packs_deleted, 0u);  // gpu-2 still needs the first version
+  EXPECT_GE(r.packs_deleted, 1u);  // gpu-1's first version, in gpu-1's own packs
   ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store_.get(), false));
   ASSERT_OK_AND_ASSIGN(auto latest, repo->ReadLatest("gpu-2"));
   ASSERT_OK_AND_ASSIGN(Manifest m, repo->LoadManifest("gpu-2", *latest));

@@ -4,9 +4,27 @@
 
 #include "base/log.h"
 #include "snapshot/lock.h"
+#include "snapshot/pack.h"
 #include "snapshot/repository.h"
 
 namespace standby {
+namespace {
+
+// The instances that have index files (index/<instance>/<id>).
+Result<std::vector<std::string>> IndexedInstances(ObjectStore* store) {
+  ASSIGN_OR_RETURN(auto objects, ListAll(store, "index/"));
+  std::vector<std::string> instances;
+  for (const ObjectInfo& o : objects) {
+    std::string rest = o.key.substr(6);
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) continue;
+    std::string instance = rest.substr(0, slash);
+    if (instances.empty() || instances.back() != instance) instances.push_back(instance);
+  }
+  return instances;
+}
+
+}  // namespace
 
 Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options) {
   if (options.keep_last < 1) {
@@ -33,38 +51,41 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
 
   // Mark: every pack any remaining snapshot of any instance references.
   ASSIGN_OR_RETURN(auto remaining, repo->ListSnapshots(std::nullopt));
-  std::unordered_set<Hash256, Hash256Hasher> live;
+  std::unordered_set<std::string> live;  // pack keys
   for (const SnapshotHeader& h : remaining) {
     auto manifest = repo->LoadManifest(h.instance_id, h.snapshot_id);
     if (!manifest) {
       return manifest.error().WithContext("garbage collection skipped, nothing deleted beyond " +
                                           std::to_string(result.removed.size()) + " snapshots");
     }
-    for (const ChunkRef& c : manifest->chunks) live.insert(c.pack);
+    for (const ChunkRef& c : manifest->chunks) live.insert(PackKey(h.instance_id, c.pack));
   }
 
-  // Sweep: new index first, then old index files, then dead packs.
-  std::vector<std::string> old_index_keys;
-  std::vector<PackRecord> indexed;
-  ASSIGN_OR_RETURN(ChunkIndex ignored, repo->LoadIndex(&old_index_keys, &indexed));
-  std::vector<PackRecord> kept_records;
-  std::unordered_set<Hash256, Hash256Hasher> recorded;
-  for (PackRecord& record : indexed) {
-    if (live.contains(record.pack_id) && recorded.insert(record.pack_id).second) {
-      kept_records.push_back(std::move(record));
+  // Sweep, per instance: its new index first, then its old index files; then dead packs.
+  ASSIGN_OR_RETURN(auto instances, IndexedInstances(store));
+  for (const std::string& instance : instances) {
+    std::vector<std::string> old_index_keys;
+    std::vector<PackRecord> indexed;
+    ASSIGN_OR_RETURN(ChunkIndex ignored, repo->LoadIndex(instance, &old_index_keys, &indexed));
+    std::vector<PackRecord> kept_records;
+    std::unordered_set<Hash256, Hash256Hasher> recorded;
+    for (PackRecord& record : indexed) {
+      if (live.contains(PackKey(instance, record.pack_id)) &&
+          recorded.insert(record.pack_id).second) {
+        kept_records.push_back(std::move(record));
+      }
     }
-  }
-  std::string new_index;
-  if (!kept_records.empty()) {
-    ASSIGN_OR_RETURN(new_index, repo->WriteIndex(kept_records));
-  }
-  for (const std::string& key : old_index_keys) {
-    if (key != new_index) RETURN_IF_ERROR(store->Delete(key));
+    std::string new_index;
+    if (!kept_records.empty()) {
+      ASSIGN_OR_RETURN(new_index, repo->WriteIndex(instance, kept_records));
+    }
+    for (const std::string& key : old_index_keys) {
+      if (key != new_index) RETURN_IF_ERROR(store->Delete(key));
+    }
   }
   ASSIGN_OR_RETURN(auto packs, ListAll(store, "packs/"));
   for (const ObjectInfo& pack : packs) {
-    auto id = Hash256::FromHex(pack.key.substr(pack.key.rfind('/') + 1));
-    if (id && live.contains(*id)) {
+    if (live.contains(pack.key)) {
       ++result.packs_kept;
       continue;
     }

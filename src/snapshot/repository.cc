@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "base/parallel.h"
 #include "base/strings.h"
 
@@ -11,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kRepoVersion = 1;
+// 2: packs and indexes under their instance's name (1 shared them between instances).
+constexpr int kRepoVersion = 2;
 
 bool IdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -58,13 +60,20 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool cr
     return std::unique_ptr<Repository>(new Repository(store, chunker));
   }
   try {
-    json j = json::parse(*config);
+    json j = ParseUntrustedJson(*config);
     if (j.at("format").get<std::string>() != "standby-repository") {
       return CorruptionError(store->Url() + "/config is not a standby repository config");
     }
-    if (j.at("version").get<int>() > kRepoVersion) {
+    const int version = j.at("version").get<int>();
+    if (version > kRepoVersion) {
       return InvalidArgumentError("repository " + store->Url() +
                                   " was written by a newer standby; upgrade standby");
+    }
+    if (version < kRepoVersion) {
+      return InvalidArgumentError("repository " + store->Url() + " has format " +
+                                  std::to_string(version) +
+                                  " (packs shared between instances), which this standby no "
+                                  "longer reads; start a new repository");
     }
     ChunkerParams chunker;
     chunker.min_size = j.at("chunker").at("min_size").get<uint32_t>();
@@ -85,7 +94,7 @@ Result<std::optional<std::string>> Repository::ReadLatest(const std::string& ins
     return pointer.error();
   }
   try {
-    std::string id = json::parse(*pointer).at("snapshot_id").get<std::string>();
+    std::string id = ParseUntrustedJson(*pointer).at("snapshot_id").get<std::string>();
     RETURN_IF_ERROR(ValidateSnapshotId(id));
     return std::optional<std::string>(id);
   } catch (const std::exception& e) {
@@ -177,9 +186,12 @@ Status Repository::DeleteSnapshot(const std::string& instance_id, const std::str
   return store_->Delete(prefix + "manifest");
 }
 
-Result<ChunkIndex> Repository::LoadIndex(std::vector<std::string>* index_keys,
+Result<ChunkIndex> Repository::LoadIndex(const std::optional<std::string>& instance_id,
+                                         std::vector<std::string>* index_keys,
                                          std::vector<PackRecord>* packs) {
-  ASSIGN_OR_RETURN(auto objects, ListAll(store_, "index/"));
+  if (instance_id) RETURN_IF_ERROR(ValidateInstanceId(*instance_id));
+  ASSIGN_OR_RETURN(auto objects,
+                   ListAll(store_, instance_id ? "index/" + *instance_id + "/" : "index/"));
   // Fetched in parallel (many small objects: latency-bound on S3), parsed in order.
   std::vector<std::optional<std::string>> frames(objects.size());
   RETURN_IF_ERROR(
@@ -199,7 +211,7 @@ Result<ChunkIndex> Repository::LoadIndex(std::vector<std::string>* index_keys,
     auto text = DecompressObject(*frames[i]);
     if (!text) return text.error().WithContext("index " + object.key);
     try {
-      json j = json::parse(*text);
+      json j = ParseUntrustedJson(*text);
       for (const json& jp : j.at("packs")) {
         auto pack_id = Hash256::FromHex(jp.at("id").get<std::string>());
         if (!pack_id) return CorruptionError("index " + object.key + " has a bad pack id");
@@ -227,7 +239,9 @@ Result<ChunkIndex> Repository::LoadIndex(std::vector<std::string>* index_keys,
   return index;
 }
 
-Result<std::string> Repository::WriteIndex(const std::vector<PackRecord>& packs) {
+Result<std::string> Repository::WriteIndex(const std::string& instance_id,
+                                           const std::vector<PackRecord>& packs) {
+  RETURN_IF_ERROR(ValidateInstanceId(instance_id));
   json jpacks = json::array();
   for (const PackRecord& pack : packs) {
     json blobs = json::array();
@@ -240,7 +254,7 @@ Result<std::string> Repository::WriteIndex(const std::vector<PackRecord>& packs)
   }
   json j = {{"format", "standby-index"}, {"version", 1}, {"packs", std::move(jpacks)}};
   std::string frame = CompressObject(j.dump());
-  std::string key = "index/" + Sha256(frame).Hex();
+  std::string key = "index/" + instance_id + "/" + Sha256(frame).Hex();
   RETURN_IF_ERROR(store_->Put(key, frame));
   return key;
 }

@@ -55,10 +55,15 @@ class Repository {
   // Removes a snapshot's objects, header first so listings never show a half-deleted one.
   Status DeleteSnapshot(const std::string& instance_id, const std::string& snapshot_id);
 
-  // Every blob of every pack named by an index file, and the index keys read.
-  Result<ChunkIndex> LoadIndex(std::vector<std::string>* index_keys = nullptr,
+  // Every blob of every pack named by the index files of `instance_id` (of every instance
+  // when nullopt: prune), and the index keys read. A snapshot deduplicates against its own
+  // instance only: another instance's index is another (untrusted) host's word.
+  Result<ChunkIndex> LoadIndex(const std::optional<std::string>& instance_id,
+                               std::vector<std::string>* index_keys = nullptr,
                                std::vector<PackRecord>* packs = nullptr);
-  Result<std::string> WriteIndex(const std::vector<PackRecord>& packs);
+  // Writes index/<instance>/<sha256 of the object>; returns the key.
+  Result<std::string> WriteIndex(const std::string& instance_id,
+                                 const std::vector<PackRecord>& packs);
 
  private:
   Repository(ObjectStore* store, ChunkerParams chunker) : store_(store), chunker_(chunker) {}

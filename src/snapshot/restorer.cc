@@ -234,7 +234,8 @@ Status Restore::FinishFile(FileJob* job) {
 }
 
 Status Restore::Fetch(const FetchRange& range, ProgressReporter* progress) {
-  auto data = store_->Get(PackKey(range.pack), ByteRange{range.offset, range.length});
+  auto data = store_->Get(PackKey(m_.header.instance_id, range.pack),
+                          ByteRange{range.offset, range.length});
   if (!data) {
     return data.error().WithContext("fetching pack " + range.pack.Hex().substr(0, 12));
   }

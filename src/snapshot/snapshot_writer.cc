@@ -31,9 +31,10 @@ bool SameFile(const FileStat& stat, const ManifestEntry& parent) {
 // Chunks, hashes and stores new chunks of changed files; collects packs for the index.
 class ChunkSink {
  public:
-  ChunkSink(ObjectStore* store, ChunkIndex* known, Compression compression, size_t pack_size,
-            size_t max_chunk)
+  ChunkSink(ObjectStore* store, std::string instance_id, ChunkIndex* known, Compression compression,
+            size_t pack_size, size_t max_chunk)
       : store_(store),
+        instance_id_(std::move(instance_id)),
         known_(known),
         compression_(compression),
         pack_size_(pack_size),
@@ -95,7 +96,14 @@ class ChunkSink {
     auto data = std::make_shared<std::string>(std::move(pack.bytes));
     auto shared_blobs = std::make_shared<std::vector<PackBlob>>(std::move(blobs));
     bool queued = uploads_.Submit([this, pack_id, data, shared_blobs]() -> Status {
-      Status put = store_->Put(PackKey(pack_id), *data);
+      const std::string key = PackKey(instance_id_, pack_id);
+      Status put = store_->Put(key, *data);
+      if (!put && put.error().code == ErrorCode::kPermissionDenied) {
+        // Packs are immutable: one with this content may exist already (uploaded by a
+        // snapshot that died before writing its index). Identical bytes are as good as ours.
+        auto existing = store_->Get(key);
+        if (existing && *existing == *data) put = OkStatus();
+      }
       if (!put) return put.error().WithContext("uploading pack to " + store_->Url());
       std::lock_guard<std::mutex> lock(known_mu_);
       for (const PackBlob& b : *shared_blobs) {
@@ -113,6 +121,7 @@ class ChunkSink {
   }
 
   ObjectStore* store_;
+  std::string instance_id_;
   ChunkIndex* known_;
   Compression compression_;
   size_t pack_size_;
@@ -197,7 +206,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
       }
     }
   }
-  ASSIGN_OR_RETURN(ChunkIndex known, repo->LoadIndex());
+  ASSIGN_OR_RETURN(ChunkIndex known, repo->LoadIndex(options.instance_id));
   std::unordered_map<std::string_view, const ManifestEntry*> parent_entries;
   if (parent) {
     for (const ChunkRef& c : parent->chunks) known.emplace(c.id, c);
@@ -220,7 +229,8 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   }
 
   Chunker chunker(repo->chunker());
-  ChunkSink sink(store, &known, options.compression, options.pack_size, repo->chunker().max_size);
+  ChunkSink sink(store, options.instance_id, &known, options.compression, options.pack_size,
+                 repo->chunker().max_size);
   size_t threads =
       options.threads ? options.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
   Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
@@ -283,7 +293,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   RETURN_IF_ERROR(ValidateManifest(manifest));
 
   if (!sink.packs().empty()) {
-    auto index_key = repo->WriteIndex(sink.packs());
+    auto index_key = repo->WriteIndex(options.instance_id, sink.packs());
     if (!index_key)
       return index_key.error().WithContext("snapshot failed writing the index, latest unchanged");
   }

@@ -153,7 +153,7 @@ Result<DataVerification> VerifySnapshotData(ObjectStore* store, const Manifest& 
   if (threads == 0) threads = std::max<size_t>(store->PreferredConcurrency(), 2);
   Status status = ParallelFor(ranges.size(), threads, [&](size_t i) -> Status {
     const FetchRange& r = ranges[i];
-    auto data = store->Get(PackKey(r.pack), ByteRange{r.offset, r.length});
+    auto data = store->Get(PackKey(m.header.instance_id, r.pack), ByteRange{r.offset, r.length});
     std::vector<std::string> problems;
     uint64_t checked = 0;
     if (!data) {

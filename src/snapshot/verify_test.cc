@@ -50,7 +50,7 @@ TEST_F(VerifyTest, SnapshotDataCheckFindsDamagedAndMissingPacks) {
   EXPECT_FALSE(bad.problems.empty());
   EXPECT_NE(bad.problems.front().find("damaged"), std::string::npos);
 
-  ASSERT_OK(store_->Delete(PackKey(m.chunks.front().pack)));
+  ASSERT_OK(store_->Delete(PackKey(m.header.instance_id, m.chunks.front().pack)));
   ASSERT_OK_AND_ASSIGN(DataVerification missing, VerifySnapshotData(store_.get(), m));
   ASSERT_FALSE(missing.problems.empty());
   EXPECT_NE(missing.problems.front().find("missing"), std::string::npos);
