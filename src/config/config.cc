@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -64,9 +65,34 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
 
 // A .env in the working directory is where a stranger could plant settings: it must be ours
 // and writable by no one else (as OpenSSH's StrictModes).
-Status CheckDotEnvFile(const std::string& path) {
+Status CheckDotEnvOwner(const std::string& path, const struct stat& st);
+
+// Its text, or nullopt when there is none. Checked and read through one descriptor (no
+// symlink followed), so the file checked is the file read.
+Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    if (errno == ELOOP) return PermissionDeniedError("refusing " + path + ": it is a symlink");
+    return ErrnoError(errno, "open " + path);
+  }
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat " + path);
+  std::string text;
+  Status checked = ::fstat(fd, &st) != 0 ? Status(ErrnoError(errno, "stat " + path))
+                                         : CheckDotEnvOwner(path, st);
+  if (checked) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0 && text.size() < (1 << 20)) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  RETURN_IF_ERROR(checked);
+  return std::optional<std::string>(std::move(text));
+}
+
+Status CheckDotEnvOwner(const std::string& path, const struct stat& st) {
   if (st.st_uid != ::geteuid()) {
     return PermissionDeniedError("refusing " + path + ": it belongs to uid " +
                                  std::to_string(st.st_uid) + ", not to us");
@@ -140,10 +166,8 @@ Result<Config> Config::Load(const ConfigInputs& inputs) {
   }
   std::map<std::string, std::string> dotenv;
   if (!inputs.dotenv_path.empty()) {
-    bool missing = false;
-    auto text = ReadWholeFile(inputs.dotenv_path, &missing);
+    ASSIGN_OR_RETURN(std::optional<std::string> text, ReadDotEnvFile(inputs.dotenv_path));
     if (text) {
-      RETURN_IF_ERROR(CheckDotEnvFile(inputs.dotenv_path));
       auto parsed = ParseDotEnv(*text);
       if (!parsed) return parsed.error().WithContext(inputs.dotenv_path);
       dotenv = std::move(*parsed);

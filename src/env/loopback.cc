@@ -15,7 +15,9 @@ bool IsInternalAddress(const std::string& host) {
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   if (h == "localhost" || h.ends_with(".localhost")) return true;
   in_addr v4;
-  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+  // inet_aton also takes the forms resolvers accept and inet_pton does not: "127.1",
+  // "2130706433", "0x7f000001".
+  if (::inet_aton(h.c_str(), &v4) != 0) {
     uint32_t a = ntohl(v4.s_addr);
     return (a >> 24) == 127 || (a >> 24) == 0 || (a >> 16) == 0xa9fe || (a >> 28) == 0xe ||
            a == 0xffffffffu;

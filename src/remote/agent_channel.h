@@ -58,6 +58,10 @@ struct ConversationOptions {
 // Bounds on what an agent may send (hostile input): one line, and the stderr kept.
 inline constexpr size_t kMaxAgentLine = 1 << 20;
 inline constexpr size_t kAgentStderrTail = 2048;
+// Longest a write to the agent may wait for it to read (a host that stops reading its input
+// must not block the controller), and most stderr one Read takes in.
+inline constexpr std::chrono::seconds kAgentWriteTimeout{30};
+inline constexpr size_t kMaxStderrPerRead = 256 * 1024;
 // Without a job timeout: how long a job may run after the hello. Data jobs are bounded by
 // their silence (idle timeout) and this; the rest are short.
 std::chrono::milliseconds DefaultJobDeadline(const std::string& command);

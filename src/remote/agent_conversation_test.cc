@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "remote/agent_channel.h"
+#include "remote/local_transport.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -129,6 +130,10 @@ TEST_F(AgentConversationTest, WronglyTypedFieldsAreErrorsNamingTheField) {
       {{kHello, "{\"type\":\"authorize\",\"id\":1,\"method\":7,\"key\":\"k\",\"bucket\":false}\n"},
        "\"method\""},
       {{kHello, "[1,2,3]\n"}, "not an event"},
+      // Nesting that nlohmann would build, then copy and destroy recursively.
+      {{kHello, "{\"type\":\"result\",\"ok\":true,\"data\":{\"x\":" + std::string(300000, '[') +
+                    std::string(300000, ']') + "}}\n"},
+       "nested deeper than 64"},
       {{kHello, "{\"type\":5}\n"}, "not an event"},
   };
   for (const Case& c : cases) {
@@ -317,6 +322,31 @@ TEST_F(AgentConversationTest, AFailedResultCarriesTheAgentsErrorAndData) {
   EXPECT_EQ(result.error().code, ErrorCode::kCorruption);
   EXPECT_EQ(result.error().message, "agent: bad chunk");
   EXPECT_EQ(found["validation"], "failed");
+}
+
+// A real process that asks for grants but never reads the answers: the controller's write
+// gives up after kAgentWriteTimeout instead of blocking for ever.
+TEST(LocalTransportTest, AnAgentThatStopsReadingItsInputCannotBlockTheController) {
+  TempDir dir;
+  const std::string agent = dir.Sub("deaf-agent.sh");
+  WriteFile(
+      agent,
+      "#!/bin/sh\necho '{\"type\":\"hello\",\"protocol\":" + std::to_string(kAgentProtocolVersion) +
+          "}'\ni=0\nwhile [ $i -lt 20000 ]; do\n"
+          "  echo '{\"type\":\"authorize\",\"id\":1,\"method\":\"GET\",\"key\":\"k\","
+          "\"bucket\":false}'\n  i=$((i+1))\ndone\nexec sleep 120\n",
+      0755);
+  LocalTransport transport(agent, Clock::Real());
+  AgentJob job;
+  job.command = "snapshot";
+  const int64_t start = Clock::Real()->MonotonicNanos();
+  auto result = transport.RunJob(job, nullptr);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().message.find("stopped reading its input"), std::string::npos)
+      << result.error().message;
+  EXPECT_LT(
+      ElapsedMillis(Clock::Real(), start),
+      std::chrono::duration_cast<std::chrono::milliseconds>(kAgentWriteTimeout).count() + 20000);
 }
 
 }  // namespace

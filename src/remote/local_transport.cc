@@ -22,7 +22,10 @@ void CloseFd(int* fd) {
 // A local agent process's pipes.
 class LocalChannel : public AgentChannel {
  public:
-  LocalChannel(pid_t pid, int in, int out, int err) : pid_(pid), in_(in), out_(out), err_(err) {}
+  LocalChannel(pid_t pid, int in, int out, int err, Clock* clock)
+      : pid_(pid), in_(in), out_(out), err_(err), clock_(clock) {
+    ::fcntl(in_, F_SETFL, ::fcntl(in_, F_GETFL) | O_NONBLOCK);
+  }
   ~LocalChannel() override {
     CloseFd(&in_);
     CloseFd(&out_);
@@ -30,10 +33,22 @@ class LocalChannel : public AgentChannel {
     Reap();
   }
 
+  // A full pipe is waited on for kAgentWriteTimeout at most: an agent that stops reading
+  // its input cannot block the controller.
   Status Write(std::string_view data) override {
+    const int64_t deadline =
+        clock_->MonotonicNanos() +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kAgentWriteTimeout).count();
     while (!data.empty()) {
       ssize_t n = ::write(in_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        const int64_t left_ms = (deadline - clock_->MonotonicNanos()) / 1'000'000;
+        if (left_ms <= 0) return UnavailableError("the local agent stopped reading its input");
+        pollfd fd = {in_, POLLOUT, 0};
+        ::poll(&fd, 1, static_cast<int>(std::min<int64_t>(left_ms, 200)));
+        continue;
+      }
       // The agent died early: its exit status, seen at eof, says why.
       if (n <= 0) return OkStatus();
       data.remove_prefix(static_cast<size_t>(n));
@@ -86,7 +101,9 @@ class LocalChannel : public AgentChannel {
     ::fcntl(err_, F_SETFL, O_NONBLOCK);
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(err_, buf, sizeof(buf))) > 0) into->append(buf, static_cast<size_t>(n));
+    while (into->size() < kMaxStderrPerRead && (n = ::read(err_, buf, sizeof(buf))) > 0) {
+      into->append(buf, static_cast<size_t>(n));
+    }
   }
 
   void Reap() {
@@ -98,6 +115,7 @@ class LocalChannel : public AgentChannel {
 
   pid_t pid_;
   int in_, out_, err_;
+  Clock* clock_;
   int status_ = 0;
 };
 
@@ -146,7 +164,7 @@ Result<nlohmann::json> LocalTransport::RunJob(
     return ErrnoError(rc, "start agent " + agent_path_);
   }
   ::signal(SIGPIPE, SIG_IGN);
-  LocalChannel channel(pid, in[1], out[0], err[0]);
+  LocalChannel channel(pid, in[1], out[0], err[0], clock_);
   ConversationOptions options = BaseOptions(clock_);
   return RunAgentConversation(channel, job, on_event, options);
 }

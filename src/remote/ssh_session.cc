@@ -67,9 +67,26 @@ class SshChannel : public AgentChannel {
     ssh_channel_free(channel_);
   }
 
+  // Writes only what the remote window takes, so a host that stops reading its input
+  // cannot block the controller: past kAgentWriteTimeout the write fails.
   Status Write(std::string_view data) override {
+    const int64_t deadline =
+        options_.clock->MonotonicNanos() +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kAgentWriteTimeout).count();
     while (!data.empty()) {
-      int n = ssh_channel_write(channel_, data.data(), static_cast<uint32_t>(data.size()));
+      const uint32_t window = ssh_channel_window_size(channel_);
+      if (window == 0) {
+        if (options_.clock->MonotonicNanos() > deadline) {
+          return UnavailableError("the agent on " + options_.target.Describe() +
+                                  " stopped reading its input");
+        }
+        // Lets libssh take in the peer's window adjustments.
+        if (ssh_channel_poll_timeout(channel_, 50, 0) == SSH_ERROR) return Lost();
+        options_.clock->SleepFor(std::chrono::milliseconds(10));
+        continue;
+      }
+      const uint32_t chunk = static_cast<uint32_t>(std::min<size_t>(data.size(), window));
+      int n = ssh_channel_write(channel_, data.data(), chunk);
       if (n == SSH_ERROR) return Lost();
       data.remove_prefix(static_cast<size_t>(n));
     }
@@ -95,7 +112,8 @@ class SshChannel : public AgentChannel {
         ssh_channel_read_timeout(channel_, buf, sizeof(buf), 0, static_cast<int>(timeout.count()));
     if (n == SSH_ERROR) return Lost();
     if (n > 0) output.out.assign(buf, static_cast<size_t>(n));
-    while ((n = ssh_channel_read_nonblocking(channel_, buf, sizeof(buf), 1)) > 0) {
+    while (output.err.size() < kMaxStderrPerRead &&
+           (n = ssh_channel_read_nonblocking(channel_, buf, sizeof(buf), 1)) > 0) {
       output.err.append(buf, static_cast<size_t>(n));
     }
     if (n == SSH_ERROR) return Lost();

@@ -163,7 +163,8 @@ Result<std::vector<ObjectGrant>> StoreGrants::GrantsInAdvance() {
   keys.insert(keys.end(), scope_.readable_keys.begin(), scope_.readable_keys.end());
   for (const std::string& key : keys) {
     S3Operation op{"GET", key, false, {}};
-    ASSIGN_OR_RETURN(QueryParams query, Authorize(op));
+    RETURN_IF_ERROR(Check(op));
+    ASSIGN_OR_RETURN(QueryParams query, signer_->Presign(op, kInAdvanceValidity));
     grants.push_back({std::move(op), std::move(query)});
   }
   return grants;

@@ -32,6 +32,8 @@ struct GrantScope {
 class StoreGrants {
  public:
   static constexpr std::chrono::seconds kValidity{900};
+  // Grants sent with a restore's job: it may read its packs for longer than one exchange.
+  static constexpr std::chrono::seconds kInAdvanceValidity{3600};
 
   StoreGrants(std::unique_ptr<S3ObjectStore> signer, GrantScope scope)
       : signer_(std::move(signer)), scope_(std::move(scope)) {}

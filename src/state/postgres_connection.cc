@@ -135,8 +135,13 @@ Result<std::string> PostgresConnInfo(const std::string& url) {
   }
   PQconninfoFree(options);
   std::string conninfo = url;
+  const bool uri = url.starts_with("postgresql://") || url.starts_with("postgres://");
   auto add = [&](const std::string& parameter) {
-    conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + parameter;
+    if (!uri) {
+      conninfo += " " + parameter;  // keyword/value form: "host=… dbname=…"
+    } else {
+      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + parameter;
+    }
   };
   if (!has_timeout) add("connect_timeout=5");
   // libpq's default, "prefer", lets a network attacker downgrade to plain text: over a

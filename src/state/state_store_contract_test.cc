@@ -386,6 +386,8 @@ TEST(PostgresStateTest, RemoteHostsRequireTlsUnlessTheUrlSaysOtherwise) {
   ASSERT_OK_AND_ASSIGN(auto remote, PostgresConnInfo("postgresql://u:p@db.example.com/standby"));
   EXPECT_NE(remote.find("sslmode=require"), std::string::npos) << remote;
   EXPECT_NE(remote.find("connect_timeout=5"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(auto keywords, PostgresConnInfo("host=db.example.com dbname=s user=u"));
+  EXPECT_EQ(keywords, "host=db.example.com dbname=s user=u connect_timeout=5 sslmode=require");
   ASSERT_OK_AND_ASSIGN(auto chosen,
                        PostgresConnInfo("postgresql://u:p@db.example.com/s?sslmode=verify-full"));
   EXPECT_EQ(chosen.find("sslmode=require"), std::string::npos) << chosen;
