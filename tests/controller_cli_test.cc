@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "base/strings.h"
 #include "env/local_sshd.h"
 #include "env/loopback.h"
 #include "testing/child_process.h"
@@ -440,6 +441,43 @@ TEST_F(ControllerCliTest, SSH_PeriodicSnapshotsAreTakenPrunedShownAndAStoreOutag
   EXPECT_TRUE(Failovers().empty()) << ServeLog();
   EXPECT_NE(ServeLog().find("snapshot failed"), std::string::npos);
   StopServe();  // before the test's store directory goes
+}
+
+// The failover path on an S3 repository: the replacement restores straight from the store
+// with grants only. No file on any host, and no process of the market, ever holds the
+// controller's secret.
+TEST_F(ControllerCliTest, S3_SSH_AFailoverFromS3LeavesNoKeyOnAnyHost) {
+  auto s3 = S3rver::Start();
+  ASSERT_TRUE(s3.has_value()) << s3.error().message;
+  const std::string secret = "controller-secret-" + RandomHex(8);  // s3rver checks no signature
+  repo_ = "s3://" + (*s3)->bucket() + "/standby";
+  extra_env_ = " STANDBY_S3_ENDPOINT=" + (*s3)->endpoint() +
+               " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=" + secret;
+  Seed();
+  ProcessRun placed = Protect();
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  StartServe();
+  ASSERT_EQ(
+      Standby("market kill " + placed.json()["provider_instance_id"].get<std::string>(), Env())
+          .exit_code,
+      0);
+  ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 90)) << ServeLog();
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u);
+  EXPECT_TRUE(failovers[0]["success"].get<bool>()) << failovers[0].dump();
+  EXPECT_EQ(Fetch("/model.txt"), RandomBytes(1 << 20, 7));
+  size_t files = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir_.Sub("state/market/hosts"))) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    EXPECT_EQ(ReadFile(entry.path().string()).find(secret), std::string::npos)
+        << "the secret is in " << entry.path();
+  }
+  EXPECT_GT(files, 4u);
+  EXPECT_EQ(ServeLog().find(secret), std::string::npos);
+  EXPECT_EQ(LiveInstances(), 1u);
+  StopServe();  // before the test's store goes
 }
 
 // On the Vast.ai API (the fake one, whose running instances are a real sshd host): the
