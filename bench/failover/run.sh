@@ -6,7 +6,12 @@
 # WORKSPACE_MB (default 256) MiB of incompressible weights; its health check is a file it
 # serves.
 #
-#   bash bench/failover/run.sh [N] [listed|silent]        (default: 10 listed)
+#   bash bench/failover/run.sh [N] [listed|silent] [dir|s3]     (default: 10 listed dir)
+#
+# `dir`: the repository is a local directory the hosts read themselves. `s3`: it is an S3
+# bucket (s3rver on loopback, started here), which hosts reach with presigned grants only
+# (docs/design.md, "Threat model"): the controller resolves the snapshot and signs a GET for
+# each of its objects before the restore job goes out.
 #
 # `listed`: the killed host reads "offline" in the provider's listing half a second later
 # (the fast profile), so detection is the listing's. `silent`: the listing keeps saying
@@ -27,10 +32,23 @@ race_sim=${RACE_SIM:-$root/build/bench/standby_race_sim}
 n=${1:-10}
 mode=${2:-listed}
 case $mode in listed|silent) ;; *) echo "mode must be listed or silent" >&2; exit 2 ;; esac
+store=${3:-dir}
+case $store in dir|s3) ;; *) echo "store must be dir or s3" >&2; exit 2 ;; esac
 mb=${WORKSPACE_MB:-256}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/standby-failover-bench-XXXXXX")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export STANDBY_STATE_DIR=$dir/state STANDBY_REPO=$dir/repo
+s3pid=
+if [ "$store" = s3 ]; then
+  s3port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/s3"
+  node --openssl-legacy-provider "$root/node_modules/s3rver/bin/s3rver.js" -d "$dir/s3" \
+    -a 127.0.0.1 -p "$s3port" --silent --configure-bucket bench >/dev/null 2>&1 &
+  s3pid=$!
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$s3port") 2>/dev/null && break; sleep 0.1; done
+  export STANDBY_REPO=s3://bench/standby STANDBY_S3_ENDPOINT=http://127.0.0.1:$s3port
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+fi
 if [ "$mode" = silent ]; then
   printf 'name = "fast-silent"\ntime_scale = 0.05\noffline_lag_s = 1200\n' >"$dir/silent.toml"
   export STANDBY_MARKET=$dir/silent.toml
@@ -42,6 +60,7 @@ cleanup() {
   for id in $("$standby" instances --all --json 2>/dev/null | python3 -c 'import json,sys; [print(i["instance_id"]) for i in json.load(sys.stdin)["instances"]]'); do
     "$standby" destroy "$id" >/dev/null 2>&1 || true
   done
+  [ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -76,7 +95,7 @@ done
 
 "$standby" events bench --json >"$dir/events.json"
 sim=$("$race_sim" --default-only 1 --races 10000 2>/dev/null | tail -1 || true)
-python3 - "$dir/events.json" "$dir/down" "$sim" "$mode" <<'EOF'
+python3 - "$dir/events.json" "$dir/down" "$sim" "$mode $store" <<'EOF'
 import json, math, sys
 events = [e for e in json.load(open(sys.argv[1]))["events"] if e["trigger"] != "initial"]
 down = [float(x) for x in open(sys.argv[2]).read().split()]
@@ -89,7 +108,7 @@ def row(name, values):
 cols = {"detection": "detection_ms", "race (provisioning)": "gpu_provisioning_time_ms",
         "restore": "restore_ms", "validation": "validation_ms", "workload start": "workload_start_ms",
         "health check": "health_check_ms", "MTTR (total_ms)": "total_ms"}
-print(f"{len(ok)} of {len(events)} failovers succeeded ({sys.argv[4]} deaths)\n")
+print(f"{len(ok)} of {len(events)} failovers succeeded ({sys.argv[4]}: deaths, repository)\n")
 print("| phase | p50 | p90 |\n|---|---|---|")
 for name, col in cols.items():
     row(name, [e[col] for e in ok])

@@ -2,6 +2,7 @@
 // it), writes JSON lines to stdout (docs/formats/agent-protocol.md). Exit 0 only when the job
 // succeeded.
 #include <spdlog/sinks/base_sink.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
     std::printf("standby-agent protocol %d\n", standby::kAgentProtocolVersion);
     return 0;
   }
+  // It holds only short-lived grants, but a core file on a stranger's disk needs no help.
+  struct rlimit no_core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
   spdlog::set_default_logger(
       std::make_shared<spdlog::logger>("agent", std::make_shared<EventSink>()));
   auto read_line = []() -> standby::Result<std::string> {

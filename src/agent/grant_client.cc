@@ -16,12 +16,14 @@ GrantClient::GrantClient(const std::vector<ObjectGrant>& grants, EventWriter emi
 }
 
 Result<QueryParams> GrantClient::Authorize(const S3Operation& op, bool renew) {
-  std::lock_guard<std::mutex> lock(mu_);
   const std::string key = OperationKey(op);
   if (!renew) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   }
+  std::lock_guard<std::mutex> asking(ask_mu_);  // one exchange at a time on the channel
   ASSIGN_OR_RETURN(QueryParams query, Ask(op));
+  std::lock_guard<std::mutex> lock(cache_mu_);
   cache_[key] = query;
   return query;
 }

@@ -28,9 +28,10 @@ class GrantClient {
 
   EventWriter emit_;
   std::function<Result<std::string>()> read_line_;
-  std::mutex mu_;
-  std::map<std::string, QueryParams> cache_;  // by OperationKey
+  std::mutex ask_mu_;  // held through one exchange; guards next_id_
   int64_t next_id_ = 1;
+  std::mutex cache_mu_;  // a kept grant is served while another is being asked for
+  std::map<std::string, QueryParams> cache_;  // by OperationKey
 };
 
 }  // namespace standby
