@@ -55,6 +55,12 @@ class ControllerCliTest : public CliTest {
     return "'" + before + "exec python3 -m http.server --bind 127.0.0.1 " + std::to_string(port_) +
            "'";
   }
+  // The repository becomes a bucket of `s3`, reached with the key S3RVER and `secret`.
+  void UseS3(const S3rver& s3, const std::string& secret) {
+    repo_ = "s3://" + s3.bucket() + "/standby";
+    extra_env_ = " STANDBY_S3_ENDPOINT=" + s3.endpoint() +
+                 " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=" + secret;
+  }
   ProcessRun Protect(const std::string& extra = "") {
     return Standby("protect llm-1 --provision --gpu 'RTX 4090' --workload " + Workload() +
                        " --health-url http://127.0.0.1:" + std::to_string(port_) +
@@ -404,9 +410,7 @@ TEST_F(ControllerCliTest, SSH_FailoverWithoutARunningControllerSaysSo) {
 TEST_F(ControllerCliTest, SSH_PeriodicSnapshotsAreTakenPrunedShownAndAStoreOutageIsOnlyCounted) {
   auto s3 = S3rver::Start();
   ASSERT_TRUE(s3.has_value()) << s3.error().message;
-  repo_ = "s3://" + (*s3)->bucket() + "/standby";
-  extra_env_ = " STANDBY_S3_ENDPOINT=" + (*s3)->endpoint() +
-               " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+  UseS3(**s3, "S3RVER");
   Seed();
   ProcessRun placed =
       Standby("protect llm-1 --provision --gpu 'RTX 4090' --workload " + Workload() +
@@ -450,9 +454,7 @@ TEST_F(ControllerCliTest, S3_SSH_AFailoverFromS3LeavesNoKeyOnAnyHost) {
   auto s3 = S3rver::Start();
   ASSERT_TRUE(s3.has_value()) << s3.error().message;
   const std::string secret = "controller-secret-" + RandomHex(8);  // s3rver checks no signature
-  repo_ = "s3://" + (*s3)->bucket() + "/standby";
-  extra_env_ = " STANDBY_S3_ENDPOINT=" + (*s3)->endpoint() +
-               " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=" + secret;
+  UseS3(**s3, secret);
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "env/file_system.h"
 
 namespace standby {
 namespace {
@@ -63,12 +64,10 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
   return OkStatus();
 }
 
-// A .env in the working directory is where a stranger could plant settings: it must be ours
-// and writable by no one else (as OpenSSH's StrictModes).
-Status CheckDotEnvOwner(const std::string& path, const struct stat& st);
-
-// Its text, or nullopt when there is none. Checked and read through one descriptor (no
-// symlink followed), so the file checked is the file read.
+// A .env's text, or nullopt when there is none. A .env in the working directory is where a
+// stranger could plant settings: it must be ours and writable by no one else (as OpenSSH's
+// StrictModes). Checked and read through one descriptor (no symlink followed), so the file
+// checked is the file read.
 Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
@@ -79,7 +78,7 @@ Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
   struct stat st;
   std::string text;
   Status checked = ::fstat(fd, &st) != 0 ? Status(ErrnoError(errno, "stat " + path))
-                                         : CheckDotEnvOwner(path, st);
+                                         : CheckOwnedAndPrivate(path, st.st_uid, st.st_mode);
   if (checked) {
     char buf[4096];
     ssize_t n;
@@ -90,18 +89,6 @@ Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
   ::close(fd);
   RETURN_IF_ERROR(checked);
   return std::optional<std::string>(std::move(text));
-}
-
-Status CheckDotEnvOwner(const std::string& path, const struct stat& st) {
-  if (st.st_uid != ::geteuid()) {
-    return PermissionDeniedError("refusing " + path + ": it belongs to uid " +
-                                 std::to_string(st.st_uid) + ", not to us");
-  }
-  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-    return PermissionDeniedError("refusing " + path + ": writable by group or others (chmod go-w " +
-                                 path + ")");
-  }
-  return OkStatus();
 }
 
 // .env supplies secrets only: a key that would redirect where secrets go (VAST_URL) or what

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -94,6 +96,8 @@ Status MakeDirs(FileSystem* fs, const std::string& path, uint32_t mode = 0755);
 // belongs to us and that neither group nor others can write it: the controller's keys, pins
 // and database live there. kPermissionDenied saying how to fix it otherwise.
 Status EnsurePrivateDirectory(const std::string& path);
+// The check itself, on a stat of `path`: ours, and not writable by group or others.
+Status CheckOwnedAndPrivate(const std::string& path, uid_t owner, uint32_t mode);
 // Removes `path` whatever it is; a missing path is not an error.
 Status RemoveAll(FileSystem* fs, const std::string& path);
 

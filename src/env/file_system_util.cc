@@ -59,11 +59,15 @@ Status EnsurePrivateDirectory(const std::string& path) {
   RETURN_IF_ERROR(MakeDirs(FileSystem::Real(), path, 0700));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat " + path);
-  if (st.st_uid != ::geteuid()) {
+  return CheckOwnedAndPrivate(path, st.st_uid, st.st_mode);
+}
+
+Status CheckOwnedAndPrivate(const std::string& path, uid_t owner, uint32_t mode) {
+  if (owner != ::geteuid()) {
     return PermissionDeniedError("refusing " + path + ": it belongs to uid " +
-                                 std::to_string(st.st_uid) + ", not to us");
+                                 std::to_string(owner) + ", not to us");
   }
-  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+  if (mode & (S_IWGRP | S_IWOTH)) {
     return PermissionDeniedError("refusing " + path + ": writable by group or others (chmod go-w " +
                                  path + ")");
   }
