@@ -55,6 +55,10 @@ class ControllerCliTest : public CliTest {
     return "'" + before + "exec python3 -m http.server --bind 127.0.0.1 " + std::to_string(port_) +
            "'";
   }
+  void KillHost(const std::string& provider_instance_id) {
+    ProcessRun killed = Standby("market kill " + provider_instance_id, Env());
+    ASSERT_EQ(killed.exit_code, 0) << killed.err;
+  }
   // The repository becomes a bucket of `s3`, reached with the key S3RVER and `secret`.
   void UseS3(const S3rver& s3, const std::string& secret) {
     repo_ = "s3://" + s3.bucket() + "/standby";
@@ -226,10 +230,7 @@ TEST_F(ControllerCliTest, SSH_AReplacementKilledDuringItsRestoreIsReplacedAgain)
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   StartServe();
-  ASSERT_EQ(
-      Standby("market kill " + placed.json()["provider_instance_id"].get<std::string>(), Env())
-          .exit_code,
-      0);
+  KillHost(placed.json()["provider_instance_id"]);
   std::string doomed;
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -459,10 +460,7 @@ TEST_F(ControllerCliTest, S3_SSH_AFailoverFromS3LeavesNoKeyOnAnyHost) {
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   StartServe();
-  ASSERT_EQ(
-      Standby("market kill " + placed.json()["provider_instance_id"].get<std::string>(), Env())
-          .exit_code,
-      0);
+  KillHost(placed.json()["provider_instance_id"]);
   ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 90)) << ServeLog();
   auto failovers = Failovers();
   ASSERT_EQ(failovers.size(), 1u);
@@ -564,10 +562,7 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   ASSERT_TRUE(WaitFor([&] { return ServeLog().find("postgresql://") != std::string::npos; }, 30))
       << ServeLog();
   EXPECT_EQ(ServeLog().find((*pg)->password()), std::string::npos);
-  ASSERT_EQ(
-      Standby("market kill " + placed.json()["provider_instance_id"].get<std::string>(), Env())
-          .exit_code,
-      0);
+  KillHost(placed.json()["provider_instance_id"]);
   ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 90)) << ServeLog();
   auto failovers = Failovers();
   ASSERT_EQ(failovers.size(), 1u);
