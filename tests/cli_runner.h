@@ -39,8 +39,7 @@ class CliTest : public ::testing::Test {
   // `wrapper` (e.g. "faketime -f +20m") runs the binary.
   ProcessRun Standby(const std::string& args, const std::string& env = "",
                      const std::string& wrapper = "") {
-    const char* build = std::getenv("STANDBY_BUILD_DIR");
-    std::string binary = std::string(build ? build : ".") + "/standby";
+    std::string binary = BuiltBinary("standby");
     // HOME is the test's (unless `env` sets one): a command without a state dir never touches
     // the real one.
     const std::string home = env.find("HOME=") == std::string::npos ? " HOME=" + dir_.path() : "";

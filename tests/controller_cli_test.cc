@@ -39,10 +39,7 @@ class ControllerCliTest : public CliTest {
   std::string Env() {
     return "STANDBY_STATE_DIR=" + dir_.Sub("state") + " STANDBY_REPO=" + repo_ + extra_env_;
   }
-  std::string Binary() {
-    const char* build = std::getenv("STANDBY_BUILD_DIR");
-    return std::string(build ? build : ".") + "/standby";
-  }
+  std::string Binary() { return BuiltBinary("standby"); }
   // A first snapshot of llm-1: what --provision restores onto its first host.
   void Seed(size_t model_bytes = 1 << 20) {
     WriteFile(dir_.Sub("seed/model.txt"), RandomBytes(model_bytes, 7));

@@ -25,10 +25,7 @@ class AgentRoundTripTest : public ::testing::TestWithParam<std::string> {
  protected:
   AgentRoundTripTest() : store_(Clock::Real()), hosts_(dir_.Sub("hosts"), &store_, Clock::Real()) {}
 
-  std::string Agent() {
-    const char* build = std::getenv("STANDBY_BUILD_DIR");
-    return std::string(build ? build : ".") + "/standby-agent";
-  }
+  std::string Agent() { return BuiltBinary("standby-agent"); }
   bool InProcess() const { return GetParam() == "in_process"; }
   // A transport to "the host" `name`: for the local transport every host is this machine.
   std::unique_ptr<AgentTransport> Host(const std::string& name) {
@@ -208,8 +205,7 @@ TEST(AgentStoreGrantsTest, S3_NoSecretReachesTheHostYetSnapshotRestoreAndVerifyW
   // s3rver checks the access key id, not V4 signatures: any secret signs for it.
   const std::string secret = "controller-only-" + RandomHex(8);
   ::setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);  // as if the controller had it
-  const char* build = std::getenv("STANDBY_BUILD_DIR");
-  const std::string agent = std::string(build ? build : ".") + "/standby-agent";
+  const std::string agent = BuiltBinary("standby-agent");
   const std::string wrapper = dir.Sub("agent.sh");
   WriteFile(wrapper,
             "#!/bin/sh\nenv >>'" + dir.Sub("env.txt") + "'\ntee -a '" + dir.Sub("stdin.txt") +

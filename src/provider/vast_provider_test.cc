@@ -126,9 +126,7 @@ class FakeVastTest : public ::testing::Test {
   }
 
   RaceResult Race(VastProvider* vast) {
-    std::string agent =
-        std::string(std::getenv("STANDBY_BUILD_DIR") ? std::getenv("STANDBY_BUILD_DIR") : ".") +
-        "/standby-agent";
+    std::string agent = BuiltBinary("standby-agent");
     probe_user_ = sshd_->target().substr(0, sshd_->target().find('@'));
     SshSettings ssh;
     ssh.private_key_path = identity_.private_key_path;

@@ -27,10 +27,7 @@ class SshTransportTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(host_, SshdHost::Start(identity_.public_key));
   }
 
-  std::string Agent() {
-    const char* build = std::getenv("STANDBY_BUILD_DIR");
-    return std::string(build ? build : ".") + "/standby-agent";
-  }
+  std::string Agent() { return BuiltBinary("standby-agent"); }
 
   SshOptions Options(SshdHost* host) {
     SshOptions options;

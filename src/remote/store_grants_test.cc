@@ -17,14 +17,9 @@ namespace {
 
 class StoreGrantsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = S3rver::Start();
-    ASSERT_TRUE(started.has_value()) << started.error().message;
-    server_ = std::move(*started);
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
+    server_ = SharedS3rver();
+    ASSERT_NE(server_, nullptr);
     repo_ = "s3://" + server_->bucket() + "/grants-" + RandomHex(4);
     store_ = Signer();
     // Two instances with one snapshot each.
@@ -77,7 +72,7 @@ class StoreGrantsTest : public ::testing::Test {
     return false;
   }
 
-  static inline std::unique_ptr<S3rver> server_;
+  S3rver* server_ = nullptr;
   TempDir dir_;
   std::string repo_;
   std::unique_ptr<S3ObjectStore> store_;

@@ -30,16 +30,6 @@ struct FaultInjectingFactory {
   std::unique_ptr<ObjectStore> Make() { return std::make_unique<FaultInjectingStore>(&base); }
 };
 
-// One s3rver for the whole binary; each test gets its own key prefix.
-S3rver* SharedS3rver() {
-  static std::unique_ptr<S3rver> server = [] {
-    auto started = S3rver::Start();
-    if (!started) ADD_FAILURE() << started.error().message;
-    return started ? std::move(*started) : nullptr;
-  }();
-  return server.get();
-}
-
 struct S3Factory {
   std::unique_ptr<HttpClient> http = MakeHttpClient();
   std::unique_ptr<ObjectStore> Make() {

@@ -75,12 +75,10 @@ class Process {
 
 class S3Test : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = S3rver::Start();
-    ASSERT_TRUE(started.has_value()) << started.error().message;
-    server_ = std::move(*started);
+  void SetUp() override {
+    server_ = SharedS3rver();
+    ASSERT_NE(server_, nullptr);
   }
-  static void TearDownTestSuite() { server_.reset(); }
 
   S3Options Options() {
     S3Options o;
@@ -105,7 +103,7 @@ class S3Test : public ::testing::Test {
     return XmlElements(r->body, "Upload").size();
   }
 
-  static inline std::unique_ptr<S3rver> server_;
+  S3rver* server_ = nullptr;
   std::unique_ptr<HttpClient> http_ = MakeHttpClient();
 };
 

@@ -1,5 +1,6 @@
 #include "testing/s3rver.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -56,6 +57,15 @@ S3rver::~S3rver() {
 
 std::string S3rver::endpoint() const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
+
+S3rver* SharedS3rver() {
+  static std::unique_ptr<S3rver> server = [] {
+    auto started = S3rver::Start();
+    if (!started) ADD_FAILURE() << started.error().message;
+    return started ? std::move(*started) : nullptr;
+  }();
+  return server.get();
 }
 
 }  // namespace standby

@@ -39,6 +39,10 @@ class S3rver {
   std::string data_dir_;
 };
 
+// One s3rver for the whole test binary, started on first use (each test takes its own key
+// prefix); null, with a test failure recorded, when it cannot start.
+S3rver* SharedS3rver();
+
 // The project's source directory (for node_modules and test tools).
 std::string SourceDir();
 

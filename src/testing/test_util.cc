@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -28,6 +29,11 @@ void WriteFile(const std::string& path, const std::string& content, unsigned mod
   out << content;
   out.close();
   ::chmod(path.c_str(), mode);
+}
+
+std::string BuiltBinary(const std::string& name) {
+  const char* build = std::getenv("STANDBY_BUILD_DIR");
+  return std::string(build ? build : ".") + "/" + name;
 }
 
 std::string ReadFile(const std::string& path) {

@@ -43,6 +43,8 @@ class TempDir {
 // Test helpers over the real file system; they abort the test on failure.
 void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 std::string ReadFile(const std::string& path);
+// A binary of this build: STANDBY_BUILD_DIR (ctest sets it) or the working directory.
+std::string BuiltBinary(const std::string& name);
 // `size` deterministic pseudo-random bytes from `seed`.
 std::string RandomBytes(size_t size, uint64_t seed);
 
