@@ -93,7 +93,10 @@ std::unique_ptr<AgentTransport> LongJobTransport(ControllerContext* ctx, const H
 }
 
 Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row)
-    : ctx_(ctx), spec_(std::move(spec)), row_(std::move(row)) {
+    : ctx_(ctx),
+      spec_(std::move(spec)),
+      host_store_{spec_.repo, ctx->host_store_settings, nullptr},
+      row_(std::move(row)) {
   try {
     timings_ = nlohmann::json::parse(row_.phase_timings_json);
   } catch (const std::exception&) {
@@ -109,8 +112,6 @@ std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) 
   transport->SetCancelFlag(stop_);
   return transport;
 }
-
-StoreAccess Recovery::HostStore() const { return {spec_.repo, ctx_->host_store_settings}; }
 
 Status Recovery::Save() {
   {
@@ -200,7 +201,7 @@ Status Recovery::FinalSnapshot() {
       if (ctx_->clock->WaitUnless(spec_.policy.final_snapshot_timeout, finished)) cancel = true;
     });
   }
-  StoreAccess store = HostStore();
+  const StoreAccess& store = HostStore();
   HostAgent agent(transport.get(), &store);
   auto snap = agent.Snapshot(spec_.name, spec_.workspace, false, ctx_->snapshot_job);
   finished.Set();
@@ -297,7 +298,7 @@ Recovery::Fenced Recovery::Fence() {
     // A host no provider rents is never destroyed: its workload is stopped instead.
     const HostAddress old = OriginalHostOf(row_, spec_.ssh_user);
     auto transport = JobTransport(old);
-    StoreAccess store = HostStore();
+    const StoreAccess& store = HostStore();
     confirmed =
         HostAgent(transport.get(), &store).StopWorkload(spec_.name, spec_.workload).has_value();
     how = "stopped the workload on " + old.Describe();

@@ -108,10 +108,12 @@ class Recovery {
   // A transport for a long job on `host`: 30 s to start, then silence (no heartbeat) for
   // 30 s means the host stalled; stoppable with the controller.
   std::unique_ptr<AgentTransport> JobTransport(const HostAddress& host);
-  StoreAccess HostStore() const;
+  // How hosts reach the repository, one for the whole failover (its signer is shared).
+  const StoreAccess& HostStore() const { return host_store_; }
 
   ControllerContext* ctx_;
   ProtectionSpec spec_;
+  StoreAccess host_store_;
   FailoverEvent row_;
   nlohmann::json timings_;
   const std::atomic<bool>* stop_ = nullptr;

@@ -22,7 +22,7 @@ Status Recovery::Restore() {
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": restoring " + row_.snapshot_id +
             " onto " + row_.new_instance_id);
   auto transport = JobTransport(NewHost());
-  StoreAccess store = HostStore();
+  const StoreAccess& store = HostStore();
   HostAgent agent(transport.get(), &store);
   double persisted = row_.progress;
   auto on_event = [&](const AgentEvent& e) {
@@ -54,7 +54,7 @@ Status Recovery::Restore() {
 Status Recovery::Validate() {
   const int64_t start = NowMillis(ctx_->clock);
   auto transport = JobTransport(NewHost());
-  StoreAccess store = HostStore();
+  const StoreAccess& store = HostStore();
   auto verified =
       HostAgent(transport.get(), &store).Verify(spec_.name, row_.snapshot_id, spec_.workspace);
   RETURN_IF_ERROR(CheckStop());
@@ -88,7 +88,7 @@ Status Recovery::Start() {
   if (spec_.workload.command.empty()) return Finish();
   const int64_t start = NowMillis(ctx_->clock);
   auto transport = JobTransport(NewHost());
-  StoreAccess store = HostStore();
+  const StoreAccess& store = HostStore();
   auto started =
       HostAgent(transport.get(), &store).StartWorkload(spec_.name, spec_.workspace, spec_.workload);
   RETURN_IF_ERROR(CheckStop());
@@ -110,7 +110,7 @@ Status Recovery::Check() {
                                                               std::chrono::milliseconds(100),
                                                               std::chrono::milliseconds(1000));
   auto transport = JobTransport(NewHost());
-  StoreAccess store = HostStore();
+  const StoreAccess& store = HostStore();
   // Each check is one probe: bounded as the supervisor's are.
   transport->SetTimeouts(spec_.policy.probe_timeout, spec_.policy.probe_timeout);
   HostAgent agent(transport.get(), &store);

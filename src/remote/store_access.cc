@@ -26,9 +26,12 @@ Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, A
     job->s3_host = resolved->first;
     job->s3_addresses = resolved->second;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<S3ObjectStore> signer, OpenS3Store(repo, s));
-  ASSIGN_OR_RETURN(GrantScope scope, ScopeForJob(signer.get(), job));
-  auto grants = std::make_unique<StoreGrants>(std::move(signer), std::move(scope));
+  if (!access.signer) {
+    ASSIGN_OR_RETURN(std::unique_ptr<S3ObjectStore> store, OpenS3Store(repo, s));
+    access.signer = std::make_shared<RepositorySigner>(std::move(store));
+  }
+  ASSIGN_OR_RETURN(GrantScope scope, access.signer->ScopeForJob(job));
+  auto grants = std::make_unique<StoreGrants>(access.signer, std::move(scope));
   ASSIGN_OR_RETURN(job->grants, grants->GrantsInAdvance());
   return grants;
 }

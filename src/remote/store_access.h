@@ -16,6 +16,9 @@ namespace standby {
 struct StoreAccess {
   std::string repo;
   StoreSettings settings;
+  // Opened by the first S3 job and shared by copies: the jobs of one failover read the
+  // repository's config and manifest once.
+  mutable std::shared_ptr<RepositorySigner> signer;
 };
 
 // Fills the store part of `job`. For an s3:// repository: the endpoint's host name resolved

@@ -1,16 +1,10 @@
 #include "remote/store_grants.h"
 
-#include <cctype>
-
 #include "snapshot/pack.h"
 #include "snapshot/repository.h"
 
 namespace standby {
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
 
 std::string Describe(const S3Operation& op) {
   std::string text = op.method + " " + (op.bucket_level ? "(bucket)" : op.key);
@@ -25,30 +19,12 @@ std::set<std::string> QueryNames(const S3Operation& op) {
   return names;
 }
 
-// A single path segment of a repository key: 1–128 of [A-Za-z0-9._-], not "." or "..".
-bool Segment(const std::string& s) {
-  if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      return false;
-  }
-  return true;
-}
-
-// "packs/<instance>/<h2>/<64 hex>", "index/<instance>/<64 hex>" (of `instance`), or
-// "locks/<hex>".
+// One of `instance`'s pack or index keys (PackKey, Repository::WriteIndex), or a lock.
 bool ImmutableKey(const std::string& key, const std::string& instance) {
-  auto hex = [](const std::string& s, size_t n) {
-    return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-  };
-  const std::string packs = "packs/" + instance + "/", index = "index/" + instance + "/";
-  if (StartsWith(key, packs)) {
-    std::string rest = key.substr(packs.size());
-    return rest.size() == 2 + 1 + 64 && rest[2] == '/' && hex(rest.substr(3), 64) &&
-           rest.substr(0, 2) == rest.substr(3, 2);
-  }
-  if (StartsWith(key, index)) return hex(key.substr(index.size()), 64);
-  if (StartsWith(key, "locks/")) {
+  const auto id = Hash256::FromHex(key.substr(key.rfind('/') + 1));
+  if (key.starts_with("packs/")) return id && key == PackKey(instance, *id);
+  if (key.starts_with("index/")) return id && key == "index/" + instance + "/" + id->Hex();
+  if (key.starts_with("locks/")) {
     std::string name = key.substr(6);
     return !name.empty() && name.size() <= 64 &&
            name.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -69,14 +45,15 @@ Status StoreGrants::CheckList(const S3Operation& op) const {
     if (name == "prefix") prefix = value;
     if (name == "list-type" && value != "2") return PermissionDeniedError("list-type must be 2");
   }
-  if (!StartsWith(prefix, signer_->prefix())) {
+  const std::string& repository = signer_->store()->prefix();
+  if (!prefix.starts_with(repository)) {
     return PermissionDeniedError("the listing is outside the repository");
   }
-  prefix.erase(0, signer_->prefix().size());
+  prefix.erase(0, repository.size());
   const std::string own = "snapshots/" + scope_.instance_id + "/";
-  if (StartsWith(prefix, own)) return OkStatus();
+  if (prefix.starts_with(own)) return OkStatus();
   if (scope_.kind == GrantScope::Kind::kWriteSnapshot &&
-      (StartsWith(prefix, "index/" + scope_.instance_id + "/") || StartsWith(prefix, "locks/"))) {
+      (prefix.starts_with("index/" + scope_.instance_id + "/") || prefix.starts_with("locks/"))) {
     return OkStatus();
   }
   return PermissionDeniedError("listing \"" + prefix + "\" is outside this job's instance");
@@ -96,12 +73,12 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
   }
   if (op.method == "DELETE" && names.empty()) {
     // Only the lock this job took.
-    if (StartsWith(op.key, "locks/") && writing_.count(op.key)) return OkStatus();
+    if (op.key.starts_with("locks/") && writing_.count(op.key)) return OkStatus();
     return PermissionDeniedError("deleting is not granted");
   }
   if (!put && !start_multipart) return PermissionDeniedError("not a write this job may do");
   const std::string own = "snapshots/" + scope_.instance_id + "/";
-  if (StartsWith(op.key, own)) {
+  if (op.key.starts_with(own)) {
     writing_.insert(op.key);
     return OkStatus();
   }
@@ -110,7 +87,7 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
         "the object is neither this instance's snapshot, pack or index nor a lock");
   }
   if (writing_.count(op.key)) return OkStatus();  // a retry of our own write
-  auto existing = signer_->Head(op.key);
+  auto existing = signer_->store()->Head(op.key);
   if (existing) return PermissionDeniedError("the object exists and is immutable");
   if (existing.error().code != ErrorCode::kNotFound) return existing.error();
   writing_.insert(op.key);
@@ -129,16 +106,16 @@ Status StoreGrants::Check(const S3Operation& op) {
   const std::string own = "snapshots/" + scope_.instance_id + "/";
   if (scope_.kind == GrantScope::Kind::kReadSnapshot) {
     if (!read) return PermissionDeniedError("a restore or verify job only reads");
-    if (op.key == "config" || op.key == own + "latest" ||
-        StartsWith(op.key, own + scope_.snapshot_id + "/") || scope_.readable_keys.count(op.key)) {
+    if (op.key == "config" || op.key.starts_with(own + scope_.snapshot_id + "/") ||
+        scope_.readable_keys.count(op.key)) {
       return OkStatus();
     }
     return PermissionDeniedError("the object is not part of snapshot " + scope_.snapshot_id);
   }
   if (read) {
-    if (op.key == "config" || StartsWith(op.key, own) ||
-        StartsWith(op.key, "index/" + scope_.instance_id + "/") ||
-        StartsWith(op.key, "packs/" + scope_.instance_id + "/") || StartsWith(op.key, "locks/")) {
+    if (op.key == "config" || op.key.starts_with(own) ||
+        op.key.starts_with("index/" + scope_.instance_id + "/") ||
+        op.key.starts_with("packs/" + scope_.instance_id + "/") || op.key.starts_with("locks/")) {
       return OkStatus();
     }
     return PermissionDeniedError(
@@ -152,7 +129,7 @@ Result<QueryParams> StoreGrants::Authorize(const S3Operation& op) {
     return PermissionDeniedError("refused to grant " + Describe(op) + " to the host of instance " +
                                  scope_.instance_id + ": " + allowed.error().message);
   }
-  return signer_->Presign(op, kValidity);
+  return signer_->store()->Presign(op, kValidity);
 }
 
 Result<std::vector<ObjectGrant>> StoreGrants::GrantsInAdvance() {
@@ -164,34 +141,44 @@ Result<std::vector<ObjectGrant>> StoreGrants::GrantsInAdvance() {
   for (const std::string& key : keys) {
     S3Operation op{"GET", key, false, {}};
     RETURN_IF_ERROR(Check(op));
-    ASSIGN_OR_RETURN(QueryParams query, signer_->Presign(op, kInAdvanceValidity));
+    ASSIGN_OR_RETURN(QueryParams query, signer_->store()->Presign(op, kInAdvanceValidity));
     grants.push_back({std::move(op), std::move(query)});
   }
   return grants;
 }
 
-Result<GrantScope> ScopeForJob(S3ObjectStore* signer, AgentJob* job) {
+Result<GrantScope> RepositorySigner::ScopeForJob(AgentJob* job) {
+  RETURN_IF_ERROR(ValidateInstanceId(job->instance_id));
   GrantScope scope;
   scope.instance_id = job->instance_id;
-  if (!Segment(scope.instance_id)) {
-    return InvalidArgumentError("a host job needs a valid instance id, got \"" + scope.instance_id +
-                                "\"");
-  }
+  std::lock_guard<std::mutex> lock(mu_);
   if (job->command == "snapshot") {
     scope.kind = GrantScope::Kind::kWriteSnapshot;
-    // The repository's config is written here, never by a host.
-    ASSIGN_OR_RETURN(auto repository, Repository::Open(signer, /*create=*/true));
-    (void)repository;
+    if (!config_checked_) {
+      // The repository's config is written here, never by a host.
+      ASSIGN_OR_RETURN(auto repository, Repository::Open(store_.get(), /*create=*/true));
+      (void)repository;
+      config_checked_ = true;
+    }
     return scope;
   }
-  scope.kind = GrantScope::Kind::kReadSnapshot;
-  std::optional<std::string> wanted;
-  if (!job->snapshot_id.empty()) wanted = job->snapshot_id;
-  ASSIGN_OR_RETURN(Manifest manifest, LoadSnapshot(signer, wanted, job->instance_id));
-  scope.snapshot_id = manifest.header.snapshot_id;
+  const bool restore = job->command == "restore";
+  const std::string key = job->instance_id + "/" + job->snapshot_id;
+  if (auto it = read_scopes_.find(key); !job->snapshot_id.empty() && it != read_scopes_.end()) {
+    scope = it->second;
+  } else {
+    scope.kind = GrantScope::Kind::kReadSnapshot;
+    std::optional<std::string> wanted;
+    if (!job->snapshot_id.empty()) wanted = job->snapshot_id;
+    ASSIGN_OR_RETURN(Manifest manifest, LoadSnapshot(store_.get(), wanted, job->instance_id));
+    scope.snapshot_id = manifest.header.snapshot_id;
+    for (const ChunkRef& chunk : manifest.chunks) {
+      scope.readable_keys.insert(PackKey(scope.instance_id, chunk.pack));
+    }
+    read_scopes_[job->instance_id + "/" + scope.snapshot_id] = scope;
+  }
   job->snapshot_id = scope.snapshot_id;
-  for (const ChunkRef& chunk : manifest.chunks)
-    scope.readable_keys.insert(PackKey(scope.instance_id, chunk.pack));
+  if (!restore) scope.readable_keys.clear();  // a verify reads the manifest, not the packs
   return scope;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -23,7 +24,26 @@ struct GrantScope {
   Kind kind = Kind::kReadSnapshot;
   std::string instance_id;
   std::string snapshot_id;              // kReadSnapshot
-  std::set<std::string> readable_keys;  // kReadSnapshot: the snapshot's pack keys
+  std::set<std::string> readable_keys;  // kReadSnapshot: a restore's pack keys
+};
+
+// One repository as the controller grants from it: its signing store, opened once, and what
+// it has already read to scope jobs (the config checked once; each snapshot's manifest read
+// once, so a failover's restore and validation share one read). Thread-safe.
+class RepositorySigner {
+ public:
+  explicit RepositorySigner(std::unique_ptr<S3ObjectStore> store) : store_(std::move(store)) {}
+
+  S3ObjectStore* store() const { return store_.get(); }
+  // The scope of `job` (its command and instance), with a restore's or verify's snapshot
+  // resolved into job->snapshot_id and, for a restore, its packs listed from the manifest.
+  Result<GrantScope> ScopeForJob(AgentJob* job);
+
+ private:
+  std::unique_ptr<S3ObjectStore> store_;
+  std::mutex mu_;
+  bool config_checked_ = false;
+  std::map<std::string, GrantScope> read_scopes_;  // by "<instance>/<snapshot>"
 };
 
 // Signs S3 operations for one job after checking each against its scope. Immutable objects
@@ -35,7 +55,7 @@ class StoreGrants {
   // Grants sent with a restore's job: it may read its packs for longer than one exchange.
   static constexpr std::chrono::seconds kInAdvanceValidity{3600};
 
-  StoreGrants(std::unique_ptr<S3ObjectStore> signer, GrantScope scope)
+  StoreGrants(std::shared_ptr<RepositorySigner> signer, GrantScope scope)
       : signer_(std::move(signer)), scope_(std::move(scope)) {}
 
   // The grant for `op`, or kPermissionDenied saying what was refused and why.
@@ -44,21 +64,16 @@ class StoreGrants {
   Result<std::vector<ObjectGrant>> GrantsInAdvance();
 
   const GrantScope& scope() const { return scope_; }
-  S3ObjectStore* store() const { return signer_.get(); }
 
  private:
   Status Check(const S3Operation& op);
   Status CheckList(const S3Operation& op) const;
   Status CheckWrite(const S3Operation& op);
 
-  std::unique_ptr<S3ObjectStore> signer_;
+  std::shared_ptr<RepositorySigner> signer_;
   GrantScope scope_;
   std::mutex mu_;
   std::set<std::string> writing_;  // keys this job was allowed to create
 };
-
-// The scope of `job` (its command and instance), with a restore's snapshot resolved and
-// its packs listed from the manifest, read with `signer`'s credentials.
-Result<GrantScope> ScopeForJob(S3ObjectStore* signer, AgentJob* job);
 
 }  // namespace standby

@@ -22,6 +22,7 @@ class StoreGrantsTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     repo_ = "s3://" + server_->bucket() + "/grants-" + RandomHex(4);
     store_ = Signer();
+    signer_ = std::make_shared<RepositorySigner>(Signer());
     // Two instances with one snapshot each.
     for (const std::string instance : {"gpu-1", "gpu-2"}) {
       WriteFile(dir_.Sub(instance + "/model.bin"), RandomBytes(2 << 20, instance.back()));
@@ -39,14 +40,16 @@ class StoreGrantsTest : public ::testing::Test {
     settings.clock = Clock::Real();
     return std::move(*OpenS3Store(repo_, settings));
   }
-  // The scope ScopeForJob gives `command` for gpu-1.
-  std::unique_ptr<StoreGrants> Grants(const std::string& command) {
+  // The grants a job of `command` for gpu-1 gets from `signer_`.
+  std::unique_ptr<StoreGrants> Grants(const std::string& command,
+                                      const std::string& snapshot_id = "") {
     AgentJob job;
     job.command = command;
     job.instance_id = "gpu-1";
-    auto scope = ScopeForJob(store_.get(), &job);
+    job.snapshot_id = snapshot_id;
+    auto scope = signer_->ScopeForJob(&job);
     EXPECT_TRUE(scope.has_value()) << scope.error().message;
-    return std::make_unique<StoreGrants>(Signer(), std::move(*scope));
+    return std::make_unique<StoreGrants>(signer_, std::move(*scope));
   }
   std::string PackOf(const std::string& instance) {  // one of its packs
     auto manifest = LoadSnapshot(store_.get(), std::nullopt, instance);
@@ -76,6 +79,7 @@ class StoreGrantsTest : public ::testing::Test {
   TempDir dir_;
   std::string repo_;
   std::unique_ptr<S3ObjectStore> store_;
+  std::shared_ptr<RepositorySigner> signer_;
 };
 
 TEST_F(StoreGrantsTest, S3_ARestoreReadsExactlyItsSnapshot) {
@@ -149,12 +153,29 @@ TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   EXPECT_FALSE(Granted(*grants, Op("GET", "config", {{"acl", ""}})));
 }
 
+// A verify reads the manifest only; and the jobs of one failover read it once.
+TEST_F(StoreGrantsTest, S3_AVerifyGetsNoPacksAndOneSnapshotIsReadOnce) {
+  auto restore = Grants("restore");
+  const std::string id = restore->scope().snapshot_id;
+  const uint64_t requests = signer_->store()->RequestCounters().requests;
+  auto verify = Grants("verify", id);
+  EXPECT_EQ(signer_->store()->RequestCounters().requests, requests)
+      << "the manifest was read again";
+  EXPECT_EQ(verify->scope().snapshot_id, id);
+  EXPECT_TRUE(verify->scope().readable_keys.empty());
+  EXPECT_FALSE(Granted(*verify, Op("GET", PackOf("gpu-1"))));
+  EXPECT_TRUE(Granted(*verify, Op("GET", "snapshots/gpu-1/" + id + "/manifest")));
+  ASSERT_OK_AND_ASSIGN(auto in_advance, verify->GrantsInAdvance());
+  EXPECT_EQ(in_advance.size(), 2u);  // the config and the manifest
+  EXPECT_FALSE(restore->scope().readable_keys.empty());
+}
+
 TEST_F(StoreGrantsTest, S3_AJobNeedsAValidInstance) {
-  for (const std::string bad : {"", "..", "a/b", "gpu 1"}) {
+  for (const std::string bad : {"", "..", "a/b", "gpu 1", ".hidden", "latest"}) {
     AgentJob job;
     job.command = "snapshot";
     job.instance_id = bad;
-    EXPECT_EQ(ScopeForJob(store_.get(), &job).error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(signer_->ScopeForJob(&job).error().code, ErrorCode::kInvalidArgument) << bad;
   }
 }
 
