@@ -343,13 +343,10 @@ Status ValidateManifest(const Manifest& m) {
   return OkStatus();
 }
 
-bool SymlinkPassesThroughSymlink(const Manifest& m, std::string_view link_path,
-                                 std::string_view target) {
-  std::unordered_set<std::string_view> links;
-  for (const ManifestEntry& e : m.entries) {
-    if (e.type == FileType::kSymlink) links.insert(e.path);
-  }
-  std::vector<std::string> path;
+bool SymlinkStaysInside(std::string_view link_path, std::string_view target,
+                        const std::unordered_set<std::string_view>& links) {
+  if (target.empty() || target.front() == '/') return false;
+  std::vector<std::string> path;  // where the walk is, from the workspace root
   for (const std::string& segment : SplitString(ParentPath(link_path), '/')) {
     if (!segment.empty()) path.push_back(segment);
   }
@@ -357,33 +354,18 @@ bool SymlinkPassesThroughSymlink(const Manifest& m, std::string_view link_path,
   for (const std::string& segment : SplitString(target, '/')) {
     if (!segment.empty() && segment != ".") segments.push_back(segment);
   }
+  std::string joined;
   for (size_t i = 0; i < segments.size(); ++i) {
     if (segments[i] == "..") {
-      if (path.empty()) return false;  // outside: SymlinkStaysInside's concern
+      if (path.empty()) return false;
       path.pop_back();
       continue;
     }
     path.push_back(segments[i]);
-    std::string joined;
+    if (i + 1 == segments.size() || links.empty()) continue;
+    joined.clear();
     for (const std::string& p : path) joined += (joined.empty() ? "" : "/") + p;
-    if (i + 1 < segments.size() && links.count(joined)) return true;
-  }
-  return false;
-}
-
-bool SymlinkStaysInside(std::string_view link_path, std::string_view target) {
-  if (target.empty() || target.front() == '/') return false;
-  int depth = 0;
-  for (const std::string& segment : SplitString(ParentPath(link_path), '/')) {
-    if (!segment.empty()) ++depth;
-  }
-  for (const std::string& segment : SplitString(target, '/')) {
-    if (segment.empty() || segment == ".") continue;
-    if (segment == "..") {
-      if (--depth < 0) return false;
-    } else {
-      ++depth;
-    }
+    if (links.count(joined)) return false;  // through another link
   }
   return true;
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/result.h"
@@ -82,12 +83,10 @@ std::string SeedMetadataJson(const Manifest& manifest);
 Status ValidateManifest(const Manifest& manifest);
 
 // True when a relative symlink target, resolved from the link's directory, stays inside the
-// workspace root; absolute targets are outside.
-bool SymlinkStaysInside(std::string_view link_path, std::string_view target);
-// Whether resolving `target` from `link_path` goes through another symlink of `m` (as
-// "self -> ." with "esc -> self/.."): the lexical check above cannot see where that leads,
-// so such links are refused like external ones.
-bool SymlinkPassesThroughSymlink(const Manifest& m, std::string_view link_path,
-                                 std::string_view target);
+// workspace root; absolute targets are outside. A target that passes through one of
+// `links` (the snapshot's other symlinks, as "esc -> self/.." with "self -> .") counts as
+// outside: a lexical walk cannot see where that leads.
+bool SymlinkStaysInside(std::string_view link_path, std::string_view target,
+                        const std::unordered_set<std::string_view>& links = {});
 
 }  // namespace standby

@@ -89,10 +89,12 @@ std::string TempPathFor(const std::string& final_path) {
 
 Status Restore::CheckSymlinks() {
   if (o_.allow_external_symlinks) return OkStatus();
+  std::unordered_set<std::string_view> links;
   for (const ManifestEntry& e : m_.entries) {
-    if (e.type == FileType::kSymlink &&
-        (!SymlinkStaysInside(e.path, e.symlink_target) ||
-         SymlinkPassesThroughSymlink(m_, e.path, e.symlink_target))) {
+    if (e.type == FileType::kSymlink) links.insert(e.path);
+  }
+  for (const ManifestEntry& e : m_.entries) {
+    if (e.type == FileType::kSymlink && !SymlinkStaysInside(e.path, e.symlink_target, links)) {
       return InvalidArgumentError("snapshot " + m_.header.snapshot_id + " has symlink " + e.path +
                                   " -> " + e.symlink_target +
                                   " pointing outside the target; refusing to restore "
