@@ -82,8 +82,12 @@ Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
   if (checked) {
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof(buf))) > 0 && text.size() < (1 << 20)) {
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) {
       text.append(buf, static_cast<size_t>(n));
+      if (text.size() > (1 << 20)) {
+        checked = InvalidArgumentError(path + " is over 1 MiB; it should hold a few secrets");
+        break;
+      }
     }
   }
   ::close(fd);

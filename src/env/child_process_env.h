@@ -16,7 +16,6 @@ class ChildEnvironment {
   ChildEnvironment();
   // NULL-terminated, for posix_spawn/execve; valid while this object lives.
   char* const* envp() { return pointers_.data(); }
-  const std::vector<std::string>& entries() const { return entries_; }
 
  private:
   std::vector<std::string> entries_;

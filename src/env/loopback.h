@@ -11,6 +11,8 @@ int FreeLoopbackPort();
 // link-local, unspecified or multicast. A provider that reports such an SSH address for a
 // rented host points us at ourselves or our neighbours.
 bool IsInternalAddress(const std::string& host);
+// Whether `host` (an IP literal in any spelling, "[v6]", or "localhost") is this machine.
+bool IsLoopbackAddress(const std::string& host);
 // Waits (bounded) until 127.0.0.1:port accepts connections.
 bool WaitForPort(int port, int timeout_ms);
 

@@ -19,5 +19,14 @@ TEST(LoopbackTest, InternalAddressesInEverySpelling) {
   }
 }
 
+TEST(LoopbackTest, LoopbackIsThisMachineOnly) {
+  for (const char* loopback : {"127.0.0.1", "127.1", "localhost", "::1", "[::1]"}) {
+    EXPECT_TRUE(IsLoopbackAddress(loopback)) << loopback;
+  }
+  for (const char* other : {"169.254.169.254", "0.0.0.0", "fe80::1", "10.0.0.1", "example.com"}) {
+    EXPECT_FALSE(IsLoopbackAddress(other)) << other;
+  }
+}
+
 }  // namespace
 }  // namespace standby

@@ -69,8 +69,7 @@ Result<std::unique_ptr<VastProvider>> VastProvider::Create(VastOptions options, 
     }
     endpoint.port = static_cast<uint16_t>(*port);
   }
-  if (!endpoint.tls && endpoint.host != "127.0.0.1" && endpoint.host != "localhost" &&
-      endpoint.host != "[::1]") {
+  if (!endpoint.tls && !IsLoopbackAddress(endpoint.host)) {
     return InvalidArgumentError(
         "VAST_URL over plain http is allowed only to loopback (the API "
         "key would travel in the clear)");
@@ -197,7 +196,7 @@ Result<Instance> VastProvider::Create(const Offer& offer, const LaunchSpec& spec
 }
 
 Instance VastProvider::Checked(Instance instance) const {
-  if (IsInternalAddress(endpoint_.host)) return instance;  // a local fake of the API
+  if (IsLoopbackAddress(endpoint_.host)) return instance;  // a local fake of the API
   std::erase_if(instance.ssh, [&](const SshEndpoint& e) { return IsInternalAddress(e.host); });
   std::erase_if(instance.exposed,
                 [&](const auto& port) { return IsInternalAddress(port.second.host); });

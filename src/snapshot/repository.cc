@@ -186,12 +186,11 @@ Status Repository::DeleteSnapshot(const std::string& instance_id, const std::str
   return store_->Delete(prefix + "manifest");
 }
 
-Result<ChunkIndex> Repository::LoadIndex(const std::optional<std::string>& instance_id,
+Result<ChunkIndex> Repository::LoadIndex(const std::string& instance_id,
                                          std::vector<std::string>* index_keys,
                                          std::vector<PackRecord>* packs) {
-  if (instance_id) RETURN_IF_ERROR(ValidateInstanceId(*instance_id));
-  ASSIGN_OR_RETURN(auto objects,
-                   ListAll(store_, instance_id ? "index/" + *instance_id + "/" : "index/"));
+  RETURN_IF_ERROR(ValidateInstanceId(instance_id));
+  ASSIGN_OR_RETURN(auto objects, ListAll(store_, "index/" + instance_id + "/"));
   // Fetched in parallel (many small objects: latency-bound on S3), parsed in order.
   std::vector<std::optional<std::string>> frames(objects.size());
   RETURN_IF_ERROR(

@@ -55,10 +55,10 @@ class Repository {
   // Removes a snapshot's objects, header first so listings never show a half-deleted one.
   Status DeleteSnapshot(const std::string& instance_id, const std::string& snapshot_id);
 
-  // Every blob of every pack named by the index files of `instance_id` (of every instance
-  // when nullopt: prune), and the index keys read. A snapshot deduplicates against its own
-  // instance only: another instance's index is another (untrusted) host's word.
-  Result<ChunkIndex> LoadIndex(const std::optional<std::string>& instance_id,
+  // Every blob of every pack named by the index files of `instance_id`, and the index keys
+  // read. A snapshot deduplicates against its own instance only: another instance's index
+  // is another (untrusted) host's word.
+  Result<ChunkIndex> LoadIndex(const std::string& instance_id,
                                std::vector<std::string>* index_keys = nullptr,
                                std::vector<PackRecord>* packs = nullptr);
   // Writes index/<instance>/<sha256 of the object>; returns the key.

@@ -114,6 +114,8 @@ class S3ObjectStore : public ObjectStore {
   void ObserveServerDate(const HttpResponse& response, UnixNanos local_now);
   Error MapError(const HttpResponse& response, const std::string& what) const;
   SignableRequest Signable(const S3Operation& op) const;
+  // The name requests go to: bucket.endpoint, or the endpoint in path style.
+  std::string ConnectHost() const;
 
   std::unique_ptr<HttpClient> owned_http_;
   S3Options options_;

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "env/loopback.h"
 #include "env/random.h"
 #include "store/s3_object_store.h"
 #include "store/xml.h"
@@ -13,14 +14,12 @@
 namespace standby {
 namespace {
 
-bool IsLoopbackOrIp(const std::string& host, bool* loopback) {
+// IP-address and localhost endpoints have no bucket subdomains: path style by default.
+bool IsIpOrLocalhost(const std::string& host) {
   in_addr v4;
   in6_addr v6;
-  bool is_v4 = inet_pton(AF_INET, host.c_str(), &v4) == 1;
-  bool is_v6 = inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-  *loopback = host == "localhost" || (is_v4 && (ntohl(v4.s_addr) >> 24) == 127) ||
-              (is_v6 && IN6_IS_ADDR_LOOPBACK(&v6));
-  return is_v4 || is_v6 || host == "localhost";
+  return host == "localhost" || inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 bool RetryableStatus(int status, const std::string& code) {
@@ -75,9 +74,7 @@ Result<S3Endpoint> ParseS3Endpoint(const std::string& endpoint, const std::strin
   if (out.host.empty() || out.host.find('/') != std::string::npos) {
     return InvalidArgumentError("bad S3 endpoint " + endpoint + " (expected host[:port] or URL)");
   }
-  bool loopback = false;
-  IsLoopbackOrIp(out.host, &loopback);
-  if (!out.tls && !loopback) {
+  if (!out.tls && !IsLoopbackAddress(out.host)) {
     return InvalidArgumentError("refusing plain HTTP to " + out.host +
                                 ": credentials would cross the network unencrypted; use https://");
   }
@@ -98,8 +95,7 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options, 
   }
   ASSIGN_OR_RETURN(S3Endpoint endpoint, ParseS3Endpoint(options.endpoint, options.region));
   if (!options.path_style) {
-    bool loopback = false;
-    options.path_style = IsLoopbackOrIp(endpoint.host, &loopback);
+    options.path_style = IsIpOrLocalhost(endpoint.host);
   }
   RegisterSecret(options.credentials.secret_access_key);
   RegisterSecret(options.credentials.session_token);
@@ -109,8 +105,7 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options, 
 
 Result<std::string> S3ConnectHost(const S3Options& options) {
   ASSIGN_OR_RETURN(S3Endpoint endpoint, ParseS3Endpoint(options.endpoint, options.region));
-  bool loopback = false;
-  bool path_style = options.path_style.value_or(IsLoopbackOrIp(endpoint.host, &loopback));
+  bool path_style = options.path_style.value_or(IsIpOrLocalhost(endpoint.host));
   return path_style ? endpoint.host : options.bucket + "." + endpoint.host;
 }
 
@@ -160,12 +155,16 @@ Error S3ObjectStore::MapError(const HttpResponse& response, const std::string& w
   return InternalError(what + ": unexpected " + status + (message.empty() ? "" : ": " + message));
 }
 
+std::string S3ObjectStore::ConnectHost() const {
+  return *options_.path_style ? endpoint_.host : options_.bucket + "." + endpoint_.host;
+}
+
 SignableRequest S3ObjectStore::Signable(const S3Operation& op) const {
   std::string object_path = op.bucket_level ? "" : options_.prefix + op.key;
   SignableRequest signable;
   signable.method = op.method;
   bool default_port = endpoint_.port == (endpoint_.tls ? 443 : 80);
-  std::string host = *options_.path_style ? endpoint_.host : options_.bucket + "." + endpoint_.host;
+  const std::string host = ConnectHost();
   signable.host = default_port ? host : host + ":" + std::to_string(endpoint_.port);
   signable.path = *options_.path_style
                       ? "/" + options_.bucket + (op.bucket_level ? "" : "/" + object_path)
@@ -193,7 +192,7 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
   HttpRequest request;
   request.method = call.method;
   request.tls = endpoint_.tls;
-  request.host = *options_.path_style ? endpoint_.host : options_.bucket + "." + endpoint_.host;
+  request.host = ConnectHost();
   request.port = endpoint_.port;
   const std::string path = UriEncode(signable.path, true);
   request.body = call.body;
