@@ -43,9 +43,15 @@ int RunRestore(const std::vector<std::string>& args) {
     }
     auto where = HostCommandFor(*inv, /*with_store=*/true);
     if (!where) return Fail(where.error(), inv->json);
-    auto remote = RestoreOnHost(
-        *where, {instance.value_or(""), snapshot_id.value_or(""), options.target, options.overwrite,
-                 options.allow_external_symlinks, options.keep_special_bits, options.threads});
+    RestoreOnHostArgs on_host;
+    on_host.instance_id = instance.value_or("");
+    on_host.snapshot_id = snapshot_id.value_or("");
+    on_host.target = options.target;
+    on_host.options.overwrite = options.overwrite;
+    on_host.options.allow_external_symlinks = options.allow_external_symlinks;
+    on_host.options.keep_special_bits = options.keep_special_bits;
+    on_host.options.threads = options.threads;
+    auto remote = RestoreOnHost(*where, on_host);
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
     return kExitOk;

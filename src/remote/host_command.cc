@@ -49,10 +49,8 @@ Result<nlohmann::json> SnapshotOnHost(const HostCommand& where, const std::strin
 
 Result<nlohmann::json> RestoreOnHost(const HostCommand& where, const RestoreOnHostArgs& args) {
   CommandHost host(where);
-  return host.Printed(host.Agent().Restore(
-      args.instance_id, args.snapshot_id, args.target,
-      {args.overwrite, args.allow_external_symlinks, args.keep_special_bits, args.threads},
-      where.on_event));
+  return host.Printed(host.Agent().Restore(args.instance_id, args.snapshot_id, args.target,
+                                           args.options, where.on_event));
 }
 
 Result<nlohmann::json> VerifyOnHost(const HostCommand& where, const std::string& instance_id,

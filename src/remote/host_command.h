@@ -27,10 +27,7 @@ struct RestoreOnHostArgs {
   std::string instance_id;
   std::string snapshot_id;  // "" = the instance's latest
   std::string target;
-  bool overwrite = false;
-  bool allow_external_symlinks = false;
-  bool keep_special_bits = false;
-  size_t threads = 0;
+  RestoreJobOptions options;
 };
 
 // The commands' jobs on a host. Each returns the agent's result data — the same fields the
