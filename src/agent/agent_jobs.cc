@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "agent/workload.h"
+#include "base/log.h"
+#include "env/child_process_env.h"
 #include "env/clock.h"
 #include "snapshot/repository.h"
 #include "snapshot/restorer.h"
@@ -19,6 +21,8 @@ namespace standby {
 namespace {
 
 using nlohmann::json;
+
+constexpr std::chrono::seconds kGpuQueryTimeout{10};
 
 Result<std::unique_ptr<ObjectStore>> OpenJobStore(const AgentJob& job, const S3Authorizer& grants,
                                                   Clock* clock) {
@@ -54,6 +58,7 @@ Result<json> Snapshot(const AgentJob& job, const EventWriter& emit, const AgentE
   options.pack_size = job.pack_size_mb * 1024 * 1024;
   options.lock_wait = std::chrono::seconds(job.lock_wait_seconds);
   options.threads = job.threads;
+  options.cancel = env.cancel;
   ASSIGN_OR_RETURN(SnapshotResult r, CreateSnapshot(store.get(), options));
   json data = SnapshotJson(r, store.get());
   emit({{"type", "log"}, {"level", "info"}, {"message", SnapshotSummary(data)}});
@@ -72,6 +77,7 @@ Result<json> Restore(const AgentJob& job, const EventWriter& emit, const AgentEn
   options.allow_external_symlinks = job.allow_external_symlinks;
   options.keep_special_bits = job.keep_special_bits;
   options.threads = job.threads;
+  options.cancel = env.cancel;
   options.progress = [&](const std::string& line) {
     emit({{"type", "log"}, {"level", "info"}, {"message", line}});
   };
@@ -114,16 +120,23 @@ Result<json> Health(const AgentJob& job, const AgentEnv& env) {
     data["free_bytes"] = nullptr;
   }
   json gpus = json::array();
-  if (FILE* smi = ::popen("nvidia-smi --query-gpu=name,memory.total,memory.used,utilization.gpu "
-                          "--format=csv,noheader,nounits 2>/dev/null",
-                          "r")) {
-    char line[512];
-    while (std::fgets(line, sizeof(line), smi) != nullptr) {
-      std::string text(line);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  // Spawned with our signals unblocked for it, and bounded: a wedged driver hangs nvidia-smi.
+  auto smi = CaptureProgramOutput(
+      {"nvidia-smi", "--query-gpu=name,memory.total,memory.used,utilization.gpu",
+       "--format=csv,noheader,nounits"},
+      kGpuQueryTimeout, 64 * 1024);
+  if (smi) {
+    size_t start = 0;
+    while (start < smi->size()) {
+      size_t end = smi->find('\n', start);
+      if (end == std::string::npos) end = smi->size();
+      std::string text = smi->substr(start, end - start);
+      while (!text.empty() && text.back() == '\r') text.pop_back();
       if (!text.empty()) gpus.push_back(text);
+      start = end + 1;
     }
-    ::pclose(smi);
+  } else if (smi.error().code == ErrorCode::kDeadlineExceeded) {
+    spdlog::warn("GPU query: {}", smi.error().message);
   }
   data["gpus"] = gpus;
   if (gpus.empty()) data["gpu_status"] = "no GPU";

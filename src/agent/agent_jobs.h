@@ -32,6 +32,9 @@ struct AgentEnv {
       open_store;
   // Set by the session for the job it runs.
   S3Authorizer grants;
+  // Set when the controller is gone or asked the job to stop (SIGTERM, SIGINT, its input
+  // closed, its output broken): snapshot and restore stop at their next chunk and clean up.
+  const StopSignal* cancel = nullptr;
 
   // `path` as this host's file system sees it.
   std::string HostPath(const std::string& path) const;

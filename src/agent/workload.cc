@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "base/strings.h"
+#include "env/child_process_env.h"
 #include "env/file_system.h"
 #include "env/health_check.h"
 
@@ -42,6 +43,7 @@ json RunCheckCommand(const AgentJob& job, const AgentEnv& env) {
   pid_t pid = ::fork();
   if (pid < 0) return {{"ok", false}, {"detail", std::string("fork failed: ") + strerror(errno)}};
   if (pid == 0) {
+    ResetSignalsInChild();
     ::setpgid(0, 0);
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, STDIN_FILENO);
@@ -89,6 +91,7 @@ Result<json> StartWorkload(const AgentJob& job, const AgentEnv& env) {
     return ErrnoError(errno, "fork");
   }
   if (pid == 0) {  // the workload: its own session and process group, detached from us
+    ResetSignalsInChild();
     ::setsid();
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, STDIN_FILENO);

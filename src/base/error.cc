@@ -25,6 +25,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "resource_exhausted";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kCancelled:
+      return "cancelled";
   }
   return "internal";
 }
@@ -56,6 +58,7 @@ Error ResourceExhaustedError(std::string message) {
   return {ErrorCode::kResourceExhausted, std::move(message)};
 }
 Error InternalError(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
+Error CancelledError(std::string message) { return {ErrorCode::kCancelled, std::move(message)}; }
 
 Error ErrnoError(int err, std::string_view what) {
   std::string message = std::string(what) + ": " + std::strerror(err);

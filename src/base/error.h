@@ -16,6 +16,7 @@ enum class ErrorCode {
   kCorruption,         // stored data failed a hash, size or format check
   kResourceExhausted,  // disk full, quota, rate limit
   kInternal,           // a bug or an impossible state
+  kCancelled,          // the caller asked the operation to stop (Ctrl-C, shutdown)
 };
 
 std::string_view ErrorCodeName(ErrorCode code);
@@ -40,6 +41,7 @@ Error ConflictError(std::string message, bool retryable = false);
 Error CorruptionError(std::string message);
 Error ResourceExhaustedError(std::string message);
 Error InternalError(std::string message);
+Error CancelledError(std::string message);
 
 // Maps an errno value from a system call on `what` to an Error with a fitting code.
 Error ErrnoError(int err, std::string_view what);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "cli/interrupt.h"
 #include "snapshot/repository.h"
 #include "store/store_config.h"
 
@@ -89,12 +90,14 @@ void Say(const std::string& line) {
 
 int Fail(const Error& error, bool json) {
   std::string message = Redact(error.message);
-  std::fprintf(stderr, "error: %s\n", message.c_str());
+  const bool interrupted = error.code == ErrorCode::kCancelled;
+  // An interruption is no error of the command's: its line says what state it left.
+  std::fprintf(stderr, "%s%s\n", interrupted ? "" : "error: ", message.c_str());
   if (json) {
     PrintJson(
         {{"error", message}, {"code", ErrorCodeName(error.code)}, {"retryable", error.retryable}});
   }
-  return kExitFailed;
+  return interrupted ? InterruptedExitStatus() : kExitFailed;
 }
 
 int UsageError(const std::string& command, const std::string& message, bool json) {

@@ -47,7 +47,8 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
                            const std::vector<FlagSpec>& more_specs = {});
 
 // Prints `error` as one line on stderr (and as {"error":..} on stdout with --json), with
-// secrets redacted; returns the exit status to use.
+// secrets redacted; returns the exit status to use (128 + the signal for an interruption,
+// kCancelled).
 int Fail(const Error& error, bool json);
 int UsageError(const std::string& command, const std::string& message, bool json);
 void PrintJson(const nlohmann::json& j);
@@ -88,5 +89,6 @@ int RunStatus(const std::vector<std::string>& args);
 int RunEvents(const std::vector<std::string>& args);
 int RunFailover(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
+int RunUnlock(const std::vector<std::string>& args);
 
 }  // namespace standby

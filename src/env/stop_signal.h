@@ -15,6 +15,8 @@ class StopSignal {
   // Returns whether it was set already (so one caller of several does the stopping).
   bool Set();
   bool IsSet() const { return set_.load(); }
+  // The flag itself, for interfaces that poll an atomic.
+  const std::atomic<bool>& flag() const { return set_; }
   // Blocks up to `duration` of real time, or until Set(); true when set.
   bool WaitFor(std::chrono::nanoseconds duration);
 

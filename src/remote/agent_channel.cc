@@ -40,7 +40,10 @@ class Conversation {
   Status TakeResult(const json& body);
   // Splits complete lines out of pending_, scanning only bytes not scanned before.
   Status DrainLines();
-  std::optional<Error> Expired() const;
+  // Past a deadline or cancelled: the error to end with. A cancel with a grace period first
+  // closes the agent's input (it stops at its next chunk and cleans up) and waits for its
+  // result until the grace period ends.
+  std::optional<Error> Expired();
 
   AgentChannel& channel_;
   const AgentJob& job_;
@@ -51,6 +54,7 @@ class Conversation {
   int64_t job_deadline_ = 0;
   int64_t job_deadline_ms_ = 0;
   int64_t last_output_ns_ = 0;
+  int64_t cancel_deadline_ = 0;
   std::optional<json> result_;
   std::optional<Error> protocol_error_;
   std::string pending_, stderr_tail_;
@@ -144,10 +148,31 @@ Status Conversation::DrainLines() {
   return OkStatus();
 }
 
-std::optional<Error> Conversation::Expired() const {
+std::optional<Error> Conversation::Expired() {
   const int64_t now = options_.clock->MonotonicNanos();
   if (options_.cancel && options_.cancel->load()) {
-    return UnavailableError("the job was cancelled; the agent was told to stop");
+    if (options_.cancel_grace.count() == 0) {
+      return UnavailableError("the job was cancelled; the agent was told to stop");
+    }
+    if (!hello_seen_) {
+      channel_.Terminate();
+      return CancelledError("interrupted before the agent started its job; nothing ran");
+    }
+    if (cancel_deadline_ == 0) {
+      // Not the end of its input: the agent may need grants to clean up (delete its lock).
+      Status told = channel_.Write(std::string(kAgentCancelLine) + "\n");
+      if (!told) {
+        channel_.Terminate();
+        return CancelledError("interrupted: the agent could not be told to stop (" +
+                              told.error().message + ") and was terminated");
+      }
+      cancel_deadline_ = now + Nanos(options_.cancel_grace);
+    } else if (now > cancel_deadline_) {
+      return CancelledError(
+          "interrupted: the agent did not stop within " +
+          HumanSeconds(static_cast<double>(options_.cancel_grace.count()) / 1000) +
+          " and was told to stop; it may leave temporary files");
+    }
   }
   if (!hello_seen_ && now > hello_deadline_) {
     return DeadlineExceededError("the agent did not start within " +
@@ -236,7 +261,7 @@ Error AgentError(const json& error) {
   for (ErrorCode c :
        {ErrorCode::kNotFound, ErrorCode::kInvalidArgument, ErrorCode::kUnavailable,
         ErrorCode::kDeadlineExceeded, ErrorCode::kPermissionDenied, ErrorCode::kConflict,
-        ErrorCode::kCorruption, ErrorCode::kResourceExhausted}) {
+        ErrorCode::kCorruption, ErrorCode::kResourceExhausted, ErrorCode::kCancelled}) {
     if (ErrorCodeName(c) == code) mapped = c;
   }
   return Error{mapped, message, retryable};

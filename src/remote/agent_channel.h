@@ -44,8 +44,11 @@ struct ConversationOptions {
   // Longest silence allowed after the hello (0 = no limit): a running job sends a heartbeat
   // every 5 s, so silence means the host or its connection stalled.
   std::chrono::milliseconds idle_timeout{0};
-  // Polled between reads; when set, the agent is terminated and the job fails.
+  // Polled between reads; when set, the agent is terminated and the job fails — after
+  // `cancel_grace`, when that is not 0: it is sent kAgentCancelLine first, which stops the job
+  // at its next chunk, and its own result (saying what it cleaned up) is awaited that long.
   const std::atomic<bool>* cancel = nullptr;
+  std::chrono::milliseconds cancel_grace{0};
   // Called once with the hello event (first sign of life), before the job is sent.
   std::function<void(const nlohmann::json&)> on_hello;
   // When set, receives the `data` of a failed result (a verification's findings).

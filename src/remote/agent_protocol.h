@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +17,13 @@ namespace standby {
 // the agent's stdin, JSON lines on its stdout; grant requests and answers while it runs. No
 // credential ever travels: the host gets presigned grants for exactly what its job may do.
 constexpr int kAgentProtocolVersion = 2;
+
+// The line the controller writes to a running agent's stdin to stop its job at the next safe
+// point; the agent keeps answering grants (its cleanup may need them) and sends its result.
+inline constexpr std::string_view kAgentCancelLine = R"({"type":"cancel"})";
+// How long an agent that was signalled has to finish its result before it exits anyway (a
+// job that does not check for a stop, or is stuck in a child).
+inline constexpr std::chrono::seconds kAgentSignalGrace{15};
 
 // A presigned grant for one S3 operation: the query parameters to send it with.
 struct ObjectGrant {

@@ -18,6 +18,7 @@ class CommandHost {
       transport_ = factory_->Connect({});
     }
     if (where.store) store_ = *where.store;
+    transport_->SetCancelFlag(where.cancel, kCommandCancelGrace);
   }
   HostAgent Agent() { return HostAgent(transport_.get(), &store_); }
   // The report as the command prints it: the agent's data as sent, with "transport" (where

@@ -21,7 +21,11 @@ struct HostCommand {
   std::optional<HostAddress> address;
   std::optional<StoreAccess> store;
   std::function<void(const AgentEvent&)> on_event;
+  // Ctrl-C: the agent is asked to stop and given kCommandCancelGrace to clean up and say so.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+inline constexpr std::chrono::seconds kCommandCancelGrace{20};
 
 struct RestoreOnHostArgs {
   std::string instance_id;

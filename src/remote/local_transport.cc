@@ -125,6 +125,7 @@ ConversationOptions AgentTransport::BaseOptions(Clock* clock) {
   ConversationOptions options;
   options.clock = clock;
   options.cancel = cancel_;
+  options.cancel_grace = cancel_grace_;
   options.hello_timeout = hello_timeout_;
   options.job_timeout = job_timeout_;
   options.idle_timeout = idle_timeout_;
@@ -152,7 +153,8 @@ Result<nlohmann::json> LocalTransport::RunJob(
   char* argv[] = {agent_path_.data(), nullptr};
   pid_t pid = -1;
   ChildEnvironment env;  // never the controller's secrets
-  int rc = posix_spawn(&pid, agent_path_.c_str(), &actions, nullptr, argv, env.envp());
+  SpawnAttributes attr;
+  int rc = posix_spawn(&pid, agent_path_.c_str(), &actions, attr.get(), argv, env.envp());
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);

@@ -25,8 +25,13 @@ class AgentTransport {
   void SetAuthorizer(std::function<Result<QueryParams>(const S3Operation&)> authorize) {
     authorize_ = std::move(authorize);
   }
-  // Set before RunJob to make it stoppable from another thread.
-  void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // Set before RunJob to make it stoppable from another thread (ConversationOptions::cancel,
+  // cancel_grace).
+  void SetCancelFlag(const std::atomic<bool>* cancel,
+                     std::chrono::milliseconds grace = std::chrono::milliseconds(0)) {
+    cancel_ = cancel;
+    cancel_grace_ = grace;
+  }
   // How long the agent has to say hello, then to send its result, and at most between two
   // of its lines (0 = no limit; ConversationOptions).
   void SetTimeouts(std::chrono::milliseconds hello, std::chrono::milliseconds job,
@@ -49,6 +54,7 @@ class AgentTransport {
   ConversationOptions BaseOptions(Clock* clock);
 
   const std::atomic<bool>* cancel_ = nullptr;
+  std::chrono::milliseconds cancel_grace_{0};
   std::function<Result<QueryParams>(const S3Operation&)> authorize_;
   std::chrono::milliseconds hello_timeout_{30000};
   std::chrono::milliseconds job_timeout_{0};
