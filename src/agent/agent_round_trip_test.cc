@@ -111,7 +111,8 @@ TEST_P(AgentRoundTripTest, AgentErrorsComeBackAsErrors) {
   auto missing = transport->RunJob(restore, nullptr);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-  EXPECT_NE(missing.error().message.find("no standby repository"), std::string::npos);
+  EXPECT_NE(missing.error().message.find("; check --repo"), std::string::npos)
+      << missing.error().message;
   AgentJob newer = Job("health");
   newer.protocol = 99;
   auto refused = transport->RunJob(newer, nullptr);

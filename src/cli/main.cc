@@ -19,6 +19,7 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   snapshot verify --repo URL SNAPSHOT_ID [--json]
   snapshot prune  --repo URL --instance ID --keep-last N [--json]
   snapshot now    NAME                          (ask the running controller for a snapshot)
+  unlock          --repo URL [--all]            (remove locks whose holder is gone)
   restore         --repo URL (SNAPSHOT_ID | --instance ID) --to DIR [--overwrite] [--json]
   verify          --repo URL SNAPSHOT_ID --dir DIR [--json]
   health          [--workspace DIR] [--health-url URL] [--json]
@@ -68,6 +69,7 @@ int Dispatch(const std::vector<std::string>& args) {
     if (sub == "prune") return standby::RunSnapshotPrune(rest(2));
     if (sub == "now") return standby::RunSnapshotNow(rest(2));
   }
+  if (cmd == "unlock") return standby::RunUnlock(rest(1));
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
   if (cmd == "health") return standby::RunHealth(rest(1));

@@ -1,4 +1,5 @@
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/remote.h"
 #include "snapshot/restorer.h"
 #include "snapshot/result_json.h"
@@ -16,6 +17,7 @@ int RunRestore(const std::vector<std::string>& args) {
                       {"threads", true, "threads"}},
                      1, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
+  StopSignal* stop = CatchInterrupts("stopping at the next chunk and removing temporary files");
   std::optional<std::string> snapshot_id;
   if (!inv->positional.empty()) snapshot_id = inv->positional[0];
   auto instance = inv->Flag("instance");
@@ -35,6 +37,7 @@ int RunRestore(const std::vector<std::string>& args) {
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   options.threads = *threads;
   options.progress = [](const std::string& line) { Say(line); };
+  options.cancel = stop;
 
   if (inv->Has("ssh")) {
     if (!options.target.starts_with("/")) {
@@ -43,6 +46,7 @@ int RunRestore(const std::vector<std::string>& args) {
     }
     auto where = HostCommandFor(*inv, /*with_store=*/true);
     if (!where) return Fail(where.error(), inv->json);
+    where->cancel = &stop->flag();
     RestoreOnHostArgs on_host;
     on_host.instance_id = instance.value_or("");
     on_host.snapshot_id = snapshot_id.value_or("");

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <fstream>
 
 namespace standby {
 
@@ -13,9 +14,14 @@ std::string LocalHostname() {
   return buf;
 }
 
-}  // namespace standby
-
-namespace standby {
+std::string ProcessSpaceId() {
+  std::string boot;
+  std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
+  char ns[128];
+  ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+  if (boot.empty() || n <= 0) return "";
+  return boot + "/" + std::string(ns, static_cast<size_t>(n));
+}
 
 Result<std::string> SelfPath() {
   char self[PATH_MAX];

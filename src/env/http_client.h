@@ -28,6 +28,9 @@ struct HttpRequest {
   uint64_t max_body = 64ULL << 20;
 };
 
+// The end of the message of an error whose connection was refused (nothing listens there).
+inline constexpr std::string_view kConnectionRefused = "connection refused";
+
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;

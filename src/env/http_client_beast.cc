@@ -36,7 +36,24 @@ struct Connection {
 
 Error TransportError(const beast::error_code& ec, const std::string& what) {
   if (ec == beast::error::timeout) return DeadlineExceededError(what + ": timed out");
+  if (ec == boost::asio::error::connection_refused) {
+    return UnavailableError(what + ": " + std::string(kConnectionRefused));
+  }
   return UnavailableError(what + ": " + ec.message());
+}
+
+// A failed TLS handshake is not retried: the same server answers the same way. A plain-HTTP
+// server answering a TLS hello is the usual cause (OpenSSL: "wrong version number").
+Error HandshakeError(const beast::error_code& ec, const std::string& key, const std::string& host,
+                     int port) {
+  if (ec.category() != boost::asio::error::get_ssl_category()) {
+    return TransportError(ec, "TLS handshake with " + key);
+  }
+  std::string message = "TLS handshake with " + key + " failed: " + ec.message();
+  if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER) {
+    message += "; the endpoint speaks plain HTTP? use http://" + host + ":" + std::to_string(port);
+  }
+  return Error{ErrorCode::kUnavailable, message, /*retryable=*/false};
 }
 
 class BeastHttpClient : public HttpClient {
@@ -129,7 +146,7 @@ class BeastHttpClient : public HttpClient {
       stream.expires_after(request.timeout);
       conn->secure->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
       RunAll(conn.get());
-      if (ec) return TransportError(ec, "TLS handshake with " + key);
+      if (ec) return HandshakeError(ec, key, request.host, request.port);
     }
     return conn;
   }

@@ -1,7 +1,10 @@
 #include "snapshot/lock.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "base/json_fields.h"
@@ -20,12 +23,64 @@ std::string LockBody(const json& record, UnixNanos refreshed_at) {
   return j.dump();
 }
 
-struct Holder {
-  std::string kind;
-  std::string description;
-};
+// Whether `pid` on this host is certainly not running (a live process, or one we may not
+// signal, counts as running).
+bool ProcessGone(int64_t pid) {
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+LockInfo ParseLock(const ObjectInfo& info, const std::string& body, Clock* clock) {
+  LockInfo lock;
+  lock.key = info.key;
+  try {
+    json j = ParseUntrustedJson(body);
+    lock.kind = j.at("kind").get<std::string>();
+    lock.operation = j.value("operation", "?");
+    lock.hostname = j.value("hostname", "?");
+    lock.process_space = j.value("process_space", "");
+    lock.pid = j.value("pid", int64_t{0});
+    lock.created_at_ns = j.value("created_at_ns", int64_t{0});
+    lock.refreshed_at_ns = j.at("refreshed_at_ns").get<int64_t>();
+  } catch (const std::exception&) {
+    lock.readable = false;
+    lock.refreshed_at_ns = info.last_modified;
+  }
+  // The body's time is the writer's word (a host's); the store's own modification time
+  // bounds it, so a lock written with a time in the future still goes stale.
+  const int64_t stale_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(RepoLock::kStaleAfter).count();
+  if (info.last_modified > 0) {
+    lock.refreshed_at_ns = std::min(lock.refreshed_at_ns, info.last_modified + stale_ns);
+  }
+  lock.stale = clock->Now() - lock.refreshed_at_ns > stale_ns;
+  static const std::string here = ProcessSpaceId();
+  lock.holder_gone = lock.readable && !here.empty() && lock.process_space == here &&
+                     lock.hostname == LocalHostname() && ProcessGone(lock.pid);
+  return lock;
+}
 
 }  // namespace
+
+std::string LockInfo::Describe() const {
+  if (!readable) return "unreadable lock " + key;
+  return operation + " on " + hostname + " (pid " + std::to_string(pid) + ") since " +
+         FormatRfc3339(created_at_ns);
+}
+
+Result<std::vector<LockInfo>> ListLocks(ObjectStore* store, Clock* clock) {
+  ASSIGN_OR_RETURN(auto objects, ListAll(store, "locks/"));
+  std::vector<LockInfo> locks;
+  for (const ObjectInfo& info : objects) {
+    auto body = store->Get(info.key);
+    if (!body) {
+      if (body.error().code == ErrorCode::kNotFound) continue;  // released meanwhile
+      return body.error();
+    }
+    locks.push_back(ParseLock(info, *body, clock));
+  }
+  return locks;
+}
 
 RepoLock::RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string record)
     : store_(store), clock_(clock), key_(std::move(key)), record_(std::move(record)) {
@@ -36,62 +91,69 @@ RepoLock::~RepoLock() { Release().IgnoreError(); }
 
 Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind kind,
                                                     const std::string& operation, Clock* clock,
-                                                    std::chrono::seconds wait) {
+                                                    std::chrono::seconds wait,
+                                                    const StopSignal* cancel) {
   std::string key = "locks/" + RandomHex(16);
   json record = {{"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
                  {"operation", operation},
                  {"hostname", LocalHostname()},
                  {"pid", static_cast<int64_t>(::getpid())},
+                 {"process_space", ProcessSpaceId()},
                  {"created_at_ns", clock->Now()}};
   const int64_t deadline = clock->MonotonicNanos() + wait.count() * 1'000'000'000;
   auto backoff = std::chrono::milliseconds(500);
   while (true) {
     RETURN_IF_ERROR(store->Put(key, LockBody(record, clock->Now())));
-    ASSIGN_OR_RETURN(auto locks, ListAll(store, "locks/"));
-    std::optional<Holder> blocker;
-    for (const ObjectInfo& info : locks) {
-      if (info.key == key) continue;
-      auto body = store->Get(info.key);
-      if (!body) {
-        if (body.error().code == ErrorCode::kNotFound) continue;  // released meanwhile
-        return body.error();
+    ASSIGN_OR_RETURN(auto locks, ListLocks(store, clock));
+    std::optional<LockInfo> blocker;
+    for (const LockInfo& other : locks) {
+      if (other.key == key || other.stale) continue;
+      if (!other.readable) {
+        spdlog::warn("ignoring unreadable lock object {}", other.key);
+        continue;
       }
-      try {
-        json other = ParseUntrustedJson(*body);
-        // The body's time is the writer's word (a host's); the store's own modification time
-        // bounds it, so a lock written with a time in the future still goes stale.
-        const int64_t stale_ns =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(kStaleAfter).count();
-        UnixNanos refreshed = other.at("refreshed_at_ns").get<int64_t>();
-        if (info.last_modified > 0) refreshed = std::min(refreshed, info.last_modified + stale_ns);
-        if (clock->Now() - refreshed >
-            std::chrono::duration_cast<std::chrono::nanoseconds>(kStaleAfter).count()) {
-          continue;
-        }
-        std::string other_kind = other.at("kind").get<std::string>();
-        if (kind == LockKind::kShared && other_kind != "exclusive") continue;
-        blocker = Holder{other_kind, other.value("operation", "?") + " on " +
-                                         other.value("hostname", "?") + " (pid " +
-                                         std::to_string(other.value("pid", 0)) + ") since " +
-                                         FormatRfc3339(other.value("created_at_ns", int64_t{0}))};
-        break;
-      } catch (const std::exception&) {
-        spdlog::warn("ignoring unreadable lock object {}", info.key);
+      if (other.holder_gone) {
+        spdlog::warn("removing the lock of {}, which is no longer running", other.Describe());
+        store->Delete(other.key).IgnoreError();  // if it stays, it goes stale on its own
+        continue;
       }
+      if (kind == LockKind::kShared && other.kind != "exclusive") continue;
+      if (!blocker) blocker = other;  // the scan goes on: dead holders' locks still go
     }
     if (!blocker) {
       return std::unique_ptr<RepoLock>(new RepoLock(store, clock, key, record.dump()));
     }
     store->Delete(key).IgnoreError();  // ours; if this fails it goes stale on its own
     if (clock->MonotonicNanos() >= deadline) {
-      return ConflictError("repository " + store->Url() + " is locked by " + blocker->description +
-                               "; try again when it has finished",
+      return ConflictError("repository " + store->Url() + " is locked by " + blocker->Describe() +
+                               "; try again when it has finished (if it is not running any "
+                               "more, `standby unlock` removes its lock)",
                            /*retryable=*/true);
     }
-    spdlog::info("repository is locked by {}; waiting", blocker->description);
-    clock->SleepFor(backoff);
+    spdlog::info("repository is locked by {}; waiting", blocker->Describe());
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff;
+         slept += std::chrono::milliseconds(100)) {
+      if (cancel != nullptr && cancel->IsSet()) {
+        return CancelledError("interrupted while waiting for the repository lock held by " +
+                              blocker->Describe() + "; nothing changed");
+      }
+      clock->SleepFor(
+          std::min<std::chrono::milliseconds>(backoff - slept, std::chrono::milliseconds(100)));
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
+}
+
+Result<UnlockResult> RemoveStaleLocks(ObjectStore* store, Clock* clock, bool all) {
+  UnlockResult result;
+  ASSIGN_OR_RETURN(result.locks, ListLocks(store, clock));
+  for (const LockInfo& lock : result.locks) {
+    if (!all && !lock.stale && !lock.holder_gone && lock.readable) continue;
+    Status deleted = store->Delete(lock.key);
+    if (!deleted) return deleted.error().WithContext("removing lock " + lock.key);
+    result.removed.push_back(lock.key);
+  }
+  return result;
 }
 
 void RepoLock::RefreshLoop() {

@@ -1,9 +1,13 @@
 #include "snapshot/lock.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "env/host_info.h"
 #include "store/mem_object_store.h"
 #include "testing/test_util.h"
 
@@ -89,6 +93,53 @@ TEST(RepoLockTest, ALockDatedInTheFutureStillGoesStale) {
             ErrorCode::kConflict);
   clock.Advance(2 * RepoLock::kStaleAfter + std::chrono::minutes(1));
   EXPECT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
+}
+
+// A lock left on this host by a process that is gone (Ctrl-C'd, kill -9) blocks nobody and
+// is removed at once; one of a live process, or of another host, still blocks; `unlock`
+// removes what nobody holds and, with `all`, the rest.
+TEST(RepoLockTest, ALockOfAProcessThatIsGoneIsBrokenAtOnce) {
+  FakeClock clock;
+  MemObjectStore store(&clock);
+  pid_t dead = ::fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  auto record = [&](int64_t pid, const std::string& host,
+                    const std::string& space = ProcessSpaceId()) {
+    return nlohmann::json({{"kind", "exclusive"},
+                           {"operation", "snapshot prune"},
+                           {"hostname", host},
+                           {"process_space", space},
+                           {"pid", pid},
+                           {"created_at_ns", clock.Now()},
+                           {"refreshed_at_ns", clock.Now()}})
+        .dump();
+  };
+  ASSERT_FALSE(ProcessSpaceId().empty());
+  ASSERT_OK(store.Put("locks/dead", record(dead, LocalHostname())));
+  ASSERT_OK_AND_ASSIGN(auto lock, RepoLock::Acquire(&store, LockKind::kShared, "w", &clock,
+                                                    std::chrono::seconds(0)));
+  EXPECT_EQ(store.Head("locks/dead").error().code, ErrorCode::kNotFound);
+  ASSERT_OK(lock->Release());
+
+  ASSERT_OK(store.Put("locks/alive", record(::getpid(), LocalHostname())));
+  ASSERT_OK(store.Put("locks/elsewhere", record(dead, "another-host")));
+  // Same host name, another container's pid namespace: its pids are not ours to judge.
+  ASSERT_OK(store.Put("locks/container", record(dead, LocalHostname(), "b00t/pid:[1]")));
+  ASSERT_OK(store.Put("locks/dead", record(dead, LocalHostname())));
+  auto blocked = RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0));
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_NE(blocked.error().message.find("`standby unlock` removes its lock"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(UnlockResult unlocked, RemoveStaleLocks(&store, &clock, false));
+  EXPECT_EQ(unlocked.locks.size(), 3u);  // the dead one went with the failed Acquire
+  EXPECT_TRUE(unlocked.removed.empty());
+  ASSERT_OK(store.Put("locks/dead", record(dead, LocalHostname())));
+  ASSERT_OK_AND_ASSIGN(unlocked, RemoveStaleLocks(&store, &clock, false));
+  EXPECT_EQ(unlocked.removed, std::vector<std::string>{"locks/dead"});
+  ASSERT_OK_AND_ASSIGN(unlocked, RemoveStaleLocks(&store, &clock, true));
+  EXPECT_EQ(unlocked.removed.size(), 3u);
+  EXPECT_EQ(store.TEST_ObjectCount(), 0u);
 }
 
 }  // namespace

@@ -38,6 +38,14 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   PruneResult result;
   ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(options.instance_id));
   ASSIGN_OR_RETURN(auto snapshots, repo->ListSnapshots(options.instance_id));
+  if (snapshots.empty() && !latest) {
+    // An instance whose only snapshots were interrupted has packs to collect: not unknown.
+    ASSIGN_OR_RETURN(auto page, store->List("packs/" + options.instance_id + "/", "", 1));
+    if (page.objects.empty()) {
+      return NotFoundError("instance " + options.instance_id + " has no snapshots in " +
+                           store->Url() + "; `standby snapshot list` shows the instances");
+    }
+  }
   size_t cut = snapshots.size() > options.keep_last ? snapshots.size() - options.keep_last : 0;
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const std::string& id = snapshots[i].snapshot_id;
@@ -93,6 +101,12 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
     ++result.packs_deleted;
     result.bytes_freed += pack.size;
   }
+  // Partial uploads of snapshots that died (Ctrl-C, kill -9) and are older than any upload.
+  const int64_t age_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(kAbandonedUploadAge).count();
+  ASSIGN_OR_RETURN(result.abandoned_bytes_freed,
+                   store->RemoveAbandonedUploads(options.clock->Now() - age_ns));
+  result.bytes_freed += result.abandoned_bytes_freed;
   RETURN_IF_ERROR(lock->Release());
   spdlog::debug("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",
                 result.removed.size(), result.packs_deleted, result.bytes_freed, result.packs_kept);

@@ -23,14 +23,20 @@ struct PruneResult {
   uint64_t packs_deleted = 0;
   uint64_t bytes_freed = 0;
   uint64_t packs_kept = 0;
+  uint64_t abandoned_bytes_freed = 0;  // partial uploads of dead writers (in bytes_freed too)
 };
+
+// How old a partial upload must be before prune removes it: far beyond any live upload.
+inline constexpr std::chrono::hours kAbandonedUploadAge{1};
 
 // Removes all but the newest `keep_last` snapshots of an instance (never the one `latest`
 // names), then garbage-collects: packs no remaining snapshot of any instance references are
 // deleted, after a new index listing only the kept packs has replaced the old index files.
 // Runs under the exclusive repository lock, so it never deletes a pack a concurrent
 // snapshot is writing or reusing; it fails (kConflict, retryable) while a snapshot runs.
-// If any remaining manifest cannot be read, nothing is garbage-collected.
+// If any remaining manifest cannot be read, nothing is garbage-collected. Partial uploads
+// older than kAbandonedUploadAge are removed too. An instance without snapshots or packs is
+// kNotFound (one whose snapshots were all interrupted still has its packs collected).
 Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options);
 
 }  // namespace standby

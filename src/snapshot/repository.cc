@@ -46,8 +46,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool cr
       return config.error().WithContext("cannot read repository " + store->Url());
     }
     if (!create) {
+      RETURN_IF_ERROR(store->CheckLocation());
       return NotFoundError("no standby repository at " + store->Url() +
-                           " (run `standby snapshot create` to make one)");
+                           " (it has no config object); check --repo, or run `standby snapshot "
+                           "create` to make one there");
     }
     ChunkerParams chunker;
     json j = {{"format", "standby-repository"},

@@ -60,6 +60,9 @@ class Restore {
   Status WriteChunk(FileJob* job, uint64_t offset, std::string_view data, bool finish);
   Status FinishFile(FileJob* job);
   Status Fetch(const FetchRange& range, ProgressReporter* progress);
+  bool Cancelled() const { return o_.cancel != nullptr && o_.cancel->IsSet(); }
+  // The error a failed restore returns: what failed and how to go on.
+  Error Failed(const Error& error);
   Status ApplyDirectoryAttributes();
   bool Validate();
   void Cleanup();
@@ -79,6 +82,7 @@ class Restore {
   std::unordered_set<std::string> unchanged_;  // overwrite: files already right
   std::atomic<uint64_t> bytes_downloaded_{0};
   std::atomic<uint64_t> bytes_reused_{0};
+  std::atomic<uint64_t> files_done_{0};  // renamed into place by this restore
 };
 
 std::string TempPathFor(const std::string& final_path) {
@@ -153,6 +157,11 @@ Status Restore::IndexLocalChunks(const std::unordered_map<std::string, ScannedEn
   std::mutex mu;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   return ParallelFor(candidates.size(), threads, [&](size_t i) -> Status {
+    if (Cancelled()) {
+      return CancelledError("interrupted: restore of snapshot " + m_.header.snapshot_id +
+                            " stopped while comparing the files already in " + o_.target +
+                            "; re-run with --overwrite to resume");
+    }
     const ManifestEntry& e = *candidates[i];
     std::string path = JoinPath(o_.target, e.path);
     ASSIGN_OR_RETURN(auto file, fs_->OpenRead(path));
@@ -230,12 +239,14 @@ Status Restore::FinishFile(FileJob* job) {
   RETURN_IF_ERROR(fs_->Chmod(job->temp_path, ModeOf(*job->entry)));
   RETURN_IF_ERROR(fs_->SetMtime(job->temp_path, job->entry->mtime_ns));
   RETURN_IF_ERROR(fs_->Rename(job->temp_path, job->final_path));
+  ++files_done_;
   std::lock_guard<std::mutex> lock(job->mu);
   job->created = false;  // nothing left to clean up
   return OkStatus();
 }
 
 Status Restore::Fetch(const FetchRange& range, ProgressReporter* progress) {
+  if (Cancelled()) return CancelledError("interrupted");
   auto data = store_->Get(PackKey(m_.header.instance_id, range.pack),
                           ByteRange{range.offset, range.length});
   if (!data) {
@@ -251,9 +262,13 @@ Status Restore::Fetch(const FetchRange& range, ProgressReporter* progress) {
     std::string_view stored(data->data() + (c.offset - range.offset), c.stored_length);
     Status decoded = DecompressChunk(stored, c.compression, c.raw_length, &raw);
     if (!decoded || Sha256(raw) != c.id) {
-      return CorruptionError("chunk " + c.id.Hex().substr(0, 12) + " in pack " +
-                             range.pack.Hex().substr(0, 12) +
-                             " is damaged (hash mismatch); the repository needs repair");
+      const ChunkTarget& where = targets_[index].front();
+      return CorruptionError(
+          "chunk " + c.id.Hex().substr(0, 12) + " of " + files_[where.file]->entry->path +
+          " (at byte " + std::to_string(where.offset) + ", pack " + range.pack.Hex().substr(0, 12) +
+          ") is damaged in the repository; `standby snapshot " + "verify " + m_.header.snapshot_id +
+          "` lists every damaged file, and an earlier " +
+          "snapshot (`standby snapshot list`) may hold an intact copy");
     }
     for (const ChunkTarget& t : targets_[index]) {
       RETURN_IF_ERROR(WriteChunk(files_[t.file].get(), t.offset, raw, /*finish=*/true));
@@ -290,6 +305,23 @@ void Restore::Cleanup() {
     std::lock_guard<std::mutex> lock(job->mu);
     if (job->created) fs_->RemoveFile(job->temp_path).IgnoreError();  // our own temp file
   }
+  ApplyDirectoryAttributes().IgnoreError();  // not left 0700; best effort on a failed restore
+}
+
+Error Restore::Failed(const Error& error) {
+  Cleanup();
+  const uint64_t in_place = files_done_ + result_.files_unchanged;
+  std::string state = std::to_string(in_place) + " of " + std::to_string(result_.files_expected) +
+                      " files are in place in " + o_.target +
+                      ", temporary files removed; re-run with --overwrite to resume (files in "
+                      "place are reused)";
+  if (error.code == ErrorCode::kCancelled) {
+    return CancelledError("interrupted: restore of snapshot " + m_.header.snapshot_id +
+                          " stopped; " + state);
+  }
+  Error failed = error.WithContext("restore of snapshot " + m_.header.snapshot_id + " failed");
+  if (error.code != ErrorCode::kCorruption) failed.message += "; " + state;
+  return failed;
 }
 
 Result<RestoreResult> Restore::Run() {
@@ -361,6 +393,7 @@ Result<RestoreResult> Restore::Run() {
   // hashing and writes of the fetched ranges thrash the cores (measured: 4-8 on 2 cores).
   size_t threads = o_.threads ? o_.threads : std::min(store_->PreferredConcurrency(), 4 * cores);
   Status status = ParallelFor(local_copies.size(), cores, [&](size_t i) -> Status {
+    if (Cancelled()) return CancelledError("interrupted");
     auto& [job, copy] = local_copies[i];
     const LocalChunk& src = copy.first;
     ASSIGN_OR_RETURN(auto file, fs_->OpenRead(src.path));
@@ -383,10 +416,7 @@ Result<RestoreResult> Restore::Run() {
         ParallelFor(ranges.size(), threads, [&](size_t i) { return Fetch(ranges[i], &progress); });
   }
   if (status) status = ApplyDirectoryAttributes();
-  if (!status) {
-    Cleanup();
-    return status.error().WithContext("restore of snapshot " + m_.header.snapshot_id + " failed");
-  }
+  if (!status) return Failed(status.error());
   result_.validation = Validate() ? Validation::kOk : Validation::kFailed;
   result_.bytes_downloaded = bytes_downloaded_;
   result_.bytes_reused = bytes_reused_;

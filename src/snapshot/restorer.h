@@ -6,6 +6,7 @@
 #include "base/result.h"
 #include "env/clock.h"
 #include "env/file_system.h"
+#include "env/stop_signal.h"
 #include "snapshot/manifest.h"
 #include "snapshot/progress.h"
 #include "snapshot/verifier.h"
@@ -30,6 +31,9 @@ struct RestoreOptions {
   std::function<void(const std::string&)> progress;
   // Receives the same progress as numbers (for the agent protocol); may be empty.
   std::function<void(const ProgressEvent&)> progress_events;
+  // When set (Ctrl-C), the restore stops at the next chunk and fails with kCancelled, cleaned
+  // up as any failure is. Not owned.
+  const StopSignal* cancel = nullptr;
 };
 
 struct RestoreResult {
@@ -51,8 +55,10 @@ struct RestoreResult {
 // Packs are fetched with parallel ranged GETs; every chunk is checked against its SHA-256
 // before it is written. Each file is assembled under a hidden temporary name in its own
 // directory and renamed into place only when complete, then its mode and mtime are set;
-// on failure the temporary files are removed, so a file under its final name always has
-// the snapshot's content (or, with overwrite, its previous content).
+// on failure the temporary files are removed and directories get their modes, so a file
+// under its final name always has the snapshot's content (or, with overwrite, its previous
+// content), and the error says how many files are in place and that a rerun with
+// --overwrite resumes (reusing them). A damaged chunk is named with a file it belongs to.
 Result<RestoreResult> RestoreSnapshot(ObjectStore* store, const Manifest& manifest,
                                       const RestoreOptions& options);
 

@@ -22,6 +22,10 @@ struct ScanResult {
 // Walks `root` without following symlinks. Regular files, directories (empty ones too) and
 // symlinks are listed; other file types are skipped with a warning. Any directory or link
 // that cannot be read fails the scan with the path and the reason.
-Result<ScanResult> ScanWorkspace(FileSystem* fs, const std::string& root);
+// Paths in `exclude` (relative to `root`) are left out with everything under them.
+Result<ScanResult> ScanWorkspace(FileSystem* fs, const std::string& root,
+                                 const std::vector<std::string>& exclude = {});
+// The checks ScanWorkspace starts with: `root` exists and is a directory.
+Status CheckWorkspaceDirectory(FileSystem* fs, const std::string& root);
 
 }  // namespace standby

@@ -1,6 +1,7 @@
 #include "snapshot/snapshot_writer.h"
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -69,12 +70,13 @@ class ChunkSink {
     return id;
   }
 
-  // Uploads the last partial pack and waits for every upload.
-  Status Finish() {
+  // Uploads the last partial pack (dropped unless `upload_last`: the snapshot failed) and
+  // waits for every upload.
+  Status Finish(bool upload_last) {
     std::optional<std::pair<FinishedPack, std::vector<PackBlob>>> last;
     {
       std::lock_guard<std::mutex> lock(pack_mu_);
-      if (!builder_.empty()) last = TakePack();
+      if (!builder_.empty() && upload_last) last = TakePack();
     }
     if (last) RETURN_IF_ERROR(Upload(std::move(last->first), std::move(last->second)));
     return uploads_.Wait();
@@ -149,10 +151,41 @@ struct FileChunks {
   std::vector<Hash256> chunks;
 };
 
+bool Cancelled(const SnapshotOptions& options) {
+  return options.cancel != nullptr && options.cancel->IsSet();
+}
+
+// A repository kept in a directory inside the workspace would copy itself into every
+// snapshot, growing each time: it is left out (as workspace-relative paths), with a warning.
+// The workspace itself being the repository is refused.
+Result<std::vector<std::string>> RepositoryInside(const ObjectStore* store,
+                                                  const std::string& workspace) {
+  const std::string url = store->Url();
+  if (!url.starts_with("file://")) return std::vector<std::string>{};
+  // Compared as the kernel resolves them: ".", ".." and symlinks do not hide one in the other.
+  std::error_code ec;
+  const std::string root = std::filesystem::weakly_canonical(url.substr(7), ec).string();
+  if (ec) return std::vector<std::string>{};
+  const std::string real_workspace = std::filesystem::weakly_canonical(workspace, ec).string();
+  if (ec) return std::vector<std::string>{};
+  if (root == real_workspace || real_workspace.starts_with(root + "/")) {
+    return InvalidArgumentError("the repository " + root + " contains the workspace " + workspace +
+                                "; keep the repository outside it");
+  }
+  if (!root.starts_with(real_workspace + "/")) return std::vector<std::string>{};
+  spdlog::warn(
+      "the repository {} is inside the workspace; leaving it out of the snapshot "
+      "(keep it outside the workspace to silence this)",
+      root);
+  // The scan walks `workspace` as given: the repository sits at the same relative path.
+  return std::vector<std::string>{root.substr(real_workspace.size() + 1)};
+}
+
 // Reads one file through the chunker. The stat recorded is the open file's, taken before
 // reading; the read is repeated when the file changes meanwhile.
 Result<FileChunks> ChunkFile(FileSystem* fs, const std::string& path, const std::string& name,
-                             const Chunker& chunker, ChunkSink* sink) {
+                             const Chunker& chunker, ChunkSink* sink,
+                             const SnapshotOptions& options) {
   for (int attempt = 1; attempt <= kReadAttempts; ++attempt) {
     auto file = fs->OpenRead(path);
     if (!file) return file.error().WithContext("cannot read workspace file");
@@ -163,11 +196,15 @@ Result<FileChunks> ChunkFile(FileSystem* fs, const std::string& path, const std:
     FileChunks out{before, {}};
     auto read = ReadChunks(file->get(), before.size, chunker,
                            [&](uint64_t, std::string_view chunk) -> Status {
+                             if (Cancelled(options)) return CancelledError("interrupted");
                              ASSIGN_OR_RETURN(Hash256 id, sink->Add(chunk));
                              out.chunks.push_back(id);
                              return OkStatus();
                            });
-    if (!read) return read.error().WithContext("cannot read workspace file");
+    if (!read) {
+      if (read.error().code == ErrorCode::kCancelled) return read.error();
+      return read.error().WithContext("cannot read workspace file");
+    }
     ASSIGN_OR_RETURN(FileStat after, (*file)->Stat());
     if (*read == before.size && after.size == before.size && after.mtime_ns == before.mtime_ns &&
         after.ctime_ns == before.ctime_ns) {
@@ -189,9 +226,12 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   Clock* clock = options.clock;
   const int64_t start = clock->MonotonicNanos();
   RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
+  // The inputs first: a snapshot of a wrong path must not leave a new repository behind.
+  RETURN_IF_ERROR(CheckWorkspaceDirectory(options.fs, options.workspace));
+  ASSIGN_OR_RETURN(std::vector<std::string> exclude, RepositoryInside(store, options.workspace));
   ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/true));
   ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create", clock,
-                                                options.lock_wait));
+                                                options.lock_wait, options.cancel));
 
   std::optional<Manifest> parent;
   if (!options.force_full) {
@@ -213,7 +253,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
     for (const ManifestEntry& e : parent->entries) parent_entries[e.path] = &e;
   }
 
-  ASSIGN_OR_RETURN(ScanResult scan, ScanWorkspace(options.fs, options.workspace));
+  ASSIGN_OR_RETURN(ScanResult scan, ScanWorkspace(options.fs, options.workspace, exclude));
   const bool same_chunker = !parent || parent->chunker == repo->chunker();
   std::vector<std::vector<Hash256>> file_chunks(scan.entries.size());
   std::vector<size_t> to_read;
@@ -234,14 +274,21 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   size_t threads =
       options.threads ? options.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
   Status read = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
+    if (Cancelled(options)) return CancelledError("interrupted");
     ScannedEntry& e = scan.entries[to_read[k]];
     ASSIGN_OR_RETURN(FileChunks got, ChunkFile(options.fs, JoinPath(options.workspace, e.path),
-                                               e.path, chunker, &sink));
+                                               e.path, chunker, &sink, options));
     e.stat = got.stat;
     file_chunks[to_read[k]] = std::move(got.chunks);
     return OkStatus();
   });
-  Status finished = sink.Finish();
+  Status finished = sink.Finish(/*upload_last=*/read.has_value());
+  if (!read && read.error().code == ErrorCode::kCancelled) {
+    return CancelledError("interrupted: no snapshot was taken; the latest snapshot of " +
+                          options.instance_id +
+                          " is unchanged and the repository lock is released (packs uploaded "
+                          "so far are removed by the next prune)");
+  }
   if (!read) return read.error().WithContext("snapshot failed, latest unchanged");
   if (!finished) return finished.error().WithContext("snapshot failed, latest unchanged");
 

@@ -6,6 +6,7 @@
 #include "base/result.h"
 #include "env/clock.h"
 #include "env/file_system.h"
+#include "env/stop_signal.h"
 #include "snapshot/manifest.h"
 #include "store/object_store.h"
 
@@ -21,6 +22,10 @@ struct SnapshotOptions {
   std::chrono::seconds lock_wait{60};   // how long to wait for a running prune
   FileSystem* fs = FileSystem::Real();
   Clock* clock = nullptr;  // required: the time seam
+  // When set (Ctrl-C), the snapshot stops at the next chunk: uploads in flight finish, no
+  // index, manifest or latest pointer is written, its lock is released, and kCancelled is
+  // returned. Not owned.
+  const StopSignal* cancel = nullptr;
 };
 
 struct SnapshotResult {
@@ -38,7 +43,9 @@ struct SnapshotResult {
 // repository does not hold yet are compressed and uploaded. Objects are written in the
 // order packs → index → manifest (+ header, metadata) → latest pointer, so a failure at any
 // point leaves `latest` on the previous complete snapshot. A file that keeps changing while
-// it is read (three attempts) fails the snapshot.
+// it is read (three attempts) fails the snapshot. The workspace is checked before anything
+// is written, so a wrong path leaves no new repository behind; a repository directory inside
+// the workspace is left out of the snapshot with a warning.
 Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions& options);
 
 }  // namespace standby

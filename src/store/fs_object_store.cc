@@ -21,17 +21,30 @@ Result<std::unique_ptr<FsObjectStore>> FsObjectStore::Create(const std::string& 
   }
   std::string clean = root;
   while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
-  Status made = MakeDirs(fs, clean);
-  if (!made) return made.error().WithContext("cannot create repository directory");
   return std::unique_ptr<FsObjectStore>(new FsObjectStore(clean, fs));
+}
+
+Status FsObjectStore::CheckLocation() {
+  auto stat = fs_->Lstat(root_);
+  if (!stat) {
+    if (stat.error().code == ErrorCode::kNotFound) {
+      return NotFoundError("no such directory " + root_ + "; check --repo");
+    }
+    return stat.error().WithContext("repository directory " + root_);
+  }
+  if (stat->type != FileType::kDirectory && stat->type != FileType::kSymlink) {
+    return InvalidArgumentError(root_ + " is not a directory; check --repo");
+  }
+  return OkStatus();
 }
 
 Status FsObjectStore::Put(const std::string& key, std::string_view data) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
   std::string path = JoinPath(root_, key);
   std::string dir(ParentPath(path));
-  RETURN_IF_ERROR(MakeDirs(fs_, dir));
-  Status written = WriteFileAtomically(fs_, path, data, 0644);
+  Status made = MakeDirs(fs_, dir, 0700);
+  if (!made) return made.error().WithContext("cannot create repository directory");
+  Status written = WriteFileAtomically(fs_, path, data, 0600);
   if (!written) return written.error().WithContext("put " + key);
   return OkStatus();
 }
@@ -119,6 +132,35 @@ Result<ListPage> FsObjectStore::List(const std::string& prefix, const std::strin
     page.next_token = page.objects.back().key;
   }
   return page;
+}
+
+Status FsObjectStore::RemoveTemporaries(const std::string& dir, UnixNanos cutoff, uint64_t* freed) {
+  auto names = fs_->ListDir(dir);
+  if (!names) {
+    if (names.error().code == ErrorCode::kNotFound) return OkStatus();
+    return names.error();
+  }
+  for (const std::string& name : *names) {
+    std::string path = JoinPath(dir, name);
+    auto stat = fs_->Lstat(path);
+    if (!stat) continue;  // removed meanwhile
+    if (stat->type == FileType::kDirectory) {
+      RETURN_IF_ERROR(RemoveTemporaries(path, cutoff, freed));
+    } else if (stat->type == FileType::kRegular && name.starts_with(kAtomicWriteTempPrefix) &&
+               stat->mtime_ns < cutoff) {
+      Status removed = fs_->RemoveFile(path);
+      if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
+      *freed += stat->size;
+    }
+  }
+  return OkStatus();
+}
+
+Result<uint64_t> FsObjectStore::RemoveAbandonedUploads(UnixNanos cutoff) {
+  uint64_t freed = 0;
+  Status removed = RemoveTemporaries(root_, cutoff, &freed);
+  if (!removed) return removed.error().WithContext("removing abandoned uploads in " + Url());
+  return freed;
 }
 
 Status FsObjectStore::Delete(const std::string& key) {

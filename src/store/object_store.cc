@@ -2,6 +2,12 @@
 
 namespace standby {
 
+Status ObjectStore::CheckLocation() {
+  auto page = List("", "", 1);
+  if (!page) return page.error();
+  return OkStatus();
+}
+
 Status ValidateObjectKey(std::string_view key) {
   auto bad = [&](std::string_view why) {
     return InvalidArgumentError("invalid object key \"" + std::string(key) +

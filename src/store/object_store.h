@@ -58,6 +58,15 @@ class ObjectStore {
   // The store's location for messages ("file:///srv/repo", "s3://bucket/prefix"); never
   // contains credentials.
   virtual std::string Url() const = 0;
+  // Whether the location itself exists (the directory, the bucket): kNotFound naming it when
+  // it does not, so a mistyped location is not mistaken for an empty one. The default lists
+  // one key.
+  virtual Status CheckLocation();
+  // Removes what writers that died mid-upload left behind, if older than `cutoff` (no live
+  // writer takes that long): a local store's temporary files. The bytes freed; 0 for stores
+  // that leave nothing (S3 keeps incomplete multipart uploads until a lifecycle rule ends
+  // them).
+  virtual Result<uint64_t> RemoveAbandonedUploads(UnixNanos /*cutoff*/) { return uint64_t{0}; }
   // How many requests at once make good use of this store.
   virtual size_t PreferredConcurrency() const { return 4; }
   // Requests sent and retried so far (remote stores; zero for local ones).

@@ -14,6 +14,9 @@
 namespace standby {
 namespace {
 
+// Backoff spent on an endpoint that refuses connections before the request fails.
+constexpr std::chrono::milliseconds kRefusedBudget{3000};
+
 // IP-address and localhost endpoints have no bucket subdomains: path style by default.
 bool IsIpOrLocalhost(const std::string& host) {
   in_addr v4;
@@ -203,6 +206,7 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
   std::optional<Error> last_error;
   int attempts = 0;
   bool renew_grant = false;
+  bool refused = false;  // the last attempt's connection was refused
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     attempts = attempt;
     if (attempt > 1) ++stats_.retries;
@@ -226,7 +230,9 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
     if (!response) {
       last_error = response.error().WithContext(what);
       retry = response.error().retryable;
+      refused = response.error().message.ends_with(kConnectionRefused);
     } else {
+      refused = false;
       stats_.retries += static_cast<uint64_t>(response->transport_retries);
       ObserveServerDate(*response, local_now);
       if (response->status < 300) return response;
@@ -249,12 +255,16 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
         std::min<int64_t>(options_.base_backoff.count() << std::min(attempt - 1, 16), 20'000);
     int64_t sleep_ms = cap / 2 + static_cast<int64_t>(Random::Real()->Below(cap - cap / 2 + 1));
     if (waited_ms + sleep_ms > options_.retry_budget.count()) break;
+    // Nothing listening is seldom fixed by waiting long (a store restarting is back in
+    // seconds): a mistyped endpoint gets its answer quickly.
+    if (refused && waited_ms + sleep_ms > kRefusedBudget.count()) break;
     waited_ms += sleep_ms;
     spdlog::debug("{}: {}; retrying in {} ms", what, last_error->message, sleep_ms);
     clock_->SleepFor(std::chrono::milliseconds(sleep_ms));
   }
   Error error = last_error.value_or(UnavailableError(what + ": failed"));
   if (attempts > 1) error.message += " (gave up after " + std::to_string(attempts) + " attempts)";
+  if (refused) error.message += "; is the store listening there? check --s3-endpoint";
   return error;
 }
 

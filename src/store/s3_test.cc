@@ -192,15 +192,40 @@ TEST_F(S3Test, S3_MissingBucketAndUnreachableEndpointAreClear) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_NE(missing.error().message.find("bucket no-such-bucket does not exist"),
             std::string::npos);
+  Status located = Store(o)->CheckLocation();  // what read commands ask before "no repository"
+  ASSERT_FALSE(located.has_value());
+  EXPECT_EQ(located.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(located.error().message.find("bucket no-such-bucket does not exist"),
+            std::string::npos);
+  EXPECT_TRUE(Store(Options())->CheckLocation().has_value());
+
+  // https:// to a plain-HTTP server: the handshake fails the same way every time.
+  S3Options tls = Options();
+  tls.endpoint = "https://127.0.0.1:" + std::to_string(server_->port());
+  auto handshake = Store(tls)->Get("k");
+  ASSERT_FALSE(handshake.has_value());
+  EXPECT_FALSE(handshake.error().retryable);
+  EXPECT_NE(handshake.error().message.find("the endpoint speaks plain HTTP? use http://127.0.0.1:" +
+                                           std::to_string(server_->port())),
+            std::string::npos)
+      << handshake.error().message;
+  EXPECT_EQ(handshake.error().message.find("attempts"), std::string::npos)
+      << handshake.error().message;
 
   S3Options dead = Options();
   dead.endpoint = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());
-  dead.max_attempts = 3;
-  auto refused = Store(dead)->Get("k");
+  dead.base_backoff = std::chrono::milliseconds(1000);  // 0.5–1 s, 1–2 s, 2–4 s, ...
+  auto refused = Store(dead)->Get("k");  // within 3 s of backoff, not 8 attempts / 2 min
   ASSERT_FALSE(refused.has_value());
   EXPECT_TRUE(refused.error().retryable);
   EXPECT_NE(refused.error().message.find("connect to"), std::string::npos);
-  EXPECT_NE(refused.error().message.find("gave up after 3 attempts"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("connection refused (gave up after "), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("after 8 attempts"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("; is the store listening there? check --s3-endpoint"),
+            std::string::npos)
+      << refused.error().message;
 }
 
 // s3rver does not check signatures, so a proxy answers as a checking store (AWS, B2) would.
