@@ -15,11 +15,16 @@ int RunDestroy(const std::vector<std::string>& args) {
   if (!opened) return Fail(opened.error(), inv->json);
   auto destroyed = (*opened)->fleet->Destroy(id);
   if (!destroyed) return Fail(destroyed.error(), inv->json);
-  const bool gone = *destroyed == DestroyOutcome::kAlreadyGone;
+  if (*destroyed == DestroyOutcome::kAlreadyGone) {
+    return Fail(
+        NotFoundError("instance " + id + " not found on " + (*opened)->fleet->provider()->Name() +
+                      "; already gone? (`standby instances --all` lists what exists)"),
+        inv->json);
+  }
   if (inv->json) {
-    PrintJson({{"instance_id", id}, {"destroyed", true}, {"already_gone", gone}});
+    PrintJson({{"instance_id", id}, {"destroyed", true}});
   } else {
-    Say(gone ? "✓ " + id + " was already gone" : "✓ Destroyed " + id);
+    Say("✓ Destroyed " + id);
   }
   return kExitOk;
 }

@@ -29,6 +29,7 @@ int RunOffers(const std::vector<std::string>& args) {
   if (!opened) return Fail(opened.error(), inv->json);
   auto offers = (*opened)->fleet->Offers(*filter);
   if (!offers) return Fail(offers.error(), inv->json);
+  if (offers->empty()) return Fail((*opened)->fleet->NoOfferMatches(*filter), inv->json);
   if (inv->json) {
     nlohmann::json list = nlohmann::json::array();
     for (const Offer& o : *offers) list.push_back(OfferJson(o));

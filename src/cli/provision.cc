@@ -1,5 +1,8 @@
+#include <mutex>
+
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/provider_access.h"
 #include "failover/runtime.h"
 
@@ -23,6 +26,36 @@ nlohmann::json CandidateJson(const CandidateOutcome& c) {
           {"destroy_confirmed", c.destroy_confirmed}};
 }
 
+// The instances this command created, for the line a second Ctrl-C prints.
+struct Launched {
+  std::mutex mu;
+  std::vector<std::string> ids;
+};
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+// The line an interrupted race ends with: what it destroyed, and what to do about anything
+// it could not confirm gone.
+Error InterruptedRace(const RaceResult& race) {
+  std::vector<std::string> destroyed, unconfirmed;
+  for (const CandidateOutcome& c : race.candidates) {
+    if (c.instance_id.empty()) continue;
+    (c.destroy_confirmed ? destroyed : unconfirmed).push_back(c.instance_id);
+  }
+  if (!unconfirmed.empty()) {
+    return CancelledError("interrupted: could not confirm " + JoinIds(unconfirmed) +
+                          " destroyed; run `standby reap --grace-seconds 0` to destroy them");
+  }
+  if (destroyed.empty()) return CancelledError("interrupted before any machine was rented");
+  return CancelledError("interrupted: destroyed the " + std::to_string(destroyed.size()) +
+                        " candidate(s) it launched (" + JoinIds(destroyed) +
+                        "), each confirmed gone; nothing is rented");
+}
+
 }  // namespace
 
 int RunProvision(const std::vector<std::string>& args) {
@@ -38,7 +71,17 @@ int RunProvision(const std::vector<std::string>& args) {
                              {"ssh-user", true, ""}});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
+  static Launched launched;  // read by the signal thread, which may outlive this frame
   ProvisionRequest request;
+  request.cancel = CatchInterrupts("destroying every candidate launched so far", [] {
+    std::lock_guard<std::mutex> lock(launched.mu);
+    if (launched.ids.empty()) return std::string("no machine was rented");
+    return JoinIds(launched.ids) + " may still be running: run `standby reap --grace-seconds 0`";
+  });
+  request.on_launched = [](const std::string& id) {
+    std::lock_guard<std::mutex> lock(launched.mu);
+    launched.ids.push_back(id);
+  };
   auto filter = OfferFilterFrom(*inv);
   if (!filter) return UsageError(command, filter.error().message, inv->json);
   request.filter = *filter;
@@ -63,6 +106,19 @@ int RunProvision(const std::vector<std::string>& args) {
   auto outcome = fleet.Provision(request);
   if (!outcome) return Fail(outcome.error(), inv->json);
   const RaceResult& race = outcome->race;
+  if (race.winner && request.cancel->IsSet()) {
+    // The signal came after the race, while the winner's ownership was recorded.
+    auto destroyed = fleet.Destroy(race.winner->id);
+    if (!destroyed) {
+      return Fail(CancelledError("interrupted: could not destroy the winner " + race.winner->id +
+                                 " (" + destroyed.error().message + "); run `standby destroy " +
+                                 race.winner->id + "`"),
+                  false);
+    }
+    return Fail(CancelledError("interrupted: destroyed the winner " + race.winner->id +
+                               " and every other candidate; nothing is rented"),
+                false);
+  }
   nlohmann::json candidates = nlohmann::json::array();
   for (const CandidateOutcome& c : race.candidates) candidates.push_back(CandidateJson(c));
   nlohmann::json out = {{"provider", fleet.provider()->Name()},
@@ -103,12 +159,34 @@ int RunProvision(const std::vector<std::string>& args) {
           w["ssh_port"].get<int>(), w["gpu_name"].get<std::string>().c_str(), race.ready_after_s);
     }
   }
+  if (race.cancelled) return Fail(InterruptedRace(race), false);
   if (!race.winner) {
-    std::string what = race.candidates.empty()
-                           ? "no offer matched the filter, so nothing was launched"
-                           : "no machine became ready in " + std::to_string(race.rounds) +
-                                 " rounds; every candidate was destroyed";
-    return Fail(UnavailableError(what), false);
+    size_t created = 0;
+    std::string first_failure;
+    for (const CandidateOutcome& c : race.candidates) {
+      if (!c.instance_id.empty()) ++created;
+      if (first_failure.empty()) first_failure = c.detail;
+    }
+    if (race.candidates.empty()) {
+      auto offers = fleet.Offers(request.filter);
+      if (offers && !offers->empty()) {
+        return Fail(UnavailableError("nothing was launched: every machine matching the filter (" +
+                                     std::to_string(offers->size()) +
+                                     " offers) failed a recent race and is blacklisted for an "
+                                     "hour; widen the filter or try again later"),
+                    false);
+      }
+      return Fail(fleet.NoOfferMatches(request.filter), false);
+    }
+    if (created == 0) {
+      return Fail(UnavailableError("nothing was launched: every create request failed (" +
+                                   first_failure + ")"),
+                  false);
+    }
+    return Fail(UnavailableError("no machine became ready in " + std::to_string(race.rounds) +
+                                 " round(s); every candidate (" + std::to_string(created) +
+                                 ") was destroyed"),
+                false);
   }
   return kExitOk;
 }

@@ -294,6 +294,11 @@ Recovery::Fenced Recovery::Fence() {
   if (!row_.original_instance_id.empty() && provider->Name() == row_.provider) {
     confirmed = DestroyAndConfirm(provider, ctx_->state, row_.original_instance_id, ctx_->clock);
     how = "destroyed instance " + row_.original_instance_id;
+    if (confirmed) {  // a later host at its address is a new host, not a changed key
+      ctx_->fleet->ForgetPins(
+          row_.original_instance_id,
+          {{row_.original_ssh_host, static_cast<uint16_t>(row_.original_ssh_port), "direct", ""}});
+    }
   } else {
     // A host no provider rents is never destroyed: its workload is stopped instead.
     const HostAddress old = OriginalHostOf(row_, spec_.ssh_user);

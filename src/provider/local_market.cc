@@ -147,9 +147,7 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
   RETURN_IF_ERROR(WriteRecord(dir, record));
 
   // The supervisor: its own session, so it outlives this command.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  SpawnAttributes attr(POSIX_SPAWN_SETSID);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -162,9 +160,9 @@ Result<Instance> LocalMarket::Create(const Offer& offer, const LaunchSpec& spec)
   argv.push_back(nullptr);
   pid_t pid = -1;
   ChildEnvironment env;  // never the controller's secrets
-  int rc = posix_spawn(&pid, standby_binary_.c_str(), &actions, &attr, argv.data(), env.envp());
+  int rc =
+      posix_spawn(&pid, standby_binary_.c_str(), &actions, attr.get(), argv.data(), env.envp());
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     RemoveAll(fs, dir).IgnoreError();
     return ErrnoError(rc, "start the host supervisor " + standby_binary_);
@@ -214,7 +212,9 @@ Result<Instance> LocalMarket::Load(const std::string& id) const {
     out.state = InstanceState::kLoading;
   }
   if (out.status_message.empty()) out.status_message = std::string(InstanceStateName(out.state));
-  if (out.state == InstanceState::kRunning) {
+  // The address stays known once the host is gone (as Vast reports it), so whoever destroys
+  // the instance can forget what it pinned for that address.
+  if (out.state != InstanceState::kLoading) {
     out.ssh.push_back({"127.0.0.1", static_cast<uint16_t>(r.value("port", 22)), "direct",
                        r.value("user", "root")});
   }
@@ -251,11 +251,20 @@ Status LocalMarket::Destroy(const std::string& id) {
 Status LocalMarket::Kill(const std::string& id) {
   RETURN_IF_ERROR(ValidateProviderId(id));
   std::string dir = HostDir(id);
-  ASSIGN_OR_RETURN(json record, ReadRecord(dir));
+  auto read = ReadRecord(dir);
+  if (!read && read.error().code == ErrorCode::kNotFound) {
+    return NotFoundError("instance " + id +
+                         " not found on the local market; already gone? (`standby instances "
+                         "--all` lists what exists)");
+  }
+  ASSIGN_OR_RETURN(json record, std::move(read));
   KillProcessTree(SupervisorPid(dir));
   FileSystem::Real()->RemoveFile(dir + "/sshd.ready").IgnoreError();
   if (!record.contains("killed_unix_ms")) record["killed_unix_ms"] = NowMs();
-  return WriteRecord(dir, record);
+  Status written = WriteRecord(dir, record);
+  // Destroyed meanwhile (its controller saw it die): it is dead all the same.
+  if (!written && written.error().code == ErrorCode::kNotFound) return OkStatus();
+  return written;
 }
 
 int RunLocalHost(const std::string& dir) {
@@ -295,7 +304,8 @@ int RunLocalHost(const std::string& dir) {
   argv.push_back(nullptr);
   pid_t sshd = -1;
   ChildEnvironment env;
-  if (posix_spawn(&sshd, argv[0], nullptr, nullptr, argv.data(), env.envp()) != 0) {
+  SpawnAttributes attr;
+  if (posix_spawn(&sshd, argv[0], nullptr, attr.get(), argv.data(), env.envp()) != 0) {
     std::fprintf(stderr, "market-host: cannot start sshd\n");
     return 1;
   }

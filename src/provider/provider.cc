@@ -20,6 +20,29 @@ std::string_view InstanceStateName(InstanceState state) {
   return "unknown";
 }
 
+namespace {
+
+std::string GpuNameKey(std::string_view name) {
+  std::string key;
+  for (char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+bool GpuNameMatches(const OfferFilter& filter, std::string_view gpu_name) {
+  if (filter.gpu_names.empty()) return true;
+  const std::string key = GpuNameKey(gpu_name);
+  for (const std::string& wanted : filter.gpu_names) {
+    if (GpuNameKey(wanted) == key) return true;
+  }
+  return false;
+}
+
 Status ValidateProviderId(std::string_view id) {
   bool ok = !id.empty() && id.size() <= 128 && id.front() != '.';
   for (char c : id) {

@@ -71,6 +71,11 @@ struct Instance {
 // [A-Za-z0-9._-], not starting with '.'. Anything else ("../x", "1/2") is kInvalidArgument.
 Status ValidateProviderId(std::string_view id);
 
+// Whether `gpu_name` is one `filter` asks for (any when it names none). Spelling is loose:
+// case, spaces, '-' and '_' are ignored, so "rtx 4090", "RTX4090" and "rtx_4090" all ask
+// for "RTX 4090".
+bool GpuNameMatches(const OfferFilter& filter, std::string_view gpu_name);
+
 // A GPU marketplace account (Vast.ai, a static pool of owned hosts, the local simulated
 // market). Implementations are thread-safe: a race calls them from several threads.
 class Provider {

@@ -11,10 +11,7 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kZ90 = 1.2815515655446004;  // standard normal 0.9 quantile
 
 bool Matches(const Offer& o, const OfferFilter& f) {
-  if (!f.gpu_names.empty() &&
-      std::find(f.gpu_names.begin(), f.gpu_names.end(), o.gpu_name) == f.gpu_names.end()) {
-    return false;
-  }
+  if (!GpuNameMatches(f, o.gpu_name)) return false;
   if (f.gpu_count > 0 && o.gpu_count < f.gpu_count) return false;
   if (o.gpu_ram_gb < f.min_gpu_ram_gb) return false;
   if (f.max_price_per_hour > 0 && o.price_per_hour > f.max_price_per_hour) return false;

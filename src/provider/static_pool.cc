@@ -104,10 +104,7 @@ Result<std::vector<Offer>> StaticPool::SearchOffers(const OfferFilter& filter) {
   for (size_t i = 0; i < hosts_.size(); ++i) {
     std::string id = "pool-" + std::to_string(i);
     if (claims.contains(id)) continue;
-    if (!filter.gpu_names.empty() && std::find(filter.gpu_names.begin(), filter.gpu_names.end(),
-                                               hosts_[i].gpu_name) == filter.gpu_names.end()) {
-      continue;
-    }
+    if (!GpuNameMatches(filter, hosts_[i].gpu_name)) continue;
     Offer o;
     o.offer_id = id;
     o.machine_id = id;

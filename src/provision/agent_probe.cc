@@ -1,5 +1,7 @@
 #include "provision/agent_probe.h"
 
+#include "base/log.h"
+
 namespace standby {
 
 Status AgentHealthProbe::Probe(const Instance& instance) {
@@ -19,6 +21,12 @@ Status AgentHealthProbe::Probe(const Instance& instance) {
     if (last->code == ErrorCode::kPermissionDenied) break;
   }
   return *last;
+}
+
+void AgentHealthProbe::Forget(const Instance& instance) {
+  // Probes pin under the instance id only; nothing else of this process named its address.
+  Status forgot = transports_->ForgetHost(instance.id, {});
+  if (!forgot) spdlog::warn("host-key pin of {} stays: {}", instance.id, forgot.error().message);
 }
 
 }  // namespace standby

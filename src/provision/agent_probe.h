@@ -17,6 +17,7 @@ class AgentHealthProbe : public ReadinessProbe {
   AgentHealthProbe(TransportFactory* transports, std::string default_user)
       : transports_(transports), default_user_(std::move(default_user)) {}
   Status Probe(const Instance& instance) override;
+  void Forget(const Instance& instance) override;
 
  private:
   TransportFactory* transports_;

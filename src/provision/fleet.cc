@@ -1,5 +1,8 @@
 #include "provision/fleet.h"
 
+#include <set>
+
+#include "base/log.h"
 #include "env/file_system.h"
 #include "remote/ssh_identity.h"
 
@@ -43,6 +46,35 @@ Result<std::vector<Offer>> Fleet::Offers(const OfferFilter& filter) {
   return provider()->SearchOffers(filter);
 }
 
+Error Fleet::NoOfferMatches(const OfferFilter& filter) {
+  const std::string where = "no offer on " + provider()->Name();
+  std::string asked;
+  for (const std::string& name : filter.gpu_names) asked += (asked.empty() ? "" : ", ") + name;
+  if (!filter.gpu_names.empty()) {
+    OfferFilter gpu_only;
+    gpu_only.gpu_names = filter.gpu_names;
+    auto of_gpu = provider()->SearchOffers(gpu_only);
+    if (of_gpu && !of_gpu->empty()) {
+      return NotFoundError(where + " matches the filter: " + std::to_string(of_gpu->size()) +
+                           " offer(s) of --gpu '" + asked +
+                           "' exist, but none within the other filters (--gpus, --max-price, "
+                           "--min-reliability, --region, ...); loosen them");
+    }
+  }
+  auto all = provider()->SearchOffers(OfferFilter{});
+  if (!all) return all.error().WithContext(where + " matches the filter");
+  std::set<std::string> available;
+  for (const Offer& o : *all) available.insert(o.gpu_name);
+  std::string names;
+  for (const std::string& name : available) names += (names.empty() ? "" : ", ") + name;
+  if (names.empty()) names = "none at all";
+  if (filter.gpu_names.empty()) {
+    return NotFoundError(where + " matches the filter (available GPUs: " + names +
+                         "); loosen it or look with `standby offers`");
+  }
+  return NotFoundError(where + " matches --gpu '" + asked + "' (available: " + names + ")");
+}
+
 Result<ProvisionOutcome> Fleet::Provision(const ProvisionRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,11 +100,25 @@ Result<std::vector<FleetInstance>> Fleet::Instances(bool all) {
 }
 
 Result<DestroyOutcome> Fleet::Destroy(const std::string& id) {
-  return DestroyInstance(provider(), state_, id, clock_);
+  RETURN_IF_ERROR(ValidateProviderId(id));
+  auto before = provider()->Get(id);  // its endpoints, whose pins go with it
+  ASSIGN_OR_RETURN(DestroyOutcome outcome, DestroyInstance(provider(), state_, id, clock_));
+  ForgetPins(id, before ? before->ssh : std::vector<SshEndpoint>{});
+  return outcome;
 }
 
 Result<ReapResult> Fleet::Reap(std::chrono::seconds grace) {
-  return ReapUnowned(provider(), state_, provisioner_->LabelPrefix(), grace, clock_);
+  ASSIGN_OR_RETURN(ReapResult reaped,
+                   ReapUnowned(provider(), state_, provisioner_->LabelPrefix(), grace, clock_));
+  for (const std::string& id : reaped.destroyed) ForgetPins(id, {});
+  return reaped;
+}
+
+void Fleet::ForgetPins(const std::string& id, const std::vector<SshEndpoint>& endpoints) {
+  std::vector<std::string> addresses;
+  for (const SshEndpoint& e : endpoints) addresses.push_back(e.host + ":" + std::to_string(e.port));
+  Status forgot = transports_->ForgetHost(id, addresses);
+  if (!forgot) spdlog::warn("host-key pins of {} stay: {}", id, forgot.error().message);
 }
 
 Status Fleet::Kill(const std::string& id) {

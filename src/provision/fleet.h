@@ -58,13 +58,20 @@ class Fleet {
   LocalMarket* local_market() { return opened_.local_market; }
 
   Result<std::vector<Offer>> Offers(const OfferFilter& filter);
+  // Why `filter` matches no offer, as one line: "no offer on P matches --gpu 'x' (available:
+  // A, B)" when no offer of that GPU exists at all, else that the other filters exclude them.
+  Error NoOfferMatches(const OfferFilter& filter);
   Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
   // This controller's labelled instances (every standby-labelled one with `all`).
   Result<std::vector<FleetInstance>> Instances(bool all);
-  // Destroys and confirms (DestroyInstance: already gone is an outcome, not an error).
+  // Destroys and confirms (DestroyInstance: already gone is an outcome, not an error), then
+  // forgets the host-key pins of the instance and of its SSH endpoints.
   Result<DestroyOutcome> Destroy(const std::string& id);
   // Destroys this controller's labelled instances nobody owns, older than `grace`.
   Result<ReapResult> Reap(std::chrono::seconds grace);
+  // Removes the host-key pins of instance `id` and of its SSH `endpoints` (it is gone: a later
+  // host at the same address is a new host). Failures are logged.
+  void ForgetPins(const std::string& id, const std::vector<SshEndpoint>& endpoints);
   // Chaos on the local market: the host dies now (kInvalidArgument on other providers).
   Status Kill(const std::string& id);
   ReadinessReport Readiness();

@@ -187,8 +187,11 @@ Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request)
   LaunchSpec spec = request.launch;
   spec.label = out.label;
   const int64_t started_unix_ms = NowMillis(clock_);
+  RaceOptions options = options_;
+  options.cancel = request.cancel;
+  options.on_launched = request.on_launched;
   ASSIGN_OR_RETURN(out.race, RunRace(provider_, probe_, &model_, &blacklist_, clock_,
-                                     request.filter, spec, options_));
+                                     request.filter, spec, options));
   // The winner's ownership first: the history behind it may be slow (it spools when the
   // database is away) and must not delay what decides whether the winner stays.
   Status owned = out.race.winner

@@ -36,6 +36,8 @@ struct ProvisionRequest {
   std::string role = "provisioned";  // provider_instances.purpose: provisioned | primary | standby
   std::vector<std::string> avoid_machines;  // not in this race (the machine being replaced)
   std::string ssh_user = "root";            // when the provider does not say
+  StopSignal* cancel = nullptr;             // as RaceOptions::cancel
+  std::function<void(const std::string&)> on_launched;  // as RaceOptions::on_launched
 };
 
 // The SSH-ready distribution the races plan from, and the timings the next race uses.

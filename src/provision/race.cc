@@ -21,6 +21,7 @@ constexpr EnumName<RaceOutcome> kRaceOutcomes[] = {
     {RaceOutcome::kStaleOffer, "stale_offer"},
     {RaceOutcome::kCreateFailed, "create_failed"},
     {RaceOutcome::kOrphanReaped, "orphan_reaped"},
+    {RaceOutcome::kCancelled, "cancelled"},
     {RaceOutcome::kPending, "pending"},
 };
 
@@ -62,6 +63,7 @@ void RankOffers(std::vector<Offer>* offers) {
 namespace {
 
 constexpr int kProbeAttempts = 3;
+constexpr std::chrono::milliseconds kCancelCheck{100};
 
 // One race's bookkeeping.
 class Race {
@@ -84,7 +86,7 @@ class Race {
     round_timeout_s_ = timings.round_timeout_s;
     result_.hedge_after_s = hedge_after_s_;
     result_.round_timeout_s = round_timeout_s_;
-    for (int round = 1; round <= options_.max_rounds && !result_.winner; ++round) {
+    for (int round = 1; round <= options_.max_rounds && !result_.winner && !Cancelled(); ++round) {
       auto offers = provider_->SearchOffers(filter);
       if (!offers) {
         if (round == 1) return offers.error();
@@ -103,6 +105,18 @@ class Race {
       result_.rounds = round;
       RunRound(round, usable);
     }
+    if (Cancelled()) {
+      if (result_.winner) {  // found as the signal came: the caller no longer wants it
+        result_.winner.reset();
+        result_.ready_after_s = -1;
+        CandidateOutcome& c = result_.candidates[winner_.index];
+        c.outcome = RaceOutcome::kCancelled;
+        c.alive_s = SecondsSince(winner_.created_ns);
+        c.destroy_confirmed = DestroyAndConfirm(c.instance_id, &c.detail);
+        if (c.destroy_confirmed) probe_->Forget(winner_.last);
+      }
+      result_.cancelled = true;
+    }
     ReapOwnLabel();
     Finish();
     return std::move(result_);
@@ -115,6 +129,20 @@ class Race {
     Instance last;
     int probe_failures = 0;
   };
+
+  bool Cancelled() const { return options_.cancel != nullptr && options_.cancel->IsSet(); }
+
+  // One poll interval, cut short by a cancel (noticed within kCancelCheck; in slices of
+  // SleepFor, which a FakeClock advances by itself).
+  void WaitForNextPoll() {
+    if (options_.cancel == nullptr) return clock_->SleepFor(options_.poll_interval);
+    std::chrono::nanoseconds left = options_.poll_interval;
+    while (left.count() > 0 && !Cancelled()) {
+      const std::chrono::nanoseconds step = std::min<std::chrono::nanoseconds>(left, kCancelCheck);
+      clock_->SleepFor(step);
+      left -= step;
+    }
+  }
 
   double SecondsSince(int64_t ns) const { return (clock_->MonotonicNanos() - ns) / 1e9; }
 
@@ -131,7 +159,7 @@ class Race {
   }
 
   bool Launch(int round, const std::vector<Offer>& offers, size_t* next) {
-    while (*next < offers.size()) {
+    while (*next < offers.size() && !Cancelled()) {
       const Offer& offer = offers[(*next)++];
       tried_.insert(offer.offer_id);
       CandidateOutcome c;
@@ -150,6 +178,7 @@ class Race {
         continue;
       }
       c.instance_id = created->id;
+      if (options_.on_launched) options_.on_launched(created->id);
       result_.candidates.push_back(std::move(c));
       live_.push_back({result_.candidates.size() - 1, clock_->MonotonicNanos(), *created});
       return true;
@@ -173,6 +202,7 @@ class Race {
     ForEach(lost.size(), [&](size_t i) {
       CandidateOutcome& c = result_.candidates[lost[i].index];
       c.destroy_confirmed = DestroyAndConfirm(c.instance_id, &c.detail);
+      if (c.destroy_confirmed) probe_->Forget(lost[i].last);
     });
   }
 
@@ -192,7 +222,8 @@ class Race {
       if (!Launch(round, offers, &next)) break;
     }
     while (!live_.empty()) {
-      clock_->SleepFor(options_.poll_interval);
+      WaitForNextPoll();
+      if (Cancelled()) break;
       if (Poll()) return;
       // Keep the batch full when candidates failed, and hedge while nothing is ready.
       while (static_cast<int>(live_.size()) < options_.initial_batch &&
@@ -209,6 +240,10 @@ class Race {
         live_.clear();
         return;
       }
+    }
+    if (Cancelled()) {
+      Retire(std::move(live_), RaceOutcome::kCancelled, false);
+      live_.clear();
     }
   }
 
@@ -273,6 +308,7 @@ class Race {
       result_.winner = won.last;
       result_.ready_after_s = c.ready_after_s;
       result_.elapsed_s = SecondsSince(start_ns_);
+      winner_ = won;
       std::vector<Live> losers;
       for (size_t i = 0; i < live_.size(); ++i) {
         if (i != *winner) losers.push_back(live_[i]);
@@ -329,6 +365,7 @@ class Race {
   double round_timeout_s_ = 90;
   std::set<std::string> tried_;
   std::vector<Live> live_;
+  Live winner_{};
   RaceResult result_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "env/clock.h"
+#include "env/stop_signal.h"
 #include "provider/provider.h"
 #include "provision/readiness_model.h"
 
@@ -31,6 +33,8 @@ class ReadinessProbe {
  public:
   virtual ~ReadinessProbe() = default;
   virtual Status Probe(const Instance& instance) = 0;
+  // `instance` was destroyed: forget what probing it left (its host-key pins).
+  virtual void Forget(const Instance& /*instance*/) {}
 };
 
 // Defaults from bench/race_sim.cc on the vast-like market (docs/performance.md): three at
@@ -62,6 +66,13 @@ struct RaceOptions {
   // Probes and destroys run on threads; false runs them one after another on the caller's
   // thread (the deterministic simulation, where only one thread may use the clock).
   bool parallel = true;
+  // When set (Ctrl-C), the race launches nothing more, destroys every candidate it launched
+  // — a create in flight included, once it answers — confirms each is gone and returns
+  // without a winner (RaceResult::cancelled). Not owned.
+  StopSignal* cancel = nullptr;
+  // Called with each created instance's id as soon as the provider answers, so a caller
+  // that must exit at once can say what may be left.
+  std::function<void(const std::string&)> on_launched;
 };
 
 // The hedge delay and round timeout a race with `options` uses given `model`: the fixed
@@ -81,6 +92,7 @@ enum class RaceOutcome {
   kStaleOffer,    // the offer was taken before we could create
   kCreateFailed,  // the create request failed
   kOrphanReaped,  // found with the race's label after the race (a create whose answer was lost)
+  kCancelled,     // destroyed because the race was cancelled
   kPending,       // still in the race
 };
 std::string_view RaceOutcomeName(RaceOutcome outcome);
@@ -114,6 +126,7 @@ struct RaceResult {
   // The timings the race used (from the readiness model or RaceOptions).
   double hedge_after_s = 0;
   double round_timeout_s = 0;
+  bool cancelled = false;  // RaceOptions::cancel stopped it; every candidate was retired
 };
 
 // Rents one ready machine: ranks the offers (price per reliability, then bandwidth; skips

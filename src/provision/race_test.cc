@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <limits>
+#include <mutex>
 
 #include "provider/simulated_market.h"
 #include "testing/test_util.h"
@@ -19,11 +22,19 @@ class RunningIsReady : public ReadinessProbe {
  public:
   Status Probe(const Instance& instance) override {
     ++probes;
+    if (on_probe) on_probe();
     if (refuse == instance.machine_id) return UnavailableError("ssh refused");
     return OkStatus();
   }
+  void Forget(const Instance& instance) override {
+    std::lock_guard<std::mutex> lock(mu);  // called from the race's destroy threads
+    forgotten.push_back(instance.id);
+  }
+  std::mutex mu;
   std::atomic<int> probes{0};
   std::string refuse;
+  std::function<void()> on_probe;
+  std::vector<std::string> forgotten;
 };
 
 // A market of `n` identical-looking RTX 4090 offers whose machines are scripted in ranking
@@ -188,6 +199,55 @@ TEST_F(RaceTest, StaleOffersAreSkipped) {
   EXPECT_EQ(Outcome(r, machine(0))->outcome, RaceOutcome::kStaleOffer);
   EXPECT_EQ(Outcome(r, machine(0))->alive_s, 0);
   EXPECT_EQ(r.winner->machine_id, machine(1));
+}
+
+// Ctrl-C while the second of a batch of three is being created: its create completes and
+// nothing more is launched; both are destroyed and confirmed gone, and the result says the
+// race was cancelled.
+TEST_F(RaceTest, ACancelledRaceDestroysEveryCandidateItLaunched) {
+  Market(6);
+  StopSignal cancel;
+  RaceOptions options = Options();
+  options.initial_batch = 3;
+  options.cancel = &cancel;
+  std::vector<std::string> launched;
+  options.on_launched = [&](const std::string& id) {
+    launched.push_back(id);
+    if (launched.size() == 2) cancel.Set();
+  };
+  ASSERT_OK_AND_ASSIGN(auto r, Race(options));
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(r.winner.has_value());
+  ASSERT_EQ(r.candidates.size(), 2u);
+  for (const CandidateOutcome& c : r.candidates) {
+    EXPECT_EQ(c.outcome, RaceOutcome::kCancelled);
+    EXPECT_TRUE(c.destroy_confirmed);
+    EXPECT_FALSE(blacklist_.Contains(c.machine_id, clock_.MonotonicNanos()));
+  }
+  EXPECT_EQ(launched.size(), 2u);
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
+// A cancel that lands while the winner is being probed: the caller no longer wants it, so
+// the winner is destroyed too, and what probing pinned is forgotten.
+TEST_F(RaceTest, AWinnerFoundAsTheCancelLandsIsDestroyedToo) {
+  Market(6);
+  market_->Script(machine(0), 20);
+  market_->Script(machine(1), 50);
+  StopSignal cancel;
+  RaceOptions options = Options();
+  options.cancel = &cancel;
+  probe_.on_probe = [&] { cancel.Set(); };
+  ASSERT_OK_AND_ASSIGN(auto r, Race(options));
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(r.winner.has_value());
+  const CandidateOutcome* found = Outcome(r, machine(0));
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->outcome, RaceOutcome::kCancelled);
+  EXPECT_TRUE(found->destroy_confirmed);
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+  EXPECT_NE(std::find(probe_.forgotten.begin(), probe_.forgotten.end(), found->instance_id),
+            probe_.forgotten.end());
 }
 
 TEST_F(RaceTest, ALabelIsRequired) {

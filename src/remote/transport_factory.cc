@@ -42,6 +42,13 @@ Result<SshSettings> SshSettingsFromConfig(const Config& config, const std::strin
 SshTransportFactory::SshTransportFactory(SshSettings settings)
     : settings_(std::move(settings)), pins_(FileSystem::Real(), settings_.state_dir) {}
 
+Status SshTransportFactory::ForgetHost(const std::string& pin_name,
+                                       const std::vector<std::string>& endpoints) {
+  if (!pin_name.empty()) RETURN_IF_ERROR(pins_.Forget(pin_name));
+  for (const std::string& endpoint : endpoints) RETURN_IF_ERROR(pins_.Forget(endpoint));
+  return OkStatus();
+}
+
 std::unique_ptr<AgentTransport> SshTransportFactory::Connect(const HostAddress& address) {
   return std::make_unique<SshTransport>(OptionsFor(address), settings_.agent_path);
 }

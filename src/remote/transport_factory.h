@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "config/config.h"
@@ -32,6 +33,13 @@ class TransportFactory {
   virtual ~TransportFactory() = default;
   // A transport for `address`; it connects on its first job (so errors are the jobs').
   virtual std::unique_ptr<AgentTransport> Connect(const HostAddress& address) = 0;
+  // The host behind `pin_name` and the `endpoints` ("host:port") was destroyed: its host-key
+  // pins are removed, so a later machine on a reused address is not refused as a changed
+  // key. Nothing to do for transports without pins.
+  virtual Status ForgetHost(const std::string& /*pin_name*/,
+                            const std::vector<std::string>& /*endpoints*/) {
+    return OkStatus();
+  }
 };
 
 // How the controller speaks SSH: its key, the host-key pins, timeouts and the agent binary
@@ -62,6 +70,8 @@ class SshTransportFactory : public TransportFactory {
  public:
   explicit SshTransportFactory(SshSettings settings);
   std::unique_ptr<AgentTransport> Connect(const HostAddress& address) override;
+  Status ForgetHost(const std::string& pin_name,
+                    const std::vector<std::string>& endpoints) override;
   // The SSH options Connect uses for `address` (the pins are this factory's).
   SshOptions OptionsFor(const HostAddress& address);
 
