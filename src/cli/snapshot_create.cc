@@ -1,6 +1,9 @@
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/remote.h"
+#include "failover/operations.h"
+#include "failover/runtime.h"
 #include "snapshot/result_json.h"
 #include "snapshot/snapshot_writer.h"
 
@@ -18,6 +21,7 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
                       {"full", false, ""}},
                      0, RemoteFlagSpecs());
   if (!inv) return UsageError(command, inv.error().message, false);
+  StopSignal* stop = CatchInterrupts("stopping at the next chunk; the lock is released");
   auto instance = inv->Flag("instance");
   auto workspace = inv->Flag("workspace");
   if (!instance || !workspace) {
@@ -44,11 +48,13 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
   auto threads = ThreadsSetting(*inv);
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   options.threads = *threads;
+  options.cancel = stop;
 
   nlohmann::json data;
   if (inv->Has("ssh")) {
     auto where = HostCommandFor(*inv, /*with_store=*/true);
     if (!where) return Fail(where.error(), inv->json);
+    where->cancel = &stop->flag();
     SnapshotJobOptions job{std::string(CompressionName(options.compression)), *pack_mb, *wait,
                            options.threads};
     // The agent prints the summary line.
@@ -63,6 +69,13 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     if (!result) return Fail(result.error(), inv->json);
     data = SnapshotJson(*result, store->get());
     if (!inv->json) Say(SnapshotSummary(data));
+  }
+  // Best effort: the snapshot is stored whatever the state store says.
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
+  Status recorded = runtime ? RecordHandSnapshot(&(*runtime)->ctx, data) : runtime.error();
+  if (!recorded) {
+    Say("warning: the snapshot is stored but not recorded in the state store (" +
+        recorded.error().message + "); `status` will not show its age");
   }
   if (inv->json) PrintJson(data);
   return kExitOk;

@@ -50,6 +50,10 @@ nlohmann::json FailoverEventJson(const FailoverEvent& e);
 // Failovers, newest first (of one instance when `name` is set).
 Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std::string& name);
 
+// `snapshot create` by hand: the snapshot its --json output describes is recorded as the
+// controller records its own (RecordSnapshotTaken), so `status` and `metrics` show its age.
+Status RecordHandSnapshot(ControllerContext* ctx, const nlohmann::json& snapshot);
+
 // The live controller's heartbeat, if one reported within a few probe intervals.
 Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx);
 

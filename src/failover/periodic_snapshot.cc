@@ -30,18 +30,11 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     }
     return;
   }
-  const int64_t now = NowMillis(ctx_->clock);
-  ctx_->state
-      ->RecordSnapshot({snap->snapshot_id, spec.name, snap->snapshot_type, snap->base_snapshot_id,
-                        snap->files_total, snap->files_changed, snap->bytes_total,
-                        snap->bytes_uploaded, now, snap->compression, snap->duration_ms})
-      .IgnoreError();
-  UpdateProtectedRow(ctx_, spec.name, [&](ProtectedInstance& p) {
-    p.last_snapshot_id = snap->snapshot_id;
-    p.last_snapshot_at = now;
-    p.consecutive_snapshot_failures = 0;
-    return true;
-  }).IgnoreError();
+  RecordSnapshotTaken(
+      ctx_, {snap->snapshot_id, spec.name, snap->snapshot_type, snap->base_snapshot_id,
+             snap->files_total, snap->files_changed, snap->bytes_total, snap->bytes_uploaded,
+             NowMillis(ctx_->clock), snap->compression, snap->duration_ms})
+      .IgnoreError();  // the snapshots table spools when the database is away
   std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +
                      "): " + std::to_string(snap->files_changed) + " of " +
                      std::to_string(snap->files_total) + " files changed, " +

@@ -1,6 +1,38 @@
 #include "failover/protected_rows.h"
 
+#include "failover/protection_spec.h"
+
 namespace standby {
+
+namespace {
+
+// A repository as ObjectStore::Url() names it: "file:///abs" for a directory, no trailing '/'.
+std::string RepoUrl(std::string repo) {
+  if (repo.starts_with("/")) repo = "file://" + repo;
+  while (repo.size() > 1 && repo.back() == '/') repo.pop_back();
+  return repo;
+}
+
+}  // namespace
+
+Status RecordSnapshotTaken(ControllerContext* ctx, const SnapshotRow& row,
+                           const std::optional<std::string>& hand_repo_url) {
+  Status recorded = ctx->state->RecordSnapshot(row);  // the row below does not depend on it
+  auto updated = UpdateProtectedRow(ctx, row.instance_id, [&](ProtectedInstance& p) {
+    if (p.last_snapshot_at > row.created_at) return false;  // a newer one was recorded
+    if (hand_repo_url) {
+      auto spec = SpecFromJson(p.spec_json);
+      if (!spec || RepoUrl(spec->repo) != RepoUrl(*hand_repo_url)) return false;
+    } else {
+      p.consecutive_snapshot_failures = 0;
+    }
+    p.last_snapshot_id = row.snapshot_id;
+    p.last_snapshot_at = row.created_at;
+    return true;
+  });
+  if (!updated) return updated.error();
+  return recorded;
+}
 
 Result<std::optional<ProtectedInstance>> UpdateProtectedRow(
     ControllerContext* ctx, const std::string& name,

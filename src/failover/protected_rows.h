@@ -18,6 +18,15 @@ Result<std::optional<ProtectedInstance>> UpdateProtectedRow(
     ControllerContext* ctx, const std::string& name,
     const std::function<bool(ProtectedInstance&)>& change);
 
+// A snapshot of `row.instance_id` was taken: recorded in the snapshots table and, when an
+// instance of that name is protected, as its last snapshot (so `status` and `metrics` show
+// its age). The controller's own (`hand_repo_url` unset) also end a run of failed periodic
+// snapshots; one taken by hand with `snapshot create` counts only when it went to the
+// instance's own repository (`hand_repo_url`, as ObjectStore::Url() says it) and leaves the
+// failure count alone.
+Status RecordSnapshotTaken(ControllerContext* ctx, const SnapshotRow& row,
+                           const std::optional<std::string>& hand_repo_url = std::nullopt);
+
 // The SSH address of the host a row names, logging in as the row's user (`default_user`,
 // the spec's, where the row names none); the host key is pinned under the provider's
 // instance id (host:port for a host no provider rents).
