@@ -1,13 +1,18 @@
 #pragma once
 // Runs the real `standby` binary as an operator would, capturing exit status and output.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "testing/child_process.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -39,18 +44,47 @@ class CliTest : public ::testing::Test {
   // `wrapper` (e.g. "faketime -f +20m") runs the binary.
   ProcessRun Standby(const std::string& args, const std::string& env = "",
                      const std::string& wrapper = "") {
-    std::string binary = BuiltBinary("standby");
-    // HOME is the test's (unless `env` sets one): a command without a state dir never touches
-    // the real one.
-    const std::string home = env.find("HOME=") == std::string::npos ? " HOME=" + dir_.path() : "";
-    std::string command = "cd " + dir_.path() + " && env " + env + home + " " + wrapper + " " +
-                          binary + " " + args + " >" + dir_.Sub(".out") + " 2>" + dir_.Sub(".err") +
-                          " </dev/null";
-    int status = std::system(command.c_str());
+    int status = std::system(Command(args, env, wrapper, ".out", ".err", "").c_str());
     ProcessRun run;
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     run.out = ReadFile(dir_.Sub(".out"));
     run.err = ReadFile(dir_.Sub(".err"));
+    return run;
+  }
+  // Starts `standby ARGS` as Standby() runs it, but returns at once with its pid (the
+  // standby process itself, to send signals to); Finish() waits for it.
+  pid_t StartStandby(const std::string& args, const std::string& env = "") {
+    auto pid = SpawnChild({"bash", "-c", Command(args, env, "", ".bg.out", ".bg.err", "exec ")});
+    EXPECT_TRUE(pid.has_value()) << pid.error().message;
+    return pid.value_or(-1);
+  }
+  // Polls `ready` every `every` until it holds (true) or `limit` has passed (false).
+  static bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds limit,
+                        std::chrono::milliseconds every = std::chrono::milliseconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(every);
+    }
+    return true;
+  }
+  // Waits for a StartStandby() process, at most `limit` (then it is killed and the exit code
+  // is -1).
+  ProcessRun Finish(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    ProcessRun run;
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        StopChild(pid);
+        status = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    run.exit_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = ReadFile(dir_.Sub(".bg.out"));
+    run.err = ReadFile(dir_.Sub(".bg.err"));
     return run;
   }
   std::string Repo() { return "--repo " + dir_.Sub("repo"); }
@@ -60,6 +94,17 @@ class CliTest : public ::testing::Test {
     WriteFile(dir_.Sub("ws/notes/a.txt"), std::string(100000, 'a'));
   }
   TempDir dir_;
+
+ private:
+  std::string Command(const std::string& args, const std::string& env, const std::string& wrapper,
+                      const std::string& out, const std::string& err, const std::string& exec) {
+    std::string binary = BuiltBinary("standby");
+    // HOME is the test's (unless `env` sets one): a command without a state dir never touches
+    // the real one.
+    const std::string home = env.find("HOME=") == std::string::npos ? " HOME=" + dir_.path() : "";
+    return "cd " + dir_.path() + " && " + exec + "env " + env + home + " " + wrapper + " " +
+           binary + " " + args + " >" + dir_.Sub(out) + " 2>" + dir_.Sub(err) + " </dev/null";
+  }
 };
 
 }  // namespace standby

@@ -149,6 +149,11 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
   ProcessRun health = Standby("health --ssh " + ssh + " --ssh-host-id " + id + " --json", Env());
   ASSERT_EQ(health.exit_code, 0) << health.err;
   EXPECT_EQ(health.json()["gpu_status"], "no GPU");
+  ASSERT_EQ(Standby("health --ssh " + ssh, Env()).exit_code, 0);  // pinned under host:port too
+  const std::string pins = dir_.Sub("state/ssh/host_keys");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(pins),
+                          std::filesystem::directory_iterator()),
+            2);
 
   // Chaos: killed, it reads offline after the lag (0.5 s × 0.05 scale on `fast`).
   ASSERT_EQ(Standby("market kill " + id, Env()).exit_code, 0);
@@ -162,12 +167,91 @@ TEST_F(ProviderCliTest, SSH_ProvisionOnTheLocalMarketLeavesOnlyTheWinner) {
 
   ProcessRun destroyed = Standby("destroy " + id + " --json", Env());
   ASSERT_EQ(destroyed.exit_code, 0) << destroyed.err;
-  ProcessRun again = Standby("destroy " + id + " --json", Env());  // idempotent, and says so
-  ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_TRUE(again.json()["already_gone"].get<bool>());
-  EXPECT_FALSE(destroyed.json()["already_gone"].get<bool>());
+  // Its host-key pins went with it: a later host on the same port is not "changed".
+  EXPECT_TRUE(std::filesystem::is_empty(pins));
+  ProcessRun again = Standby("destroy " + id + " --json", Env());  // says it is gone
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("not found on local; already gone?"), std::string::npos) << again.err;
   EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
   EXPECT_EQ(Supervisors(), 0);
+}
+
+// Ctrl-C (and a timeout's SIGTERM) while candidates boot: every candidate launched is
+// destroyed and confirmed gone before the command exits, and it says so.
+TEST_F(ProviderCliTest, SSH_AnInterruptedProvisionDestroysEveryCandidate) {
+  WriteFile(dir_.Sub("slow.toml"),
+            "name = \"slow\"\nboot_median_s = 60\nboot_p90_s = 90\nnever_ready_share = 0.0\n"
+            "exit_during_boot_share = 0.0\ntime_scale = 1.0\n"
+            "[[gpu]]\nname = \"RTX 4090\"\nmachines = 6\n");
+  const std::string hosts = dir_.Sub("state/market/hosts");
+  for (int sig : {SIGINT, SIGTERM}) {
+    pid_t provision = StartStandby("provision --market " + dir_.Sub("slow.toml"), Env());
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          std::error_code ec;
+          auto it = std::filesystem::directory_iterator(hosts, ec);
+          return !ec && std::distance(it, std::filesystem::directory_iterator()) >= 2;
+        },
+        std::chrono::seconds(30)));
+    ::kill(provision, sig);
+    ProcessRun run = Finish(provision, std::chrono::seconds(60));
+    EXPECT_EQ(run.exit_code, 128 + sig) << run.err;
+    EXPECT_NE(run.err.find("destroying every candidate launched so far"), std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("), each confirmed gone; nothing is rented"), std::string::npos)
+        << run.err;
+    EXPECT_TRUE(Standby("instances --all --json", Env()).json()["instances"].empty());
+    EXPECT_EQ(Supervisors(), 0);
+  }
+}
+
+// A second Ctrl-C exits at once, naming what may still run and the command that removes it.
+// Vast (the fake API) answers repeated deletes with 429s, so the first Ctrl-C's cleanup is
+// still going when the second arrives.
+TEST_F(ProviderCliTest, ASecondCtrlCExitsAtOnceAndSaysWhatToReap) {
+  int port = FreeLoopbackPort();
+  const std::string api_key = "vast-cli-test-key-9a8b7c";
+  auto fake = SpawnChild({"node", SourceDir() + "/tests/tools/fake_vast.js", std::to_string(port),
+                          api_key, std::to_string(FreeLoopbackPort())},
+                         dir_.Sub("fake_vast.log"));
+  ASSERT_TRUE(fake.has_value());
+  ASSERT_TRUE(WaitForPort(port, 10000));
+  // The fake API's /_control: POSTs `body` (GETs when empty) and returns the answer.
+  auto control = [&](const std::string& body) {
+    WriteFile(dir_.Sub("control.in"), body);
+    const std::string command =
+        "python3 -c 'import sys, urllib.request; data = open(sys.argv[1], \"rb\").read(); "
+        "print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], data=data or None), "
+        "timeout=5).read().decode())' " +
+        dir_.Sub("control.in") + " http://127.0.0.1:" + std::to_string(port) + "/_control >" +
+        dir_.Sub("control.out");
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return ReadFile(dir_.Sub("control.out"));
+  };
+  control(R"({"boot_ms": 600000, "thresholds_ms": {"DELETE instance": 3000}})");
+  WriteFile(dir_.Sub(".env"), "VAST_API_KEY=" + api_key + "\n");
+  const std::string env =
+      Env() + " STANDBY_PROVIDER=vast VAST_URL=http://127.0.0.1:" + std::to_string(port);
+  pid_t provision = StartStandby("provision --gpu 'RTX 4090'", env);
+  auto live = [&] { return nlohmann::json::parse(control(""))["live"].size(); };
+  ASSERT_TRUE(WaitUntil([&] { return live() >= 3; }, std::chrono::seconds(30),
+                        std::chrono::milliseconds(100)));
+  ::kill(provision, SIGINT);
+  // Signals do not queue: the second must come after the first was taken.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ReadFile(dir_.Sub(".bg.err")).find("received SIGINT:") != std::string::npos; },
+      std::chrono::seconds(10)));
+  ::kill(provision, SIGINT);
+  ProcessRun run = Finish(provision, std::chrono::seconds(60));
+  EXPECT_EQ(run.exit_code, 130) << run.err;
+  EXPECT_NE(run.err.find("received SIGINT again: exiting at once; "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(" may still be running: run `standby reap --grace-seconds 0`"),
+            std::string::npos)
+      << run.err;
+  ProcessRun reaped = Standby("reap --grace-seconds 0", env);
+  EXPECT_EQ(reaped.exit_code, 0) << reaped.err;
+  EXPECT_EQ(live(), 0u);
+  StopChild(*fake);
 }
 
 TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
@@ -199,6 +283,14 @@ TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
   EXPECT_TRUE(metrics.json()["never_ready_share"].is_null());
   EXPECT_EQ(metrics.json()["timings_from"], "defaults");
   EXPECT_EQ(metrics.json()["suggested_ready_timeout_ms"], r["round_timeout_ms"]);
+  ProcessRun told = Standby("metrics --market " + dir_.Sub("dead.toml"), Env());
+  ASSERT_EQ(told.exit_code, 0) << told.err;
+  EXPECT_NE(told.out.find("no machine has become ready yet (5 abandoned)"), std::string::npos)
+      << told.out;
+  EXPECT_NE(told.out.find("(the provider's defaults: fewer than 20 samples so far)"),
+            std::string::npos)
+      << told.out;
+  EXPECT_EQ(told.out.find("Race timeout: 0.0 s"), std::string::npos) << told.out;
   ProcessRun bad = Standby("offers --market " + dir_.Sub("missing.toml"), Env());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.ErrorLines().size(), 1u) << bad.err;

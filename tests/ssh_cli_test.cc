@@ -178,6 +178,86 @@ TEST_F(SshCliTest, SSH_ThroughS3WithoutLeakingCredentials) {
   EXPECT_EQ(chatty.err.find(kSecret), std::string::npos);
 }
 
+// Ctrl-C while a host restores: the agent there is told to stop (its input closes), removes
+// its temporary files and says so before the command exits.
+TEST_F(SshCliTest, SSH_CtrlCDuringARestoreOnAHostCleansUpThere) {
+  for (int i = 0; i < 6; ++i) {
+    WriteFile(host_a_->root() + "/ws/big" + std::to_string(i), RandomBytes(32 << 20, 50 + i));
+  }
+  const std::string repo = " --repo " + dir_.Sub("repo");
+  ProcessRun snap =
+      Standby("snapshot create " + Ssh(*host_a_) + repo +
+                  " --instance gpu-1 --pack-size-mb 1 --workspace " + host_a_->root() + "/ws",
+              Env());
+  ASSERT_EQ(snap.exit_code, 0) << snap.err;
+  const std::string to = host_b_->root() + "/restored";
+  auto temporaries = [&] {
+    size_t found = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(to, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      found += it->path().filename().string().starts_with(".standby-restore-");
+    }
+    return found;
+  };
+  pid_t restore = StartStandby(
+      "restore " + Ssh(*host_b_) + repo + " --instance gpu-1 --threads 1 --to " + to, Env());
+  ASSERT_TRUE(WaitUntil([&] { return temporaries() > 0; }, std::chrono::seconds(20),
+                        std::chrono::milliseconds(2)));
+  ::kill(restore, SIGINT);
+  ProcessRun stopped = Finish(restore, std::chrono::seconds(60));
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
+  EXPECT_NE(stopped.err.find("interrupted: restore of snapshot"), std::string::npos) << stopped.err;
+  EXPECT_NE(stopped.err.find("temporary files removed; re-run with --overwrite to resume"),
+            std::string::npos)
+      << stopped.err;
+  EXPECT_EQ(temporaries(), 0u);
+  ProcessRun resumed = Standby(
+      "restore " + Ssh(*host_b_) + repo + " --instance gpu-1 --overwrite --to " + to + " --json",
+      Env());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(resumed.json()["validation"], "ok");
+}
+
+// Ctrl-C while a host writes a snapshot to S3: the agent keeps its grants while it cleans
+// up, so its lock is deleted and nothing of the snapshot becomes visible.
+TEST_F(SshCliTest, SSH_CtrlCDuringASnapshotToS3ReleasesTheLockOnTheHost) {
+  for (int i = 0; i < 6; ++i) {
+    WriteFile(host_a_->root() + "/ws/big" + std::to_string(i), RandomBytes(32 << 20, 70 + i));
+  }
+  auto server = S3rver::Start();
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  WriteFile(dir_.Sub(".env"), "AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n");
+  const std::string env = Env() + " STANDBY_S3_ENDPOINT=" + (*server)->endpoint();
+  const std::string repo = " --repo s3://standby-test/stop";
+  auto packs_stored = [&] {
+    size_t found = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator((*server)->data_dir(), ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      found += it->path().string().find("/packs/") != std::string::npos && it->is_regular_file(ec);
+    }
+    return found;
+  };
+  pid_t snapshot = StartStandby("snapshot create " + Ssh(*host_a_) + repo +
+                                    " --instance gpu-1 --pack-size-mb 1 --threads 1 "
+                                    "--compression zstd --workspace " +
+                                    host_a_->root() + "/ws",
+                                env);
+  ASSERT_TRUE(WaitUntil([&] { return packs_stored() > 4; }, std::chrono::seconds(40)));
+  ::kill(snapshot, SIGINT);
+  ProcessRun stopped = Finish(snapshot, std::chrono::seconds(60));
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
+  EXPECT_NE(stopped.err.find("interrupted: no snapshot was taken"), std::string::npos)
+      << stopped.err;
+  ProcessRun locks = Standby("unlock" + repo, env);
+  EXPECT_EQ(locks.exit_code, 0) << locks.err;
+  EXPECT_NE(locks.err.find("the repository has no locks"), std::string::npos) << locks.err;
+  ProcessRun listed = Standby("snapshot list" + repo + " --json", env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.json()["count"], 0);
+}
+
 TEST_F(SshCliTest, SSH_FailuresAreOneLineErrors) {
   std::string repo = " --repo " + dir_.Sub("repo");
   // Nobody listening.
