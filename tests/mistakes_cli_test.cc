@@ -25,7 +25,8 @@ class MistakesCliTest : public CliTest {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec) && it->path().filename().string().find(part) != std::string::npos) {
+      if (it->is_regular_file(ec) &&
+          it->path().filename().string().find(part) != std::string::npos) {
         found.push_back(it->path().string());
       }
     }
@@ -73,9 +74,9 @@ TEST_F(MistakesCliTest, CtrlCDuringSnapshotAndRestoreLeavesNothingBehind) {
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_EQ(listed.json()["count"], 1);
   // Prune neither waits for the interrupted snapshot nor keeps the packs it uploaded.
-  ProcessRun pruned =
-      Standby("snapshot prune " + Repo() + " --instance gpu-1 --keep-last 1 --json "
-              "--lock-wait-seconds 0");
+  ProcessRun pruned = Standby("snapshot prune " + Repo() +
+                              " --instance gpu-1 --keep-last 1 --json "
+                              "--lock-wait-seconds 0");
   ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
   EXPECT_GT(pruned.json()["packs_deleted"].get<int>(), 0);
 
@@ -83,12 +84,11 @@ TEST_F(MistakesCliTest, CtrlCDuringSnapshotAndRestoreLeavesNothingBehind) {
   ProcessRun full = Standby(Snapshot("--pack-size-mb 1 --json"));
   ASSERT_EQ(full.exit_code, 0) << full.err;
   pid_t restore = StartStandby("restore " + Repo() + " --instance gpu-1 --to out --threads 1");
-  ASSERT_TRUE(
-      SignalWhen(restore, SIGINT, [&] { return !Find(dir_.Sub("out"), ".standby-restore-").empty(); }));
+  ASSERT_TRUE(SignalWhen(restore, SIGINT,
+                         [&] { return !Find(dir_.Sub("out"), ".standby-restore-").empty(); }));
   ProcessRun stopped = Finish(restore);
   EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
-  EXPECT_NE(stopped.err.find("interrupted: restore of snapshot"), std::string::npos)
-      << stopped.err;
+  EXPECT_NE(stopped.err.find("interrupted: restore of snapshot"), std::string::npos) << stopped.err;
   EXPECT_NE(stopped.err.find("temporary files removed; re-run with --overwrite to resume"),
             std::string::npos)
       << stopped.err;
@@ -97,7 +97,8 @@ TEST_F(MistakesCliTest, CtrlCDuringSnapshotAndRestoreLeavesNothingBehind) {
   ASSERT_EQ(::stat(dir_.Sub("out/data").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0750u) << "a directory was left with its temporary mode";
 
-  ProcessRun resumed = Standby("restore " + Repo() + " --instance gpu-1 --to out --overwrite --json");
+  ProcessRun resumed =
+      Standby("restore " + Repo() + " --instance gpu-1 --to out --overwrite --json");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(resumed.json()["validation"], "ok");
   EXPECT_EQ(ReadFile(dir_.Sub("out/data/part5.bin")), ReadFile(dir_.Sub("ws/data/part5.bin")));
@@ -115,8 +116,7 @@ TEST_F(MistakesCliTest, AKilledSnapshotsLockIsBrokenAtOnceAndItsLeftoversPruned)
     ASSERT_TRUE(
         SignalWhen(killed, SIGKILL, [&] { return Find(dir_.Sub("repo/packs"), "").size() > 4; }));
     Finish(killed);
-    ASSERT_EQ(Find(dir_.Sub("repo/locks"), "").size(), 1u)
-        << "kill -9 leaves its lock";
+    ASSERT_EQ(Find(dir_.Sub("repo/locks"), "").size(), 1u) << "kill -9 leaves its lock";
     if (round == 0) {
       ProcessRun pruned = Standby("snapshot prune " + Repo() +
                                   " --instance gpu-1 --keep-last 1 --lock-wait-seconds 0");

@@ -94,6 +94,33 @@ TEST_F(S3CliTest, S3_MissingCredentialsNameTheVariables) {
   EXPECT_NE(run.err.find("B2_KEY_ID"), std::string::npos);
 }
 
+// The S3 mistakes users make, each answered at once with the fix: a bucket that does not
+// exist (named, not "no repository"), an endpoint without http:// in front of a plain-HTTP
+// server (no TLS retries; the hint), and a port nothing listens on.
+TEST_F(S3CliTest, S3_MistakenLocationsAreNamedWithTheFix) {
+  ProcessRun bucket = Standby("snapshot list --repo s3://no-such-bucket/x", S3Env());
+  EXPECT_EQ(bucket.exit_code, 1);
+  ASSERT_EQ(bucket.ErrorLines().size(), 1u) << bucket.err;
+  EXPECT_NE(bucket.err.find("bucket no-such-bucket does not exist"), std::string::npos)
+      << bucket.err;
+  const std::string port = std::to_string(server_->port());
+  ProcessRun scheme = Standby("snapshot list " + S3Repo(), "STANDBY_S3_ENDPOINT=127.0.0.1:" + port);
+  EXPECT_EQ(scheme.exit_code, 1);
+  ASSERT_EQ(scheme.ErrorLines().size(), 1u) << scheme.err;
+  EXPECT_NE(scheme.err.find("the endpoint speaks plain HTTP? use http://127.0.0.1:" + port),
+            std::string::npos)
+      << scheme.err;
+  EXPECT_EQ(scheme.err.find("attempts"), std::string::npos) << scheme.err;
+  ProcessRun refused = Standby("snapshot list " + S3Repo(), S3Env(FreeLoopbackPort()));
+  EXPECT_EQ(refused.exit_code, 1);
+  ASSERT_EQ(refused.ErrorLines().size(), 1u) << refused.err;
+  EXPECT_NE(refused.err.find("connection refused (gave up after "), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("is the store listening there? check --s3-endpoint"),
+            std::string::npos)
+      << refused.err;
+}
+
 TEST_F(S3CliTest, S3_SnapshotCompletesThroughAProxyFailingEveryFifthRequest) {
   Workspace();
   int port = FreeLoopbackPort();

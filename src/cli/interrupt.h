@@ -13,8 +13,7 @@ namespace standby {
 // `on_first` and sets the returned signal: the command stops at its next safe point, cleans
 // up and says what state it left. A second signal prints what `on_second` returns (what may
 // be left behind) and exits at once with 128 + the signal. Once per process.
-StopSignal* CatchInterrupts(std::string on_first,
-                            std::function<std::string()> on_second = nullptr);
+StopSignal* CatchInterrupts(std::string on_first, std::function<std::string()> on_second = nullptr);
 
 // 128 + the signal that interrupted the command (130 for Ctrl-C, 143 for SIGTERM, 129 for
 // SIGHUP); 1 when none did.
