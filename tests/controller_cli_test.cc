@@ -417,6 +417,25 @@ TEST_F(ControllerCliTest, SSH_FailoverWithoutARunningControllerSaysSo) {
   EXPECT_EQ(pause_unknown.exit_code, 1);
   ASSERT_EQ(pause_unknown.ErrorLines().size(), 1u) << pause_unknown.err;
   EXPECT_NE(pause_unknown.err.find("no protected instance named nobody"), std::string::npos);
+
+  // `doctor` reaches every protected instance's agent, and says when one does not answer.
+  auto instance_check = [&] {
+    ProcessRun doctor = Standby("doctor --json", Env());
+    const nlohmann::json report = doctor.json();
+    for (const auto& c : report["checks"]) {
+      if (c["check"] == "instance llm-1") return std::make_pair(doctor.exit_code, c);
+    }
+    return std::make_pair(doctor.exit_code, nlohmann::json());
+  };
+  auto [healthy_exit, healthy] = instance_check();
+  EXPECT_EQ(healthy_exit, 0);
+  EXPECT_EQ(healthy["outcome"], "ok") << healthy.dump();
+  EXPECT_NE(healthy.value("detail", "").find("answers (agent protocol"), std::string::npos);
+  KillHost(Instance()["provider_instance_id"]);
+  auto [dead_exit, dead] = instance_check();
+  EXPECT_EQ(dead_exit, 1);
+  EXPECT_EQ(dead["outcome"], "failed") << dead.dump();
+  EXPECT_NE(dead.value("fix", "").find("standby status llm-1"), std::string::npos);
 }
 
 TEST_F(ControllerCliTest, SSH_PeriodicSnapshotsAreTakenPrunedShownAndAStoreOutageIsOnlyCounted) {

@@ -90,5 +90,6 @@ int RunEvents(const std::vector<std::string>& args);
 int RunFailover(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
+int RunDoctor(const std::vector<std::string>& args);
 
 }  // namespace standby

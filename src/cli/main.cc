@@ -42,6 +42,7 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   demo            [--non-interactive] [--size-mb N] [--json]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
+  doctor          [--provider ...] [--json]     (is this deployment sound? one line per check)
   version
 
 snapshot create, restore, verify and health take --ssh USER@HOST[:PORT] [--ssh-key FILE]
@@ -70,6 +71,7 @@ int Dispatch(const std::vector<std::string>& args) {
     if (sub == "now") return standby::RunSnapshotNow(rest(2));
   }
   if (cmd == "unlock") return standby::RunUnlock(rest(1));
+  if (cmd == "doctor") return standby::RunDoctor(rest(1));
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
   if (cmd == "health") return standby::RunHealth(rest(1));
