@@ -132,12 +132,30 @@ bool CheckSshKey(const Config& config, std::vector<DoctorCheck>* out) {
   return true;
 }
 
-// Whether an ELF file asks for a program interpreter (is dynamically linked).
+// Whether a 64-bit little-endian ELF file has a PT_INTERP program header (is dynamically
+// linked); false for anything else.
 bool IsDynamic(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  return bytes.find("/lib64/ld-linux") != std::string::npos ||
-         bytes.find("/lib/ld-linux") != std::string::npos;
+  unsigned char header[64] = {};
+  if (!file.read(reinterpret_cast<char*>(header), sizeof(header)) || header[0] != 0x7f ||
+      header[1] != 'E' || header[4] != 2 /* ELFCLASS64 */ || header[5] != 1 /* LSB */) {
+    return false;
+  }
+  auto little = [&](const unsigned char* p, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+  };
+  const uint64_t phoff = little(header + 0x20, 8);
+  const uint64_t phentsize = little(header + 0x36, 2);
+  const uint64_t phnum = little(header + 0x38, 2);
+  for (uint64_t i = 0; i < phnum && phentsize >= 4; ++i) {
+    unsigned char type[4];
+    file.seekg(static_cast<std::streamoff>(phoff + i * phentsize));
+    if (!file.read(reinterpret_cast<char*>(type), sizeof(type))) return false;
+    if (little(type, 4) == 3 /* PT_INTERP */) return true;
+  }
+  return false;
 }
 
 void CheckAgent(const Config& config, std::vector<DoctorCheck>* out) {
