@@ -104,6 +104,30 @@ TEST_F(CliTest, ErrorsAreOneLineWithTheRightExitStatus) {
   EXPECT_EQ(unknown.exit_code, 2);
 }
 
+// `config show` names where each setting came from and never prints a secret.
+TEST_F(CliTest, ConfigShowNamesEachSourceAndMasksSecrets) {
+  WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=do-not-print-me-42\n", 0600);
+  WriteFile(dir_.Sub("standby.toml"), "[snapshot]\npack_size_mb = 8\n");
+  ProcessRun shown = Standby("config show --json --repo /from/flag --config standby.toml",
+                             "STANDBY_S3_REGION=eu-west-1");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out.find("do-not-print-me-42"), std::string::npos);
+  std::map<std::string, nlohmann::json> by_name;
+  const nlohmann::json report = shown.json();
+  for (const auto& s : report["settings"]) by_name[s["name"].get<std::string>()] = s;
+  EXPECT_EQ(by_name["repo"]["source"], "flag");
+  EXPECT_EQ(by_name["s3.region"]["source"], "env");
+  EXPECT_EQ(by_name["snapshot.pack_size_mb"]["source"], "config file");
+  EXPECT_EQ(by_name["snapshot.pack_size_mb"]["value"], "8");
+  EXPECT_EQ(by_name["aws.secret_access_key"]["value"], "***");
+  EXPECT_EQ(by_name["aws.secret_access_key"]["source"], ".env");
+  EXPECT_EQ(by_name["log_level"]["source"], "default");
+  ProcessRun table = Standby("config show");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("aws.secret_access_key (AWS_SECRET_ACCESS_KEY)"), std::string::npos);
+  EXPECT_EQ(table.out.find("do-not-print-me-42"), std::string::npos);
+}
+
 TEST_F(CliTest, SecretsNeverReachOutput) {
   WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9\n");
   WriteFile(dir_.Sub("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9"), "a file, not a repository");

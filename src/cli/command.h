@@ -91,5 +91,6 @@ int RunFailover(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
 int RunDoctor(const std::vector<std::string>& args);
+int RunConfigShow(const std::vector<std::string>& args);
 
 }  // namespace standby

@@ -43,6 +43,7 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
   doctor          [--provider ...] [--json]     (is this deployment sound? one line per check)
+  config show     [--json]                      (every setting, its value and where it came from)
   version
 
 snapshot create, restore, verify and health take --ssh USER@HOST[:PORT] [--ssh-key FILE]
@@ -72,6 +73,9 @@ int Dispatch(const std::vector<std::string>& args) {
   }
   if (cmd == "unlock") return standby::RunUnlock(rest(1));
   if (cmd == "doctor") return standby::RunDoctor(rest(1));
+  if (cmd == "config" && args.size() >= 2 && args[1] == "show") {
+    return standby::RunConfigShow(rest(2));
+  }
   if (cmd == "restore") return standby::RunRestore(rest(1));
   if (cmd == "verify") return standby::RunVerify(rest(1));
   if (cmd == "health") return standby::RunHealth(rest(1));

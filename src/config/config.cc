@@ -226,4 +226,15 @@ std::string Config::SourceOf(std::string_view name) const {
   return it == values_.end() ? "unset" : it->second.source;
 }
 
+std::vector<ShownSetting> ShowSettings(const Config& config) {
+  std::vector<ShownSetting> shown;
+  for (const SettingSpec& spec : AllSettings()) {
+    ShownSetting s{std::string(spec.name), std::string(spec.env), "", config.SourceOf(spec.name),
+                   spec.secret};
+    if (auto value = config.Get(spec.name)) s.value = spec.secret ? "***" : *value;
+    shown.push_back(std::move(s));
+  }
+  return shown;
+}
+
 }  // namespace standby

@@ -60,6 +60,17 @@ class Config {
   std::map<std::string, Value, std::less<>> values_;
 };
 
+// One line of `standby config show`: a setting's effective value and where it came from.
+struct ShownSetting {
+  std::string name;
+  std::string env;
+  std::string value;   // "***" for a secret that is set; "" when unset
+  std::string source;  // as Config::SourceOf
+  bool secret = false;
+};
+// Every setting standby knows, in AllSettings() order, with secrets masked.
+std::vector<ShownSetting> ShowSettings(const Config& config);
+
 // Parses .env text: KEY=VALUE lines, optional "export ", '#' comments, values optionally in
 // single or double quotes. Errors name the line.
 Result<std::map<std::string, std::string>> ParseDotEnv(std::string_view text);

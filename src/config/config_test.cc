@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "testing/s3rver.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -126,6 +127,61 @@ TEST_F(ConfigTest, DotEnvSuppliesOnlySecretsAndOnlyFromAFileOnlyWeCanWrite) {
   ASSERT_EQ(::chmod(dir_.Sub(".env").c_str(), 0600), 0);
   ASSERT_OK_AND_ASSIGN(Config config, Config::Load(Inputs({})));
   EXPECT_EQ(config.Get("vast.api_key"), "k");
+}
+
+}  // namespace
+}  // namespace standby
+
+namespace standby {
+namespace {
+
+// docs/examples/standby.toml is the settings reference users copy: it must parse, set every
+// setting that has a default to exactly that default, name every other one (commented out,
+// with its variable) and every secret's variable, and never set a secret.
+TEST_F(ConfigTest, TheExampleConfigFileListsEverySettingWithItsDefault) {
+  const std::string path = SourceDir() + "/docs/examples/standby.toml";
+  const std::string text = ReadFile(path);
+  ConfigInputs in = Inputs();
+  in.config_file = path;
+  ASSERT_OK_AND_ASSIGN(Config config, Config::Load(in));
+  for (const SettingSpec& spec : AllSettings()) {
+    const std::string name(spec.name);
+    const std::string described =
+        spec.secret ? "#   " + std::string(spec.env) + ": " : "(" + std::string(spec.env) + ")";
+    EXPECT_NE(text.find(described), std::string::npos) << name << " is not described";
+    if (spec.secret || spec.default_value.empty()) {
+      EXPECT_NE(config.SourceOf(name), "config file") << name;
+      if (!spec.secret) {
+        const std::string key = name.substr(name.find('.') + 1);
+        EXPECT_NE(text.find("# " + (name.find('.') == std::string::npos ? name : key) + " = \"\""),
+                  std::string::npos)
+            << name << " is not shown commented out";
+      }
+      continue;
+    }
+    EXPECT_EQ(config.SourceOf(name), "config file") << name << " is missing";
+    EXPECT_EQ(config.Get(name).value_or(""), spec.default_value) << name;
+  }
+}
+
+// `config show`'s rows: every setting, its winning value and source, secrets masked.
+TEST_F(ConfigTest, ShownSettingsNameTheirSourceAndMaskSecrets) {
+  WriteFile(dir_.Sub(".env"), "AWS_SECRET_ACCESS_KEY=very-secret-value\n", 0600);
+  ConfigInputs in = Inputs({{"STANDBY_S3_REGION", "eu-west-1"}});
+  in.flags["repo"] = "/from/flag";
+  ASSERT_OK_AND_ASSIGN(Config config, Config::Load(in));
+  std::map<std::string, ShownSetting> by_name;
+  for (const ShownSetting& s : ShowSettings(config)) by_name[s.name] = s;
+  EXPECT_EQ(by_name.size(), AllSettings().size());
+  EXPECT_EQ(by_name["repo"].value, "/from/flag");
+  EXPECT_EQ(by_name["repo"].source, "flag");
+  EXPECT_EQ(by_name["s3.region"].value, "eu-west-1");
+  EXPECT_EQ(by_name["s3.region"].source, "env");
+  EXPECT_EQ(by_name["aws.secret_access_key"].value, "***");
+  EXPECT_EQ(by_name["aws.secret_access_key"].source, ".env");
+  EXPECT_EQ(by_name["log_level"].source, "default");
+  EXPECT_EQ(by_name["vast.api_key"].source, "unset");
+  EXPECT_EQ(by_name["vast.api_key"].value, "");
 }
 
 }  // namespace
