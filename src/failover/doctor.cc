@@ -1,5 +1,6 @@
 #include "failover/doctor.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cctype>
@@ -76,7 +77,8 @@ void CheckObjectStore(const Config& config, std::vector<DoctorCheck>* out) {
   }
   // A mistyped location is named as such, and never created by the probe.
   Status probed = (*store)->CheckLocation();
-  const std::string key = "doctor/probe-" + RandomHex(8);
+  // At the top of the prefix: a directory store keeps no directory behind once it is deleted.
+  const std::string key = "doctor-probe-" + RandomHex(8);
   const std::string body = "standby doctor " + key;
   if (probed) probed = (*store)->Put(key, body);
   if (probed) {
@@ -118,8 +120,8 @@ bool CheckSshKey(const Config& config, std::vector<DoctorCheck>* out) {
                           "OpenSSH private key"));
     return false;
   }
-  auto stat = FileSystem::Real()->Lstat(identity->private_key_path);
-  if (stat && (stat->mode & 077) != 0) {
+  struct stat st;  // the file a symlink (a mounted secret) points at is what must be private
+  if (::stat(identity->private_key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
     out->push_back(
         Failed("ssh key",
                PermissionDeniedError(identity->private_key_path + " is readable by other users"),
@@ -166,7 +168,7 @@ void CheckAgent(const Config& config, std::vector<DoctorCheck>* out) {
   }
   auto version = CaptureProgramOutput({*agent, "--version"}, kProgramTimeout);
   const std::string expected = "protocol " + std::to_string(kAgentProtocolVersion);
-  if (!version || version->find(expected) == std::string::npos) {
+  if (!version || Trimmed(*version) != "standby-agent " + expected) {
     Error e =
         version
             ? InvalidArgumentError(*agent + " says \"" + Trimmed(*version) + "\", not " + expected)
@@ -214,28 +216,35 @@ void CheckTimeSync(std::vector<DoctorCheck>* out) {
 // One cheap authenticated call to the provider, then each protected instance's host.
 void CheckProviderAndInstances(const Config& config, StateStore* state,
                                std::vector<DoctorCheck>* out) {
+  const std::string kind = config.GetOr("provider", "local");
+  const std::string fix = kind == "vast" ? "check VAST_API_KEY (environment or .env) and VAST_URL"
+                          : kind == "pool"
+                              ? "check the pool file (--pool FILE)"
+                              : "check --provider and --market (local: the state directory)";
   auto parts = Fleet::PartsFromConfig(config, Clock::Real());
   if (!parts) {
-    out->push_back(Failed("provider", parts.error(),
-                          "set the provider's key (VAST_API_KEY in the environment or .env)"));
+    out->push_back(Failed("provider", parts.error(), fix));
     return;
   }
   auto fleet = Fleet::Open(*parts, state, Clock::Real(), Random::Real());
   if (!fleet) {
-    out->push_back(Failed("provider", fleet.error(), "check the provider settings"));
+    out->push_back(Failed("provider", fleet.error(), fix));
     return;
   }
   Provider* provider = (*fleet)->provider();
   auto listed = provider->List((*fleet)->provisioner()->LabelPrefix());
   if (!listed) {
-    out->push_back(Failed("provider", listed.error(),
-                          "check the provider's API key and URL (VAST_API_KEY, VAST_URL)"));
+    out->push_back(Failed("provider", listed.error(), fix));
     return;
   }
   out->push_back(Ok("provider", provider->Name() + " answers; " + std::to_string(listed->size()) +
                                     " instance(s) of this controller"));
   auto protected_instances = state->ListProtectedInstances();
-  if (!protected_instances) return;  // the state store check reported it
+  if (!protected_instances) {
+    out->push_back(Failed("instances", protected_instances.error(),
+                          "check the database: the protected instances cannot be read"));
+    return;
+  }
   const int64_t now_ms = NowMillis(Clock::Real());
   for (const ProtectedInstance& p : *protected_instances) {
     const std::string name = "instance " + p.instance_id;
@@ -281,8 +290,8 @@ std::vector<DoctorCheck> RunDoctor(const Config& config) {
     out.push_back(Ok("state store", kind + ", migrated"));
   } else {
     out.push_back(Failed("state store", state.error(),
-                         "start the database or fix DATABASE_URL; `standby db migrate` "
-                         "creates the schema"));
+                         "start the database or fix DATABASE_URL (and its user's rights: "
+                         "opening applies pending migrations, as every command does)"));
   }
   CheckObjectStore(config, &out);
   const bool key = CheckSshKey(config, &out);

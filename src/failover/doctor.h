@@ -17,13 +17,13 @@ struct DoctorCheck {
   std::string fix;     // what to do, when failed
 };
 
-// Whether a deployment is sound before a failover needs it: the state store opens and is
-// migrated; the repository's location exists and takes a put/get/delete of a probe object
-// with the configured credentials, and its clock agrees with ours; the controller's SSH key is
-// there and private; the provider's API answers an authenticated call; the agent binary runs and
-// speaks our protocol; the state directory has room; the system clock is synchronised
-// (where timedatectl says); every protected instance's host answers its agent. Checks that
-// need a failed one are skipped. Never throws; every failure is a finding.
+// Whether a deployment is sound before a failover needs it: the state store opens (pending
+// migrations are applied, as by every command); the repository's location exists and takes a
+// put/get/delete of a probe object with the configured credentials, and its clock agrees with ours;
+// the controller's SSH key is there and private; the provider's API answers an authenticated call;
+// the agent binary runs and speaks our protocol; the state directory has room; the system clock is
+// synchronised (where timedatectl says); every protected instance's host answers its agent. Checks
+// that need a failed one are skipped. Never throws; every failure is a finding.
 std::vector<DoctorCheck> RunDoctor(const Config& config);
 
 bool DoctorPassed(const std::vector<DoctorCheck>& checks);
