@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "testing/child_process.h"
+#include "testing/s3rver.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -105,6 +106,26 @@ class CliTest : public ::testing::Test {
     return "cd " + dir_.path() + " && " + exec + "env " + env + home + " " + wrapper + " " +
            binary + " " + args + " >" + dir_.Sub(out) + " 2>" + dir_.Sub(err) + " </dev/null";
   }
+};
+
+// A CliTest with its own S3 server (s3rver on loopback) whose credentials reach standby
+// through .env, as an operator would provide them.
+class S3CliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    auto started = S3rver::Start();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    server_ = std::move(*started);
+    WriteFile(dir_.Sub(".env"), "AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n");
+  }
+  // The endpoint setting for the server (or for another port: a proxy, a dead port).
+  std::string S3Env(int port = 0) {
+    return "STANDBY_S3_ENDPOINT=http://127.0.0.1:" + std::to_string(port ? port : server_->port());
+  }
+  std::string S3Repo(const std::string& prefix = "repo") {
+    return "--repo s3://standby-test/" + prefix;
+  }
+  std::unique_ptr<S3rver> server_;
 };
 
 }  // namespace standby

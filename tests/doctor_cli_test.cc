@@ -12,17 +12,10 @@
 namespace standby {
 namespace {
 
-class DoctorCliTest : public CliTest {
+class DoctorCliTest : public S3CliTest {
  protected:
-  void SetUp() override {
-    auto started = S3rver::Start();
-    ASSERT_TRUE(started.has_value()) << started.error().message;
-    server_ = std::move(*started);
-    WriteFile(dir_.Sub(".env"), "AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n");
-  }
   std::string Env(int s3_port = 0) {
-    return "STANDBY_STATE_DIR=" + dir_.Sub("state") + " STANDBY_S3_ENDPOINT=http://127.0.0.1:" +
-           std::to_string(s3_port ? s3_port : server_->port());
+    return "STANDBY_STATE_DIR=" + dir_.Sub("state") + " " + S3Env(s3_port);
   }
   // The doctor's findings by check name, and its exit status.
   struct Findings {
@@ -60,7 +53,6 @@ class DoctorCliTest : public CliTest {
       }
     }
   }
-  std::unique_ptr<S3rver> server_;
 };
 
 TEST_F(DoctorCliTest, AHealthySetupPassesAndEachBrokenPieceFailsItsCheckWithTheFix) {

@@ -13,33 +13,19 @@ extern char** environ;
 namespace standby {
 namespace {
 
-class S3CliTest : public CliTest {
- protected:
-  void SetUp() override {
-    auto started = S3rver::Start();
-    ASSERT_TRUE(started.has_value()) << started.error().message;
-    server_ = std::move(*started);
-    // Credentials reach standby through .env, as an operator would provide them.
-    WriteFile(dir_.Sub(".env"), "AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\n");
-  }
-  std::string S3Env(int port = 0) {
-    return "STANDBY_S3_ENDPOINT=http://127.0.0.1:" + std::to_string(port ? port : server_->port());
-  }
-  std::string S3Repo(const std::string& prefix = "repo") {
-    return "--repo s3://standby-test/" + prefix;
-  }
-  int Shell(const std::string& command) {
-    int status = std::system(("cd " + dir_.path() + " && " + command + " >/dev/null 2>&1").c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::string RcloneEnv() {
-    return "env -u AWS_CA_BUNDLE RCLONE_CONFIG_S3_TYPE=s3 RCLONE_CONFIG_S3_PROVIDER=Other "
-           "RCLONE_CONFIG_S3_ENDPOINT=http://127.0.0.1:" +
-           std::to_string(server_->port()) +
-           " RCLONE_CONFIG_S3_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=S3RVER ";
-  }
-  std::unique_ptr<S3rver> server_;
-};
+// Runs `command` with a shell in `dir`; its exit status.
+int Shell(const std::string& dir, const std::string& command) {
+  int status = std::system(("cd " + dir + " && " + command + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// rclone's environment for the S3 server on `port` ("s3:" remote).
+std::string RcloneEnv(int port) {
+  return "env -u AWS_CA_BUNDLE RCLONE_CONFIG_S3_TYPE=s3 RCLONE_CONFIG_S3_PROVIDER=Other "
+         "RCLONE_CONFIG_S3_ENDPOINT=http://127.0.0.1:" +
+         std::to_string(port) +
+         " RCLONE_CONFIG_S3_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=S3RVER ";
+}
 
 TEST_F(S3CliTest, S3_SnapshotRestoreVerifyThroughS3) {
   Workspace();
@@ -157,7 +143,9 @@ TEST_F(S3CliTest, S3_RcloneReadsWhatStandbyWroteAndTheOtherWayRound) {
   std::string id = snap.json()["snapshot_id"];
   // rclone downloads the repository; standby reads the copy as a local repository.
   // (--fast-list: s3rver omits nested prefixes from delimiter listings.)
-  ASSERT_EQ(Shell(RcloneEnv() + "rclone copy --fast-list s3:standby-test/repo local-copy"), 0);
+  ASSERT_EQ(Shell(dir_.path(), RcloneEnv(server_->port()) +
+                                   "rclone copy --fast-list s3:standby-test/repo local-copy"),
+            0);
   EXPECT_EQ(Standby("snapshot verify --repo local-copy " + id).exit_code, 0);
   ProcessRun from_copy = Standby("restore --repo local-copy " + id + " --to out1 --json");
   ASSERT_EQ(from_copy.exit_code, 0) << from_copy.err;
@@ -165,7 +153,9 @@ TEST_F(S3CliTest, S3_RcloneReadsWhatStandbyWroteAndTheOtherWayRound) {
   // rclone uploads a local repository written by standby; standby restores it from S3.
   ASSERT_EQ(Standby("snapshot create --repo local-repo --instance gpu-2 --workspace ws").exit_code,
             0);
-  ASSERT_EQ(Shell(RcloneEnv() + "rclone copy local-repo s3:standby-test/uploaded"), 0);
+  ASSERT_EQ(Shell(dir_.path(),
+                  RcloneEnv(server_->port()) + "rclone copy local-repo s3:standby-test/uploaded"),
+            0);
   ProcessRun from_s3 =
       Standby("restore " + S3Repo("uploaded") + " --instance gpu-2 --to out2 --json", S3Env());
   ASSERT_EQ(from_s3.exit_code, 0) << from_s3.err;

@@ -8,6 +8,7 @@
 
 #include "agent/workload.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "env/child_process_env.h"
 #include "env/clock.h"
 #include "snapshot/repository.h"
@@ -126,14 +127,9 @@ Result<json> Health(const AgentJob& job, const AgentEnv& env) {
        "--format=csv,noheader,nounits"},
       kGpuQueryTimeout, 64 * 1024);
   if (smi) {
-    size_t start = 0;
-    while (start < smi->size()) {
-      size_t end = smi->find('\n', start);
-      if (end == std::string::npos) end = smi->size();
-      std::string text = smi->substr(start, end - start);
-      while (!text.empty() && text.back() == '\r') text.pop_back();
-      if (!text.empty()) gpus.push_back(text);
-      start = end + 1;
+    for (const std::string& line : SplitString(*smi, '\n')) {
+      if (std::string_view gpu = TrimWhitespace(line); !gpu.empty())
+        gpus.push_back(std::string(gpu));
     }
   } else if (smi.error().code == ErrorCode::kDeadlineExceeded) {
     spdlog::warn("GPU query: {}", smi.error().message);

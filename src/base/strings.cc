@@ -97,6 +97,15 @@ std::string_view TrimWhitespace(std::string_view text) {
   return text.substr(begin, end - begin + 1);
 }
 
+std::string JoinStrings(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const std::string& part : parts) {
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
+}
+
 std::vector<std::string> SplitString(std::string_view text, char separator) {
   std::vector<std::string> parts;
   size_t start = 0;

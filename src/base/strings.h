@@ -25,6 +25,8 @@ std::string HumanSeconds(double seconds);
 std::string EscapeControl(std::string_view text);
 
 std::string_view TrimWhitespace(std::string_view text);
+// "a, b, c" (with `separator`).
+std::string JoinStrings(const std::vector<std::string>& parts, std::string_view separator);
 std::vector<std::string> SplitString(std::string_view text, char separator);
 
 // `count` random bytes from the OS CSPRNG, hex-encoded (2*count characters).

@@ -32,12 +32,6 @@ struct Launched {
   std::vector<std::string> ids;
 };
 
-std::string JoinIds(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
-  return out;
-}
-
 // The line an interrupted race ends with: what it destroyed, and what to do about anything
 // it could not confirm gone.
 Error InterruptedRace(const RaceResult& race) {
@@ -47,12 +41,12 @@ Error InterruptedRace(const RaceResult& race) {
     (c.destroy_confirmed ? destroyed : unconfirmed).push_back(c.instance_id);
   }
   if (!unconfirmed.empty()) {
-    return CancelledError("interrupted: could not confirm " + JoinIds(unconfirmed) +
+    return CancelledError("interrupted: could not confirm " + JoinStrings(unconfirmed, ", ") +
                           " destroyed; run `standby reap --grace-seconds 0` to destroy them");
   }
   if (destroyed.empty()) return CancelledError("interrupted before any machine was rented");
   return CancelledError("interrupted: destroyed the " + std::to_string(destroyed.size()) +
-                        " candidate(s) it launched (" + JoinIds(destroyed) +
+                        " candidate(s) it launched (" + JoinStrings(destroyed, ", ") +
                         "), each confirmed gone; nothing is rented");
 }
 
@@ -76,7 +70,8 @@ int RunProvision(const std::vector<std::string>& args) {
   request.cancel = CatchInterrupts("destroying every candidate launched so far", [] {
     std::lock_guard<std::mutex> lock(launched.mu);
     if (launched.ids.empty()) return std::string("no machine was rented");
-    return JoinIds(launched.ids) + " may still be running: run `standby reap --grace-seconds 0`";
+    return JoinStrings(launched.ids, ", ") +
+           " may still be running: run `standby reap --grace-seconds 0`";
   });
   request.on_launched = [](const std::string& id) {
     std::lock_guard<std::mutex> lock(launched.mu);

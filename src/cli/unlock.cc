@@ -25,8 +25,9 @@ int RunUnlock(const std::vector<std::string>& args) {
                    unlocked->removed.end();
     std::string why = !lock.readable     ? "unreadable"
                       : lock.holder_gone ? "its process is gone"
-                      : lock.stale       ? "not refreshed for 10 minutes"
-                                         : "held";
+                      : lock.stale       ? "not refreshed for " +
+                                         std::to_string(RepoLock::kStaleAfter.count()) + " minutes"
+                                   : "held";
     list.push_back({{"key", lock.key},
                     {"kind", lock.kind},
                     {"holder", lock.Describe()},

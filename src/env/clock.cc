@@ -115,6 +115,21 @@ bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) 
   return false;
 }
 
+bool SleepUnlessStopped(Clock* clock, std::chrono::nanoseconds duration, const StopSignal* stop) {
+  if (stop == nullptr) {
+    clock->SleepFor(duration);
+    return true;
+  }
+  constexpr std::chrono::nanoseconds kSlice = std::chrono::milliseconds(100);
+  while (duration.count() > 0) {
+    if (stop->IsSet()) return false;
+    const std::chrono::nanoseconds step = std::min(duration, kSlice);
+    clock->SleepFor(step);
+    duration -= step;
+  }
+  return !stop->IsSet();
+}
+
 int64_t ElapsedMillis(Clock* clock, int64_t start_nanos) {
   return (clock->MonotonicNanos() - start_nanos) / 1'000'000;
 }

@@ -80,6 +80,11 @@ class FakeClock : public Clock {
 
 // Milliseconds elapsed on `clock` since `start_nanos` (a MonotonicNanos() reading).
 int64_t ElapsedMillis(Clock* clock, int64_t start_nanos);
+
+// Sleeps `duration` on `clock`, in SleepFor slices of at most 100 ms while `stop` is given
+// (so a stop is noticed within one slice, and a FakeClock still advances by itself; unlike
+// WaitUnless). False when `stop` was set before the duration passed.
+bool SleepUnlessStopped(Clock* clock, std::chrono::nanoseconds duration, const StopSignal* stop);
 // Wall time in Unix milliseconds.
 int64_t NowMillis(Clock* clock);
 

@@ -15,12 +15,16 @@ std::string LocalHostname() {
 }
 
 std::string ProcessSpaceId() {
-  std::string boot;
-  std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
-  char ns[128];
-  ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
-  if (boot.empty() || n <= 0) return "";
-  return boot + "/" + std::string(ns, static_cast<size_t>(n));
+  // Fixed for the process's life: read once.
+  static const std::string id = [] {
+    std::string boot;
+    std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
+    char ns[128];
+    ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+    if (boot.empty() || n <= 0) return std::string();
+    return boot + "/" + std::string(ns, static_cast<size_t>(n));
+  }();
+  return id;
 }
 
 Result<std::string> SelfPath() {

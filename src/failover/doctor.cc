@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -30,11 +29,6 @@ using Outcome = DoctorCheck::Outcome;
 constexpr int64_t kMaxClockSkewSeconds = 60;
 constexpr uint64_t kMinStateDirFree = 100ull << 20;
 constexpr std::chrono::seconds kProgramTimeout{10};
-
-std::string Trimmed(std::string text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  return text;
-}
 
 DoctorCheck Ok(std::string name, std::string detail) {
   return {std::move(name), Outcome::kOk, std::move(detail), ""};
@@ -168,11 +162,11 @@ void CheckAgent(const Config& config, std::vector<DoctorCheck>* out) {
   }
   auto version = CaptureProgramOutput({*agent, "--version"}, kProgramTimeout);
   const std::string expected = "protocol " + std::to_string(kAgentProtocolVersion);
-  if (!version || Trimmed(*version) != "standby-agent " + expected) {
+  if (!version || std::string(TrimWhitespace(*version)) != "standby-agent " + expected) {
     Error e =
-        version
-            ? InvalidArgumentError(*agent + " says \"" + Trimmed(*version) + "\", not " + expected)
-            : version.error();
+        version ? InvalidArgumentError(*agent + " says \"" + std::string(TrimWhitespace(*version)) +
+                                       "\", not " + expected)
+                : version.error();
     out->push_back(Failed("agent", e, "install the standby-agent built with this standby"));
     return;
   }
@@ -205,7 +199,7 @@ void CheckTimeSync(std::vector<DoctorCheck>* out) {
                                      kProgramTimeout);
   if (!synced) {
     out->push_back(Skipped("time sync", "timedatectl does not answer here"));
-  } else if (Trimmed(*synced) == "yes") {
+  } else if (TrimWhitespace(*synced) == "yes") {
     out->push_back(Ok("time sync", "NTP synchronised"));
   } else {
     out->push_back(Failed("time sync", InvalidArgumentError("the clock is not NTP-synchronised"),

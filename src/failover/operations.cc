@@ -267,25 +267,10 @@ Result<std::vector<FailoverEvent>> ListEvents(ControllerContext* ctx, const std:
 }
 
 Status RecordHandSnapshot(ControllerContext* ctx, const nlohmann::json& s) {
-  SnapshotRow row;
-  try {
-    row.snapshot_id = s.at("snapshot_id").get<std::string>();
-    row.instance_id = s.at("instance_id").get<std::string>();
-    row.snapshot_type = s.value("snapshot_type", "");
-    if (s.contains("base_snapshot_id") && s["base_snapshot_id"].is_string()) {
-      row.base_snapshot_id = s["base_snapshot_id"].get<std::string>();
-    }
-    row.files_total = s.value("files_total", int64_t{0});
-    row.files_changed = s.value("files_changed", int64_t{0});
-    row.bytes_total = s.value("bytes_total", int64_t{0});
-    row.bytes_uploaded = s.value("bytes_uploaded", int64_t{0});
-    row.compression = s.value("compression", "");
-    row.duration_ms = s.value("duration_ms", int64_t{0});
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string("snapshot result without its header: ") + e.what());
-  }
-  row.created_at = NowMillis(ctx->clock);
-  return RecordSnapshotTaken(ctx, row, s.value("repo", ""));
+  ASSIGN_OR_RETURN(SnapshotReport snap, ParseSnapshotReport(s));  // a host's words, checked
+  const std::string instance = s.value("instance_id", "");
+  return RecordSnapshotTaken(ctx, SnapshotRowOf(snap, instance, NowMillis(ctx->clock)),
+                             s.value("repo", ""));
 }
 
 Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx) {

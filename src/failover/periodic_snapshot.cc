@@ -30,10 +30,7 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     }
     return;
   }
-  RecordSnapshotTaken(
-      ctx_, {snap->snapshot_id, spec.name, snap->snapshot_type, snap->base_snapshot_id,
-             snap->files_total, snap->files_changed, snap->bytes_total, snap->bytes_uploaded,
-             NowMillis(ctx_->clock), snap->compression, snap->duration_ms})
+  RecordSnapshotTaken(ctx_, SnapshotRowOf(*snap, spec.name, NowMillis(ctx_->clock)))
       .IgnoreError();  // the snapshots table spools when the database is away
   std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +
                      "): " + std::to_string(snap->files_changed) + " of " +

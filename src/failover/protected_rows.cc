@@ -15,6 +15,13 @@ std::string RepoUrl(std::string repo) {
 
 }  // namespace
 
+SnapshotRow SnapshotRowOf(const SnapshotReport& snap, const std::string& instance_id,
+                          int64_t created_at_ms) {
+  return {snap.snapshot_id, instance_id,        snap.snapshot_type, snap.base_snapshot_id,
+          snap.files_total, snap.files_changed, snap.bytes_total,   snap.bytes_uploaded,
+          created_at_ms,    snap.compression,   snap.duration_ms};
+}
+
 Status RecordSnapshotTaken(ControllerContext* ctx, const SnapshotRow& row,
                            const std::optional<std::string>& hand_repo_url) {
   Status recorded = ctx->state->RecordSnapshot(row);  // the row below does not depend on it

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "failover/controller_context.h"
+#include "remote/host_agent.h"
 #include "remote/transport_factory.h"
 #include "state/state_store.h"
 
@@ -24,6 +25,9 @@ Result<std::optional<ProtectedInstance>> UpdateProtectedRow(
 // snapshots; one taken by hand with `snapshot create` counts only when it went to the
 // instance's own repository (`hand_repo_url`, as ObjectStore::Url() says it) and leaves the
 // failure count alone.
+// The row a snapshot of `instance_id` (as its agent or the CLI reported it) is recorded as.
+SnapshotRow SnapshotRowOf(const SnapshotReport& snap, const std::string& instance_id,
+                          int64_t created_at_ms);
 Status RecordSnapshotTaken(ControllerContext* ctx, const SnapshotRow& row,
                            const std::optional<std::string>& hand_repo_url = std::nullopt);
 

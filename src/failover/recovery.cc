@@ -213,11 +213,7 @@ Status Recovery::FinalSnapshot() {
     row_.base_snapshot_id = snap->base_snapshot_id;
     row_.files_changed = snap->files_changed;
     Timing("final_snapshot", start, true);
-    ctx_->state
-        ->RecordSnapshot({snap->snapshot_id, spec_.name, snap->snapshot_type,
-                          snap->base_snapshot_id, snap->files_total, snap->files_changed,
-                          snap->bytes_total, snap->bytes_uploaded, NowMillis(ctx_->clock),
-                          snap->compression, snap->duration_ms})
+    ctx_->state->RecordSnapshot(SnapshotRowOf(*snap, spec_.name, NowMillis(ctx_->clock)))
         .IgnoreError();
   } else {
     std::string why = cancel

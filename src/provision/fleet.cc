@@ -3,6 +3,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "env/file_system.h"
 #include "remote/ssh_identity.h"
 
@@ -48,8 +49,7 @@ Result<std::vector<Offer>> Fleet::Offers(const OfferFilter& filter) {
 
 Error Fleet::NoOfferMatches(const OfferFilter& filter) {
   const std::string where = "no offer on " + provider()->Name();
-  std::string asked;
-  for (const std::string& name : filter.gpu_names) asked += (asked.empty() ? "" : ", ") + name;
+  const std::string asked = JoinStrings(filter.gpu_names, ", ");
   if (!filter.gpu_names.empty()) {
     OfferFilter gpu_only;
     gpu_only.gpu_names = filter.gpu_names;
@@ -65,8 +65,7 @@ Error Fleet::NoOfferMatches(const OfferFilter& filter) {
   if (!all) return all.error().WithContext(where + " matches the filter");
   std::set<std::string> available;
   for (const Offer& o : *all) available.insert(o.gpu_name);
-  std::string names;
-  for (const std::string& name : available) names += (names.empty() ? "" : ", ") + name;
+  std::string names = JoinStrings({available.begin(), available.end()}, ", ");
   if (names.empty()) names = "none at all";
   if (filter.gpu_names.empty()) {
     return NotFoundError(where + " matches the filter (available GPUs: " + names +
@@ -101,9 +100,10 @@ Result<std::vector<FleetInstance>> Fleet::Instances(bool all) {
 
 Result<DestroyOutcome> Fleet::Destroy(const std::string& id) {
   RETURN_IF_ERROR(ValidateProviderId(id));
-  auto before = provider()->Get(id);  // its endpoints, whose pins go with it
-  ASSIGN_OR_RETURN(DestroyOutcome outcome, DestroyInstance(provider(), state_, id, clock_));
-  ForgetPins(id, before ? before->ssh : std::vector<SshEndpoint>{});
+  Instance before;  // its endpoints, whose pins go with it
+  ASSIGN_OR_RETURN(DestroyOutcome outcome,
+                   DestroyInstance(provider(), state_, id, clock_, &before));
+  ForgetPins(id, before.ssh);
   return outcome;
 }
 

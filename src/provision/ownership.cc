@@ -37,13 +37,14 @@ bool DestroyAndConfirm(Provider* provider, StateStore* state, const std::string&
 }
 
 Result<DestroyOutcome> DestroyInstance(Provider* provider, StateStore* state, const std::string& id,
-                                       Clock* clock) {
+                                       Clock* clock, Instance* seen) {
   auto existing = provider->Get(id);
   if (!existing) {
     if (existing.error().code != ErrorCode::kNotFound) return existing.error();
     state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
     return DestroyOutcome::kAlreadyGone;
   }
+  if (seen != nullptr) *seen = *existing;
   if (!DestroyAndConfirm(provider, state, id, clock)) {
     return UnavailableError("instance " + id + " still exists after destroy; run it again");
   }

@@ -28,9 +28,10 @@ bool DestroyAndConfirm(Provider* provider, StateStore* state, const std::string&
 
 enum class DestroyOutcome { kDestroyed, kAlreadyGone };
 // `standby destroy`: idempotent — an instance the provider no longer knows is kAlreadyGone
-// (its ownership ends too). kUnavailable when it still exists after the tries.
+// (its ownership ends too). kUnavailable when it still exists after the tries. `seen`, when
+// given, receives the instance as the provider described it before the destroy.
 Result<DestroyOutcome> DestroyInstance(Provider* provider, StateStore* state, const std::string& id,
-                                       Clock* clock);
+                                       Clock* clock, Instance* seen = nullptr);
 
 // The leak guard with ownership read from the state store: destroys instances labelled with
 // `label_prefix` that nobody owns and that are older than `grace`.

@@ -63,7 +63,6 @@ void RankOffers(std::vector<Offer>* offers) {
 namespace {
 
 constexpr int kProbeAttempts = 3;
-constexpr std::chrono::milliseconds kCancelCheck{100};
 
 // One race's bookkeeping.
 class Race {
@@ -132,17 +131,8 @@ class Race {
 
   bool Cancelled() const { return options_.cancel != nullptr && options_.cancel->IsSet(); }
 
-  // One poll interval, cut short by a cancel (noticed within kCancelCheck; in slices of
-  // SleepFor, which a FakeClock advances by itself).
-  void WaitForNextPoll() {
-    if (options_.cancel == nullptr) return clock_->SleepFor(options_.poll_interval);
-    std::chrono::nanoseconds left = options_.poll_interval;
-    while (left.count() > 0 && !Cancelled()) {
-      const std::chrono::nanoseconds step = std::min<std::chrono::nanoseconds>(left, kCancelCheck);
-      clock_->SleepFor(step);
-      left -= step;
-    }
-  }
+  // One poll interval, cut short by a cancel.
+  void WaitForNextPoll() { SleepUnlessStopped(clock_, options_.poll_interval, options_.cancel); }
 
   double SecondsSince(int64_t ns) const { return (clock_->MonotonicNanos() - ns) / 1e9; }
 

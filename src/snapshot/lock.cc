@@ -54,7 +54,7 @@ LockInfo ParseLock(const ObjectInfo& info, const std::string& body, Clock* clock
     lock.refreshed_at_ns = std::min(lock.refreshed_at_ns, info.last_modified + stale_ns);
   }
   lock.stale = clock->Now() - lock.refreshed_at_ns > stale_ns;
-  static const std::string here = ProcessSpaceId();
+  const std::string here = ProcessSpaceId();
   lock.holder_gone = lock.readable && !here.empty() && lock.process_space == here &&
                      lock.hostname == LocalHostname() && ProcessGone(lock.pid);
   return lock;
@@ -131,14 +131,9 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
                            /*retryable=*/true);
     }
     spdlog::info("repository is locked by {}; waiting", blocker->Describe());
-    for (auto slept = std::chrono::milliseconds(0); slept < backoff;
-         slept += std::chrono::milliseconds(100)) {
-      if (cancel != nullptr && cancel->IsSet()) {
-        return CancelledError("interrupted while waiting for the repository lock held by " +
-                              blocker->Describe() + "; nothing changed");
-      }
-      clock->SleepFor(
-          std::min<std::chrono::milliseconds>(backoff - slept, std::chrono::milliseconds(100)));
+    if (!SleepUnlessStopped(clock, backoff, cancel)) {
+      return CancelledError("interrupted while waiting for the repository lock held by " +
+                            blocker->Describe() + "; nothing changed");
     }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
