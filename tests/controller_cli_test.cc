@@ -395,6 +395,49 @@ TEST_F(ControllerCliTest, SSH_APlannedFailoverCarriesAFileWrittenJustBefore) {
   EXPECT_EQ(LiveInstances(), 1u);
 }
 
+// `standby drill`: the local market's host is killed for real and the running controller
+// detects and recovers it; the timeline and the MTTR table beside the history are printed;
+// a planned drill moves the instance with nothing lost. Both are recorded as drills.
+TEST_F(ControllerCliTest, SSH_AKillDrillAndAPlannedDrillAreRecoveredAndTabulated) {
+  Seed();
+  ProcessRun placed = Protect();
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  const std::string before = Fetch("/model.txt");
+  ASSERT_EQ(before, RandomBytes(1 << 20, 7));
+  StartServe();
+  ProcessRun killed = Standby("drill llm-1 --wait --timeout 120", Env());
+  ASSERT_EQ(killed.exit_code, 0) << killed.err << ServeLog();
+  for (const char* step : {"detected (drill)", "fenced: the old host is destroyed (confirmed)",
+                           "race won by", "validation passed", "health check passed"}) {
+    EXPECT_NE(killed.err.find(step), std::string::npos) << step << " in\n" << killed.err;
+  }
+  EXPECT_NE(killed.out.find("this drill"), std::string::npos) << killed.out;
+  EXPECT_NE(killed.out.find("(1 failover)"), std::string::npos) << killed.out;
+  EXPECT_NE(killed.out.find("107.9 s measured"), std::string::npos) << killed.out;
+  EXPECT_NE(ServeLog().find("drill: killed its host " +
+                            placed.json()["provider_instance_id"].get<std::string>()),
+            std::string::npos)
+      << ServeLog();
+  EXPECT_EQ(Fetch("/model.txt"), before);
+
+  ProcessRun planned = Standby("drill llm-1 --planned --wait --timeout 120 --json", Env());
+  ASSERT_EQ(planned.exit_code, 0) << planned.err << ServeLog();
+  nlohmann::json result = planned.json();
+  EXPECT_EQ(result["failover"]["trigger"], "drill");
+  EXPECT_TRUE(result["failover"]["planned"].get<bool>());
+  EXPECT_TRUE(result["failover"]["success"].get<bool>());
+  EXPECT_EQ(result["history"]["failovers"], 2);
+  EXPECT_GT(result["history"]["total_ms"]["p90"].get<double>(), 0);
+  EXPECT_EQ(Fetch("/model.txt"), before);
+  std::vector<nlohmann::json> failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 2u);
+  for (const nlohmann::json& f : failovers) EXPECT_EQ(f["trigger"], "drill");
+  EXPECT_EQ(LiveInstances(), 1u);
+
+  ProcessRun both = Standby("drill llm-1 --kill --planned", Env());
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+}
+
 TEST_F(ControllerCliTest, SSH_FailoverWithoutARunningControllerSaysSo) {
   Seed();
   ASSERT_EQ(Protect().exit_code, 0);

@@ -88,6 +88,7 @@ int RunServe(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 int RunEvents(const std::vector<std::string>& args);
 int RunFailover(const std::vector<std::string>& args);
+int RunDrill(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
 int RunDoctor(const std::vector<std::string>& args);

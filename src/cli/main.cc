@@ -32,13 +32,15 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
   market kill     ID                             (chaos: kill a local market host)
   protect         NAME --repo URL [--workspace DIR] (--provision [filters] | --instance-id ID |
                   --ssh USER@HOST[:PORT]) [--workload CMD] [--health-url URL | --check-cmd CMD]
-                  [--snapshot-every 60m] [--keep-last N] [--json]
+                  [--snapshot-every 60m] [--keep-last N] [--drill-every 7d
+                  [--drill-kind planned|kill]] [--json]
   unprotect       NAME [--destroy]
   pause / resume  NAME                          (maintenance: the controller leaves it alone)
   serve           (run the controller until SIGTERM: detection, failover, snapshots, reaper)
   status          [NAME] [--json]               (state, host, phase, last snapshot age, MTTR)
   events          [NAME] [--json]               (failover history with per-phase timings)
   failover        NAME [--planned] [--wait] [--json]
+  drill           NAME [--kill | --planned] [--yes] [--wait] [--json]   (a deliberate failover)
   demo            [--non-interactive] [--size-mb N] [--json]
   db migrate      [--json]                      (DATABASE_URL, default SQLite in the state dir)
   metrics         [--by snapshot_type|trigger] [--json]
@@ -101,6 +103,7 @@ int Dispatch(const std::vector<std::string>& args) {
   if (cmd == "status") return standby::RunStatus(rest(1));
   if (cmd == "events") return standby::RunEvents(rest(1));
   if (cmd == "failover") return standby::RunFailover(rest(1));
+  if (cmd == "drill") return standby::RunDrill(rest(1));
   std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
   return standby::kExitUsage;
 }

@@ -28,6 +28,15 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
   if (auto every = inv.Flag("snapshot-every")) {
     ASSIGN_OR_RETURN(spec.snapshot_every, ParseDuration(*every));
   }
+  if (auto every = inv.Flag("drill-every")) {
+    ASSIGN_OR_RETURN(spec.drill_every, ParseDuration(*every));
+  }
+  if (auto kind = inv.Flag("drill-kind")) {
+    if (*kind != "planned" && *kind != "kill") {
+      return InvalidArgumentError("--drill-kind is planned or kill, not \"" + *kind + "\"");
+    }
+    spec.drill_kill = *kind == "kill";
+  }
   if (auto timeout = inv.Flag("health-timeout")) {
     ASSIGN_OR_RETURN(spec.policy.health_timeout, ParseDuration(*timeout));
   }
@@ -53,6 +62,8 @@ int RunProtect(const std::vector<std::string>& args) {
                              {"health-expect-body", true, ""},
                              {"check-cmd", true, ""},
                              {"snapshot-every", true, ""},
+                             {"drill-every", true, ""},
+                             {"drill-kind", true, ""},
                              {"keep-last", true, "snapshot.keep_last"},
                              {"probe-interval", true, "failover.probe_interval_ms"},
                              {"probe-timeout", true, "failover.probe_timeout_ms"},

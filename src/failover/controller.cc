@@ -179,6 +179,9 @@ void Controller::HandleRequests() {
     if (r.kind == "snapshot") {
       ctx_->Log(r.instance_id + ": snapshot requested (" + r.request_id + ")");
       w->second.supervisor->RequestSnapshot(r.request_id);
+    } else if (r.kind == "drill" && !r.planned) {
+      ctx_->Log(r.instance_id + ": kill drill requested (" + r.request_id + ")");
+      w->second.supervisor->RequestDrill(r.request_id);
     } else {
       Trigger trigger =
           ParseTrigger(r.trigger).value_or(r.planned ? Trigger::kPlanned : Trigger::kManual);

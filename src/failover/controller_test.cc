@@ -9,6 +9,8 @@
 #include <atomic>
 
 #include "agent/in_process_hosts.h"
+#include "base/strings.h"
+#include "failover/drill.h"
 #include "failover/operations.h"
 #include "provider/simulated_market.h"
 #include "provision/ownership.h"
@@ -495,6 +497,91 @@ TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
             "the last step");
   ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
   EXPECT_EQ(taken->failover_id, failovers[0].failover_id);
+}
+
+// A kill drill where the provider cannot kill a machine (the simulated market here, a static
+// pool in real life): the workload is stopped, the host is treated as lost, detection runs on
+// failed probes, and the failover is a drill that answers its request.
+TEST_F(ControllerTest, AKillDrillIsDetectedRecoveredAndRecordedAsADrill) {
+  SeedSnapshot();
+  ProtectionSpec spec = Spec();
+  spec.workload.command = "exec sleep 600";
+  ProtectedInstance before = Placed(spec);
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 2);
+  ASSERT_OK_AND_ASSIGN(RequestRow request,
+                       SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u) << log_;
+  const FailoverEvent& e = failovers[0];
+  EXPECT_TRUE(e.success) << e.failure_reason;
+  EXPECT_EQ(e.trigger, "drill");
+  EXPECT_FALSE(e.planned);
+  EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
+  // Detected by failed probes (dead_after of them, 2 s apart), not by a shortcut.
+  EXPECT_GE(e.detection_ms, 2 * 2000) << log_;
+  EXPECT_NE(log_.find("treats the host as lost"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("host dead: 3 failed probes"), std::string::npos) << log_;
+  ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
+  EXPECT_EQ(taken->failover_id, e.failover_id);
+  EXPECT_EQ(Current().provider_instance_id, e.new_instance_id);
+  // The drill's timeline and table read the same row.
+  FailoverTimeline timeline(request.created_at);
+  std::string lines = JoinStrings(timeline.Update(e), "\n");
+  for (const char* step : {"detected (drill)", "fenced: the old host is destroyed", "race won by",
+                           "validation passed", "workload started", "health check passed"}) {
+    EXPECT_NE(lines.find(step), std::string::npos) << step << " missing from\n" << lines;
+  }
+  MttrHistory history = CollectMttrHistory(*ListEvents(&ctx_, "llm-1"));
+  EXPECT_EQ(history.count, 1u);
+  EXPECT_EQ(history.phases.at("total_ms").p50, static_cast<double>(e.total_ms));
+  std::string table = JoinStrings(MttrTable(e, "this drill", &history), "\n");
+  EXPECT_NE(table.find("(1 failover)"), std::string::npos) << table;
+  EXPECT_NE(table.find("107.9 s measured"), std::string::npos) << table;
+
+  // A second drill while none is armed is served; one on a paused instance is refused.
+  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
+  RunUntil(
+      controller, [] { return false; }, 1);
+  ASSERT_OK_AND_ASSIGN(RequestRow refused,
+                       SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
+  RunUntil(
+      controller, [] { return false; }, 2);
+  ASSERT_OK_AND_ASSIGN(auto answer, state_->GetRequest(refused.request_id));
+  EXPECT_EQ(answer->result, "llm-1 is paused");
+  EXPECT_EQ(Failovers().size(), 1u);
+}
+
+// A scheduled drill (--drill-every) is a planned move, skipped while no offer can be found,
+// and run at the next due time once one can.
+TEST_F(ControllerTest, AScheduledDrillRunsWhenDueAndIsSkippedWhenNoOfferFits) {
+  SeedSnapshot();
+  ProtectionSpec spec = Spec();
+  spec.drill_every = std::chrono::minutes(1);
+  Placed(spec);
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  provider_->down = true;  // no offer can be searched: the drill must wait
+  RunUntil(
+      controller, [] { return false; }, 40);
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  EXPECT_NE(log_.find("scheduled drill skipped: cannot search offers"), std::string::npos) << log_;
+  provider_->down = false;
+  RunUntil(
+      controller, [&] { return FailoverFinished(); }, 60);
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u) << log_;
+  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+  EXPECT_EQ(failovers[0].trigger, "drill");
+  EXPECT_TRUE(failovers[0].planned);
+  EXPECT_NE(log_.find("scheduled drill (every 60 s): a planned move"), std::string::npos) << log_;
+  // The next one is an interval away, counted from this drill.
+  RunUntil(
+      controller, [] { return false; }, 20);
+  EXPECT_EQ(Failovers().size(), 1u) << log_;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "env/loopback.h"
 #include "failover/controller.h"
 #include "failover/demo_workspace.h"
+#include "failover/drill.h"
 #include "failover/operations.h"
 #include "failover/runtime.h"
 
@@ -20,7 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kName = "demo-llm";
-constexpr double kSeedMttrS = 107.9;
 
 // The demo's own configuration: the embedded defaults under its directory, whatever the
 // environment says (flags win over every other layer).
@@ -243,23 +243,8 @@ class Demo {
 
   void PrintTable(const FailoverEvent& e) {
     Say("");
-    Say("   phase                     this demo");
-    auto row = [&](const std::string& name, int64_t ms) { Say("   " + name + Seconds(ms)); };
-    row("detection                 ", e.detection_ms);
-    row("race (rent a GPU host)    ", e.gpu_provisioning_time_ms);
-    row("restore from the store    ", e.restore_ms);
-    row("validation (every byte)   ", e.validation_ms);
-    row("workload start            ", e.workload_start_ms);
-    row("health check (model load) ", e.health_check_ms);
-    row("MTTR (first failed probe  ", e.total_ms);
-    Say("    to a passing check)");
-    char seed[160];
-    std::snprintf(seed, sizeof(seed),
-                  "   the seed's system: %.1f s measured, 68-88 s planned; this run: %.1f s "
-                  "(%.0f%% of the seed's)",
-                  kSeedMttrS, static_cast<double>(e.total_ms) / 1000.0,
-                  100.0 * static_cast<double>(e.total_ms) / 1000.0 / kSeedMttrS);
-    Say(seed);
+    for (const std::string& line : MttrTable(e, "this demo", nullptr)) Say("   " + line);
+    Say("   (MTTR: from the first failed probe to a passing health check)");
     Say("");
   }
 

@@ -125,6 +125,11 @@ void InstanceSupervisor::RequestSnapshot(const std::string& request_id) {
   snapshot_request_ = request_id;
 }
 
+void InstanceSupervisor::RequestDrill(const std::string& request_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  drill_request_ = request_id;
+}
+
 HostAddress InstanceSupervisor::Host() const {
   HostAddress a = HostOf(row_, spec_.ssh_user);
   a.connect_timeout = spec_.policy.probe_timeout;
@@ -158,15 +163,18 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   if (resume) return RunFailover(std::move(*resume), stop);  // requests wait for the next Tick
   std::optional<FailoverRequest> request;
   std::optional<std::string> snapshot_request;
+  std::optional<std::string> drill_request;
   {
     std::lock_guard<std::mutex> lock(mu_);
     request.swap(failover_request_);
     snapshot_request.swap(snapshot_request_);
+    drill_request.swap(drill_request_);
   }
   // A request this state cannot serve is answered, never dropped.
   auto refuse = [&](const std::string& why) {
     if (request) ctx_->state->FinishRequest(request->request_id, "", why).IgnoreError();
     if (snapshot_request) ctx_->state->FinishRequest(*snapshot_request, "", why).IgnoreError();
+    if (drill_request) ctx_->state->FinishRequest(*drill_request, "", why).IgnoreError();
   };
   if (row_.status == ProtectionStateName(ProtectionState::kPaused)) {
     return refuse(spec_.name + " is paused");
@@ -179,6 +187,19 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
         spec_.name + " is being " +
         (row_.status == ProtectionStateName(ProtectionState::kPlacing) ? "placed" : "failed over") +
         " by another process");
+  }
+  if (drill_request) {
+    const std::string why = request ? "a failover was requested at the same time"
+                            : row_.status == ProtectionStateName(ProtectionState::kFailed)
+                                ? spec_.name + " has no host: its last failover failed"
+                            : !HasHost() ? spec_.name + " has no host"
+                            : drill_     ? "a drill of " + spec_.name + " is already under way"
+                                         : "";
+    if (why.empty()) {
+      StartKillDrill(*drill_request);
+    } else {
+      ctx_->state->FinishRequest(*drill_request, "", why).IgnoreError();
+    }
   }
   const int64_t now_ns = ctx_->clock->MonotonicNanos();
   if (request) {
@@ -201,10 +222,14 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   Observation o = Probe(listing);
   Decision d = policy_.Decide(o);
   Act(d, o, stop);
+  ExpireDrill(d);
   const bool can_snapshot = d.verdict == Verdict::kHealthy || d.verdict == Verdict::kStarting ||
                             d.verdict == Verdict::kSuspect;
   if (!snapshot_request) {
-    if (d.verdict == Verdict::kHealthy) MaybeSnapshot(false);
+    if (d.verdict == Verdict::kHealthy) {
+      MaybeScheduledDrill(stop);
+      if (!drill_ && HasHost()) MaybeSnapshot(false);
+    }
     return;
   }
   if (!can_snapshot) return refuse(spec_.name + " is not fit for a snapshot: " + d.reason);
@@ -232,7 +257,9 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
   o.mono_ns = ctx_->clock->MonotonicNanos();
   StoreAccess no_store;
   HostAgent agent(ProbeTransport(), &no_store);
-  auto health = agent.Health(spec_.name, spec_.workspace, spec_.workload);
+  auto health = drill_ && drill_->host_lost
+                    ? Result<HostHealth>(UnavailableError("drill: the host is treated as lost"))
+                    : agent.Health(spec_.name, spec_.workspace, spec_.workload);
   if (health) {
     o.agent_ok = true;
     o.workload_alive = health->workload_alive;
@@ -258,7 +285,8 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
   } else {
     o.provider = ViewOf(it->second, &o.provider_detail);
   }
-  if (!o.agent_ok && spec_.policy.direct_probe && !spec_.workload.health_url.empty() &&
+  if (!o.agent_ok && !(drill_ && drill_->host_lost) && spec_.policy.direct_probe &&
+      !spec_.workload.health_url.empty() &&
       (o.provider == ProviderView::kRunning || o.provider == ProviderView::kLoading)) {
     o.direct_health = DirectHealth(listing.by_id.at(row_.provider_instance_id));
   }
@@ -309,11 +337,15 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
       ctx_->Log(spec_.name + ": " + d.reason);
       RestartWorkload(o);
       return;
-    case Verdict::kFailOver:
-      StartFailover(d.trigger, false,
+    case Verdict::kFailOver: {
+      // The failure a drill caused is recorded as the drill's, and answers its request.
+      std::optional<ArmedDrill> drill;
+      drill.swap(drill_);
+      StartFailover(drill ? Trigger::kDrill : d.trigger, false,
                     policy_.first_failure_at_ms() > 0 ? policy_.first_failure_at_ms() : o.at_ms,
-                    d.reason, "", stop);
+                    d.reason, drill ? drill->request_id : "", stop);
       return;
+    }
   }
 }
 
@@ -376,6 +408,16 @@ void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>&
   policy_.Reset();
   probe_transport_.reset();
   last_verdict_ = Verdict::kHealthy;
+  if (drill_) {
+    // Another failover replaced the host the drill had killed.
+    if (!drill_->request_id.empty()) {
+      ctx_->state
+          ->FinishRequest(drill_->request_id, "",
+                          "superseded by failover " + recovery.row().failover_id)
+          .IgnoreError();
+    }
+    drill_.reset();
+  }
   Reload();
   if (!finished) {
     ctx_->Log(spec.name + ": failover " + recovery.row().failover_id + " paused in " +
@@ -387,6 +429,7 @@ void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>&
   } else {
     next_snapshot_ns_ = -1;  // recomputed from the restored snapshot's age
   }
+  next_drill_ns_ = -1;  // recomputed from the last drill's end
 }
 
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {

@@ -48,6 +48,12 @@ class InstanceSupervisor {
   void Update(ProtectedInstance row);
   void RequestFailover(Trigger trigger, bool planned, const std::string& request_id);
   void RequestSnapshot(const std::string& request_id);
+  // A kill drill (`standby drill NAME`): the next Tick kills the host (Fleet::DrillKill) or,
+  // where the provider cannot kill a machine, stops its workload and treats the host as lost
+  // (its probes fail). Detection then runs as for a real failure, and the failover it starts
+  // is recorded with trigger `drill` and answers the request. A host that still answers
+  // well after the kill ends the drill without a failover.
+  void RequestDrill(const std::string& request_id);
 
   const std::string& name() const { return name_; }
   int64_t version() const { return version_.load(); }
@@ -66,6 +72,14 @@ class InstanceSupervisor {
                      const std::string& reason, const std::string& request_id,
                      const std::atomic<bool>& stop);
   void RestartWorkload(const Observation& o);
+  // The kill of a drill (RequestDrill); `request_id` is "" for a scheduled drill.
+  void StartKillDrill(const std::string& request_id);
+  // A scheduled drill (spec drill_every) when due: only on a healthy instance, never while any
+  // failover runs or a snapshot of this instance is being taken, and skipped when no offer
+  // fits the filter (the drill would fail for want of a machine, not test the recovery).
+  void MaybeScheduledDrill(const std::atomic<bool>& stop);
+  // An armed kill drill whose host still answers after its deadline: no failover.
+  void ExpireDrill(const Decision& d);
   enum class SnapshotStart { kNotDue, kStarted, kAlreadyRunning, kPoolBusy };
   // Starts the periodic snapshot when due (or `requested`) and a pool slot is free.
   SnapshotStart MaybeSnapshot(bool requested);
@@ -106,6 +120,15 @@ class InstanceSupervisor {
   };
   std::optional<FailoverRequest> failover_request_;
   std::optional<std::string> snapshot_request_;
+  std::optional<std::string> drill_request_;
+  // A kill drill under way (the host killed or treated as lost, detection running).
+  struct ArmedDrill {
+    std::string request_id;  // "" for a scheduled drill
+    int64_t deadline_ns = 0;
+    bool host_lost = false;  // probes report the host lost (providers that cannot kill)
+  };
+  std::optional<ArmedDrill> drill_;
+  int64_t next_drill_ns_ = -1;
   Verdict last_verdict_ = Verdict::kHealthy;
   int64_t next_snapshot_ns_ = -1;
   int64_t retry_failover_ns_ = -1;  // failed: when to try again

@@ -327,7 +327,8 @@ Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string&
   while (true) {
     ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents({.failover_id = failover_id}));
     for (const FailoverEvent& e : events) {
-      std::string now = e.phase + "/" + std::to_string(static_cast<int>(e.progress));
+      std::string now = e.phase + "/" + std::to_string(static_cast<int>(e.progress)) + "/" +
+                        e.fence + "/" + e.new_instance_id;
       if (now != seen) {
         seen = now;
         if (on_change) on_change(e);

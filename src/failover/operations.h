@@ -64,7 +64,7 @@ Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name
                                  const std::string& kind, Trigger trigger, bool planned);
 
 // Follows a request to its failover and the failover to its end, calling `on_change` with
-// the row each time its phase or progress changes. Bounded by `timeout`.
+// the row each time its phase, progress, fence or replacement changes. Bounded by `timeout`.
 Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string& request_id,
                                       std::chrono::seconds timeout,
                                       const std::function<void(const FailoverEvent&)>& on_change);

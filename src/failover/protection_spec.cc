@@ -43,6 +43,8 @@ json SpecToJson(const ProtectionSpec& s) {
             {"check_command", s.workload.check_command}}},
           {"snapshot_every_s", s.snapshot_every.count()},
           {"keep_last", s.keep_last},
+          {"drill_every_s", s.drill_every.count()},
+          {"drill_kill", s.drill_kill},
           {"policy",
            {{"probe_interval_ms", p.probe_interval.count()},
             {"probe_timeout_ms", p.probe_timeout.count()},
@@ -95,6 +97,9 @@ Result<ProtectionSpec> SpecFromJson(const std::string& text) {
   s.workload.check_command = w.String("check_command", 65536);
   s.snapshot_every = std::chrono::seconds(f.Int("snapshot_every_s", 0, kMaxSeconds));
   s.keep_last = static_cast<int>(f.Int("keep_last", 1, 100000));
+  // Absent in specs stored before drills existed.
+  s.drill_every = std::chrono::seconds(f.OptionalInt("drill_every_s", 0, kMaxSeconds).value_or(0));
+  s.drill_kill = f.OptionalBool("drill_kill").value_or(false);
   JsonFields p(f.Object("policy"), "protection spec policy");
   s.policy.probe_interval = std::chrono::milliseconds(p.Int("probe_interval_ms", 1, 3'600'000));
   s.policy.probe_timeout = std::chrono::milliseconds(p.Int("probe_timeout_ms", 1, 3'600'000));
@@ -144,6 +149,12 @@ Status ValidateSpec(const ProtectionSpec& s) {
     return InvalidArgumentError("a health check needs a --workload to check");
   }
   if (s.keep_last < 1) return InvalidArgumentError("--keep-last must be at least 1");
+  if (s.drill_every.count() != 0 && s.drill_every < std::chrono::minutes(1)) {
+    return InvalidArgumentError("--drill-every must be at least 1m (or 0 for no drills)");
+  }
+  if (s.drill_kill && s.drill_every.count() == 0) {
+    return InvalidArgumentError("--drill-kind kill needs --drill-every");
+  }
   const FailoverPolicy& p = s.policy;
   if (p.dead_after < 1 || p.max_attempts < 1) {
     return InvalidArgumentError("dead_after and max_attempts must be at least 1");

@@ -44,6 +44,10 @@ struct ProtectionSpec {
   WorkloadSpec workload;  // command, and its health URL or check command on the host
   std::chrono::seconds snapshot_every{3600};
   int keep_last = 48;
+  // Scheduled drills (`protect --drill-every`): 0 = none. A drill is a planned move unless
+  // drill_kill, which kills the host (on Vast.ai: destroys it through the API).
+  std::chrono::seconds drill_every{0};
+  bool drill_kill = false;
   FailoverPolicy policy;
 };
 

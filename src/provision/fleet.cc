@@ -128,6 +128,12 @@ Status Fleet::Kill(const std::string& id) {
   return opened_.local_market->Kill(id);
 }
 
+Status Fleet::DrillKill(const std::string& id) {
+  if (opened_.local_market != nullptr) return opened_.local_market->Kill(id);
+  if (opened_.provider->Name() == "vast") return opened_.provider->Destroy(id);
+  return InvalidArgumentError(opened_.provider->Name() + " cannot kill a machine");
+}
+
 ReadinessReport Fleet::Readiness() { return provisioner_->Readiness(); }
 
 void Fleet::Blacklist(const std::string& machine_id, const std::string& reason) {

@@ -74,6 +74,10 @@ class Fleet {
   void ForgetPins(const std::string& id, const std::vector<SshEndpoint>& endpoints);
   // Chaos on the local market: the host dies now (kInvalidArgument on other providers).
   Status Kill(const std::string& id);
+  // A kill drill's failure: on the local market the host dies (Kill); on Vast.ai the
+  // instance is destroyed through the API (the caller has the operator's consent). Other
+  // providers cannot kill a machine: kInvalidArgument, and the caller marks the host lost.
+  Status DrillKill(const std::string& id);
   ReadinessReport Readiness();
   void Blacklist(const std::string& machine_id, const std::string& reason);
 
