@@ -106,11 +106,17 @@ void FakeClock::SleepFor(std::chrono::nanoseconds duration) {
 }
 
 bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) {
-  std::unique_lock<std::mutex> lock(mu_);
-  const int64_t deadline = monotonic_ + duration.count();
+  // Reads that are not activity: a passive waiter must not hold off the auto-advance.
+  auto now = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return monotonic_;
+  };
+  const int64_t deadline = now() + duration.count();
   while (!stop.IsSet()) {
-    if (monotonic_ >= deadline) return true;
-    moved_.wait_for(lock, std::chrono::milliseconds(5));  // or stopped meanwhile
+    if (now() >= deadline) return true;
+    // Passive: never moves time. A stop ends the wait at once (an owner releasing its lock
+    // does not wait for a poll); time passing is seen within a slice.
+    stop.WaitFor(std::chrono::milliseconds(5));
   }
   return false;
 }

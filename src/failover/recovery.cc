@@ -191,7 +191,10 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
 Status Recovery::FinalSnapshot() {
   const int64_t start = NowMillis(ctx_->clock);
   auto transport = JobTransport(OriginalHostOf(row_, spec_.ssh_user));
-  // Bounded: a watchdog cancels the job at final_snapshot_timeout.
+  // Bounded: a watchdog cancels the job at final_snapshot_timeout, and the transport's job
+  // deadline holds the bound where no watchdog thread runs (the simulation).
+  transport->SetTimeouts(std::chrono::seconds(30), spec_.policy.final_snapshot_timeout,
+                         std::chrono::seconds(30));
   std::atomic<bool> cancel{false};
   transport->SetCancelFlag(&cancel);
   StopSignal finished;
@@ -216,7 +219,10 @@ Status Recovery::FinalSnapshot() {
     ctx_->state->RecordSnapshot(SnapshotRowOf(*snap, spec_.name, NowMillis(ctx_->clock)))
         .IgnoreError();
   } else {
-    std::string why = cancel
+    const bool timed_out =
+        cancel || (snap.error().code == ErrorCode::kDeadlineExceeded &&
+                   row_.snapshot_ms >= spec_.policy.final_snapshot_timeout.count() * 1000);
+    std::string why = timed_out
                           ? "timed out after " +
                                 std::to_string(spec_.policy.final_snapshot_timeout.count()) + " s"
                           : snap.error().message;
@@ -284,6 +290,12 @@ Status Recovery::Replace() {
 
 Recovery::Fenced Recovery::Fence() {
   const int64_t start = NowMillis(ctx_->clock);
+#ifdef STANDBY_PLANTED_BUG_SKIP_FENCING
+  // The deterministic simulation's planted bug (tests/sim, a test build only): fencing
+  // reports success without touching the old host. The simulation must catch it.
+  Timing("fencing", start, true);
+  return {"confirmed"};
+#endif
   Provider* provider = ctx_->fleet->provider();
   bool confirmed = false;
   std::string how;

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace standby::sim {
+
+// The "sometimes" assertions: each must hold in at least one seed of a run.
+struct Coverage {
+  std::map<std::string, int> hits;  // name → seeds that hit it
+  void Add(const Coverage& other) {
+    for (const auto& [name, n] : other.hits) hits[name] += n;
+  }
+};
+// Every name a run must hit: a crash in each phase, a replacement dying mid-restore, a 429
+// during a race, an API outage during detection, a final snapshot that timed out.
+const std::vector<std::string>& RequiredCoverage();
+
+struct SeedResult {
+  uint64_t seed = 0;
+  std::string violation;  // empty: every invariant held
+  std::vector<std::string> trace;
+  Coverage coverage;
+  std::vector<int64_t> mttr_ms;  // cold failovers (host_dead) that succeeded
+  bool placed = true;            // false: the first placement found no machine (not judged)
+};
+
+// One seed: a world, a protected instance placed in it, a scenario of failures drawn from the
+// seed, the real Controller run round by round (and killed and restarted mid-phase), and
+// the invariants checked after every round (docs/design.md, "The deterministic simulation").
+SeedResult RunSeed(uint64_t seed);
+
+}  // namespace standby::sim
