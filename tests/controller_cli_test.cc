@@ -320,21 +320,37 @@ void SignalHost(const std::string& host_dir, int sig) {
   for (pid_t pid : DescendantsOf(supervisor)) ::kill(pid, sig);
 }
 
-TEST_F(ControllerCliTest, SSH_AShortSshStallIsNoFailover) {
+// A 4 s SSH stall of a live host: its first failed probe rents machines on suspicion
+// (nothing fenced), the host answers again before dead_after failures, every machine rented
+// is destroyed, and no failover is recorded.
+TEST_F(ControllerCliTest, SSH_AShortSshStallIsNoFailoverAndItsSpeculativeRentalsAreDestroyed) {
   Seed();
-  ProcessRun placed = Protect("--probe-timeout 800");
+  // Probes at least 0.5 s apart: at most 8 fail in 4 s, fewer than dead_after.
+  ProcessRun placed = Protect("--probe-timeout 800 --dead-after 10");
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   StartServe();
   std::string host_dir =
       dir_.Sub("state/market/hosts/" + placed.json()["provider_instance_id"].get<std::string>());
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  SignalHost(host_dir, SIGSTOP);  // about two failed probes: fewer than dead_after (3)
-  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
-  SignalHost(host_dir, SIGCONT);
+  SignalHost(host_dir, SIGSTOP);
   std::this_thread::sleep_for(std::chrono::seconds(4));
+  SignalHost(host_dir, SIGCONT);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ServeLog().find(
+                   "the host answered again: destroyed the machine(s) rented on "
+                   "suspicion") != std::string::npos;
+      },
+      30))
+      << ServeLog();
+  EXPECT_NE(ServeLog().find("host suspect: renting on suspicion, 3 machine(s) loading"),
+            std::string::npos)
+      << ServeLog();
+  EXPECT_NE(ServeLog().find("each confirmed gone"), std::string::npos) << ServeLog();
   EXPECT_TRUE(Failovers().empty()) << ServeLog();
-  EXPECT_NE(ServeLog().find("host suspect"), std::string::npos) << ServeLog();
   EXPECT_EQ(Instance()["state"], "healthy") << ServeLog();
+  EXPECT_EQ(Instance()["provider_instance_id"], placed.json()["provider_instance_id"]);
+  EXPECT_EQ(LiveInstances(), 1u) << ServeLog();
   EXPECT_EQ(Fetch("/health.txt"), "ok");
 }
 

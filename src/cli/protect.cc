@@ -68,6 +68,7 @@ int RunProtect(const std::vector<std::string>& args) {
                              {"probe-interval", true, "failover.probe_interval_ms"},
                              {"probe-timeout", true, "failover.probe_timeout_ms"},
                              {"dead-after", true, "failover.dead_after"},
+                             {"speculative-race", true, "failover.speculative_race"},
                              {"health-timeout", true, ""}});
   auto inv = Prepare(command, args, specs, 1);
   if (!inv) return UsageError(command, inv.error().message, false);

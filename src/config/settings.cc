@@ -36,6 +36,8 @@ const std::vector<SettingSpec>& AllSettings() {
        "replacement machines one failover may try"},
       {"failover.max_concurrent_snapshots", "STANDBY_MAX_CONCURRENT_SNAPSHOTS", "2",
        "periodic snapshots running at once across instances"},
+      {"failover.speculative_race", "STANDBY_SPECULATIVE_RACE", "true",
+       "rent the race's first batch at a host's first failed probe (destroyed if it recovers)"},
       {"s3.endpoint", "STANDBY_S3_ENDPOINT", "", "S3 endpoint host[:port] or URL"},
       {"s3.region", "STANDBY_S3_REGION", "us-east-1", "S3 signing region"},
       {"s3.path_style", "STANDBY_S3_PATH_STYLE", "", "true/false: path-style addressing"},

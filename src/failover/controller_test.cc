@@ -584,5 +584,67 @@ TEST_F(ControllerTest, AScheduledDrillRunsWhenDueAndIsSkippedWhenNoOfferFits) {
   EXPECT_EQ(Failovers().size(), 1u) << log_;
 }
 
+size_t Count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// Renting on suspicion: a blip rents the race's first batch and destroys it when the host
+// answers again (no failover, nothing fenced, once per window); a death hands the batch to
+// the failover's race, which starts with them already booting and leaves only its winner.
+TEST_F(ControllerTest, ASuspectHostRentsAheadAndABlipDestroysWhatItRented) {
+  SeedSnapshot();
+  ProtectedInstance before = Placed(Spec());
+  Controller controller(&ctx_, {});
+  ASSERT_OK(controller.Start());
+  RunUntil(
+      controller, [] { return false; }, 2);
+  const std::string key = HostKey(before.ssh_host, before.ssh_port);
+  for (int blip = 0; blip < 2; ++blip) {
+    hosts_.Kill(key);  // SSH fails; the machine itself runs on
+    RunUntil(
+        controller, [] { return false; }, 1);
+    hosts_.Revive(key);
+    RunUntil(
+        controller, [] { return false; }, 2);
+  }
+  EXPECT_TRUE(Failovers().empty()) << log_;
+  EXPECT_EQ(Count(log_, "renting on suspicion, 3 machine(s) loading"), 1u) << log_;
+  EXPECT_EQ(Count(log_, "the host answered again: destroyed the machine(s) rented on suspicion"),
+            1u)
+      << log_;
+  EXPECT_NE(log_.find("each confirmed gone"), std::string::npos) << log_;
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+  EXPECT_EQ(Current().provider_instance_id, before.provider_instance_id);
+
+  // A death, a window later: the failover races with the machines rented at the first failure.
+  clock_.Advance(std::chrono::minutes(11));
+  log_.clear();
+  Kill(before);
+  RunUntil(controller, [&] { return FailoverFinished(); });
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u) << log_;
+  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+  const size_t rented = log_.find("renting on suspicion, 3 machine(s) loading (");
+  ASSERT_NE(rented, std::string::npos) << log_;
+  EXPECT_LT(rented, log_.find("failover " + failovers[0].failover_id + " started")) << log_;
+  EXPECT_GE(failovers[0].candidates_launched, 3) << log_;
+  EXPECT_EQ(provider_->market()->LiveInstances(), 1u) << log_;
+  // Each machine rented on suspicion ran in that failover's race (the race records them).
+  const size_t open = log_.find("loading (", rented) + 9;
+  std::vector<std::string> ids = SplitString(log_.substr(open, log_.find(')', open) - open), ',');
+  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(auto attempts, state_->ListProvisioningAttempts("simulated"));
+  for (std::string id : ids) {
+    id = std::string(TrimWhitespace(id));
+    bool raced = false;
+    for (const ProvisioningAttempt& a : attempts) {
+      raced |= a.provider_instance_id == id && a.failover_id == failovers[0].failover_id;
+    }
+    EXPECT_TRUE(raced) << id << " was rented on suspicion but not raced\n" << log_;
+  }
+}
+
 }  // namespace
 }  // namespace standby

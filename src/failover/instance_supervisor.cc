@@ -3,7 +3,6 @@
 #include <thread>
 
 #include "base/strings.h"
-#include "env/health_check.h"
 #include "failover/protected_rows.h"
 #include "snapshot/pruner.h"
 
@@ -18,23 +17,6 @@ HealthPolicy PolicyFor(const ProtectionSpec& spec) {
   return HealthPolicy(spec.policy, !spec.workload.command.empty(), spec.workload.HasCheck());
 }
 
-ProviderView ViewOf(const Instance& i, std::string* detail) {
-  switch (i.state) {
-    case InstanceState::kRunning:
-      return ProviderView::kRunning;
-    case InstanceState::kLoading:
-      return ProviderView::kLoading;
-    case InstanceState::kExited:
-    case InstanceState::kOffline:
-      *detail = std::string(InstanceStateName(i.state));
-      return ProviderView::kGone;
-    case InstanceState::kUnknown:
-      *detail = i.status_message;
-      return ProviderView::kUnknown;
-  }
-  return ProviderView::kUnknown;
-}
-
 }  // namespace
 
 InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance row,
@@ -46,7 +28,8 @@ InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance
       interval_ms_(spec.policy.probe_interval.count()),
       row_(std::move(row)),
       spec_(std::move(spec)),
-      policy_(PolicyFor(spec_)) {
+      policy_(PolicyFor(spec_)),
+      speculation_(ctx, spec_.name) {
   if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
     int64_t wait_ms =
         row_.updated_at + spec_.policy.retry_backoff.count() * 1000 - NowMillis(ctx_->clock);
@@ -130,23 +113,6 @@ void InstanceSupervisor::RequestDrill(const std::string& request_id) {
   drill_request_ = request_id;
 }
 
-HostAddress InstanceSupervisor::Host() const {
-  HostAddress a = HostOf(row_, spec_.ssh_user);
-  a.connect_timeout = spec_.policy.probe_timeout;
-  return a;
-}
-
-AgentTransport* InstanceSupervisor::ProbeTransport() {
-  HostAddress host = Host();
-  std::string key = host.Describe() + "/" + host.pin_name;
-  if (!probe_transport_ || probe_host_ != key) {
-    probe_transport_ = ctx_->fleet->transports()->Connect(host);
-    probe_host_ = key;
-  }
-  probe_transport_->SetTimeouts(spec_.policy.probe_timeout, spec_.policy.probe_timeout);
-  return probe_transport_.get();
-}
-
 void InstanceSupervisor::Reload() {
   auto fresh = ctx_->state->GetProtectedInstance(spec_.name);
   if (!fresh || !*fresh) return;
@@ -177,6 +143,7 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
     if (drill_request) ctx_->state->FinishRequest(*drill_request, "", why).IgnoreError();
   };
   if (row_.status == ProtectionStateName(ProtectionState::kPaused)) {
+    if (speculation_.live()) speculation_.Cancel(spec_.name + " is paused");
     return refuse(spec_.name + " is paused");
   }
   if (row_.status == ProtectionStateName(ProtectionState::kFailingOver) ||
@@ -251,70 +218,6 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   }
 }
 
-Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
-  Observation o;
-  o.at_ms = NowMillis(ctx_->clock);
-  o.mono_ns = ctx_->clock->MonotonicNanos();
-  StoreAccess no_store;
-  HostAgent agent(ProbeTransport(), &no_store);
-  auto health = drill_ && drill_->host_lost
-                    ? Result<HostHealth>(UnavailableError("drill: the host is treated as lost"))
-                    : agent.Health(spec_.name, spec_.workspace, spec_.workload);
-  if (health) {
-    o.agent_ok = true;
-    o.workload_alive = health->workload_alive;
-    o.workload_healthy = health->workload_healthy;
-    o.workload_detail = health->workload_detail;
-  } else {
-    o.agent_error = health.error().message;
-  }
-  if (row_.provider_instance_id.empty() || row_.provider != ctx_->fleet->provider()->Name()) {
-    o.provider = ProviderView::kNotTracked;
-  } else if (!listing.answered) {
-    o.provider = ProviderView::kUnknown;
-    o.provider_detail = listing.error;
-  } else if (o.mono_ns - listing.taken_ns >
-             std::max<int64_t>(3 * Nanos(spec_.policy.probe_interval), 5'000'000'000)) {
-    // The API has not answered for a while (a listing can hang on retries): stale news.
-    o.provider = ProviderView::kUnknown;
-    o.provider_detail = "no provider listing for " +
-                        std::to_string((o.mono_ns - listing.taken_ns) / 1'000'000'000) + " s";
-  } else if (auto it = listing.by_id.find(row_.provider_instance_id); it == listing.by_id.end()) {
-    o.provider = ProviderView::kGone;
-    o.provider_detail = "instance " + row_.provider_instance_id + " is no longer listed";
-  } else {
-    o.provider = ViewOf(it->second, &o.provider_detail);
-  }
-  if (!o.agent_ok && !(drill_ && drill_->host_lost) && spec_.policy.direct_probe &&
-      !spec_.workload.health_url.empty() &&
-      (o.provider == ProviderView::kRunning || o.provider == ProviderView::kLoading)) {
-    o.direct_health = DirectHealth(listing.by_id.at(row_.provider_instance_id));
-  }
-  if (!o.agent_ok &&
-      (o.provider == ProviderView::kUnknown || o.provider == ProviderView::kNotTracked)) {
-    // Is it the controller that is cut off? Any answer from the store says no.
-    o.store_reachable = ctx_->StoreReachable(spec_.repo);
-  }
-  return o;
-}
-
-std::optional<bool> InstanceSupervisor::DirectHealth(const Instance& instance) {
-  // http://HOST:PORT/PATH on the host; the provider maps PORT to a public address.
-  auto url = ParseHealthUrl(spec_.workload.health_url);
-  if (!url) return std::nullopt;
-  auto exposed = instance.exposed.find(url->port);
-  if (exposed == instance.exposed.end()) return std::nullopt;  // not reachable from here
-  HttpRequest request;
-  request.tls = false;
-  request.host = exposed->second.host;
-  request.port = exposed->second.port;
-  request.target = url->target;
-  request.timeout = spec_.policy.probe_timeout;
-  auto response = MakeHttpClient()->Send(request);
-  return response && HealthAnswerOk(*response, {spec_.workload.health_expect_status,
-                                                spec_.workload.health_expect_body});
-}
-
 void InstanceSupervisor::Act(const Decision& d, const Observation& o,
                              const std::atomic<bool>& stop) {
   const Verdict previous = last_verdict_;
@@ -322,11 +225,13 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
   switch (d.verdict) {
     case Verdict::kHealthy:
     case Verdict::kStarting:
+      if (speculation_.live()) speculation_.Cancel("the host answered again");
       if (previous != d.verdict) ctx_->Log(spec_.name + ": " + d.reason);
       SetState(ProtectionState::kHealthy, d.reason);
       return;
     case Verdict::kSuspect:
       ctx_->Log(spec_.name + ": " + d.reason);
+      MaybeSpeculate(o);
       SetState(ProtectionState::kSuspect, d.reason);
       return;
     case Verdict::kIsolated:
@@ -334,6 +239,7 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
       SetState(ProtectionState::kSuspect, d.reason);
       return;
     case Verdict::kRestartWorkload:
+      if (speculation_.live()) speculation_.Cancel("the host answered again");
       ctx_->Log(spec_.name + ": " + d.reason);
       RestartWorkload(o);
       return;
@@ -347,6 +253,16 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
       return;
     }
   }
+}
+
+void InstanceSupervisor::MaybeSpeculate(const Observation& o) {
+  const bool rented =
+      !row_.provider_instance_id.empty() && row_.provider == ctx_->fleet->provider()->Name();
+  if (!spec_.policy.speculative_race || !rented || spec_.policy.dead_after < 2 || o.agent_ok ||
+      o.direct_health.value_or(false)) {
+    return;
+  }
+  speculation_.Start(spec_, row_);
 }
 
 void InstanceSupervisor::RestartWorkload(const Observation& o) {
@@ -404,6 +320,7 @@ void InstanceSupervisor::StartFailover(Trigger trigger, bool planned, int64_t fi
 void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>& stop) {
   const ProtectionSpec spec = spec_;
   Recovery recovery(ctx_, spec, std::move(row));
+  recovery.SetHeadStart(speculation_.Take());
   auto finished = recovery.Run(&stop);
   policy_.Reset();
   probe_transport_.reset();

@@ -11,6 +11,7 @@
 #include "failover/health_policy.h"
 #include "failover/protection_spec.h"
 #include "failover/recovery.h"
+#include "failover/speculation.h"
 #include "failover/work_pool.h"
 #include "remote/local_transport.h"
 
@@ -80,6 +81,9 @@ class InstanceSupervisor {
   void MaybeScheduledDrill(const std::atomic<bool>& stop);
   // An armed kill drill whose host still answers after its deadline: no failover.
   void ExpireDrill(const Decision& d);
+  // Rents on suspicion after a failed probe of a host the provider rents, where the policy
+  // allows it (Speculation).
+  void MaybeSpeculate(const Observation& o);
   enum class SnapshotStart { kNotDue, kStarted, kAlreadyRunning, kPoolBusy };
   // Starts the periodic snapshot when due (or `requested`) and a pool slot is free.
   SnapshotStart MaybeSnapshot(bool requested);
@@ -129,6 +133,7 @@ class InstanceSupervisor {
   };
   std::optional<ArmedDrill> drill_;
   int64_t next_drill_ns_ = -1;
+  Speculation speculation_;
   Verdict last_verdict_ = Verdict::kHealthy;
   int64_t next_snapshot_ns_ = -1;
   int64_t retry_failover_ns_ = -1;  // failed: when to try again

@@ -55,7 +55,9 @@ json SpecToJson(const ProtectionSpec& s) {
             {"final_snapshot_timeout_s", p.final_snapshot_timeout.count()},
             {"max_attempts", p.max_attempts},
             {"retry_backoff_s", p.retry_backoff.count()},
-            {"direct_probe", p.direct_probe}}}};
+            {"direct_probe", p.direct_probe},
+            {"speculative_race", p.speculative_race},
+            {"speculative_window_s", p.speculative_window.count()}}}};
 }
 
 Result<ProtectionSpec> SpecFromJson(const std::string& text) {
@@ -112,6 +114,10 @@ Result<ProtectionSpec> SpecFromJson(const std::string& text) {
   s.policy.max_attempts = static_cast<int>(p.Int("max_attempts", 1, 100));
   s.policy.retry_backoff = std::chrono::seconds(p.Int("retry_backoff_s", 0, kMaxSeconds));
   s.policy.direct_probe = p.Bool("direct_probe");
+  // Absent in specs stored before renting on suspicion existed.
+  s.policy.speculative_race = p.OptionalBool("speculative_race").value_or(true);
+  s.policy.speculative_window =
+      std::chrono::seconds(p.OptionalInt("speculative_window_s", 0, kMaxSeconds).value_or(600));
   RETURN_IF_ERROR(filter.status());
   RETURN_IF_ERROR(w.status());
   RETURN_IF_ERROR(p.status());
@@ -217,6 +223,7 @@ Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config) {
   p.final_snapshot_timeout = std::chrono::seconds(final_snapshot);
   ASSIGN_OR_RETURN(uint64_t attempts, config.GetUint("failover.max_attempts"));
   p.max_attempts = static_cast<int>(attempts);
+  ASSIGN_OR_RETURN(p.speculative_race, config.GetBool("failover.speculative_race"));
   return s;
 }
 

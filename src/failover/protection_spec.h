@@ -29,6 +29,10 @@ struct FailoverPolicy {
   // Probe the workload's port from the controller when the provider exposes it: a host
   // whose service answers users is not dead, whatever SSH says.
   bool direct_probe = true;
+  // Rent on suspicion (failover/speculation.h): launch the race's first batch at the first
+  // failed probe; at most one such launch per instance per speculative_window.
+  bool speculative_race = true;
+  std::chrono::seconds speculative_window{600};
 };
 
 // What `standby protect` stores: where the workspace lives and is snapshotted, what to rent

@@ -107,6 +107,14 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
 
 HostAddress Recovery::NewHost() const { return NewHostOf(row_, spec_.ssh_user); }
 
+Recovery::~Recovery() {
+  for (const HeadStartCandidate& c : head_start_) {
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + c.instance.id +
+              ", rented on suspicion and not raced");
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock);
+  }
+}
+
 std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) {
   auto transport = LongJobTransport(ctx_, host);
   transport->SetCancelFlag(stop_);
@@ -371,6 +379,8 @@ Status Recovery::Provision() {
     }
   }
   request.ssh_user = spec_.ssh_user;
+  request.head_start = std::move(head_start_);
+  head_start_.clear();
   auto outcome = ctx_->fleet->Provision(request);
   row_.gpu_provisioning_time_ms += NowMillis(ctx_->clock) - start;
   if (!outcome) {

@@ -56,12 +56,17 @@ std::unique_ptr<AgentTransport> LongJobTransport(ControllerContext* ctx, const H
 class Recovery {
  public:
   Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row);
+  // Destroys head-start machines no race took (a failover stopped or failed before racing).
+  ~Recovery();
 
   // Runs to done or failed and returns the final row. An error means the run stopped early
   // with its row persisted (a crash point, or `stop` set): resuming it continues there.
   Result<FailoverEvent> Run(const std::atomic<bool>* stop);
 
   const FailoverEvent& row() const { return row_; }
+  // Machines rented on suspicion before the failover began (failover/speculation.h): the
+  // first race starts with them. Whatever the failover does not use, it destroys.
+  void SetHeadStart(std::vector<HeadStartCandidate> machines) { head_start_ = std::move(machines); }
 
  private:
   struct Phase {
@@ -119,6 +124,7 @@ class Recovery {
   const std::atomic<bool>* stop_ = nullptr;
   std::mutex timings_mu_;  // Fence and Locate report from their threads
   bool no_snapshot_ = false;
+  std::vector<HeadStartCandidate> head_start_;
   int validation_failures_ = 0;
 };
 

@@ -74,16 +74,25 @@ Error Fleet::NoOfferMatches(const OfferFilter& filter) {
   return NotFoundError(where + " matches --gpu '" + asked + "' (available: " + names + ")");
 }
 
-Result<ProvisionOutcome> Fleet::Provision(const ProvisionRequest& request) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!account_prepared_) {
-      // The provider must hand new machines the controller's key (Vast: the account's keys).
-      if (!public_key_.empty()) RETURN_IF_ERROR(provider()->PrepareAccount(public_key_));
-      account_prepared_ = true;
-    }
+Status Fleet::PrepareAccountOnce() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!account_prepared_) {
+    // The provider must hand new machines the controller's key (Vast: the account's keys).
+    if (!public_key_.empty()) RETURN_IF_ERROR(provider()->PrepareAccount(public_key_));
+    account_prepared_ = true;
   }
+  return OkStatus();
+}
+
+Result<ProvisionOutcome> Fleet::Provision(const ProvisionRequest& request) {
+  RETURN_IF_ERROR(PrepareAccountOnce());
   return provisioner_->Provision(request);
+}
+
+Result<std::vector<HeadStartCandidate>> Fleet::LaunchAhead(const ProvisionRequest& request,
+                                                           int count) {
+  RETURN_IF_ERROR(PrepareAccountOnce());
+  return provisioner_->LaunchAhead(request, count);
 }
 
 Result<std::vector<FleetInstance>> Fleet::Instances(bool all) {

@@ -62,6 +62,8 @@ class Fleet {
   // A, B)" when no offer of that GPU exists at all, else that the other filters exclude them.
   Error NoOfferMatches(const OfferFilter& filter);
   Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
+  // Provisioner::LaunchAhead, after the same account preparation as Provision.
+  Result<std::vector<HeadStartCandidate>> LaunchAhead(const ProvisionRequest& request, int count);
   // This controller's labelled instances (every standby-labelled one with `all`).
   Result<std::vector<FleetInstance>> Instances(bool all);
   // Destroys and confirms (DestroyInstance: already gone is an outcome, not an error), then
@@ -82,6 +84,8 @@ class Fleet {
   void Blacklist(const std::string& machine_id, const std::string& reason);
 
  private:
+  Status PrepareAccountOnce();
+
   OpenedProvider opened_;
   std::string public_key_;
   std::unique_ptr<TransportFactory> transports_;

@@ -1,5 +1,7 @@
 #include "provision/provisioner.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "provision/ownership.h"
 #include "provision/reaper.h"
@@ -171,6 +173,37 @@ Status Provisioner::RecordOwnership(const ProvisionRequest& request, const std::
   return status;
 }
 
+Result<std::vector<HeadStartCandidate>> Provisioner::LaunchAhead(const ProvisionRequest& request,
+                                                                 int count) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    LoadHistoryOnce();
+  }
+  LaunchSpec spec = request.launch;
+  spec.label = LabelFor(request.purpose, request.tag.empty() ? random_->HexId(8) : request.tag);
+  ASSIGN_OR_RETURN(auto offers, provider_->SearchOffers(request.filter));
+  std::vector<Offer> usable;
+  const int64_t now = clock_->MonotonicNanos();
+  for (Offer& offer : offers) {
+    const bool avoided = std::find(request.avoid_machines.begin(), request.avoid_machines.end(),
+                                   offer.machine_id) != request.avoid_machines.end();
+    if (!avoided && !blacklist_.Contains(offer.machine_id, now)) usable.push_back(std::move(offer));
+  }
+  RankOffers(&usable);
+  std::vector<HeadStartCandidate> launched;
+  for (const Offer& offer : usable) {
+    if (static_cast<int>(launched.size()) >= count) break;
+    auto created = provider_->Create(offer, spec);
+    if (!created) {
+      if (created.error().code == ErrorCode::kNotFound) continue;  // a stale offer
+      if (launched.empty()) return created.error();
+      break;
+    }
+    launched.push_back({offer, *created, clock_->MonotonicNanos()});
+  }
+  return launched;
+}
+
 Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request) {
   {
     // Only the history load is serialised: races of several instances run side by side
@@ -190,6 +223,7 @@ Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request)
   RaceOptions options = options_;
   options.cancel = request.cancel;
   options.on_launched = request.on_launched;
+  options.head_start = request.head_start;
   ASSIGN_OR_RETURN(out.race, RunRace(provider_, probe_, &model_, &blacklist_, clock_,
                                      request.filter, spec, options));
   // The winner's ownership first: the history behind it may be slow (it spools when the

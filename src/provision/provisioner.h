@@ -38,6 +38,7 @@ struct ProvisionRequest {
   std::string ssh_user = "root";            // when the provider does not say
   StopSignal* cancel = nullptr;             // as RaceOptions::cancel
   std::function<void(const std::string&)> on_launched;  // as RaceOptions::on_launched
+  std::vector<HeadStartCandidate> head_start;           // as RaceOptions::head_start
 };
 
 // The SSH-ready distribution the races plan from, and the timings the next race uses.
@@ -71,6 +72,12 @@ class Provisioner {
               Random* random, RaceOptions options, std::string controller);
 
   Result<ProvisionOutcome> Provision(const ProvisionRequest& request);
+  // Launches up to `count` candidates the way a race's first batch would (best offers
+  // first, blacklisted and avoided machines skipped), labelled <purpose>:<tag>, and returns
+  // without waiting for them: a later race's head start (ProvisionRequest::head_start).
+  // Nothing is recorded; the caller destroys the ones it does not hand to a race. An empty
+  // result when no offer could be launched.
+  Result<std::vector<HeadStartCandidate>> LaunchAhead(const ProvisionRequest& request, int count);
 
   // The label prefix of every instance this controller rents ("standby:<controller>:").
   std::string LabelPrefix() const;

@@ -77,7 +77,8 @@ class Race {
         spec_(spec),
         options_(options),
         start_ns_(clock->MonotonicNanos()),
-        hits_at_start_(provider->RateLimitHits()) {}
+        hits_at_start_(provider->RateLimitHits()),
+        list_prefix_(spec.label) {}
 
   Result<RaceResult> Run(const OfferFilter& filter) {
     RaceTimings timings = PlannedRaceTimings(*model_, options_);
@@ -85,21 +86,23 @@ class Race {
     round_timeout_s_ = timings.round_timeout_s;
     result_.hedge_after_s = hedge_after_s_;
     result_.round_timeout_s = round_timeout_s_;
+    for (const HeadStartCandidate& h : options_.head_start) tried_.insert(h.offer.offer_id);
     for (int round = 1; round <= options_.max_rounds && !result_.winner && !Cancelled(); ++round) {
+      const bool head_start = round == 1 && !options_.head_start.empty();
       auto offers = provider_->SearchOffers(filter);
-      if (!offers) {
+      if (!offers && !head_start) {
         if (round == 1) return offers.error();
         spdlog::warn("offer search failed in round {}: {}", round, offers.error().message);
         break;
       }
       std::vector<Offer> usable;
-      for (Offer& offer : *offers) {
+      for (Offer& offer : offers ? *offers : std::vector<Offer>()) {
         if (!tried_.contains(offer.offer_id) &&
             !blacklist_->Contains(offer.machine_id, clock_->MonotonicNanos())) {
           usable.push_back(std::move(offer));
         }
       }
-      if (usable.empty()) break;  // offers ran out
+      if (usable.empty() && !head_start) break;  // offers ran out
       RankOffers(&usable);
       result_.rounds = round;
       RunRound(round, usable);
@@ -205,10 +208,34 @@ class Race {
     return false;
   }
 
+  // Round 1's head start: the candidates launched before the race, as if it had.
+  void AdoptHeadStart() {
+    for (const HeadStartCandidate& h : options_.head_start) {
+      CandidateOutcome c;
+      c.offer_id = h.offer.offer_id;
+      c.machine_id = h.offer.machine_id;
+      c.gpu_name = h.offer.gpu_name;
+      c.price_per_hour = h.offer.price_per_hour;
+      c.round = 1;
+      c.launched_at_s = (h.created_ns - start_ns_) / 1e9;  // before the race: negative
+      c.instance_id = h.instance.id;
+      result_.candidates.push_back(std::move(c));
+      live_.push_back({result_.candidates.size() - 1, h.created_ns, h.instance});
+      // They may carry another label: list what both labels share.
+      size_t common = 0;
+      while (common < list_prefix_.size() && common < h.instance.label.size() &&
+             list_prefix_[common] == h.instance.label[common]) {
+        ++common;
+      }
+      list_prefix_.resize(common);
+    }
+  }
+
   void RunRound(int round, const std::vector<Offer>& offers) {
     size_t next = 0;
     const int64_t round_start = clock_->MonotonicNanos();
-    for (int i = 0; i < options_.initial_batch; ++i) {
+    if (round == 1) AdoptHeadStart();
+    while (static_cast<int>(live_.size()) < options_.initial_batch) {
       if (!Launch(round, offers, &next)) break;
     }
     while (!live_.empty()) {
@@ -240,7 +267,7 @@ class Race {
   // One listing for every candidate; failures retired, running ones probed in parallel.
   // True when a winner was found.
   bool Poll() {
-    auto listed = provider_->List(spec_.label);
+    auto listed = provider_->List(list_prefix_);
     if (!listed) {
       spdlog::warn("listing instances failed: {}", listed.error().message);
       return false;
@@ -353,6 +380,7 @@ class Race {
   const int64_t hits_at_start_;
   double hedge_after_s_ = 45;
   double round_timeout_s_ = 90;
+  std::string list_prefix_;  // what Poll lists: the race's label, or what it shares with others
   std::set<std::string> tried_;
   std::vector<Live> live_;
   Live winner_{};

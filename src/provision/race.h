@@ -37,6 +37,15 @@ class ReadinessProbe {
   virtual void Forget(const Instance& /*instance*/) {}
 };
 
+// A machine launched before its race began (renting on suspicion, failover/speculation.h):
+// it joins the race's first round as if the race had launched it, its boot counted from its
+// own creation.
+struct HeadStartCandidate {
+  Offer offer;
+  Instance instance;
+  int64_t created_ns = 0;  // monotonic
+};
+
 // Defaults from bench/race_sim.cc on the vast-like market (docs/performance.md): three at
 // once and a hedge every p50/3 beat the seed's p90 with about half its loser GPU-minutes;
 // two at once with a hedge per p50 was cheaper but slower than the seed at p90.
@@ -73,6 +82,10 @@ struct RaceOptions {
   // Called with each created instance's id as soon as the provider answers, so a caller
   // that must exit at once can say what may be left.
   std::function<void(const std::string&)> on_launched;
+  // Candidates already booting (they may carry another label): round 1 starts with them and
+  // launches only what the batch still lacks; the race retires the ones that lose, and
+  // keeps them even when the first offer search fails.
+  std::vector<HeadStartCandidate> head_start;
 };
 
 // The hedge delay and round timeout a race with `options` uses given `model`: the fixed

@@ -250,6 +250,64 @@ TEST_F(RaceTest, AWinnerFoundAsTheCancelLandsIsDestroyedToo) {
             probe_.forgotten.end());
 }
 
+// Machines rented on suspicion before the race (another label) join its first round with
+// the boot time they already have: the race launches only what the batch lacks, a head
+// start can win, and losers of either kind are destroyed.
+TEST_F(RaceTest, AHeadStartJoinsTheFirstRoundWithItsBootAlreadyUnderWay) {
+  Market(6);
+  market_->Script(machine(0), 20);  // rented 12 s before the race: ready 8 s into it
+  market_->Script(machine(1), 15);
+  market_->Script(machine(2), 30);
+  LaunchSpec speculative;
+  speculative.label = "standby:test:speculative:x";
+  ASSERT_OK_AND_ASSIGN(Instance early, market_->Create(order_[0], speculative));
+  RaceOptions options = Options();
+  options.head_start = {{order_[0], early, clock_.MonotonicNanos()}};
+  clock_.Advance(std::chrono::seconds(12));
+  ASSERT_OK_AND_ASSIGN(auto r, Race(options));
+  ASSERT_TRUE(r.winner.has_value());
+  EXPECT_EQ(r.winner->id, early.id);
+  EXPECT_NEAR(r.elapsed_s, 8, 1.01);       // 20 s of boot, 12 of them before the race
+  EXPECT_NEAR(r.ready_after_s, 20, 1.01);  // the model learns the whole boot
+  ASSERT_EQ(r.candidates.size(), 2u);      // the head start + one launched to fill the batch
+  EXPECT_LT(r.candidates[0].launched_at_s, 0);
+  EXPECT_EQ(r.candidates[1].machine_id, machine(1));  // the head start's offer is not reused
+  EXPECT_EQ(r.candidates[1].outcome, RaceOutcome::kLost);
+  EXPECT_EQ(market_->LiveInstances(), 1u);
+
+  // An offer search that fails does not strand a head start: it is raced alone.
+  class SearchFails : public Provider {
+   public:
+    explicit SearchFails(Provider* p) : p_(p) {}
+    std::string Name() const override { return p_->Name(); }
+    Result<std::vector<Offer>> SearchOffers(const OfferFilter&) override {
+      return UnavailableError("search offers: HTTP 503");
+    }
+    Result<Instance> Create(const Offer& o, const LaunchSpec& s) override {
+      return p_->Create(o, s);
+    }
+    Result<Instance> Get(const std::string& id) override { return p_->Get(id); }
+    Result<std::vector<Instance>> List(const std::string& l) override { return p_->List(l); }
+    Status Destroy(const std::string& id) override { return p_->Destroy(id); }
+
+   private:
+    Provider* p_;
+  } failing(market_.get());
+  ASSERT_OK(market_->Destroy(early.id));
+  ASSERT_OK_AND_ASSIGN(Instance second, market_->Create(order_[2], speculative));
+  options.head_start = {{order_[2], second, clock_.MonotonicNanos()}};
+  LaunchSpec spec;
+  spec.label = "standby:test:race";
+  ASSERT_OK_AND_ASSIGN(
+      auto alone, RunRace(&failing, &probe_, &model_, &blacklist_, &clock_, {}, spec, options));
+  ASSERT_TRUE(alone.winner.has_value());
+  EXPECT_EQ(alone.winner->id, second.id);
+  EXPECT_EQ(alone.candidates.size(), 1u);
+  // Without a head start the same failure is the race's error, as before.
+  options.head_start.clear();
+  EXPECT_FALSE(RunRace(&failing, &probe_, &model_, &blacklist_, &clock_, {}, spec, options));
+}
+
 TEST_F(RaceTest, ALabelIsRequired) {
   Market(2);
   auto r =

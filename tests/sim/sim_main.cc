@@ -7,6 +7,8 @@
 //   standby_sim --seed S                                 replays one seed, printing its trace
 //   standby_sim --expect-violation --seeds N             succeeds only if some seed fails
 //                                                        (the planted-bug build)
+//   --no-speculation                                     without renting on suspicion
+//   --cold-only                                          only clean cold failovers (MTTR)
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   uint64_t seeds = 10000, first = 1;
   int threads = 2;
   bool replay = false, expect_violation = false;
+  standby::sim::SimOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> uint64_t {
@@ -62,6 +65,10 @@ int main(int argc, char** argv) {
       first = value();
       seeds = 1;
       replay = true;
+    } else if (arg == "--cold-only") {
+      options.cold_only = true;
+    } else if (arg == "--no-speculation") {
+      options.speculative_race = false;
     } else if (arg == "--expect-violation") {
       expect_violation = true;
     } else {
@@ -73,7 +80,7 @@ int main(int argc, char** argv) {
   // Worlds share nothing; SQLite's global allocation statistics would serialize them.
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   if (replay) {
-    standby::sim::SeedResult r = standby::sim::RunSeed(first);
+    standby::sim::SeedResult r = standby::sim::RunSeed(first, options);
     PrintTrace(r);
     return r.violation.empty() ? 0 : 1;
   }
@@ -84,6 +91,8 @@ int main(int argc, char** argv) {
   standby::sim::Coverage coverage;
   std::vector<int64_t> mttr;
   uint64_t unplaced = 0;
+  int64_t rentals = 0, false_suspicions = 0, false_rentals = 0;
+  double loser_s = 0;
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -91,8 +100,12 @@ int main(int argc, char** argv) {
       while (!stop) {
         const uint64_t seed = next++;
         if (seed >= first + seeds) return;
-        standby::sim::SeedResult r = standby::sim::RunSeed(seed);
+        standby::sim::SeedResult r = standby::sim::RunSeed(seed, options);
         std::lock_guard<std::mutex> lock(mu);
+        rentals += r.speculative_rentals;
+        false_suspicions += r.false_suspicions;
+        false_rentals += r.false_suspicion_rentals;
+        loser_s += r.loser_instance_s;
         coverage.Add(r.coverage);
         mttr.insert(mttr.end(), r.mttr_ms.begin(), r.mttr_ms.end());
         unplaced += r.placed ? 0 : 1;
@@ -112,6 +125,13 @@ int main(int argc, char** argv) {
   std::printf("cold failovers: %zu, MTTR p50 %.1f s, p90 %.1f s, p99 %.1f s\n", mttr.size(),
               Percentile(mttr, 50) / 1000.0, Percentile(mttr, 90) / 1000.0,
               Percentile(mttr, 99) / 1000.0);
+  std::printf(
+      "renting on suspicion %s: %lld machines rented ahead, %lld false suspicions (%.2f "
+      "machines each), loser instance-minutes %.2f per seed\n",
+      options.speculative_race ? "on" : "off", static_cast<long long>(rentals),
+      static_cast<long long>(false_suspicions),
+      false_suspicions ? static_cast<double>(false_rentals) / false_suspicions : 0.0,
+      loser_s / 60.0 / static_cast<double>(seeds));
   if (expect_violation) {
     if (failures.empty()) {
       std::printf("FAIL: the planted bug was not found in %llu seeds\n",

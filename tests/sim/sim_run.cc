@@ -31,7 +31,7 @@ const std::vector<FailoverPhase>& CrashPhases() {
 
 std::string CrashName(FailoverPhase p) { return "crash in " + std::string(FailoverPhaseName(p)); }
 
-ProtectionSpec Spec() {
+ProtectionSpec Spec(const SimOptions& options) {
   ProtectionSpec s;
   s.name = kName;
   s.repo = "/repo";
@@ -47,6 +47,7 @@ ProtectionSpec Spec() {
   s.policy.max_attempts = 3;
   s.policy.retry_backoff = std::chrono::seconds(60);
   s.policy.direct_probe = false;  // the simulated hosts have no port to reach
+  s.policy.speculative_race = options.speculative_race;
   return s;
 }
 
@@ -59,12 +60,14 @@ struct Event {
 
 class SeedRun {
  public:
-  explicit SeedRun(uint64_t seed) : w_(seed) { result_.seed = seed; }
+  SeedRun(uint64_t seed, const SimOptions& options) : w_(seed), options_(options) {
+    result_.seed = seed;
+  }
 
   SeedResult Run() {
     SeedRepository(w_.store(), kName, &w_.seeded_snapshot);
     w_.catalog.insert(w_.seeded_snapshot);
-    auto placed = Protect(w_.ctx(), Spec(), {"", std::nullopt, true}, nullptr);
+    auto placed = Protect(w_.ctx(), Spec(options_), {"", std::nullopt, true}, nullptr);
     if (!placed || placed->status != "healthy") {
       result_.placed = false;
       return Finish();
@@ -77,7 +80,7 @@ class SeedRun {
     options.reap_every = std::chrono::seconds(60);
     options.reap_grace = std::chrono::seconds(120);
     std::optional<FailoverPhase> crash_in;
-    if (w_.Uniform() < 0.6) {
+    if (w_.Uniform() < 0.6 && !options_.cold_only) {
       crash_in = CrashPhases()[w_.rng()() % CrashPhases().size()];
     }
     bool crashed = false;
@@ -153,6 +156,10 @@ class SeedRun {
   // One main failure per seed, with the faults around it drawn from the seed.
   void DrawScenario() {
     const double t0 = Between(10, 80);
+    if (options_.cold_only) {
+      events_.push_back({t0, "the primary's machine dies", [this] { KillPrimary(); }});
+      return;
+    }
     w_.fail_restore_share = 0.15 * w_.Uniform();
     w_.die_restore_share = 0.15 * w_.Uniform();
     w_.broken_workload_share = 0.05 * w_.Uniform();
@@ -285,6 +292,35 @@ class SeedRun {
              std::to_string(row->version);
     }
     last_version_ = row->version;
+    primaries_.insert(row->provider_instance_id);
+    // Failover rows change only with the instance's row, while one runs, or when a machine
+    // that served is destroyed: read them again only then.
+    size_t destroyed = 0;
+    for (const std::string& id : primaries_) destroyed += w_.hosts()[id].destroyed;
+    if (row->version != events_version_ || running_ || destroyed != destroyed_primaries_) {
+      if (std::string v = CheckFailovers(*row); !v.empty()) return v;
+      events_version_ = row->version;
+      destroyed_primaries_ = destroyed;
+    }
+    auto serving = Serving();
+    if (!running_ && row->status == "healthy" && serving.size() > 1) {
+      return "two machines serve " + std::string(kName) +
+             " with no failover running: " + serving[0] + " and " + serving[1];
+    }
+    for (; calls_checked_ < w_.provider_calls_ns.size(); ++calls_checked_) {
+      const int64_t gap =
+          w_.provider_calls_ns[calls_checked_] - w_.provider_calls_ns[calls_checked_ - 1];
+      if (gap < 200'000'000) {
+        return "provider calls 200 ms apart or less: the rate limit was exceeded";
+      }
+    }
+    if (row->status == "suspect" && w_.ProviderDown(w_.clock().MonotonicNanos())) {
+      result_.coverage.hits["API outage during detection"] = 1;
+    }
+    return "";
+  }
+
+  std::string CheckFailovers(const ProtectedInstance& row) {
     auto events = w_.state()->ListFailoverEvents({.instance_id = kName});
     if (!events) return "the state store failed: " + events.error().message;
     const int64_t now_ms = NowMillis(&w_.clock());
@@ -315,28 +351,25 @@ class SeedRun {
         }
       }
     }
-    auto serving = Serving();
-    if (!running && row->status == "healthy" && serving.size() > 1) {
-      return "two machines serve " + std::string(kName) +
-             " with no failover running: " + serving[0] + " and " + serving[1];
-    }
-    for (size_t i = 1; i < w_.provider_calls_ns.size(); ++i) {
-      if (w_.provider_calls_ns[i] - w_.provider_calls_ns[i - 1] < 200'000'000) {
-        return "provider calls 200 ms apart or less: the rate limit was exceeded";
+    running_ = running;
+    // Only a failover fences: no machine that served is destroyed otherwise (renting on
+    // suspicion never touches the host under suspicion).
+    for (const std::string& id : primaries_) {
+      auto host = w_.hosts().find(id);
+      if (host == w_.hosts().end() || !host->second.destroyed || id == row.provider_instance_id) {
+        continue;
       }
-    }
-    if (row->status == "suspect" && w_.ProviderDown(w_.clock().MonotonicNanos())) {
-      result_.coverage.hits["API outage during detection"] = 1;
+      bool failed_over = false;
+      for (const FailoverEvent& e : *events) failed_over |= e.original_instance_id == id;
+      if (!failed_over) return "machine " + id + " served and was destroyed without a failover";
     }
     return "";
   }
 
+  // Called right after CheckInvariants, whose reading of the failovers is current.
   bool Quiet() {
     auto row = Row();
-    if (!row || row->status != "healthy") return false;
-    auto unfinished =
-        w_.state()->ListFailoverEvents({.instance_id = kName, .unfinished_only = true});
-    if (!unfinished || !unfinished->empty()) return false;
+    if (!row || row->status != "healthy" || running_) return false;
     auto serving = Serving();
     if (serving.size() != 1 || serving[0] != row->provider_instance_id) return false;
     return w_.market()->LiveInstances() == 1;
@@ -362,7 +395,32 @@ class SeedRun {
     result_.violation = what;
     return Finish();
   }
+  // The cost side of renting on suspicion, read from the controller's decision lines and the
+  // market's bill.
+  void Account() {
+    for (const std::string& line : w_.trace()) {
+      if (auto at = line.find("renting on suspicion, "); at != std::string::npos) {
+        result_.speculative_rentals += std::atoi(line.c_str() + at + 22);
+      }
+      if (line.find("the host answered again: destroyed the machine(s) rented on suspicion") !=
+          std::string::npos) {
+        ++result_.false_suspicions;
+        // "... (id, id, each confirmed gone)": one comma per machine.
+        const size_t open = line.find(" ("), close = line.find(')', open);
+        if (open != std::string::npos && close != std::string::npos && close > open) {
+          result_.false_suspicion_rentals +=
+              static_cast<int>(std::count(line.begin() + static_cast<std::ptrdiff_t>(open),
+                                          line.begin() + static_cast<std::ptrdiff_t>(close), ','));
+        }
+      }
+    }
+    for (const auto& [id, seconds] : w_.market()->BilledSeconds()) {
+      if (!primaries_.contains(id)) result_.loser_instance_s += seconds;
+    }
+  }
+
   SeedResult Finish() {
+    Account();
     if (w_.seen.rate_limited_in_race) result_.coverage.hits["429 during a race"] = 1;
     if (w_.seen.replacement_died_mid_restore) {
       result_.coverage.hits["a replacement died mid-restore"] = 1;
@@ -372,7 +430,14 @@ class SeedRun {
   }
 
   World w_;
+  const SimOptions options_;
   SeedResult result_;
+  std::set<std::string> primaries_;  // every machine that served the instance
+  // What CheckInvariants last read of the failovers, and what it has checked already.
+  int64_t events_version_ = -1;
+  bool running_ = false;
+  size_t destroyed_primaries_ = 0;
+  size_t calls_checked_ = 1;
   std::vector<Event> events_;
   std::map<std::string, std::vector<Window>> faults_;
   std::set<std::string> judged_, validated_;
@@ -396,6 +461,8 @@ const std::vector<std::string>& RequiredCoverage() {
   return names;
 }
 
-SeedResult RunSeed(uint64_t seed) { return SeedRun(seed).Run(); }
+SeedResult RunSeed(uint64_t seed, const SimOptions& options) {
+  return SeedRun(seed, options).Run();
+}
 
 }  // namespace standby::sim

@@ -18,6 +18,13 @@ struct Coverage {
 // during a race, an API outage during detection, a final snapshot that timed out.
 const std::vector<std::string>& RequiredCoverage();
 
+struct SimOptions {
+  bool speculative_race = true;  // the policy's renting on suspicion
+  // Only clean cold failovers (the MTTR measurement): the machine dies, with no other fault,
+  // no crash and no failing replacement.
+  bool cold_only = false;
+};
+
 struct SeedResult {
   uint64_t seed = 0;
   std::string violation;  // empty: every invariant held
@@ -25,11 +32,18 @@ struct SeedResult {
   Coverage coverage;
   std::vector<int64_t> mttr_ms;  // cold failovers (host_dead) that succeeded
   bool placed = true;            // false: the first placement found no machine (not judged)
+  // Renting on suspicion: machines rented, suspicions that ended with the host answering
+  // again and the machines they rented, and the time every machine that never served
+  // was rented (what losers and false suspicions cost).
+  int speculative_rentals = 0;
+  int false_suspicions = 0;
+  int false_suspicion_rentals = 0;
+  double loser_instance_s = 0;
 };
 
 // One seed: a world, a protected instance placed in it, a scenario of failures drawn from the
 // seed, the real Controller run round by round (and killed and restarted mid-phase), and
 // the invariants checked after every round (docs/design.md, "The deterministic simulation").
-SeedResult RunSeed(uint64_t seed);
+SeedResult RunSeed(uint64_t seed, const SimOptions& options = {});
 
 }  // namespace standby::sim

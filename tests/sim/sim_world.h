@@ -41,6 +41,7 @@ struct SimHost {
   bool fail_next_restore = false;
   bool die_during_restore = false;
   double restore_s = 5;
+  double verify_s = 3;
   double snapshot_s = 3;
   // Its next snapshot job with a deadline (a planned failover's final snapshot) runs on,
   // heartbeating, until that deadline.

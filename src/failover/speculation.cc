@@ -1,0 +1,71 @@
+#include "failover/speculation.h"
+
+#include "base/strings.h"
+#include "provision/ownership.h"
+
+namespace standby {
+
+Speculation::~Speculation() {
+  if (live()) Cancel("the instance is no longer watched here");
+}
+
+void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row) {
+  const int64_t now = ctx_->clock->MonotonicNanos();
+  if (live() || (last_start_ns_ >= 0 &&
+                 now - last_start_ns_ < std::chrono::nanoseconds(spec.policy.speculative_window)
+                                            .count())) {
+    return;
+  }
+  last_start_ns_ = now;
+  ProvisionRequest request;
+  request.filter = spec.filter;
+  request.launch.image = spec.image;
+  request.launch.disk_gb = spec.disk_gb;
+  request.purpose = "speculative";
+  request.instance_id = spec.name;
+  if (!row.machine_id.empty()) request.avoid_machines = {row.machine_id};
+  request.ssh_user = spec.ssh_user;
+  const RaceOptions& race = ctx_->fleet->provisioner()->options();
+  const int count = std::min(race.initial_batch, race.max_in_flight);
+  auto launched = ctx_->fleet->LaunchAhead(request, count);
+  if (!launched) {
+    ctx_->Log(name_ + ": renting on suspicion failed (" + launched.error().message +
+              "); the race will start from nothing if the host is declared dead");
+    return;
+  }
+  if (launched->empty()) return;
+  candidates_ = std::move(*launched);
+  ++started_;
+  launched_ += static_cast<int>(candidates_.size());
+  std::vector<std::string> ids;
+  for (const HeadStartCandidate& c : candidates_) ids.push_back(c.instance.id);
+  ctx_->Log(name_ + ": host suspect: renting on suspicion, " + std::to_string(ids.size()) +
+            " machine(s) loading (" + JoinStrings(ids, ", ") +
+            "); nothing is fenced until the host is declared dead");
+}
+
+std::vector<HeadStartCandidate> Speculation::Take() {
+  std::vector<HeadStartCandidate> out;
+  out.swap(candidates_);
+  return out;
+}
+
+void Speculation::Cancel(const std::string& why) {
+  std::vector<std::string> confirmed, unconfirmed;
+  for (const HeadStartCandidate& c : candidates_) {
+    (DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock)
+         ? confirmed
+         : unconfirmed)
+        .push_back(c.instance.id);
+  }
+  cancelled_ += static_cast<int>(candidates_.size());
+  candidates_.clear();
+  std::string line = name_ + ": " + why + ": destroyed the machine(s) rented on suspicion";
+  if (!confirmed.empty()) line += " (" + JoinStrings(confirmed, ", ") + ", each confirmed gone)";
+  if (!unconfirmed.empty()) {
+    line += "; not confirmed: " + JoinStrings(unconfirmed, ", ") + " (the reaper retries)";
+  }
+  ctx_->Log(line);
+}
+
+}  // namespace standby
