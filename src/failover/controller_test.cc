@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "failover/drill.h"
 #include "failover/operations.h"
+#include "failover/protected_rows.h"
 #include "provider/simulated_market.h"
 #include "provision/ownership.h"
 #include "snapshot/repository.h"
@@ -553,6 +554,32 @@ TEST_F(ControllerTest, AKillDrillIsDetectedRecoveredAndRecordedAsADrill) {
   ASSERT_OK_AND_ASSIGN(auto answer, state_->GetRequest(refused.request_id));
   EXPECT_EQ(answer->result, "llm-1 is paused");
   EXPECT_EQ(Failovers().size(), 1u);
+}
+
+// A kill drill destroys a Vast.ai instance through the API: only with the operator's --yes.
+TEST_F(ControllerTest, AKillDrillOfAVastInstanceNeedsYes) {
+  SeedSnapshot();
+  Placed(Spec());
+  ASSERT_OK(UpdateProtectedRow(&ctx_, "llm-1", [](ProtectedInstance& p) {
+    p.provider = "vast";
+    return true;
+  }));
+  DrillRequest request;
+  request.name = "llm-1";
+  auto refused = RunDrill(&ctx_, request, nullptr);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("through the Vast.ai API; add --yes"), std::string::npos)
+      << refused.error().message;
+  request.planned = true;  // a planned move destroys nothing by surprise
+  auto planned = RunDrill(&ctx_, request, nullptr);
+  ASSERT_FALSE(planned.has_value());  // no controller runs here
+  EXPECT_EQ(planned.error().code, ErrorCode::kUnavailable) << planned.error().message;
+  request.planned = false;
+  request.yes = true;
+  auto agreed = RunDrill(&ctx_, request, nullptr);
+  ASSERT_FALSE(agreed.has_value());
+  EXPECT_EQ(agreed.error().code, ErrorCode::kUnavailable) << agreed.error().message;
 }
 
 // A scheduled drill (--drill-every) is a planned move, skipped while no offer can be found,

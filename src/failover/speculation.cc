@@ -11,9 +11,9 @@ Speculation::~Speculation() {
 
 void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row) {
   const int64_t now = ctx_->clock->MonotonicNanos();
-  if (live() || (last_start_ns_ >= 0 &&
-                 now - last_start_ns_ < std::chrono::nanoseconds(spec.policy.speculative_window)
-                                            .count())) {
+  if (live() ||
+      (last_start_ns_ >= 0 &&
+       now - last_start_ns_ < std::chrono::nanoseconds(spec.policy.speculative_window).count())) {
     return;
   }
   last_start_ns_ = now;
