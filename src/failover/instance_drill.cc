@@ -76,9 +76,11 @@ void InstanceSupervisor::MaybeScheduledDrill(const std::atomic<bool>& stop) {
     return interval_ns + static_cast<int64_t>((ctx_->random->Uniform() - 0.5) * 0.2 * interval_ns);
   };
   if (next_drill_ns_ < 0) {
-    // The schedule counts from the end of the last drill, so neither a restarted controller
-    // nor a long drill makes the next one come early.
-    int64_t last_ms = 0;
+    // The schedule counts from the end of the last drill (or from the protection, before
+    // the first), so neither a restarted controller nor a long drill makes one come early.
+    // One overdue is spread over up to a tenth of the interval (at most 10 minutes), so
+    // instances overdue together after a restart are not drilled together.
+    int64_t last_ms = row_.created_at;
     if (auto events = ctx_->state->ListFailoverEvents({.instance_id = spec_.name})) {
       for (const FailoverEvent& e : *events) {
         if (e.trigger != TriggerName(Trigger::kDrill)) continue;
@@ -86,7 +88,10 @@ void InstanceSupervisor::MaybeScheduledDrill(const std::atomic<bool>& stop) {
       }
     }
     const int64_t age_ns = last_ms > 0 ? (NowMillis(ctx_->clock) - last_ms) * kNsPerMs : 0;
-    next_drill_ns_ = now_ns + std::max<int64_t>(0, jittered() - age_ns);
+    const int64_t spread =
+        static_cast<int64_t>(ctx_->random->Uniform() * static_cast<double>(std::min<int64_t>(
+                                                           interval_ns / 10, 600'000'000'000)));
+    next_drill_ns_ = now_ns + std::max<int64_t>(spread, jittered() - age_ns);
   }
   if (now_ns < next_drill_ns_) return;
   if (snapshot_running_ && snapshot_running_->load()) return;  // the next probe, then

@@ -59,6 +59,7 @@ void InstanceSupervisor::SetRow(ProtectedInstance row) {
   row_ = std::move(row);
   version_ = row_.version;
   if (spec_changed) {
+    next_drill_ns_ = -1;  // a new --drill-every applies from now
     // The spec is the row's: `protect` on an existing name changed it.
     auto spec = SpecFromJson(row_.spec_json);
     if (!spec) {
@@ -109,8 +110,16 @@ void InstanceSupervisor::RequestSnapshot(const std::string& request_id) {
 }
 
 void InstanceSupervisor::RequestDrill(const std::string& request_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  drill_request_ = request_id;
+  std::optional<std::string> superseded;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    superseded.swap(drill_request_);
+    drill_request_ = request_id;
+  }
+  if (superseded) {
+    ctx_->state->FinishRequest(*superseded, "", "superseded by drill request " + request_id)
+        .IgnoreError();
+  }
 }
 
 void InstanceSupervisor::Reload() {
@@ -235,6 +244,7 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
       SetState(ProtectionState::kSuspect, d.reason);
       return;
     case Verdict::kIsolated:
+      if (speculation_.live()) MaybeSpeculate(o);  // only its expiry applies
       if (previous != d.verdict) ctx_->Log(spec_.name + ": " + d.reason);
       SetState(ProtectionState::kSuspect, d.reason);
       return;
@@ -256,10 +266,26 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
 }
 
 void InstanceSupervisor::MaybeSpeculate(const Observation& o) {
-  const bool rented =
-      !row_.provider_instance_id.empty() && row_.provider == ctx_->fleet->provider()->Name();
-  if (!spec_.policy.speculative_race || !rented || spec_.policy.dead_after < 2 || o.agent_ok ||
-      o.direct_health.value_or(false)) {
+  if (speculation_.live()) {
+    // Neither declared dead nor answering well past detection (a workload that still answers
+    // users directly, an isolated controller): the machines are not worth keeping.
+    const FailoverPolicy& p = spec_.policy;
+    const auto bound =
+        (p.dead_after + 2) * (p.probe_interval + p.probe_timeout) + std::chrono::seconds(30);
+    if (speculation_.age() > bound) {
+      speculation_.Cancel("the host was neither declared dead nor answering again in time");
+    }
+    return;
+  }
+  // Only where a loading machine costs (next to) nothing — not a static pool, whose hosts
+  // others may need — and only while the provider answers: a launch during an API outage
+  // would hold up this instance's probes.
+  const bool rented = !row_.provider_instance_id.empty() &&
+                      row_.provider == ctx_->fleet->provider()->Name() && row_.provider != "pool";
+  const bool provider_answers =
+      o.provider == ProviderView::kRunning || o.provider == ProviderView::kLoading;
+  if (!spec_.policy.speculative_race || !rented || !provider_answers ||
+      spec_.policy.dead_after < 2 || o.agent_ok || o.direct_health.value_or(false)) {
     return;
   }
   speculation_.Start(spec_, row_);

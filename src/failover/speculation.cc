@@ -35,13 +35,15 @@ void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row
   }
   if (launched->empty()) return;
   candidates_ = std::move(*launched);
-  ++started_;
-  launched_ += static_cast<int>(candidates_.size());
   std::vector<std::string> ids;
   for (const HeadStartCandidate& c : candidates_) ids.push_back(c.instance.id);
   ctx_->Log(name_ + ": host suspect: renting on suspicion, " + std::to_string(ids.size()) +
             " machine(s) loading (" + JoinStrings(ids, ", ") +
             "); nothing is fenced until the host is declared dead");
+}
+
+std::chrono::nanoseconds Speculation::age() const {
+  return std::chrono::nanoseconds(live() ? ctx_->clock->MonotonicNanos() - last_start_ns_ : 0);
 }
 
 std::vector<HeadStartCandidate> Speculation::Take() {
@@ -58,7 +60,6 @@ void Speculation::Cancel(const std::string& why) {
          : unconfirmed)
         .push_back(c.instance.id);
   }
-  cancelled_ += static_cast<int>(candidates_.size());
   candidates_.clear();
   std::string line = name_ + ": " + why + ": destroyed the machine(s) rented on suspicion";
   if (!confirmed.empty()) line += " (" + JoinStrings(confirmed, ", ") + ", each confirmed gone)";

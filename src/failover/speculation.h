@@ -35,18 +35,14 @@ class Speculation {
   // The host answered again: destroys and confirms every machine.
   void Cancel(const std::string& why);
 
-  // Over this supervisor's life: speculations begun, machines launched, and the ones
-  // destroyed because the host recovered (the cost of a false suspicion).
-  int started() const { return started_; }
-  int launched() const { return launched_; }
-  int cancelled() const { return cancelled_; }
+  // How long the live machines have been rented.
+  std::chrono::nanoseconds age() const;
 
  private:
   ControllerContext* ctx_;
   const std::string name_;
   std::vector<HeadStartCandidate> candidates_;
   int64_t last_start_ns_ = -1;
-  int started_ = 0, launched_ = 0, cancelled_ = 0;
 };
 
 }  // namespace standby

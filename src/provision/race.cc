@@ -107,6 +107,12 @@ class Race {
       result_.rounds = round;
       RunRound(round, usable);
     }
+    if (!options_.head_start.empty() && !head_start_adopted_) {
+      // Cancelled before its first round: the head start is the race's to retire.
+      AdoptHeadStart();
+      Retire(std::move(live_), RaceOutcome::kCancelled, false);
+      live_.clear();
+    }
     if (Cancelled()) {
       if (result_.winner) {  // found as the signal came: the caller no longer wants it
         result_.winner.reset();
@@ -210,6 +216,7 @@ class Race {
 
   // Round 1's head start: the candidates launched before the race, as if it had.
   void AdoptHeadStart() {
+    head_start_adopted_ = true;
     for (const HeadStartCandidate& h : options_.head_start) {
       CandidateOutcome c;
       c.offer_id = h.offer.offer_id;
@@ -381,6 +388,7 @@ class Race {
   double hedge_after_s_ = 45;
   double round_timeout_s_ = 90;
   std::string list_prefix_;  // what Poll lists: the race's label, or what it shares with others
+  bool head_start_adopted_ = false;
   std::set<std::string> tried_;
   std::vector<Live> live_;
   Live winner_{};

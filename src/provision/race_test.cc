@@ -306,6 +306,20 @@ TEST_F(RaceTest, AHeadStartJoinsTheFirstRoundWithItsBootAlreadyUnderWay) {
   // Without a head start the same failure is the race's error, as before.
   options.head_start.clear();
   EXPECT_FALSE(RunRace(&failing, &probe_, &model_, &blacklist_, &clock_, {}, spec, options));
+
+  // A race cancelled before its first round still retires its head start.
+  ASSERT_OK(market_->Destroy(second.id));
+  ASSERT_OK_AND_ASSIGN(Instance third, market_->Create(order_[4], speculative));
+  StopSignal cancel;
+  cancel.Set();
+  options.cancel = &cancel;
+  options.head_start = {{order_[4], third, clock_.MonotonicNanos()}};
+  ASSERT_OK_AND_ASSIGN(auto cancelled, Race(options));
+  EXPECT_TRUE(cancelled.cancelled);
+  ASSERT_EQ(cancelled.candidates.size(), 1u);
+  EXPECT_EQ(cancelled.candidates[0].outcome, RaceOutcome::kCancelled);
+  EXPECT_TRUE(cancelled.candidates[0].destroy_confirmed);
+  EXPECT_EQ(market_->LiveInstances(), 0u);
 }
 
 TEST_F(RaceTest, ALabelIsRequired) {

@@ -5,8 +5,9 @@
 //
 //   standby_sim [--seeds N] [--first S] [--threads T]   a run (default 10000 seeds from 1)
 //   standby_sim --seed S                                 replays one seed, printing its trace
-//   standby_sim --expect-violation --seeds N             succeeds only if some seed fails
-//                                                        (the planted-bug build)
+//   standby_sim --expect-violation TEXT --seeds N        succeeds only if some seed fails
+//                                                        with TEXT in its violation (the
+//                                                        planted-bug build)
 //   --no-speculation                                     without renting on suspicion
 //   --cold-only                                          only clean cold failovers (MTTR)
 #include <spdlog/spdlog.h>
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   uint64_t seeds = 10000, first = 1;
   int threads = 2;
   bool replay = false, expect_violation = false;
+  std::string expected;
   standby::sim::SimOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -70,7 +72,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-speculation") {
       options.speculative_race = false;
     } else if (arg == "--expect-violation") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: --expect-violation wants the text the violation holds\n");
+        return 2;
+      }
       expect_violation = true;
+      expected = argv[++i];
     } else {
       std::fprintf(stderr, "error: unknown option %s\n", arg.c_str());
       return 2;
@@ -110,8 +117,9 @@ int main(int argc, char** argv) {
         mttr.insert(mttr.end(), r.mttr_ms.begin(), r.mttr_ms.end());
         unplaced += r.placed ? 0 : 1;
         if (!r.violation.empty()) {
+          const bool wanted = expect_violation && r.violation.find(expected) != std::string::npos;
           failures.push_back(std::move(r));
-          if (expect_violation) stop = true;
+          if (wanted) stop = true;
         }
       }
     });
@@ -140,9 +148,16 @@ int main(int argc, char** argv) {
     }
     std::sort(failures.begin(), failures.end(),
               [](const auto& a, const auto& b) { return a.seed < b.seed; });
-    std::printf("found the planted bug at seed %llu: %s\n",
+    for (const auto& f : failures) {
+      if (f.violation.find(expected) == std::string::npos) continue;
+      std::printf("found the planted bug at seed %llu: %s\n",
+                  static_cast<unsigned long long>(f.seed), f.violation.c_str());
+      return 0;
+    }
+    std::printf("FAIL: %zu violation(s), none with \"%s\" (first: seed %llu: %s)\n",
+                failures.size(), expected.c_str(),
                 static_cast<unsigned long long>(failures[0].seed), failures[0].violation.c_str());
-    return 0;
+    return 1;
   }
   bool ok = failures.empty();
   for (const std::string& name : standby::sim::RequiredCoverage()) {

@@ -104,6 +104,14 @@ class SeedRun {
       }
       if (t >= kActiveS && !healed_) Heal();
       controller->RunOnce(stop);
+      // The reaper removes what a crashed controller left; anything else it finds leaked.
+      for (size_t i = reaper_lines_; i < w_.trace().size(); ++i) {
+        if (!crashed &&
+            w_.trace()[i].find("reaper: destroyed orphan instance") != std::string::npos) {
+          return Violation("a machine leaked (the reaper found it): " + w_.trace()[i]);
+        }
+      }
+      reaper_lines_ = w_.trace().size();
       if (restart_) {
         w_.Trace("world: the controller is killed and started again");
         controller.reset();
@@ -271,15 +279,25 @@ class SeedRun {
     return out;
   }
 
-  // Whether a failover of `e` was warranted by a failure of its original host.
+  int64_t MonoOf(int64_t unix_ms) const { return start_ns_ + (unix_ms - start_ms_) * 1'000'000; }
+
+  // Whether a failover of `e` was warranted by a failure of its original host: the world
+  // killed the machine, or it was silent (stalled, resetting) for at least dead_after - 1
+  // probe intervals in a window that reaches the detection.
   bool Warranted(const FailoverEvent& e) {
     if (e.trigger != "host_dead") return true;  // requests, and workload crash loops
     auto host = w_.hosts().find(e.original_instance_id);
-    if (host == w_.hosts().end() || host->second.dead) return true;
-    const int64_t needed = 4 * kSecond;  // dead_after - 1 probe intervals of silence
-    const int64_t detected_ns = start_ns_ + (e.detected_at - start_ms_) * 1'000'000;
+    if (host == w_.hosts().end() || host->second.killed) return true;
+    const int64_t detected_ns = MonoOf(e.detected_at);
+    // A failover that failed took the host (a retry replaces a machine already gone).
+    if (host->second.destroyed && host->second.destroyed_ns <= detected_ns) return true;
+    const int64_t needed = 4 * kSecond;
     for (const Window& f : faults_[e.original_instance_id]) {
-      if (f.from_ns <= detected_ns && f.to_ns - f.from_ns >= needed) return true;
+      // A probe that began inside the window may end up to a timeout (3 s) after it.
+      if (f.from_ns <= detected_ns && detected_ns <= f.to_ns + 3 * kSecond &&
+          f.to_ns - f.from_ns >= needed) {
+        return true;
+      }
     }
     return false;
   }
@@ -359,9 +377,14 @@ class SeedRun {
       if (host == w_.hosts().end() || !host->second.destroyed || id == row.provider_instance_id) {
         continue;
       }
-      bool failed_over = false;
-      for (const FailoverEvent& e : *events) failed_over |= e.original_instance_id == id;
-      if (!failed_over) return "machine " + id + " served and was destroyed without a failover";
+      // Fenced by a failover of it that had begun (renting on suspicion never destroys it).
+      bool fenced = false;
+      for (const FailoverEvent& e : *events) {
+        // (started_at is in whole milliseconds)
+        fenced |= e.original_instance_id == id &&
+                  MonoOf(e.started_at) <= host->second.destroyed_ns + 1'000'000;
+      }
+      if (!fenced) return "machine " + id + " served and was destroyed without a failover";
     }
     return "";
   }
@@ -438,6 +461,7 @@ class SeedRun {
   bool running_ = false;
   size_t destroyed_primaries_ = 0;
   size_t calls_checked_ = 1;
+  size_t reaper_lines_ = 0;  // trace lines already searched for the reaper's finds
   std::vector<Event> events_;
   std::map<std::string, std::vector<Window>> faults_;
   std::set<std::string> judged_, validated_;

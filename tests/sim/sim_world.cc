@@ -293,6 +293,7 @@ void World::KillHost(const std::string& id) {
   auto it = hosts_.find(id);
   if (it == hosts_.end() || it->second.dead) return;
   it->second.dead = true;
+  it->second.killed = true;
   market_->Kill(id).IgnoreError();
   Trace("world: machine " + id + " dies");
 }
@@ -314,8 +315,10 @@ void World::OnCreated(const std::string& id) {
 void World::OnDestroyed(const std::string& id) {
   auto it = hosts_.find(id);
   if (it == hosts_.end()) return;
+  if (it->second.destroyed) return;  // a destroy of what is gone already changes nothing
   it->second.dead = true;
   it->second.destroyed = true;
+  it->second.destroyed_ns = clock_.MonotonicNanos();
 }
 
 void World::BreakStore() {

@@ -30,8 +30,10 @@ namespace standby::sim {
 // The machine behind one market instance, as the world sees it.
 struct SimHost {
   std::string instance_id;
-  bool dead = false;  // killed or destroyed: nothing answers, nothing serves
+  bool dead = false;    // killed or destroyed: nothing answers, nothing serves
+  bool killed = false;  // the world killed it (a failure), as opposed to a destroy
   bool destroyed = false;
+  int64_t destroyed_ns = -1;  // monotonic, when the provider destroyed it
   bool workload_running = false;
   bool workload_broken = false;  // its workload dies at once after every start
   int64_t hang_until_ns = -1;    // SSH accepts, nothing answers until then (a stall)
