@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace standby {
+
+// One request as the server read it. Header names are lower-cased; the body is bounded by
+// HttpServerOptions::max_body_bytes.
+struct HttpServerRequest {
+  std::string method;
+  std::string target;  // path and query, as sent
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string peer;  // the client's address (no port)
+};
+
+struct HttpServerResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // an address to bind, never a name to resolve
+  uint16_t port = 0;               // 0: any free port (HttpServer::port() says which)
+  size_t max_connections = 64;     // more are answered 503 and closed
+  size_t max_header_bytes = 8192;
+  size_t max_body_bytes = 64 * 1024;
+  // A connection that sends nothing for this long (between or within requests) is closed.
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
+// A small HTTP/1.1 server on Boost.Beast (the same stack as the client): a thread accepts,
+// each connection is served on its own thread with keep-alive, and every read is bounded in
+// size and time. The handler runs on connection threads, several at once: it must be
+// thread-safe and must not block for long. Oversized or malformed requests get 4xx and the
+// connection is closed.
+class HttpServer {
+ public:
+  using Handler = std::function<HttpServerResponse(const HttpServerRequest&)>;
+
+  // Binds and listens, then serves in the background. kInvalidArgument for an address that
+  // is not an IP literal, kUnavailable when the port cannot be bound ("address in use").
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
+                                                   Handler handler);
+  // Stops accepting, closes every connection and waits for their threads.
+  virtual ~HttpServer() = default;
+  virtual uint16_t port() const = 0;
+};
+
+}  // namespace standby

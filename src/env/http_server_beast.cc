@@ -1,0 +1,225 @@
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "base/log.h"
+#include "env/http_server.h"
+
+namespace standby {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+class BeastServer : public HttpServer {
+ public:
+  BeastServer(const HttpServerOptions& options, Handler handler)
+      : options_(options), handler_(std::move(handler)), acceptor_(ioc_) {}
+
+  ~BeastServer() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      // A blocked accept() returns on shutdown (a close from another thread would not wake
+      // it); blocked reads likewise.
+      ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+      for (const auto& [fd, deadline] : open_) ::shutdown(fd, SHUT_RDWR);
+    }
+    changed_.notify_all();
+    if (acceptor_thread_.joinable()) acceptor_thread_.join();
+    if (watchdog_.joinable()) watchdog_.join();
+    beast::error_code ec;
+    acceptor_.close(ec);
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_.wait(lock, [&] { return open_.empty(); });
+  }
+
+  Status Listen() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) {
+      return InvalidArgumentError("cannot listen on \"" + options_.host +
+                                  "\": not an IP address (give e.g. 127.0.0.1 or ::1)");
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return UnavailableError("cannot listen on " + Describe(endpoint) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    acceptor_thread_ = std::thread([this] { AcceptLoop(); });
+    watchdog_ = std::thread([this] { Watchdog(); });
+    return OkStatus();
+  }
+
+  uint16_t port() const override { return port_; }
+
+ private:
+  static std::string Describe(const tcp::endpoint& e) {
+    const std::string host = e.address().to_string();
+    return (e.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(e.port());
+  }
+
+  void AcceptLoop() {
+    while (true) {
+      auto socket = std::make_unique<tcp::socket>(ioc_);
+      beast::error_code ec;
+      acceptor_.accept(*socket, ec);
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+      if (ec) continue;  // a connection reset before it was accepted
+      if (open_.size() >= options_.max_connections) {
+        lock.unlock();
+        Refuse(*socket);
+        continue;
+      }
+      const int fd = socket->native_handle();
+      open_[fd] = kDisarmed;
+      std::thread([this, fd, s = std::move(socket)]() mutable {
+        Serve(*s);
+        std::lock_guard<std::mutex> done(mu_);
+        open_.erase(fd);
+        drained_.notify_all();
+        s.reset();  // closed under the lock: its descriptor cannot be reused and shut down
+      }).detach();
+    }
+  }
+
+  static void Refuse(tcp::socket& socket) {
+    http::response<http::string_body> res{http::status::service_unavailable, 11};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::connection, "close");
+    res.body() = "too many connections\n";
+    res.prepare_payload();
+    beast::error_code ec;
+    http::write(socket, res, ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  static constexpr int64_t kDisarmed = INT64_MAX;
+  static int64_t Now() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+  // While armed, a connection that has not finished its read or write by idle_timeout is
+  // shut down by the watchdog (Asio's blocking reads cannot time out by themselves): a
+  // client that stops sending cannot hold its thread. The handler runs disarmed.
+  void Arm(int fd, bool armed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_[fd] = armed ? Now() + std::chrono::nanoseconds(options_.idle_timeout).count() : kDisarmed;
+  }
+
+  void Watchdog() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+      const int64_t now = Now();
+      for (auto& [fd, deadline] : open_) {
+        if (deadline <= now) {
+          ::shutdown(fd, SHUT_RDWR);
+          deadline = kDisarmed;
+        }
+      }
+    }
+  }
+
+  void Serve(tcp::socket& stream) {
+    beast::error_code ec;
+    const std::string peer = stream.remote_endpoint(ec).address().to_string();
+    const int fd = stream.native_handle();
+    beast::flat_buffer buffer;
+    while (true) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      Arm(fd, true);
+      http::read(stream, buffer, parser, ec);
+      Arm(fd, false);
+      if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+          ec == asio::error::eof || ec == asio::error::would_block ||
+          ec == asio::error::try_again || ec == asio::error::shut_down) {
+        break;
+      }
+      if (ec) {
+        const bool too_big = ec == http::error::body_limit || ec == http::error::header_limit;
+        WriteError(stream, too_big ? 413 : 400, too_big ? "request too large" : "bad request");
+        break;
+      }
+      const auto& req = parser.get();
+      HttpServerRequest in;
+      in.method = std::string(req.method_string());
+      in.target = std::string(req.target());
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        in.headers[name] = std::string(field.value());
+      }
+      in.body = req.body();
+      in.peer = peer;
+      HttpServerResponse out;
+      try {
+        out = handler_(in);
+      } catch (const std::exception& e) {
+        spdlog::error("http handler: {}", e.what());
+        out = {500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal error\n"};
+      }
+      http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
+      for (const auto& [name, value] : out.headers) res.set(name, value);
+      res.body() = std::move(out.body);
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      Arm(fd, true);
+      http::write(stream, res, ec);
+      Arm(fd, false);
+      if (ec || !res.keep_alive()) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    stream.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  void WriteError(tcp::socket& stream, int status, const std::string& text) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::connection, "close");
+    res.body() = text + "\n";
+    res.prepare_payload();
+    beast::error_code ec;
+    http::write(stream, res, ec);
+  }
+
+  const HttpServerOptions options_;
+  Handler handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::thread acceptor_thread_;
+  std::thread watchdog_;
+  std::mutex mu_;
+  std::condition_variable drained_;
+  std::condition_variable changed_;
+  // The connections being served: descriptor → when its read or write must have ended.
+  std::map<int, int64_t> open_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                      Handler handler) {
+  auto server = std::make_unique<BeastServer>(options, std::move(handler));
+  RETURN_IF_ERROR(server->Listen());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace standby

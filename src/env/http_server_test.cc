@@ -1,0 +1,136 @@
+// The HTTP server against the project's own client over loopback: round trips with
+// keep-alive, the size limits, the connection cap, and a prompt stop with idle clients.
+#include "env/http_server.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "env/http_client.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+HttpServer::Handler Echo(std::atomic<int>* calls) {
+  return [calls](const HttpServerRequest& r) {
+    ++*calls;
+    return HttpServerResponse{200,
+                              {{"Content-Type", "text/plain"}, {"X-Peer", r.peer}},
+                              r.method + " " + r.target + " " + r.body + " " +
+                                  (r.headers.count("x-test") ? r.headers.at("x-test") : "-")};
+  };
+}
+
+HttpRequest To(uint16_t port, const std::string& target) {
+  HttpRequest r;
+  r.tls = false;
+  r.host = "127.0.0.1";
+  r.port = port;
+  r.target = target;
+  r.timeout = std::chrono::seconds(5);
+  return r;
+}
+
+// A raw TCP connection to the server that sends nothing (an idle or slow client).
+int IdleConnection(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  return fd;
+}
+
+TEST(HttpServerTest, ServesRequestsOverOneKeptConnection) {
+  std::atomic<int> calls{0};
+  ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Start({.port = 0}, Echo(&calls)));
+  ASSERT_GT(server->port(), 0);
+  auto client = MakeHttpClient();
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest r = To(server->port(), "/a?b=" + std::to_string(i));
+    r.method = "POST";
+    r.body = "hello";
+    r.headers = {{"X-Test", "yes"}};
+    ASSERT_OK_AND_ASSIGN(HttpResponse res, client->Send(r));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, "POST /a?b=" + std::to_string(i) + " hello yes");
+  }
+  EXPECT_EQ(calls.load(), 3);
+}
+
+TEST(HttpServerTest, OversizedRequestsAreRefusedBeforeTheHandler) {
+  std::atomic<int> calls{0};
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       HttpServer::Start({.port = 0, .max_body_bytes = 1024}, Echo(&calls)));
+  HttpRequest big = To(server->port(), "/");
+  big.method = "POST";
+  const std::string body(4096, 'x');
+  big.body = body;
+  ASSERT_OK_AND_ASSIGN(HttpResponse res, MakeHttpClient()->Send(big));
+  EXPECT_EQ(res.status, 413);
+  HttpRequest long_header = To(server->port(), "/");
+  long_header.headers = {{"X-Test", std::string(16384, 'h')}};
+  ASSERT_OK_AND_ASSIGN(HttpResponse res2, MakeHttpClient()->Send(long_header));
+  EXPECT_EQ(res2.status, 413);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(HttpServerTest, ConnectionsBeyondTheCapAreTurnedAwayAndIdleOnesTimeOut) {
+  std::atomic<int> calls{0};
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
+      HttpServer::Start({.port = 0, .max_connections = 2, .idle_timeout = std::chrono::seconds(1)},
+                        Echo(&calls)));
+  int a = IdleConnection(server->port());
+  int b = IdleConnection(server->port());
+  ASSERT_OK_AND_ASSIGN(HttpResponse full, MakeHttpClient()->Send(To(server->port(), "/")));
+  EXPECT_EQ(full.status, 503);
+  // The idle ones are closed after the idle timeout; then there is room again.
+  char byte;
+  EXPECT_EQ(::recv(a, &byte, 1, 0), 0);
+  EXPECT_EQ(::recv(b, &byte, 1, 0), 0);
+  ::close(a);
+  ::close(b);
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {  // their threads finish just after the close
+    auto res = MakeHttpClient()->Send(To(server->port(), "/"));
+    served = res && res->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
+  std::atomic<int> calls{0};
+  auto server = HttpServer::Start({.port = 0}, Echo(&calls));  // 30 s idle timeout
+  ASSERT_TRUE(server.has_value());
+  int idle = IdleConnection((*server)->port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto start = std::chrono::steady_clock::now();
+  server->reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ::close(idle);
+}
+
+TEST(HttpServerTest, BadAddressesAndBusyPortsAreOneLineErrors) {
+  std::atomic<int> calls{0};
+  auto named = HttpServer::Start({.host = "localhost", .port = 0}, Echo(&calls));
+  ASSERT_FALSE(named.has_value());
+  EXPECT_EQ(named.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto first, HttpServer::Start({.port = 0}, Echo(&calls)));
+  auto second = HttpServer::Start({.port = first->port()}, Echo(&calls));
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(first->port())),
+            std::string::npos)
+      << second.error().message;
+}
+
+}  // namespace
+}  // namespace standby
