@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "env/http_client.h"
 #include "env/local_sshd.h"
 #include "env/loopback.h"
 #include "testing/child_process.h"
@@ -72,7 +73,8 @@ class ControllerCliTest : public CliTest {
     std::vector<std::string> args = {"env", "STANDBY_STATE_DIR=" + dir_.Sub("state"),
                                      "STANDBY_REPO=" + repo_};
     for (const std::string& e : SplitEnv(extra_env_)) args.push_back(e);
-    args.insert(args.end(), {Binary(), "serve", "--probe-interval", "500"});
+    args.insert(args.end(),
+                {Binary(), "serve", "--probe-interval", "500", "--listen", "127.0.0.1:0"});
     auto pid = SpawnChild(args, dir_.Sub("serve.log"));
     ASSERT_TRUE(pid.has_value());
     serve_ = *pid;
@@ -454,6 +456,89 @@ TEST_F(ControllerCliTest, SSH_AKillDrillAndAPlannedDrillAreRecoveredAndTabulated
   EXPECT_EQ(both.exit_code, 2) << both.err;
 }
 
+// The HTTP API of a running serve: the listening line, the token from `standby token
+// show`, the instance's status, the fast-failover endpoint moving it for real, the
+// failover's phases, and /metrics counting it.
+TEST_F(ControllerCliTest, SSH_TheApiShowsTheInstanceAndItsFailoverEndpointMovesIt) {
+  Seed();
+  ProcessRun placed = Protect();
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  StartServe();
+  std::string url;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string log = ServeLog();
+        const size_t at = log.find("listening on http://127.0.0.1:");
+        if (at == std::string::npos) return false;
+        url = log.substr(at + 13, log.find('\n', at) - at - 13);
+        return true;
+      },
+      10))
+      << ServeLog();
+  ProcessRun token = Standby("token show", Env());
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  const std::string bearer(TrimWhitespace(token.out));
+  EXPECT_EQ(ServeLog().find(bearer), std::string::npos) << "the token is never logged";
+  const uint16_t port = static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body) {
+    HttpRequest r;
+    r.method = method;
+    r.tls = false;
+    r.host = "127.0.0.1";
+    r.port = port;
+    r.target = target;
+    r.body = body;
+    r.headers = {{"Authorization", "Bearer " + bearer}};
+    auto response = MakeHttpClient()->Send(r);
+    EXPECT_TRUE(response.has_value());
+    return response ? *response : HttpResponse{};
+  };
+  HttpResponse status = call("GET", "/api/v1/instances/llm-1", "");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(nlohmann::json::parse(status.body)["state"], "healthy");
+  HttpResponse started = call("POST", "/api/v1/instances/llm-1/failover", R"({"planned": true})");
+  ASSERT_EQ(started.status, 202) << started.body;
+  std::string location;
+  for (const auto& [name, value] : started.headers) {
+    if (strcasecmp(name.c_str(), "Location") == 0) location = value;
+  }
+  std::string failover_url;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto request = nlohmann::json::parse(call("GET", location, "").body);
+        failover_url = request.value("failover_url", "");
+        return !failover_url.empty();
+      },
+      30))
+      << ServeLog();
+  nlohmann::json failover;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        failover = nlohmann::json::parse(call("GET", failover_url, "").body);
+        return failover["completed_at"].get<int64_t>() > 0;
+      },
+      90))
+      << ServeLog();
+  EXPECT_TRUE(failover["success"].get<bool>()) << failover.dump();
+  EXPECT_EQ(failover["trigger"], "planned");
+  EXPECT_GE(failover["phases"].size(), 5u) << failover.dump();
+  EXPECT_EQ(Fetch("/model.txt"), RandomBytes(1 << 20, 7));
+  HttpResponse metrics = call("GET", "/metrics", "");
+  EXPECT_NE(
+      metrics.body.find(
+          "standby_failovers_total{protected=\"llm-1\",trigger=\"planned\",result=\"success\"} 1"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(call("GET", "/api/v1/instances", "").status, 200);
+  HttpRequest anonymous;
+  anonymous.tls = false;
+  anonymous.host = "127.0.0.1";
+  anonymous.port = port;
+  anonymous.target = "/api/v1/instances";
+  ASSERT_OK_AND_ASSIGN(HttpResponse refused, MakeHttpClient()->Send(anonymous));
+  EXPECT_EQ(refused.status, 401);
+}
+
 TEST_F(ControllerCliTest, SSH_FailoverWithoutARunningControllerSaysSo) {
   Seed();
   ASSERT_EQ(Protect().exit_code, 0);
@@ -602,10 +687,11 @@ TEST_F(ControllerCliTest, SSH_NoFailoverForAnApiOutageOrAnIsolatedController) {
                                Env());
   ASSERT_EQ(adopted.exit_code, 0) << adopted.err;
   // serve runs in the test's directory so it reads the .env with the API key.
-  std::vector<std::string> args = {
-      "sh", "-c",
-      "cd " + dir_.path() + " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
-          " STANDBY_REPO=" + repo_ + extra_env_ + " " + Binary() + " serve --probe-interval 500"};
+  std::vector<std::string> args = {"sh", "-c",
+                                   "cd " + dir_.path() +
+                                       " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
+                                       " STANDBY_REPO=" + repo_ + extra_env_ + " " + Binary() +
+                                       " serve --probe-interval 500 --listen 127.0.0.1:0"};
   auto pid = SpawnChild(args, dir_.Sub("serve.log"));
   ASSERT_TRUE(pid.has_value());
   serve_ = *pid;
@@ -641,10 +727,11 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   // serve runs in the test's directory so it reads the same .env.
-  std::vector<std::string> args = {
-      "sh", "-c",
-      "cd " + dir_.path() + " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
-          " STANDBY_REPO=" + repo_ + " " + Binary() + " serve --probe-interval 500"};
+  std::vector<std::string> args = {"sh", "-c",
+                                   "cd " + dir_.path() +
+                                       " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
+                                       " STANDBY_REPO=" + repo_ + " " + Binary() +
+                                       " serve --probe-interval 500 --listen 127.0.0.1:0"};
   auto pid = SpawnChild(args, dir_.Sub("serve.log"));
   ASSERT_TRUE(pid.has_value());
   serve_ = *pid;

@@ -75,7 +75,7 @@ echo ok >"$dir/seed/health.txt"
 "$standby" protect bench --provision --gpu 'RTX 4090' \
   --workload "exec python3 -m http.server --bind 127.0.0.1 $port" \
   --health-url "http://127.0.0.1:$port/health.txt" --snapshot-every 0 >/dev/null 2>&1
-"$standby" serve >"$dir/serve.log" 2>&1 &
+"$standby" serve --listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
 serve_pid=$!
 sleep 3
 

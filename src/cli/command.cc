@@ -57,7 +57,8 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
       return InvalidArgumentError("option --" + name + " takes no value");
     }
     inv.flags[name] = value.value_or("");
-    if (!spec->setting.empty()) inputs.flags[spec->setting] = *value;
+    // A flag without a value sets its boolean setting.
+    if (!spec->setting.empty()) inputs.flags[spec->setting] = value.value_or("true");
   }
   inv.json = inv.Has("json");
   if (inv.positional.size() > max_positional) {

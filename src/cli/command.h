@@ -89,6 +89,7 @@ int RunStatus(const std::vector<std::string>& args);
 int RunEvents(const std::vector<std::string>& args);
 int RunFailover(const std::vector<std::string>& args);
 int RunDrill(const std::vector<std::string>& args);
+int RunToken(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
 int RunDoctor(const std::vector<std::string>& args);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "base/version.h"
 #include "cli/command.h"
 
 namespace {
@@ -36,7 +37,8 @@ constexpr const char* kUsage = R"(usage: standby COMMAND [options]
                   [--drill-kind planned|kill]] [--json]
   unprotect       NAME [--destroy]
   pause / resume  NAME                          (maintenance: the controller leaves it alone)
-  serve           (run the controller until SIGTERM: detection, failover, snapshots, reaper)
+  serve           [--listen ADDR:PORT] (the controller until SIGTERM, and the HTTP API)
+  token           show | rotate                 (the HTTP API's bearer token)
   status          [NAME] [--json]               (state, host, phase, last snapshot age, MTTR)
   events          [NAME] [--json]               (failover history with per-phase timings)
   failover        NAME [--planned] [--wait] [--json]
@@ -62,7 +64,7 @@ int Dispatch(const std::vector<std::string>& args) {
   }
   const std::string& cmd = args[0];
   if (cmd == "version" || cmd == "--version") {
-    std::puts("standby 0.1.0");
+    std::printf("standby %s\n", standby::kStandbyVersion);
     return standby::kExitOk;
   }
   if (cmd == "snapshot" && args.size() >= 2) {
@@ -104,6 +106,7 @@ int Dispatch(const std::vector<std::string>& args) {
   if (cmd == "events") return standby::RunEvents(rest(1));
   if (cmd == "failover") return standby::RunFailover(rest(1));
   if (cmd == "drill") return standby::RunDrill(rest(1));
+  if (cmd == "token") return standby::RunToken(rest(1));
   std::fprintf(stderr, "error: unknown command \"%s\" (run `standby help`)\n", cmd.c_str());
   return standby::kExitUsage;
 }

@@ -1,4 +1,4 @@
-#include "failover/serve.h"
+#include "api/serve.h"
 
 #include "cli/command.h"
 #include "cli/interrupt.h"
@@ -13,11 +13,19 @@ int RunServe(const std::vector<std::string>& args) {
   const std::string command = "serve";
   auto specs = ProviderFlagSpecs();
   specs.push_back({"probe-interval", true, "failover.probe_interval_ms"});
+  specs.push_back({"listen", true, "api.listen"});
+  specs.push_back({"insecure-listen", false, "api.insecure_listen"});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at a safe point");
   ServeOptions options;
   options.log = [](const std::string& line) { Say(line); };
+  options.on_listening = [](const std::string& url, const std::string& token_path) {
+    // The machine-readable line first, on stdout; the token stays in its file.
+    std::printf("listening on %s\n", url.c_str());
+    std::fflush(stdout);
+    Say("API token in " + token_path + " (standby token show)");
+  };
   Status served = Serve(inv->config, options, stop->flag());
   if (!served) return Fail(served.error(), inv->json);
   return kExitOk;

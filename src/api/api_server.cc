@@ -1,0 +1,165 @@
+#include "api/api_server.h"
+
+#include "api/api_token.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "env/loopback.h"
+
+namespace standby {
+namespace {
+
+constexpr int kMaxAuthFailures = 10;
+constexpr auto kAuthWindow = std::chrono::minutes(1);
+
+// "ADDR:PORT" or "[V6]:PORT" → address and port.
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return InvalidArgumentError("--listen wants ADDR:PORT (e.g. 127.0.0.1:7788), not \"" + listen +
+                                "\"");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto port = ParseUint(listen.substr(colon + 1));
+  if (!port || *port > 65535) {
+    return InvalidArgumentError("--listen: \"" + listen.substr(colon + 1) + "\" is not a port");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(*port));
+}
+
+HttpServerResponse Problem(int status, const std::string& title, const std::string& detail) {
+  nlohmann::json body = {
+      {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  return {status, {{"Content-Type", "application/problem+json"}}, body.dump() + "\n"};
+}
+
+// Headers every answer carries: nothing cached, nothing sniffed, no referrer.
+void Harden(HttpServerResponse* r) {
+  r->headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r->headers.emplace_back("Cache-Control", "no-store");
+  r->headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
+// Splits "/path?a=1&b=2" (values are ids and numbers: no percent-decoding needed beyond
+// refusing what would need it).
+std::pair<std::string, std::map<std::string, std::string>> SplitTarget(const std::string& t) {
+  const size_t q = t.find('?');
+  std::map<std::string, std::string> query;
+  if (q != std::string::npos) {
+    for (const std::string& part : SplitString(t.substr(q + 1), '&')) {
+      const size_t eq = part.find('=');
+      if (eq == std::string::npos) {
+        query[part] = "";
+      } else {
+        query[part.substr(0, eq)] = part.substr(eq + 1);
+      }
+    }
+  }
+  return {t.substr(0, q), query};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
+                                                    const ApiOptions& options) {
+  ASSIGN_OR_RETURN(auto address, ParseListen(options.listen));
+  const auto& [host, port] = address;
+  const bool loopback = IsLoopbackAddress(host);
+  if (!loopback && !options.insecure_listen) {
+    return InvalidArgumentError(
+        "--listen " + options.listen +
+        " is not a loopback address: the API token would cross the network in plain text; "
+        "put a TLS proxy in front and listen on 127.0.0.1, or add --insecure-listen");
+  }
+  ASSIGN_OR_RETURN(std::string token, LoadOrCreateApiToken(options.state_dir));
+  std::unique_ptr<ApiServer> api(new ApiServer(ctx, options, std::move(token)));
+  api->loopback_ = loopback;
+  HttpServerOptions http;
+  http.host = host;
+  http.port = port;
+  ApiServer* raw = api.get();
+  ASSIGN_OR_RETURN(api->http_, HttpServer::Start(http, [raw](const HttpServerRequest& r) {
+                     return raw->Handle(r);
+                   }));
+  const bool v6 = host.find(':') != std::string::npos;
+  api->bound_host_ = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(api->http_->port());
+  api->url_ = "http://" + api->bound_host_;
+  return api;
+}
+
+bool ApiServer::HostAllowed(const HttpServerRequest& request) const {
+  auto it = request.headers.find("host");
+  if (it == request.headers.end()) return false;
+  const std::string& host = it->second;
+  if (host == bound_host_) return true;
+  if (!loopback_) return false;
+  // Any loopback spelling of this port: a page from another origin that a DNS rebinding
+  // pointed at 127.0.0.1 still names its own host here.
+  const std::string port = ":" + std::to_string(http_->port());
+  return host == "localhost" + port || host == "127.0.0.1" + port || host == "[::1]" + port;
+}
+
+std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerRequest& request) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  Failures& f = failures_[request.peer];
+  if (now < f.blocked_until) {
+    HttpServerResponse r = Problem(429, "Too Many Requests",
+                                   "too many failed authentications from this address; wait");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
+  }
+  auto it = request.headers.find("authorization");
+  const std::string given = it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0
+                                ? it->second.substr(7)
+                                : "";
+  bool ok = !given.empty() && ConstantTimeEquals(given, token_);
+  if (!ok && !given.empty()) {
+    // `standby token rotate` replaced it since: the file is the truth.
+    if (auto fresh = LoadOrCreateApiToken(options_.state_dir); fresh && *fresh != token_) {
+      token_ = *fresh;
+      ok = ConstantTimeEquals(given, token_);
+    }
+  }
+  if (ok) {
+    failures_.erase(request.peer);
+    return std::nullopt;
+  }
+  if (f.count == 0 || now - f.first > kAuthWindow) {
+    f.count = 0;
+    f.first = now;
+  }
+  if (++f.count >= kMaxAuthFailures) f.blocked_until = now + kAuthWindow;
+  // Never the token, given or expected, in the log.
+  spdlog::warn("API: refused a request from {} ({})", request.peer,
+               given.empty() ? "no bearer token" : "wrong token");
+  HttpServerResponse r =
+      Problem(401, "Unauthorized",
+              "send Authorization: Bearer <the token in " + ApiTokenPath(options_.state_dir) + ">");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"standby\"");
+  return r;
+}
+
+HttpServerResponse ApiServer::Handle(const HttpServerRequest& request) {
+  auto [path, query] = SplitTarget(request.target);
+  HttpServerResponse response;
+  if (!HostAllowed(request)) {
+    response = Problem(403, "Forbidden", "this API answers only to its own address");
+  } else if (path == "/healthz") {
+    response = {200, {{"Content-Type", "application/json"}}, "{\"status\":\"ok\"}\n"};
+  } else if (auto refused = Authenticate(request)) {
+    response = std::move(*refused);
+  } else {
+    try {
+      response = Route(request, path, query);
+    } catch (const std::exception& e) {
+      response = Problem(500, "Internal Server Error", e.what());
+    }
+  }
+  Harden(&response);
+  return response;
+}
+
+}  // namespace standby

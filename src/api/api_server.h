@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "env/http_server.h"
+#include "failover/controller_context.h"
+
+namespace standby {
+
+struct ApiOptions {
+  std::string listen = "127.0.0.1:7788";  // ADDR:PORT, [V6]:PORT; port 0 = any free one
+  // A non-loopback address serves the token in plain text over the network: only with
+  // this, said out loud (TLS is not built yet).
+  bool insecure_listen = false;
+  std::string state_dir;  // where the token file lives (api/api_token.h)
+};
+
+// The HTTP API of `standby serve` (docs/manual.md, "The HTTP API"): JSON resources under
+// /api/v1, errors as RFC 9457 problem+json, Prometheus text at /metrics. Every route but
+// /healthz needs `Authorization: Bearer <token>` (compared in constant time; 401 with
+// WWW-Authenticate; a client with 10 failures within a minute gets 429 for a minute).
+// Requests whose Host header names neither this machine's loopback nor the bound address
+// are refused (DNS rebinding). No CORS header is ever sent. Handlers only read the state
+// store and leave requests for the controller; long actions answer 202 with a Location.
+class ApiServer {
+ public:
+  // Reads (or makes) the token and listens. kInvalidArgument for a bad or non-loopback
+  // address without insecure_listen; kPermissionDenied for a token file others can read.
+  static Result<std::unique_ptr<ApiServer>> Start(ControllerContext* ctx,
+                                                  const ApiOptions& options);
+  // "http://127.0.0.1:PORT", the address clients use.
+  const std::string& url() const { return url_; }
+  // One request, as the server's threads call it (tests call it directly too).
+  HttpServerResponse Handle(const HttpServerRequest& request);
+
+ private:
+  ApiServer(ControllerContext* ctx, ApiOptions options, std::string token)
+      : ctx_(ctx), options_(std::move(options)), token_(std::move(token)) {}
+  bool HostAllowed(const HttpServerRequest& request) const;
+  // Empty when the request carries the token; else the response refusing it.
+  std::optional<HttpServerResponse> Authenticate(const HttpServerRequest& request);
+  HttpServerResponse Route(const HttpServerRequest& request, const std::string& path,
+                           const std::map<std::string, std::string>& query);
+
+  ControllerContext* ctx_;
+  const ApiOptions options_;
+  std::string url_;
+  std::string bound_host_;  // the address as a Host header names it
+  bool loopback_ = true;
+  std::mutex mu_;  // token_ and failures_
+  std::string token_;
+  struct Failures {
+    int count = 0;
+    std::chrono::steady_clock::time_point first, blocked_until;
+  };
+  std::map<std::string, Failures> failures_;  // by client address
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace standby

@@ -1,0 +1,249 @@
+// The HTTP API over loopback, through the project's own HTTP client: authentication and its
+// rate limit, the Host check, the resources and their errors, /metrics.
+#include "api/api_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "api/api_token.h"
+#include "api/prometheus_text.h"
+#include "env/http_client.h"
+#include "failover/operations.h"
+#include "state/open_state_store.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+using json = nlohmann::json;
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  ApiServerTest() : random_(7) {
+    state_ = std::move(*OpenStateStore("", dir_.Sub("state")));
+    ctx_.clock = Clock::Real();
+    ctx_.random = &random_;
+    ctx_.state = state_.get();
+    ctx_.controller = "test";
+  }
+  void SetUp() override {
+    ApiOptions options;
+    options.listen = "127.0.0.1:0";
+    options.state_dir = dir_.Sub("state");
+    auto started = ApiServer::Start(&ctx_, options);
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    api_ = std::move(*started);
+    token_ = *LoadOrCreateApiToken(dir_.Sub("state"));
+    port_ = static_cast<uint16_t>(std::stoi(api_->url().substr(api_->url().rfind(':') + 1)));
+  }
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& token,
+                    const std::string& body = "", const std::string& host = "") {
+    HttpRequest r;
+    r.method = method;
+    r.tls = false;
+    r.host = "127.0.0.1";
+    r.port = port_;
+    r.target = target;
+    r.timeout = std::chrono::seconds(10);
+    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!host.empty()) r.headers.emplace_back("Host", host);
+    r.body = body;
+    auto response = MakeHttpClient()->Send(r);
+    EXPECT_TRUE(response.has_value()) << (response ? "" : response.error().message);
+    return response ? *response : HttpResponse{};
+  }
+  HttpResponse Get(const std::string& target) { return Call("GET", target, token_); }
+  static std::string Header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers) {
+      if (strcasecmp(n.c_str(), name.c_str()) == 0) return v;
+    }
+    return "";
+  }
+  void Protected(const std::string& name, const std::string& status) {
+    ProtectedInstance p;
+    p.instance_id = name;
+    p.spec_json = "{}";
+    p.status = status;
+    p.provider = "local";
+    p.provider_instance_id = "771086";
+    p.last_snapshot_at = NowMillis(Clock::Real()) - 12 * 60 * 1000;
+    p.last_snapshot_id = "20261201T000000Z-abcd1234";
+    ASSERT_OK(state_->CreateProtectedInstance(p));
+  }
+  FailoverEvent Failover(const std::string& id, int64_t started_at, bool running) {
+    FailoverEvent e;
+    e.failover_id = id;
+    e.instance_id = "llm-1";
+    e.trigger = "host_dead";
+    e.started_at = started_at;
+    e.completed_at = running ? 0 : started_at + 41600;
+    e.success = !running;
+    e.total_ms = running ? 0 : 41600;
+    e.detection_ms = 4000;
+    e.gpu_provisioning_time_ms = 30000;
+    e.phase = running ? "restoring" : "done";
+    e.phase_timings_json = R"({"restoring":{"start_ms":1,"end_ms":5,"ms":4,"status":"ok"}})";
+    EXPECT_OK(state_->RecordFailoverEvent(e));
+    return e;
+  }
+  void Heartbeat() {
+    ControllerRow c;
+    c.controller = "test";
+    c.started_at = c.heartbeat_at = NowMillis(Clock::Real());
+    c.probe_interval_ms = 2000;
+    ASSERT_OK(state_->RecordControllerHeartbeat(c));
+  }
+
+  TempDir dir_;
+  SeededRandom random_;
+  std::unique_ptr<StateStore> state_;
+  ControllerContext ctx_;
+  std::unique_ptr<ApiServer> api_;
+  std::string token_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ApiServerTest, EveryRouteButHealthzWantsTheTokenFromAPrivateFile) {
+  struct stat st {};
+  ASSERT_EQ(::stat(ApiTokenPath(dir_.Sub("state")).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(token_.size(), 64u);
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
+  for (const char* target : {"/api/v1/instances", "/metrics", "/readyz", "/api/v1/failovers"}) {
+    HttpResponse none = Call("GET", target, "");
+    EXPECT_EQ(none.status, 401) << target;
+    EXPECT_EQ(Header(none, "WWW-Authenticate"), "Bearer realm=\"standby\"");
+    EXPECT_EQ(Header(none, "Content-Type"), "application/problem+json");
+    EXPECT_EQ(none.body.find(token_), std::string::npos);
+    EXPECT_EQ(Call("GET", target, token_).status, 200) << target;
+  }
+  HttpResponse ok = Get("/api/v1/instances");
+  EXPECT_EQ(Header(ok, "X-Content-Type-Options"), "nosniff");
+  for (const auto& [name, value] : ok.headers) {
+    EXPECT_EQ(name.rfind("Access-Control-", 0), std::string::npos) << "no CORS: " << name;
+  }
+  // A page that a rebinding pointed here names its own host: refused.
+  EXPECT_EQ(Call("GET", "/api/v1/instances", token_, "", "evil.example:7788").status, 403);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/instances", token_, "", "localhost:" + std::to_string(port_)).status,
+      200);
+  // Guessing is rate-limited per address, the right token included once blocked.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Call("GET", "/metrics", "0000").status, 401);
+  HttpResponse blocked = Call("GET", "/metrics", token_);
+  EXPECT_EQ(blocked.status, 429);
+  EXPECT_EQ(Header(blocked, "Retry-After"), "60");
+}
+
+TEST_F(ApiServerTest, ARotatedTokenReplacesTheOldOneAtOnce) {
+  ASSERT_OK_AND_ASSIGN(std::string fresh, RotateApiToken(dir_.Sub("state")));
+  EXPECT_NE(fresh, token_);
+  EXPECT_EQ(Call("GET", "/api/v1/instances", fresh).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/instances", token_).status, 401);
+}
+
+TEST_F(ApiServerTest, InstancesFailoversAndRequestsAreServedAsResources) {
+  Protected("llm-1", "healthy");
+  const int64_t now = NowMillis(Clock::Real());
+  FailoverEvent older = Failover("fo-older", now - 7200000, false);
+  FailoverEvent newer = Failover("fo-newer", now - 3600000, false);
+  SnapshotRow s;
+  s.snapshot_id = "20261201T000000Z-abcd1234";
+  s.instance_id = "llm-1";
+  s.snapshot_type = "full";
+  s.created_at = now - 12 * 60 * 1000;
+  ASSERT_OK(state_->RecordSnapshot(s));
+
+  HttpResponse one = Get("/api/v1/instances/llm-1");
+  ASSERT_EQ(one.status, 200) << one.body;
+  json instance = json::parse(one.body);
+  EXPECT_EQ(instance["name"], "llm-1");
+  EXPECT_TRUE(instance.contains("now_ms"));
+  EXPECT_EQ(Get("/api/v1/instances/nope").status, 404);
+  json snapshots = json::parse(Get("/api/v1/instances/llm-1/snapshots").body);
+  ASSERT_EQ(snapshots["snapshots"].size(), 1u);
+  EXPECT_EQ(snapshots["snapshots"][0]["snapshot_type"], "full");
+
+  json page = json::parse(Get("/api/v1/failovers?instance=llm-1&limit=1").body);
+  ASSERT_EQ(page["failovers"].size(), 1u);
+  EXPECT_EQ(page["failovers"][0]["failover_id"], "fo-newer");
+  const int64_t before = page["next_before"];
+  json rest = json::parse(
+      Get("/api/v1/failovers?instance=llm-1&limit=1&before=" + std::to_string(before)).body);
+  ASSERT_EQ(rest["failovers"].size(), 1u);
+  EXPECT_EQ(rest["failovers"][0]["failover_id"], "fo-older");
+  EXPECT_EQ(Get("/api/v1/failovers?limit=0").status, 400);
+  json detail = json::parse(Get("/api/v1/failovers/fo-newer").body);
+  EXPECT_EQ(detail["total_ms"], 41600);
+  ASSERT_EQ(detail["phases"].size(), 1u);
+  EXPECT_EQ(detail["phases"][0]["name"], "restoring");
+  EXPECT_EQ(detail["phases"][0]["duration_ms"], 4);
+  EXPECT_EQ(Get("/api/v1/failovers/fo-none").status, 404);
+
+  // The seed's fast-failover endpoint: without a controller it says so; with one, 202.
+  HttpResponse nobody = Call("POST", "/api/v1/instances/llm-1/failover", token_, "{}");
+  EXPECT_EQ(nobody.status, 503) << nobody.body;
+  Heartbeat();
+  EXPECT_EQ(Call("POST", "/api/v1/instances/llm-1/failover", token_, "{\"planned\": 1}").status,
+            400);
+  HttpResponse accepted =
+      Call("POST", "/api/v1/instances/llm-1/failover", token_, "{\"planned\": true}");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string location = Header(accepted, "Location");
+  ASSERT_EQ(location.rfind("/api/v1/requests/rq-", 0), 0u) << location;
+  json request = json::parse(Get(location).body);
+  EXPECT_EQ(request["kind"], "failover");
+  EXPECT_TRUE(request["planned"].get<bool>());
+  EXPECT_EQ(Call("GET", "/api/v1/instances/llm-1/failover", token_).status, 405);
+
+  Failover("fo-running", now, true);
+  HttpResponse busy = Call("POST", "/api/v1/instances/llm-1/failover", token_, "");
+  EXPECT_EQ(busy.status, 409) << busy.body;
+  EXPECT_EQ(Call("POST", "/api/v1/instances/llm-1/snapshot", token_).status, 202);
+}
+
+TEST_F(ApiServerTest, MetricsAreTheExpositionFormatWithTheProtectedLabel) {
+  Protected("llm-1", "healthy");
+  Failover("fo-1", NowMillis(Clock::Real()) - 60000, false);
+  HttpResponse metrics = Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(Header(metrics, "Content-Type"), kPrometheusContentType);
+  for (const char* line :
+       {"standby_build_info{version=\"0.1.0\"} 1\n",
+        "standby_instance_state{protected=\"llm-1\",state=\"healthy\"} 1\n",
+        "standby_instance_state{protected=\"llm-1\",state=\"failing_over\"} 0\n",
+        "standby_failovers_total{protected=\"llm-1\",trigger=\"host_dead\",result=\"success\"} 1\n",
+        "standby_failover_duration_seconds_bucket{trigger=\"host_dead\",le=\"45\"} 1\n",
+        "standby_failover_duration_seconds_bucket{trigger=\"host_dead\",le=\"30\"} 0\n",
+        "# TYPE standby_failover_phase_duration_seconds histogram\n",
+        "# TYPE process_resident_memory_bytes gauge\n"}) {
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
+  }
+  EXPECT_EQ(metrics.body.find("instance="), std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("standby_last_snapshot_success_timestamp_seconds{protected=\"llm-1\"} "),
+      std::string::npos);
+}
+
+TEST(ApiServerStartTest, ANonLoopbackAddressOrAReadableTokenIsRefused) {
+  TempDir dir;
+  ControllerContext ctx;
+  ApiOptions options;
+  options.state_dir = dir.Sub("state");
+  options.listen = "0.0.0.0:0";
+  auto open = ApiServer::Start(&ctx, options);
+  ASSERT_FALSE(open.has_value());
+  EXPECT_EQ(open.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(open.error().message.find("--insecure-listen"), std::string::npos);
+  options.listen = "127.0.0.1";
+  EXPECT_FALSE(ApiServer::Start(&ctx, options).has_value());
+  options.listen = "127.0.0.1:0";
+  ASSERT_OK(LoadOrCreateApiToken(options.state_dir));
+  ASSERT_EQ(::chmod(ApiTokenPath(options.state_dir).c_str(), 0644), 0);
+  auto readable = ApiServer::Start(&ctx, options);
+  ASSERT_FALSE(readable.has_value());
+  EXPECT_EQ(readable.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(readable.error().message.find("chmod 600"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace standby

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "config/config.h"
+
+namespace standby {
+
+struct ServeOptions {
+  std::function<void(const std::string&)> log;  // one line per decision
+  // Once the API listens: its URL and the token file's path (serve prints them).
+  std::function<void(const std::string& url, const std::string& token_path)> on_listening;
+};
+
+// `standby serve`: opens the controller runtime from the configuration, starts the HTTP API
+// (api.listen; "off" serves none) and runs the controller until `stop`
+// (failover/controller.h). Returns after every failover in flight was persisted at a safe
+// point; the API stops with it.
+Status Serve(const Config& config, const ServeOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace standby
