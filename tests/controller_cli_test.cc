@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "base/strings.h"
 #include "env/http_client.h"
+#include "env/http_server.h"
 #include "env/local_sshd.h"
 #include "env/loopback.h"
 #include "testing/child_process.h"
@@ -75,6 +77,7 @@ class ControllerCliTest : public CliTest {
     for (const std::string& e : SplitEnv(extra_env_)) args.push_back(e);
     args.insert(args.end(),
                 {Binary(), "serve", "--probe-interval", "500", "--listen", "127.0.0.1:0"});
+    args.insert(args.end(), serve_args_.begin(), serve_args_.end());
     auto pid = SpawnChild(args, dir_.Sub("serve.log"));
     ASSERT_TRUE(pid.has_value());
     serve_ = *pid;
@@ -176,6 +179,7 @@ class ControllerCliTest : public CliTest {
 
   int port_ = 0;
   pid_t serve_ = -1;
+  std::vector<std::string> serve_args_;  // more options for `serve`
   std::string repo_ = dir_.Sub("repo");
   std::string extra_env_;
 };
@@ -463,6 +467,16 @@ TEST_F(ControllerCliTest, SSH_TheApiShowsTheInstanceAndItsFailoverEndpointMovesI
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  // A webhook receiver: the failover's start, phases and end arrive there too.
+  std::mutex hooks_mu;
+  std::vector<nlohmann::json> hooks;
+  auto receiver = HttpServer::Start({.port = 0}, [&](const HttpServerRequest& r) {
+    std::lock_guard<std::mutex> lock(hooks_mu);
+    hooks.push_back(nlohmann::json::parse(r.body, nullptr, false));
+    return HttpServerResponse{200, {}, ""};
+  });
+  ASSERT_TRUE(receiver.has_value());
+  serve_args_ = {"--webhook", "http://127.0.0.1:" + std::to_string((*receiver)->port()) + "/hook"};
   StartServe();
   std::string url;
   ASSERT_TRUE(WaitFor(
@@ -530,6 +544,20 @@ TEST_F(ControllerCliTest, SSH_TheApiShowsTheInstanceAndItsFailoverEndpointMovesI
       std::string::npos)
       << metrics.body;
   EXPECT_EQ(call("GET", "/api/v1/instances", "").status, 200);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(hooks_mu);
+        return !hooks.empty() && hooks.back()["event"] == "failover.finished";
+      },
+      10));
+  {
+    std::lock_guard<std::mutex> lock(hooks_mu);
+    EXPECT_EQ(hooks.front()["event"], "failover.started");
+    EXPECT_EQ(hooks.front()["failover_id"], failover["failover_id"]);
+    EXPECT_GE(hooks.size(), 4u);  // started, phases, finished
+    EXPECT_TRUE(hooks.back()["success"].get<bool>());
+    EXPECT_NE(hooks.back()["text"].get<std::string>().find("MTTR"), std::string::npos);
+  }
   HttpRequest anonymous;
   anonymous.tls = false;
   anonymous.host = "127.0.0.1";

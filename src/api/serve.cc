@@ -2,6 +2,8 @@
 
 #include "api/api_server.h"
 #include "api/api_token.h"
+#include "api/webhooks.h"
+#include "base/strings.h"
 #include "failover/controller.h"
 #include "failover/runtime.h"
 #include "provision/provider_settings.h"
@@ -24,6 +26,24 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
     ASSIGN_OR_RETURN(api, ApiServer::Start(&runtime->ctx, api_options));
     controller_options.api_url = api->url();
     if (options.on_listening) options.on_listening(api->url(), ApiTokenPath(api_options.state_dir));
+  }
+  std::unique_ptr<WebhookNotifier> webhooks;
+  if (auto urls = config.GetOr("api.webhooks", ""); !urls.empty()) {
+    WebhookOptions hook_options;
+    for (const std::string& url : SplitString(urls, ',')) {
+      if (!TrimWhitespace(url).empty()) hook_options.urls.emplace_back(TrimWhitespace(url));
+    }
+    hook_options.secret = config.GetOr("webhook_secret", "");
+    ASSIGN_OR_RETURN(webhooks,
+                     WebhookNotifier::Start(hook_options, runtime->ctx.clock, MakeHttpClient()));
+    WebhookNotifier* notifier = webhooks.get();
+    runtime->ctx.on_failover_phase = [notifier](const FailoverEvent& e) {
+      notifier->FailoverPhase(e);
+    };
+    runtime->ctx.on_snapshot_failed = [notifier](const std::string& name, int failures,
+                                                 const std::string& error) {
+      notifier->SnapshotFailed(name, failures, error);
+    };
   }
   Controller controller(&runtime->ctx, controller_options);
   RETURN_IF_ERROR(controller.Start());

@@ -15,6 +15,7 @@ int RunServe(const std::vector<std::string>& args) {
   specs.push_back({"probe-interval", true, "failover.probe_interval_ms"});
   specs.push_back({"listen", true, "api.listen"});
   specs.push_back({"insecure-listen", false, "api.insecure_listen"});
+  specs.push_back({"webhook", true, "api.webhooks"});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at a safe point");

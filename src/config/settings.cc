@@ -42,6 +42,8 @@ const std::vector<SettingSpec>& AllSettings() {
        "where `standby serve` answers HTTP: ADDR:PORT (port 0: any free one), or off"},
       {"api.insecure_listen", "STANDBY_API_INSECURE_LISTEN", "false",
        "allow a non-loopback api.listen without TLS (the token crosses the network)"},
+      {"api.webhooks", "STANDBY_WEBHOOKS", "",
+       "URLs (comma-separated) that `standby serve` POSTs failover and snapshot events to"},
       {"s3.endpoint", "STANDBY_S3_ENDPOINT", "", "S3 endpoint host[:port] or URL"},
       {"s3.region", "STANDBY_S3_REGION", "us-east-1", "S3 signing region"},
       {"s3.path_style", "STANDBY_S3_PATH_STYLE", "", "true/false: path-style addressing"},
@@ -77,6 +79,7 @@ const std::vector<SettingSpec>& AllSettings() {
       {"aws.secret_access_key", "AWS_SECRET_ACCESS_KEY", "", "S3 secret access key", true},
       {"aws.session_token", "AWS_SESSION_TOKEN", "", "S3 session token", true},
       {"vast.api_key", "VAST_API_KEY", "", "Vast.ai API key", true},
+      {"webhook_secret", "STANDBY_WEBHOOK_SECRET", "", "HMAC-SHA256 key that signs webhooks", true},
   };
   return settings;
 }

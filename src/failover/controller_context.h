@@ -40,6 +40,13 @@ struct ControllerContext {
   // Crash injection for tests and the simulation: called right after a failover persisted
   // `phase`; returning true makes the controller stop there, as if it had been killed.
   std::function<bool(const std::string& failover_id, FailoverPhase phase)> crash_after_persist;
+  // Observers (webhooks): told after the fact, on the controller's threads; they must return
+  // at once (queue, never send). A failover's row each time its phase changes (its first
+  // call is the start, `done`/`failed` the end); an instance's periodic snapshot failing,
+  // with the failures in a row.
+  std::function<void(const FailoverEvent&)> on_failover_phase;
+  std::function<void(const std::string& instance, int failures, const std::string& error)>
+      on_snapshot_failed;
 
   void Log(const std::string& line) const;
   // Whether the controller reaches an instance's store right now: any answer to a HEAD

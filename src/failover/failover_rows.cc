@@ -1,12 +1,11 @@
 // Starting and giving up failovers (recovery.h): the failover row and the instance's state
 // written together, what interrupted races left, and the transport of a long host job.
-#include "failover/recovery.h"
-
 #include <mutex>
 #include <thread>
 
 #include "base/strings.h"
 #include "failover/protected_rows.h"
+#include "failover/recovery.h"
 #include "provision/ownership.h"
 #include "snapshot/repository.h"
 

@@ -27,6 +27,8 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     if (updated && *updated) {
       ctx_->Log(spec.name + ": snapshot failed (" + std::to_string(failures) + " in a row; " +
                 "the instance stays protected by its last snapshot): " + snap.error().message);
+      if (ctx_->on_snapshot_failed)
+        ctx_->on_snapshot_failed(spec.name, failures, snap.error().message);
     }
     return;
   }

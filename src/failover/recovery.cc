@@ -44,7 +44,15 @@ Status Recovery::Save() {
     row_.phase_timings_json = timings_.dump();
   }
   row_.updated_at = NowMillis(ctx_->clock);
-  return ctx_->state->RecordFailoverEvent(row_);
+  RETURN_IF_ERROR(ctx_->state->RecordFailoverEvent(row_));
+  Notify();
+  return OkStatus();
+}
+
+void Recovery::Notify() {
+  if (!ctx_->on_failover_phase || row_.phase == notified_phase_) return;
+  notified_phase_ = row_.phase;
+  ctx_->on_failover_phase(row_);
 }
 
 Status Recovery::Persist(FailoverPhase phase) {
@@ -77,6 +85,7 @@ Status Recovery::CheckStop() const {
 
 Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
   stop_ = stop;
+  Notify();  // the start (or, resumed, where it stands)
   while (true) {
     RETURN_IF_ERROR(CheckStop());
     auto phase = ParseFailoverPhase(row_.phase);

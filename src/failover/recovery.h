@@ -76,6 +76,8 @@ class Recovery {
 
   Status Persist(FailoverPhase phase);
   Status Save();
+  // Tells ctx->on_failover_phase when the phase changed since it was last told.
+  void Notify();
   void Timing(const std::string& phase, int64_t start_ms, bool ok, const std::string& error = "");
   Status CheckStop() const;
 
@@ -125,6 +127,7 @@ class Recovery {
   std::mutex timings_mu_;  // Fence and Locate report from their threads
   bool no_snapshot_ = false;
   std::vector<HeadStartCandidate> head_start_;
+  std::string notified_phase_;
   int validation_failures_ = 0;
 };
 

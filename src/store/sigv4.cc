@@ -1,24 +1,18 @@
 #include "store/sigv4.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 
+#include "base/sha256_hex.h"
 #include "base/strings.h"
 
 namespace standby {
 namespace {
 
-std::string Hmac(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
+std::string Hmac(std::string_view key, std::string_view data) { return HmacSha256(key, data); }
 
 std::string Lower(std::string_view text) {
   std::string out(text);

@@ -1,0 +1,185 @@
+#include "api/webhooks.h"
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "base/sha256_hex.h"
+#include "base/strings.h"
+
+namespace standby {
+namespace {
+
+std::string Seconds(int64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WebhookNotifier>> WebhookNotifier::Start(WebhookOptions options,
+                                                                Clock* clock,
+                                                                std::unique_ptr<HttpClient> http) {
+  std::vector<Target> targets;
+  for (const std::string& url : options.urls) {
+    Target t;
+    t.url = url;
+    std::string rest;
+    if (url.rfind("https://", 0) == 0) {
+      t.tls = true;
+      rest = url.substr(8);
+    } else if (url.rfind("http://", 0) == 0) {
+      rest = url.substr(7);
+    } else {
+      return InvalidArgumentError("webhook \"" + url + "\" is not an http:// or https:// URL");
+    }
+    const size_t slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    t.path = slash == std::string::npos ? "/" : rest.substr(slash);
+    t.port = t.tls ? 443 : 80;
+    const size_t colon = authority.rfind(':');
+    if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+      auto port = ParseUint(authority.substr(colon + 1));
+      if (!port || *port == 0 || *port > 65535) {
+        return InvalidArgumentError("webhook \"" + url + "\" has a bad port");
+      }
+      t.port = static_cast<uint16_t>(*port);
+      authority = authority.substr(0, colon);
+    }
+    if (authority.empty()) return InvalidArgumentError("webhook \"" + url + "\" has no host");
+    t.host = authority;
+    targets.push_back(std::move(t));
+  }
+  return std::unique_ptr<WebhookNotifier>(
+      new WebhookNotifier(std::move(options), clock, std::move(http), std::move(targets)));
+}
+
+WebhookNotifier::WebhookNotifier(WebhookOptions options, Clock* clock,
+                                 std::unique_ptr<HttpClient> http, std::vector<Target> targets)
+    : options_(std::move(options)),
+      clock_(clock),
+      http_(std::move(http)),
+      targets_(std::move(targets)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+WebhookNotifier::~WebhookNotifier() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+nlohmann::json WebhookNotifier::FailoverBody(const FailoverEvent& e) {
+  const bool finished = e.phase == "done" || e.phase == "failed";
+  const std::string event = e.phase == "detected" ? "failover.started"
+                            : finished            ? "failover.finished"
+                                                  : "failover.phase";
+  std::string text = "standby: " + e.instance_id + ": failover " + e.failover_id;
+  if (event == "failover.started") {
+    text += " started (" + e.trigger + ")";
+  } else if (e.phase == "done") {
+    text += " done: " + e.new_instance_id + " serves; MTTR " + Seconds(e.total_ms);
+  } else if (e.phase == "failed") {
+    text += " failed while " + e.failure_phase + ": " + e.failure_reason;
+  } else {
+    text += ": " + e.phase;
+  }
+  nlohmann::json body = {{"event", event},
+                         {"text", text},
+                         {"instance", e.instance_id},
+                         {"failover_id", e.failover_id},
+                         {"trigger", e.trigger},
+                         {"phase", e.phase},
+                         {"started_at_ms", e.started_at}};
+  if (finished) {
+    body["success"] = e.success;
+    body["mttr_ms"] = e.total_ms;
+    if (!e.success) body["failure_reason"] = e.failure_reason;
+  }
+  return body;
+}
+
+void WebhookNotifier::FailoverPhase(const FailoverEvent& e) { Enqueue(FailoverBody(e)); }
+
+void WebhookNotifier::SnapshotFailed(const std::string& instance, int failures,
+                                     const std::string& error) {
+  if (failures != options_.snapshot_failures) return;  // announced once per run of failures
+  Enqueue({{"event", "snapshot.failing"},
+           {"text", "standby: " + instance + ": " + std::to_string(failures) +
+                        " periodic snapshots failed in a row; the last: " + error},
+           {"instance", instance},
+           {"consecutive_failures", failures},
+           {"error", error}});
+}
+
+void WebhookNotifier::Enqueue(nlohmann::json body) {
+  if (targets_.empty()) return;
+  body["sent_by"] = "standby";
+  body["at_ms"] = NowMillis(clock_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= options_.max_queued) {
+      spdlog::warn("webhooks: {} deliveries queued; dropping the oldest", queue_.size());
+      queue_.pop_front();
+    }
+    queue_.push_back(body.dump());
+  }
+  wake_.notify_all();
+}
+
+void WebhookNotifier::Loop() {
+  while (true) {
+    std::string body;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, everything delivered
+      body = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    for (const Target& t : targets_) Deliver(t, body);
+  }
+}
+
+void WebhookNotifier::Deliver(const Target& t, const std::string& body) {
+  HttpRequest r;
+  r.method = "POST";
+  r.tls = t.tls;
+  r.host = t.host;
+  r.port = t.port;
+  r.target = t.path;
+  r.body = body;
+  r.timeout = options_.timeout;
+  r.max_body = 64 << 10;
+  r.headers = {{"Content-Type", "application/json"}, {"User-Agent", "standby-webhooks"}};
+  if (!options_.secret.empty()) {
+    r.headers.emplace_back("X-Standby-Signature",
+                           "sha256=" + HexEncode(HmacSha256(options_.secret, body)));
+  }
+  auto backoff = std::chrono::milliseconds(1000);
+  std::string last;
+  for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+    auto response = http_->Send(r);
+    if (response && response->status >= 200 && response->status < 300) return;
+    last = response ? "HTTP " + std::to_string(response->status) : response.error().message;
+    // 4xx other than 408/429 will not change by retrying.
+    if (response && response->status >= 400 && response->status < 500 &&
+        response->status != 408 && response->status != 429) {
+      break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;  // serve is exiting: one try each, no waiting
+    }
+    if (attempt < options_.attempts) {
+      clock_->SleepFor(backoff);
+      backoff *= 2;
+    }
+  }
+  spdlog::warn("webhook {}: not delivered ({})", t.url, last);
+}
+
+}  // namespace standby

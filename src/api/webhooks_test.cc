@@ -1,0 +1,124 @@
+// Webhooks against a real HTTP server on loopback: the bodies (Slack's `text` included),
+// the signature, retries of a failing receiver, and a controller that only ever queues.
+#include "api/webhooks.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "base/sha256_hex.h"
+#include "base/strings.h"
+#include "env/http_server.h"
+#include "testing/test_util.h"
+
+namespace standby {
+namespace {
+
+using json = nlohmann::json;
+
+// A receiver that records each POST and answers `fail_first` of them 500.
+class Receiver {
+ public:
+  explicit Receiver(int fail_first = 0) : fail_first_(fail_first) {
+    auto server = HttpServer::Start({.port = 0}, [this](const HttpServerRequest& r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (fail_first_-- > 0) return HttpServerResponse{500, {}, "busy"};
+      bodies.push_back(r.body);
+      signatures.push_back(r.headers.count("x-standby-signature")
+                               ? r.headers.at("x-standby-signature")
+                               : "");
+      return HttpServerResponse{200, {}, "ok"};
+    });
+    EXPECT_TRUE(server.has_value());
+    server_ = std::move(*server);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook"; }
+  size_t Count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies.size();
+  }
+  std::vector<std::string> bodies, signatures;
+
+ private:
+  std::mutex mu_;
+  int fail_first_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+FailoverEvent Row(const std::string& phase) {
+  FailoverEvent e;
+  e.failover_id = "fo-1";
+  e.instance_id = "llm-1";
+  e.trigger = "host_dead";
+  e.phase = phase;
+  e.new_instance_id = "771086";
+  e.total_ms = 41600;
+  e.success = phase == "done";
+  return e;
+}
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+TEST(WebhooksTest, FailoverStartPhasesAndEndArePostedSignedWithASlackText) {
+  Receiver receiver;
+  WebhookOptions options;
+  options.urls = {receiver.Url()};
+  options.secret = "hook-secret";
+  ASSERT_OK_AND_ASSIGN(auto hooks, WebhookNotifier::Start(options, Clock::Real(), MakeHttpClient()));
+  for (const char* phase : {"detected", "replacing", "done"}) hooks->FailoverPhase(Row(phase));
+  hooks->SnapshotFailed("llm-1", 2, "store away");  // below the threshold: not announced
+  hooks->SnapshotFailed("llm-1", 3, "store away");
+  ASSERT_TRUE(WaitFor([&] { return receiver.Count() == 4; })) << receiver.Count();
+  hooks.reset();
+  std::vector<json> got;
+  for (const std::string& b : receiver.bodies) got.push_back(json::parse(b));
+  EXPECT_EQ(got[0]["event"], "failover.started");
+  EXPECT_EQ(got[0]["text"], "standby: llm-1: failover fo-1 started (host_dead)");
+  EXPECT_EQ(got[1]["event"], "failover.phase");
+  EXPECT_EQ(got[1]["phase"], "replacing");
+  EXPECT_EQ(got[2]["event"], "failover.finished");
+  EXPECT_EQ(got[2]["mttr_ms"], 41600);
+  EXPECT_EQ(got[2]["text"], "standby: llm-1: failover fo-1 done: 771086 serves; MTTR 41.6 s");
+  EXPECT_EQ(got[3]["event"], "snapshot.failing");
+  EXPECT_EQ(got[3]["consecutive_failures"], 3);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(receiver.signatures[i],
+              "sha256=" + HexEncode(HmacSha256("hook-secret", receiver.bodies[i])));
+  }
+}
+
+TEST(WebhooksTest, AFailingReceiverIsRetriedAndADeadOneNeverBlocksTheCaller) {
+  Receiver flaky(2);
+  WebhookOptions options;
+  options.urls = {flaky.Url()};
+  FakeClock clock(1'800'000'000'000'000'000, {.auto_advance = true,
+                                              .quiet = std::chrono::milliseconds(1)});
+  ASSERT_OK_AND_ASSIGN(auto hooks, WebhookNotifier::Start(options, &clock, MakeHttpClient()));
+  hooks->FailoverPhase(Row("detected"));
+  EXPECT_TRUE(WaitFor([&] { return flaky.Count() == 1; }));  // after two 500s
+  hooks.reset();
+
+  WebhookOptions dead;
+  dead.urls = {"http://127.0.0.1:1/hook"};
+  dead.timeout = std::chrono::milliseconds(200);
+  ASSERT_OK_AND_ASSIGN(auto blocked, WebhookNotifier::Start(dead, &clock, MakeHttpClient()));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) blocked->FailoverPhase(Row("replacing"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+}
+
+TEST(WebhooksTest, OnlyHttpUrlsAreAccepted) {
+  for (const char* url : {"ftp://x/y", "http://", "https://h:0/x", "h:80/x"}) {
+    WebhookOptions options;
+    options.urls = {url};
+    auto hooks = WebhookNotifier::Start(options, Clock::Real(), MakeHttpClient());
+    EXPECT_FALSE(hooks.has_value()) << url;
+  }
+}
+
+}  // namespace
+}  // namespace standby
