@@ -94,6 +94,9 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
   const std::string prefix = "/api/v1/";
   if (path.rfind(prefix, 0) != 0) return Problem(404, "Not Found", "no resource at " + path);
   const std::vector<std::string> parts = SplitString(path.substr(prefix.size()), '/');
+  for (const std::string& part : parts) {
+    if (part.empty()) return Problem(404, "Not Found", "no resource at " + path);
+  }
   const std::string& collection = parts[0];
   if (collection == "instances" && parts.size() == 1) {
     if (method != "GET") return MethodNotAllowed("GET");

@@ -131,6 +131,13 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
     f.count = 0;
     f.first = now;
   }
+  if (failures_.size() > 1024) {
+    // Bounded: forget the addresses neither blocked nor failing within the window.
+    std::erase_if(failures_, [&](const auto& entry) {
+      return &entry.second != &f && now >= entry.second.blocked_until &&
+             now - entry.second.first > kAuthWindow;
+    });
+  }
   if (++f.count >= kMaxAuthFailures) f.blocked_until = now + kAuthWindow;
   // Never the token, given or expected, in the log.
   spdlog::warn("API: refused a request from {} ({})", request.peer,

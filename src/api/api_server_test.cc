@@ -159,6 +159,10 @@ TEST_F(ApiServerTest, InstancesFailoversAndRequestsAreServedAsResources) {
   EXPECT_EQ(instance["name"], "llm-1");
   EXPECT_TRUE(instance.contains("now_ms"));
   EXPECT_EQ(Get("/api/v1/instances/nope").status, 404);
+  for (const char* odd : {"/api/v1/instances/", "/api/v1//instances", "/api/v1/", "/api/v2/x",
+                          "/api/v1/instances/llm-1/../llm-1", "/api/v1/instances/llm-1/nope"}) {
+    EXPECT_EQ(Get(odd).status, 404) << odd;
+  }
   json snapshots = json::parse(Get("/api/v1/instances/llm-1/snapshots").body);
   ASSERT_EQ(snapshots["snapshots"].size(), 1u);
   EXPECT_EQ(snapshots["snapshots"][0]["snapshot_type"], "full");

@@ -166,8 +166,8 @@ void WebhookNotifier::Deliver(const Target& t, const std::string& body) {
     if (response && response->status >= 200 && response->status < 300) return;
     last = response ? "HTTP " + std::to_string(response->status) : response.error().message;
     // 4xx other than 408/429 will not change by retrying.
-    if (response && response->status >= 400 && response->status < 500 &&
-        response->status != 408 && response->status != 429) {
+    if (response && response->status >= 400 && response->status < 500 && response->status != 408 &&
+        response->status != 429) {
       break;
     }
     {

@@ -25,15 +25,16 @@ class Receiver {
       std::lock_guard<std::mutex> lock(mu_);
       if (fail_first_-- > 0) return HttpServerResponse{500, {}, "busy"};
       bodies.push_back(r.body);
-      signatures.push_back(r.headers.count("x-standby-signature")
-                               ? r.headers.at("x-standby-signature")
-                               : "");
+      signatures.push_back(
+          r.headers.count("x-standby-signature") ? r.headers.at("x-standby-signature") : "");
       return HttpServerResponse{200, {}, "ok"};
     });
     EXPECT_TRUE(server.has_value());
     server_ = std::move(*server);
   }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook"; }
+  std::string Url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook";
+  }
   size_t Count() {
     std::lock_guard<std::mutex> lock(mu_);
     return bodies.size();
@@ -59,7 +60,8 @@ FailoverEvent Row(const std::string& phase) {
 }
 
 bool WaitFor(const std::function<bool()>& done) {
-  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return done();
 }
 
@@ -68,7 +70,8 @@ TEST(WebhooksTest, FailoverStartPhasesAndEndArePostedSignedWithASlackText) {
   WebhookOptions options;
   options.urls = {receiver.Url()};
   options.secret = "hook-secret";
-  ASSERT_OK_AND_ASSIGN(auto hooks, WebhookNotifier::Start(options, Clock::Real(), MakeHttpClient()));
+  ASSERT_OK_AND_ASSIGN(auto hooks,
+                       WebhookNotifier::Start(options, Clock::Real(), MakeHttpClient()));
   for (const char* phase : {"detected", "replacing", "done"}) hooks->FailoverPhase(Row(phase));
   hooks->SnapshotFailed("llm-1", 2, "store away");  // below the threshold: not announced
   hooks->SnapshotFailed("llm-1", 3, "store away");
@@ -95,8 +98,8 @@ TEST(WebhooksTest, AFailingReceiverIsRetriedAndADeadOneNeverBlocksTheCaller) {
   Receiver flaky(2);
   WebhookOptions options;
   options.urls = {flaky.Url()};
-  FakeClock clock(1'800'000'000'000'000'000, {.auto_advance = true,
-                                              .quiet = std::chrono::milliseconds(1)});
+  FakeClock clock(1'800'000'000'000'000'000,
+                  {.auto_advance = true, .quiet = std::chrono::milliseconds(1)});
   ASSERT_OK_AND_ASSIGN(auto hooks, WebhookNotifier::Start(options, &clock, MakeHttpClient()));
   hooks->FailoverPhase(Row("detected"));
   EXPECT_TRUE(WaitFor([&] { return flaky.Count() == 1; }));  // after two 500s
