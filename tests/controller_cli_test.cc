@@ -519,8 +519,8 @@ TEST_F(ControllerCliTest, SSH_TheApiShowsTheInstanceAndItsFailoverEndpointMovesI
   std::string failover_url;
   ASSERT_TRUE(WaitFor(
       [&] {
-        auto request = nlohmann::json::parse(call("GET", location, "").body);
-        failover_url = request.value("failover_url", "");
+        auto request = nlohmann::json::parse(call("GET", location, "").body, nullptr, false);
+        failover_url = request.is_object() ? request.value("failover_url", "") : "";
         return !failover_url.empty();
       },
       30))
@@ -528,8 +528,8 @@ TEST_F(ControllerCliTest, SSH_TheApiShowsTheInstanceAndItsFailoverEndpointMovesI
   nlohmann::json failover;
   ASSERT_TRUE(WaitFor(
       [&] {
-        failover = nlohmann::json::parse(call("GET", failover_url, "").body);
-        return failover["completed_at"].get<int64_t>() > 0;
+        failover = nlohmann::json::parse(call("GET", failover_url, "").body, nullptr, false);
+        return failover.is_object() && failover.value("completed_at", int64_t{0}) > 0;
       },
       90))
       << ServeLog();

@@ -117,7 +117,12 @@ Result<std::string> RenderMetrics(ControllerContext* ctx) {
     if (!e.success) continue;
     mttr[e.trigger].push_back(e.total_ms / 1000.0);
     for (const auto& [phase, column] : phase_columns) {
+      // Phases that did not run are no observation: a final snapshot outside planned moves,
+      // detection of a move an operator asked for.
       if (phase == "final_snapshot" && !e.planned) continue;
+      if (phase == "detection" && (e.planned || e.trigger == TriggerName(Trigger::kManual))) {
+        continue;
+      }
       phases[phase].push_back(e.*column / 1000.0);
     }
   }

@@ -87,6 +87,7 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
     return {200, {{"Content-Type", kPrometheusContentType}}, *text};
   }
   if (path == "/readyz") {
+    if (method != "GET") return MethodNotAllowed("GET");
     auto listed = ctx_->state->ListProtectedInstances();
     if (!listed) return Problem(503, "Service Unavailable", listed.error().message);
     return Json(200, {{"status", "ready"}, {"state_store", ctx_->state->Describe()}});
@@ -141,6 +142,15 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
         const json& now = (*report)["instances"][0];
         if (!now["failover_id"].is_null() || now["state"] == "failing_over") {
           return Problem(409, "Conflict", "a failover of " + name + " is already running");
+        }
+        auto pending = ctx_->state->ListPendingRequests();
+        if (!pending) return FromError(pending.error());
+        for (const RequestRow& r : *pending) {
+          if (r.instance_id == name && r.kind == "failover") {
+            return Problem(409, "Conflict",
+                           "a failover of " + name + " was requested already (" + r.request_id +
+                               "); the controller starts it within one probe interval");
+          }
         }
       }
       auto submitted = SubmitRequest(ctx_, name, failover ? "failover" : "snapshot",

@@ -1,5 +1,7 @@
 #include "api/api_server.h"
 
+#include <sys/stat.h>
+
 #include "api/api_token.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -84,20 +86,25 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
                      return raw->Handle(r);
                    }));
   const bool v6 = host.find(':') != std::string::npos;
-  api->bound_host_ = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(api->http_->port());
+  api->port_ = api->http_->port();
+  api->bound_host_ = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(api->port_);
   api->url_ = "http://" + api->bound_host_;
+  api->ready_ = true;
   return api;
 }
 
 bool ApiServer::HostAllowed(const HttpServerRequest& request) const {
+  // DNS rebinding attacks services on this machine's loopback. Bound elsewhere (with
+  // --insecure-listen, often behind a proxy that forwards its public Host), the name
+  // clients use is not ours to know: the token alone guards it.
+  if (!loopback_) return true;
   auto it = request.headers.find("host");
   if (it == request.headers.end()) return false;
   const std::string& host = it->second;
   if (host == bound_host_) return true;
-  if (!loopback_) return false;
   // Any loopback spelling of this port: a page from another origin that a DNS rebinding
   // pointed at 127.0.0.1 still names its own host here.
-  const std::string port = ":" + std::to_string(http_->port());
+  const std::string port = ":" + std::to_string(port_);
   return host == "localhost" + port || host == "127.0.0.1" + port || host == "[::1]" + port;
 }
 
@@ -115,17 +122,29 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
   const std::string given = it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0
                                 ? it->second.substr(7)
                                 : "";
-  bool ok = !given.empty() && ConstantTimeEquals(given, token_);
-  if (!ok && !given.empty()) {
-    // `standby token rotate` replaced it since: the file is the truth.
-    if (auto fresh = LoadOrCreateApiToken(options_.state_dir); fresh && *fresh != token_) {
-      token_ = *fresh;
-      ok = ConstantTimeEquals(given, token_);
+  // The file is the truth: `standby token rotate` revokes the old token at once.
+  struct stat st {};
+  const std::string path = ApiTokenPath(options_.state_dir);
+  if (::stat(path.c_str(), &st) == 0) {
+    const int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+    if (mtime != token_mtime_ns_) {
+      if (auto fresh = LoadOrCreateApiToken(options_.state_dir)) {
+        token_ = *fresh;
+        token_mtime_ns_ = mtime;
+      }
     }
   }
-  if (ok) {
+  if (!given.empty() && ConstantTimeEquals(given, token_)) {
     failures_.erase(request.peer);
     return std::nullopt;
+  }
+  if (given.empty()) {
+    // Not a guess: a browser page can make these (it cannot add the header), and counting
+    // them would let any page lock the operator's own tools out.
+    if (f.count == 0) failures_.erase(request.peer);
+    HttpServerResponse r = Problem(401, "Unauthorized", "send Authorization: Bearer <token>");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"standby\"");
+    return r;
   }
   if (f.count == 0 || now - f.first > kAuthWindow) {
     f.count = 0;
@@ -140,11 +159,8 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
   }
   if (++f.count >= kMaxAuthFailures) f.blocked_until = now + kAuthWindow;
   // Never the token, given or expected, in the log.
-  spdlog::warn("API: refused a request from {} ({})", request.peer,
-               given.empty() ? "no bearer token" : "wrong token");
-  HttpServerResponse r =
-      Problem(401, "Unauthorized",
-              "send Authorization: Bearer <the token in " + ApiTokenPath(options_.state_dir) + ">");
+  spdlog::warn("API: refused a request from {} (wrong token)", request.peer);
+  HttpServerResponse r = Problem(401, "Unauthorized", "send Authorization: Bearer <token>");
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"standby\"");
   return r;
 }
@@ -152,15 +168,28 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
 HttpServerResponse ApiServer::Handle(const HttpServerRequest& request) {
   auto [path, query] = SplitTarget(request.target);
   HttpServerResponse response;
-  if (!HostAllowed(request)) {
+  if (!ready_) {
+    response = Problem(503, "Service Unavailable", "starting");
+  } else if (!HostAllowed(request)) {
     response = Problem(403, "Forbidden", "this API answers only to its own address");
   } else if (path == "/healthz") {
-    response = {200, {{"Content-Type", "application/json"}}, "{\"status\":\"ok\"}\n"};
+    response = request.method == "GET" || request.method == "HEAD"
+                   ? HttpServerResponse{200,
+                                        {{"Content-Type", "application/json"}},
+                                        "{\"status\":\"ok\"}\n"}
+                   : Problem(405, "Method Not Allowed", "this resource takes GET");
   } else if (auto refused = Authenticate(request)) {
     response = std::move(*refused);
   } else {
     try {
-      response = Route(request, path, query);
+      // HEAD is GET without the body (the server drops it, keeping its length).
+      if (request.method == "HEAD") {
+        HttpServerRequest get = request;
+        get.method = "GET";
+        response = Route(get, path, query);
+      } else {
+        response = Route(request, path, query);
+      }
     } catch (const std::exception& e) {
       response = Problem(500, "Internal Server Error", e.what());
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -48,11 +49,16 @@ class ApiServer {
 
   ControllerContext* ctx_;
   const ApiOptions options_;
+  // Set once the server listens; requests before that (its threads start inside
+  // HttpServer::Start) are answered 503.
+  std::atomic<bool> ready_{false};
   std::string url_;
   std::string bound_host_;  // the address as a Host header names it
+  uint16_t port_ = 0;
   bool loopback_ = true;
-  std::mutex mu_;  // token_ and failures_
+  std::mutex mu_;  // token_, token_mtime_ and failures_
   std::string token_;
+  int64_t token_mtime_ns_ = 0;  // the token file's, when token_ was read from it
   struct Failures {
     int count = 0;
     std::chrono::steady_clock::time_point first, blocked_until;

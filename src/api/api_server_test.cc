@@ -127,7 +127,12 @@ TEST_F(ApiServerTest, EveryRouteButHealthzWantsTheTokenFromAPrivateFile) {
   EXPECT_EQ(
       Call("GET", "/api/v1/instances", token_, "", "localhost:" + std::to_string(port_)).status,
       200);
-  // Guessing is rate-limited per address, the right token included once blocked.
+  // Requests without a token (a browser page can make them) never lock anyone out; guessing
+  // is rate-limited per address, the right token included once blocked.
+  for (int i = 0; i < 15; ++i) EXPECT_EQ(Call("GET", "/metrics", "").status, 401);
+  EXPECT_EQ(Call("GET", "/metrics", token_).status, 200);
+  EXPECT_EQ(Call("HEAD", "/api/v1/instances", token_).status, 200);
+  EXPECT_EQ(Call("POST", "/healthz", "").status, 405);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Call("GET", "/metrics", "0000").status, 401);
   HttpResponse blocked = Call("GET", "/metrics", token_);
   EXPECT_EQ(blocked.status, 429);
@@ -135,10 +140,12 @@ TEST_F(ApiServerTest, EveryRouteButHealthzWantsTheTokenFromAPrivateFile) {
 }
 
 TEST_F(ApiServerTest, ARotatedTokenReplacesTheOldOneAtOnce) {
+  EXPECT_EQ(Call("GET", "/api/v1/instances", token_).status, 200);
   ASSERT_OK_AND_ASSIGN(std::string fresh, RotateApiToken(dir_.Sub("state")));
   EXPECT_NE(fresh, token_);
-  EXPECT_EQ(Call("GET", "/api/v1/instances", fresh).status, 200);
+  // The old one is refused at its very next use, before anyone presents the new one.
   EXPECT_EQ(Call("GET", "/api/v1/instances", token_).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/instances", fresh).status, 200);
 }
 
 TEST_F(ApiServerTest, InstancesFailoversAndRequestsAreServedAsResources) {
@@ -192,6 +199,8 @@ TEST_F(ApiServerTest, InstancesFailoversAndRequestsAreServedAsResources) {
   HttpResponse accepted =
       Call("POST", "/api/v1/instances/llm-1/failover", token_, "{\"planned\": true}");
   ASSERT_EQ(accepted.status, 202) << accepted.body;
+  // A second one while the first waits for the controller is a conflict, not a duplicate.
+  EXPECT_EQ(Call("POST", "/api/v1/instances/llm-1/failover", token_, "").status, 409);
   const std::string location = Header(accepted, "Location");
   ASSERT_EQ(location.rfind("/api/v1/requests/rq-", 0), 0u) << location;
   json request = json::parse(Get(location).body);

@@ -1,6 +1,7 @@
 #include "api/webhooks.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "base/log.h"
 #include "base/sha256_hex.h"
@@ -8,6 +9,33 @@
 
 namespace standby {
 namespace {
+
+constexpr auto kDrainFor = std::chrono::seconds(10);
+
+// Slack's control characters: a host's error text must not become a mention or a link.
+std::string SlackEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// A webhook URL is a credential (Slack's path is its secret): logs and errors show the
+// scheme and host only.
+std::string Shown(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path) + "/…";
+}
 
 std::string Seconds(int64_t ms) {
   char text[32];
@@ -31,22 +59,26 @@ Result<std::unique_ptr<WebhookNotifier>> WebhookNotifier::Start(WebhookOptions o
     } else if (url.rfind("http://", 0) == 0) {
       rest = url.substr(7);
     } else {
-      return InvalidArgumentError("webhook \"" + url + "\" is not an http:// or https:// URL");
+      return InvalidArgumentError("webhook " + Shown(url) + " is not an http:// or https:// URL");
     }
     const size_t slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
     t.path = slash == std::string::npos ? "/" : rest.substr(slash);
     t.port = t.tls ? 443 : 80;
+    const size_t close = authority.find(']');  // [v6] or [v6]:port
     const size_t colon = authority.rfind(':');
-    if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+    if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
       auto port = ParseUint(authority.substr(colon + 1));
       if (!port || *port == 0 || *port > 65535) {
-        return InvalidArgumentError("webhook \"" + url + "\" has a bad port");
+        return InvalidArgumentError("webhook " + Shown(url) + " has a bad port");
       }
       t.port = static_cast<uint16_t>(*port);
       authority = authority.substr(0, colon);
     }
-    if (authority.empty()) return InvalidArgumentError("webhook \"" + url + "\" has no host");
+    if (authority.size() > 2 && authority.front() == '[' && authority.back() == ']') {
+      authority = authority.substr(1, authority.size() - 2);
+    }
+    if (authority.empty()) return InvalidArgumentError("webhook " + Shown(url) + " has no host");
     t.host = authority;
     targets.push_back(std::move(t));
   }
@@ -83,7 +115,7 @@ nlohmann::json WebhookNotifier::FailoverBody(const FailoverEvent& e) {
   } else if (e.phase == "done") {
     text += " done: " + e.new_instance_id + " serves; MTTR " + Seconds(e.total_ms);
   } else if (e.phase == "failed") {
-    text += " failed while " + e.failure_phase + ": " + e.failure_reason;
+    text += " failed while " + e.failure_phase + ": " + SlackEscape(e.failure_reason);
   } else {
     text += ": " + e.phase;
   }
@@ -109,7 +141,7 @@ void WebhookNotifier::SnapshotFailed(const std::string& instance, int failures,
   if (failures != options_.snapshot_failures) return;  // announced once per run of failures
   Enqueue({{"event", "snapshot.failing"},
            {"text", "standby: " + instance + ": " + std::to_string(failures) +
-                        " periodic snapshots failed in a row; the last: " + error},
+                        " periodic snapshots failed in a row; the last: " + SlackEscape(error)},
            {"instance", instance},
            {"consecutive_failures", failures},
            {"error", error}});
@@ -131,12 +163,21 @@ void WebhookNotifier::Enqueue(nlohmann::json body) {
 }
 
 void WebhookNotifier::Loop() {
+  std::optional<std::chrono::steady_clock::time_point> drain_until;
   while (true) {
     std::string body;
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, everything delivered
+      if (stopping_) {
+        // serve is exiting: what is left gets one try each, within kDrainFor in all.
+        if (!drain_until) drain_until = std::chrono::steady_clock::now() + kDrainFor;
+        if (std::chrono::steady_clock::now() > *drain_until) {
+          spdlog::warn("webhooks: {} event(s) not delivered: serve stopped", queue_.size());
+          return;
+        }
+      }
       body = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -179,7 +220,7 @@ void WebhookNotifier::Deliver(const Target& t, const std::string& body) {
       backoff *= 2;
     }
   }
-  spdlog::warn("webhook {}: not delivered ({})", t.url, last);
+  spdlog::warn("webhook {}: not delivered ({})", Shown(t.url), last);
 }
 
 }  // namespace standby

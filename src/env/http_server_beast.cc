@@ -79,7 +79,12 @@ class BeastServer : public HttpServer {
       acceptor_.accept(*socket, ec);
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
-      if (ec) continue;  // a connection reset before it was accepted
+      if (ec) {
+        // A connection reset before it was accepted, or out of descriptors: do not spin.
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
       if (open_.size() >= options_.max_connections) {
         lock.unlock();
         Refuse(*socket);
@@ -87,13 +92,18 @@ class BeastServer : public HttpServer {
       }
       const int fd = socket->native_handle();
       open_[fd] = kDisarmed;
-      std::thread([this, fd, s = std::move(socket)]() mutable {
-        Serve(*s);
-        std::lock_guard<std::mutex> done(mu_);
+      try {
+        std::thread([this, fd, s = std::move(socket)]() mutable {
+          Serve(*s);
+          std::lock_guard<std::mutex> done(mu_);
+          open_.erase(fd);
+          drained_.notify_all();
+          s.reset();  // closed under the lock: its descriptor cannot be reused and shut down
+        }).detach();
+      } catch (const std::system_error& e) {  // no thread to be had: this one is refused
         open_.erase(fd);
-        drained_.notify_all();
-        s.reset();  // closed under the lock: its descriptor cannot be reused and shut down
-      }).detach();
+        spdlog::warn("http: cannot serve a connection: {}", e.what());
+      }
     }
   }
 
@@ -175,9 +185,12 @@ class BeastServer : public HttpServer {
       }
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       for (const auto& [name, value] : out.headers) res.set(name, value);
-      res.body() = std::move(out.body);
+      const bool head = req.method() == http::verb::head;
+      const size_t length = out.body.size();
+      if (!head) res.body() = std::move(out.body);
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
+      if (head) res.content_length(length);  // what a GET would send; no body follows
       Arm(fd, true);
       http::write(stream, res, ec);
       Arm(fd, false);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,6 +40,8 @@ HttpRequest To(uint16_t port, const std::string& target) {
 // A raw TCP connection to the server that sends nothing (an idle or slow client).
 int IdleConnection(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval five{5, 0};  // a read that waits for the server gives up (the test fails, not hangs)
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -111,10 +114,15 @@ TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
   auto server = HttpServer::Start({.port = 0}, Echo(&calls));  // 30 s idle timeout
   ASSERT_TRUE(server.has_value());
   int idle = IdleConnection((*server)->port());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Half a request: the server has accepted it and sits in its read.
+  const std::string partial = "GET / HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(idle, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto start = std::chrono::steady_clock::now();
   server->reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  char byte;
+  EXPECT_EQ(::recv(idle, &byte, 1, 0), 0) << "the connection was closed by the stop";
   ::close(idle);
 }
 
