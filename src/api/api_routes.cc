@@ -14,14 +14,6 @@ HttpServerResponse Json(int status, const json& body) {
   return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
 }
 
-HttpServerResponse Problem(int status, const std::string& title, const std::string& detail) {
-  return {status,
-          {{"Content-Type", "application/problem+json"}},
-          json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}
-                  .dump() +
-              "\n"};
-}
-
 HttpServerResponse FromError(const Error& e) {
   switch (e.code) {
     case ErrorCode::kNotFound:

@@ -31,12 +31,6 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
   return std::make_pair(host, static_cast<uint16_t>(*port));
 }
 
-HttpServerResponse Problem(int status, const std::string& title, const std::string& detail) {
-  nlohmann::json body = {
-      {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-  return {status, {{"Content-Type", "application/problem+json"}}, body.dump() + "\n"};
-}
-
 // Headers every answer carries: nothing cached, nothing sniffed, no referrer.
 void Harden(HttpServerResponse* r) {
   r->headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -63,6 +57,12 @@ std::pair<std::string, std::map<std::string, std::string>> SplitTarget(const std
 }
 
 }  // namespace
+
+HttpServerResponse Problem(int status, const std::string& title, const std::string& detail) {
+  nlohmann::json body = {
+      {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  return {status, {{"Content-Type", "application/problem+json"}}, body.dump() + "\n"};
+}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
                                                     const ApiOptions& options) {

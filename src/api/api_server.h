@@ -27,6 +27,9 @@ struct ApiOptions {
 // Requests whose Host header names neither this machine's loopback nor the bound address
 // are refused (DNS rebinding). No CORS header is ever sent. Handlers only read the state
 // store and leave requests for the controller; long actions answer 202 with a Location.
+// An RFC 9457 problem+json answer: {"type": "about:blank", "title", "status", "detail"}.
+HttpServerResponse Problem(int status, const std::string& title, const std::string& detail);
+
 class ApiServer {
  public:
   // Reads (or makes) the token and listens. kInvalidArgument for a bad or non-loopback

@@ -37,12 +37,6 @@ std::string Shown(const std::string& url) {
   return path == std::string::npos ? url : url.substr(0, path) + "/…";
 }
 
-std::string Seconds(int64_t ms) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
-  return text;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<WebhookNotifier>> WebhookNotifier::Start(WebhookOptions options,
@@ -113,7 +107,8 @@ nlohmann::json WebhookNotifier::FailoverBody(const FailoverEvent& e) {
   if (event == "failover.started") {
     text += " started (" + e.trigger + ")";
   } else if (e.phase == "done") {
-    text += " done: " + e.new_instance_id + " serves; MTTR " + Seconds(e.total_ms);
+    text += " done: " + e.new_instance_id + " serves; MTTR " +
+            HumanSeconds(static_cast<double>(e.total_ms) / 1000.0);
   } else if (e.phase == "failed") {
     text += " failed while " + e.failure_phase + ": " + SlackEscape(e.failure_reason);
   } else {

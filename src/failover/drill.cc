@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/strings.h"
 #include "failover/operations.h"
 
 namespace standby {
@@ -24,13 +25,9 @@ const std::vector<std::pair<std::string, std::string>>& TablePhases() {
 }
 
 int64_t PhaseMs(const FailoverEvent& e, const std::string& column) {
-  if (column == "detection_ms") return e.detection_ms;
-  if (column == "snapshot_ms") return e.snapshot_ms;
-  if (column == "gpu_provisioning_time_ms") return e.gpu_provisioning_time_ms;
-  if (column == "restore_ms") return e.restore_ms;
-  if (column == "validation_ms") return e.validation_ms;
-  if (column == "workload_start_ms") return e.workload_start_ms;
-  if (column == "health_check_ms") return e.health_check_ms;
+  for (const PhaseColumn& c : FailoverPhaseColumns()) {
+    if (column == c.column) return e.*c.ms;
+  }
   return e.total_ms;
 }
 
@@ -41,11 +38,7 @@ std::string Cell(double ms) {
 }
 
 // "4.0 s"
-std::string Tenths(int64_t ms) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(ms) / 1000.0);
-  return text;
-}
+std::string Tenths(int64_t ms) { return HumanSeconds(static_cast<double>(ms) / 1000.0); }
 
 std::string Padded(const std::string& text, size_t width) {
   return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
@@ -54,14 +47,15 @@ std::string Padded(const std::string& text, size_t width) {
 }  // namespace
 
 MttrHistory CollectMttrHistory(const std::vector<FailoverEvent>& events) {
-  std::map<std::string, std::vector<int64_t>> values;
-  MttrHistory history;
+  std::vector<const FailoverEvent*> failovers;
   for (const FailoverEvent& e : events) {
-    if (!e.success || e.trigger == TriggerName(Trigger::kInitial)) continue;
-    ++history.count;
-    for (const auto& [column, label] : TablePhases()) values[column].push_back(PhaseMs(e, column));
+    if (e.trigger != TriggerName(Trigger::kInitial)) failovers.push_back(&e);
   }
-  for (auto& [column, v] : values) history.phases[column] = Summarize(std::move(v));
+  FailoverSummary summary = SummarizeGroup("all", failovers);
+  MttrHistory history;
+  history.count = summary.succeeded;
+  history.phases = std::move(summary.phases);
+  history.phases["total_ms"] = summary.total_ms;
   return history;
 }
 

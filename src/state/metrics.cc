@@ -45,30 +45,38 @@ std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>
     groups[key.empty() ? "unknown" : key].push_back(&e);
   }
   std::vector<FailoverSummary> out;
-  for (const auto& [group, members] : groups) {
-    FailoverSummary s;
-    s.group = group;
-    s.count = members.size();
-    std::map<std::string, std::vector<int64_t>> phases;
-    std::vector<int64_t> totals;
-    for (const FailoverEvent* e : members) {
-      if (!e->success) continue;
-      ++s.succeeded;
-      totals.push_back(e->total_ms);
-      phases["detection_ms"].push_back(e->detection_ms);
-      phases["gpu_provisioning_time_ms"].push_back(e->gpu_provisioning_time_ms);
-      phases["snapshot_ms"].push_back(e->snapshot_ms);
-      phases["restore_ms"].push_back(e->restore_ms);
-      phases["validation_ms"].push_back(e->validation_ms);
-      phases["workload_start_ms"].push_back(e->workload_start_ms);
-      phases["health_check_ms"].push_back(e->health_check_ms);
-    }
-    s.success_rate = s.count ? static_cast<double>(s.succeeded) / static_cast<double>(s.count) : 0;
-    s.total_ms = Summarize(std::move(totals));
-    for (auto& [name, values] : phases) s.phases[name] = Summarize(std::move(values));
-    out.push_back(std::move(s));
-  }
+  for (const auto& [group, members] : groups) out.push_back(SummarizeGroup(group, members));
   return out;
+}
+
+const std::vector<PhaseColumn>& FailoverPhaseColumns() {
+  static const std::vector<PhaseColumn> columns = {
+      {"detection_ms", &FailoverEvent::detection_ms},
+      {"snapshot_ms", &FailoverEvent::snapshot_ms},
+      {"gpu_provisioning_time_ms", &FailoverEvent::gpu_provisioning_time_ms},
+      {"restore_ms", &FailoverEvent::restore_ms},
+      {"validation_ms", &FailoverEvent::validation_ms},
+      {"workload_start_ms", &FailoverEvent::workload_start_ms},
+      {"health_check_ms", &FailoverEvent::health_check_ms}};
+  return columns;
+}
+
+FailoverSummary SummarizeGroup(std::string group, const std::vector<const FailoverEvent*>& events) {
+  FailoverSummary s;
+  s.group = std::move(group);
+  s.count = events.size();
+  std::map<std::string, std::vector<int64_t>> phases;
+  std::vector<int64_t> totals;
+  for (const FailoverEvent* e : events) {
+    if (!e->success) continue;
+    ++s.succeeded;
+    totals.push_back(e->total_ms);
+    for (const PhaseColumn& c : FailoverPhaseColumns()) phases[c.column].push_back(e->*c.ms);
+  }
+  s.success_rate = s.count ? static_cast<double>(s.succeeded) / static_cast<double>(s.count) : 0;
+  s.total_ms = Summarize(std::move(totals));
+  for (auto& [name, values] : phases) s.phases[name] = Summarize(std::move(values));
+  return s;
 }
 
 std::vector<SnapshotAge> SnapshotAges(const std::vector<ProtectedInstance>& instances,

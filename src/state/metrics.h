@@ -32,9 +32,19 @@ enum class GroupBy { kSnapshotType, kTrigger };
 std::string_view GroupByName(GroupBy by);  // "snapshot_type" | "trigger"
 std::optional<GroupBy> ParseGroupBy(std::string_view name);
 
+// The phase columns of failover_events (what FailoverSummary::phases is keyed by), in the
+// order a failover runs them.
+struct PhaseColumn {
+  const char* column;  // "detection_ms", ...
+  int64_t FailoverEvent::*ms;
+};
+const std::vector<PhaseColumn>& FailoverPhaseColumns();
+
 // Failover counts, success rate and MTTR/phase distributions per group.
 std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>& events,
                                                 GroupBy by);
+// The same for one group of failovers.
+FailoverSummary SummarizeGroup(std::string group, const std::vector<const FailoverEvent*>& events);
 
 struct SnapshotAge {
   std::string instance_id;
