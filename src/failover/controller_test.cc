@@ -13,6 +13,7 @@
 #include "failover/drill.h"
 #include "failover/operations.h"
 #include "failover/protected_rows.h"
+#include "failover/speculation.h"
 #include "provider/simulated_market.h"
 #include "provision/ownership.h"
 #include "snapshot/repository.h"
@@ -648,6 +649,12 @@ TEST_F(ControllerTest, ASuspectHostRentsAheadAndABlipDestroysWhatItRented) {
   // A death, a window later: the failover races with the machines rented at the first failure.
   clock_.Advance(std::chrono::minutes(11));
   log_.clear();
+  // What a killed controller rented on suspicion is given back by the next failover's race.
+  auto offers = provider_->market()->SearchOffers({});
+  ASSERT_TRUE(offers.has_value());
+  LaunchSpec stray;
+  stray.label = SpeculativeLabelPrefix(&ctx_, "llm-1") + "0badc0de";
+  ASSERT_OK_AND_ASSIGN(Instance orphan, provider_->market()->Create(offers->back(), stray));
   Kill(before);
   RunUntil(controller, [&] { return FailoverFinished(); });
   auto failovers = Failovers();
@@ -658,6 +665,11 @@ TEST_F(ControllerTest, ASuspectHostRentsAheadAndABlipDestroysWhatItRented) {
   EXPECT_LT(rented, log_.find("failover " + failovers[0].failover_id + " started")) << log_;
   EXPECT_GE(failovers[0].candidates_launched, 3) << log_;
   EXPECT_EQ(provider_->market()->LiveInstances(), 1u) << log_;
+  EXPECT_NE(log_.find("destroying " + orphan.id +
+                      ", rented on suspicion by a controller that "
+                      "stopped"),
+            std::string::npos)
+      << log_;
   // Each machine rented on suspicion ran in that failover's race (the race records them).
   const size_t open = log_.find("loading (", rented) + 9;
   std::vector<std::string> ids = SplitString(log_.substr(open, log_.find(')', open) - open), ',');

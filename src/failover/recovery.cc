@@ -1,10 +1,12 @@
 #include "failover/recovery.h"
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
 #include "base/strings.h"
 #include "failover/protected_rows.h"
+#include "failover/speculation.h"
 #include "provision/ownership.h"
 #include "snapshot/repository.h"
 
@@ -281,6 +283,19 @@ void Recovery::DestroyLeftovers() {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
               ", left by an interrupted race");
   });
+  // Machines rented on suspicion by a controller that was killed before it could hand them
+  // over or give them back (this failover's own head start excepted).
+  auto rented = ctx_->fleet->provider()->List(SpeculativeLabelPrefix(ctx_, spec_.name));
+  if (!rented) return;  // the reaper's, then
+  for (const Instance& i : *rented) {
+    const bool ours =
+        std::any_of(head_start_.begin(), head_start_.end(),
+                    [&](const HeadStartCandidate& h) { return h.instance.id == i.id; });
+    if (ours) continue;
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
+              ", rented on suspicion by a controller that stopped");
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock);
+  }
 }
 
 Status Recovery::Provision() {

@@ -5,6 +5,10 @@
 
 namespace standby {
 
+std::string SpeculativeLabelPrefix(ControllerContext* ctx, const std::string& name) {
+  return ctx->fleet->provisioner()->LabelFor("speculative", name + "+");
+}
+
 Speculation::~Speculation() {
   if (live()) Cancel("the instance is no longer watched here");
 }
@@ -22,6 +26,7 @@ void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row
   request.launch.image = spec.image;
   request.launch.disk_gb = spec.disk_gb;
   request.purpose = "speculative";
+  request.tag = name_ + "+" + ctx_->random->HexId(8);
   request.instance_id = spec.name;
   if (!row.machine_id.empty()) request.avoid_machines = {row.machine_id};
   request.ssh_user = spec.ssh_user;

@@ -18,6 +18,11 @@ namespace standby {
 // confirmed. Bounded so a flapping host cannot run up a bill: one speculation per instance per
 // policy.speculative_window, at most the race's initial batch of machines. Used from one
 // supervisor's Tick thread.
+// The label prefix of every machine rented on suspicion for instance `name` (its tag is
+// <name>+<random>; '+' cannot occur in a name, so one instance's prefix never matches
+// another's).
+std::string SpeculativeLabelPrefix(ControllerContext* ctx, const std::string& name);
+
 class Speculation {
  public:
   Speculation(ControllerContext* ctx, std::string name) : ctx_(ctx), name_(std::move(name)) {}
