@@ -12,6 +12,7 @@
 #include "api/prometheus_text.h"
 #include "base/version.h"
 #include "failover/vocabulary.h"
+#include "provider/provider_metrics.h"
 
 namespace standby {
 namespace {
@@ -65,7 +66,7 @@ void ProcessMetrics(PrometheusText* out) {
 
 }  // namespace
 
-Result<std::string> RenderMetrics(ControllerContext* ctx) {
+Result<std::string> RenderMetrics(ControllerContext* ctx, const ApiCounters& counters) {
   ASSIGN_OR_RETURN(auto instances, ctx->state->ListProtectedInstances());
   ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents({}));
   PrometheusText out;
@@ -141,6 +142,23 @@ Result<std::string> RenderMetrics(ControllerContext* ctx) {
                 MttrBuckets(), mttr_series);
   out.Histogram("standby_failover_phase_duration_seconds",
                 "Duration of each phase of successful failovers.", PhaseBuckets(), phase_series);
+  if (counters.live) {
+    std::vector<std::string> names;
+    for (const ProtectedInstance& p : instances) names.push_back(p.instance_id);
+    counters.live->Render(&out, names);
+  }
+  std::vector<std::pair<PrometheusText::Labels, double>> requests;
+  for (const auto& [key, n] : ProviderRequestCounts()) {
+    requests.push_back(
+        {{{"provider", key.provider}, {"operation", key.operation}, {"code_class", key.code_class}},
+         n});
+  }
+  out.Family("standby_provider_requests_total", "counter",
+             "Requests to providers' HTTP APIs, by answer (429: rate limited; error: none).",
+             requests);
+  out.Family("standby_http_auth_failures_total", "counter",
+             "API requests refused for a missing or wrong token.", {{{}, counters.auth_failures}});
+  out.Family("standby_sse_clients", "gauge", "Event streams open.", {{{}, counters.sse_clients}});
   ProcessMetrics(&out);
   return out.text();
 }

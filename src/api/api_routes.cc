@@ -74,7 +74,9 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
   const std::string& method = request.method;
   if (path == "/metrics") {
     if (method != "GET") return MethodNotAllowed("GET");
-    auto text = RenderMetrics(ctx_);
+    auto text = RenderMetrics(ctx_, {.live = options_.live,
+                                     .auth_failures = static_cast<double>(auth_failures_.load()),
+                                     .sse_clients = static_cast<double>(sse_clients_.load())});
     if (!text) return FromError(text.error());
     return {200, {{"Content-Type", kPrometheusContentType}}, *text};
   }
@@ -154,6 +156,10 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
       r.headers.emplace_back("Location", "/api/v1/requests/" + submitted->request_id);
       return r;
     }
+  }
+  if (collection == "events" && parts.size() == 1) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    return EventStream(request, query);
   }
   if (collection == "requests" && parts.size() == 2) {
     if (method != "GET") return MethodNotAllowed("GET");

@@ -138,6 +138,7 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
     failures_.erase(request.peer);
     return std::nullopt;
   }
+  ++auth_failures_;
   if (given.empty()) {
     // Not a guess: a browser page can make these (it cannot add the header), and counting
     // them would let any page lock the operator's own tools out.

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "api/live_metrics.h"
 #include "env/http_server.h"
 #include "failover/controller_context.h"
 
@@ -17,7 +18,8 @@ struct ApiOptions {
   // A non-loopback address serves the token in plain text over the network: only with
   // this, said out loud (TLS is not built yet).
   bool insecure_listen = false;
-  std::string state_dir;  // where the token file lives (api/api_token.h)
+  std::string state_dir;              // where the token file lives (api/api_token.h)
+  const LiveMetrics* live = nullptr;  // counters /metrics shows, when given
 };
 
 // The HTTP API of `standby serve` (docs/manual.md, "The HTTP API"): JSON resources under
@@ -49,6 +51,8 @@ class ApiServer {
   std::optional<HttpServerResponse> Authenticate(const HttpServerRequest& request);
   HttpServerResponse Route(const HttpServerRequest& request, const std::string& path,
                            const std::map<std::string, std::string>& query);
+  HttpServerResponse EventStream(const HttpServerRequest& request,
+                                 const std::map<std::string, std::string>& query);
 
   ControllerContext* ctx_;
   const ApiOptions options_;
@@ -67,6 +71,8 @@ class ApiServer {
     std::chrono::steady_clock::time_point first, blocked_until;
   };
   std::map<std::string, Failures> failures_;  // by client address
+  std::atomic<int> sse_clients_{0};           // event streams open
+  std::atomic<int64_t> auth_failures_{0};
   std::unique_ptr<HttpServer> http_;
 };
 

@@ -3,7 +3,11 @@
 #include "api/api_server.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "api/api_token.h"
 #include "api/prometheus_text.h"
@@ -30,6 +34,7 @@ class ApiServerTest : public ::testing::Test {
     ApiOptions options;
     options.listen = "127.0.0.1:0";
     options.state_dir = dir_.Sub("state");
+    options.live = &live_;
     auto started = ApiServer::Start(&ctx_, options);
     ASSERT_TRUE(started.has_value()) << started.error().message;
     api_ = std::move(*started);
@@ -98,6 +103,7 @@ class ApiServerTest : public ::testing::Test {
   SeededRandom random_;
   std::unique_ptr<StateStore> state_;
   ControllerContext ctx_;
+  LiveMetrics live_;
   std::unique_ptr<ApiServer> api_;
   std::string token_;
   uint16_t port_ = 0;
@@ -217,6 +223,14 @@ TEST_F(ApiServerTest, InstancesFailoversAndRequestsAreServedAsResources) {
 TEST_F(ApiServerTest, MetricsAreTheExpositionFormatWithTheProtectedLabel) {
   Protected("llm-1", "healthy");
   Failover("fo-1", NowMillis(Clock::Real()) - 60000, false);
+  live_.HealthChecked("llm-1", "ok");
+  live_.HealthChecked("llm-1", "ok");
+  SnapshotRow taken;
+  taken.snapshot_type = "incremental";
+  taken.bytes_uploaded = 1234;
+  taken.duration_ms = 2500;
+  live_.SnapshotFinished("llm-1", &taken, 0, "");
+  live_.SnapshotFinished("llm-1", nullptr, 1, "store away");
   HttpResponse metrics = Get("/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_EQ(Header(metrics, "Content-Type"), kPrometheusContentType);
@@ -228,6 +242,14 @@ TEST_F(ApiServerTest, MetricsAreTheExpositionFormatWithTheProtectedLabel) {
         "standby_failover_duration_seconds_bucket{trigger=\"host_dead\",le=\"45\"} 1\n",
         "standby_failover_duration_seconds_bucket{trigger=\"host_dead\",le=\"30\"} 0\n",
         "# TYPE standby_failover_phase_duration_seconds histogram\n",
+        "standby_health_checks_total{protected=\"llm-1\",result=\"ok\"} 2\n",
+        "standby_health_checks_total{protected=\"llm-1\",result=\"timeout\"} 0\n",
+        "standby_snapshots_total{protected=\"llm-1\",result=\"failure\"} 1\n",
+        "standby_snapshot_uploaded_bytes_total{protected=\"llm-1\"} 1234\n",
+        "standby_snapshot_duration_seconds_bucket{kind=\"incremental\",le=\"2\"} 0\n",
+        "standby_snapshot_duration_seconds_bucket{kind=\"incremental\",le=\"5\"} 1\n",
+        "standby_snapshot_duration_seconds_count{kind=\"full\"} 0\n",
+        "# TYPE standby_provider_requests_total counter\n", "standby_sse_clients 0\n",
         "# TYPE process_resident_memory_bytes gauge\n"}) {
     EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
   }
@@ -235,6 +257,98 @@ TEST_F(ApiServerTest, MetricsAreTheExpositionFormatWithTheProtectedLabel) {
   EXPECT_NE(
       metrics.body.find("standby_last_snapshot_success_timestamp_seconds{protected=\"llm-1\"} "),
       std::string::npos);
+}
+
+// An event stream read over a raw socket (the client reads whole bodies only).
+class EventStreamReader {
+ public:
+  EventStreamReader(uint16_t port, const std::string& token, const std::string& last_id) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval slice{0, 200'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof(slice));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    std::string request = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nAuthorization: Bearer " + token + "\r\n";
+    if (!last_id.empty()) request += "Last-Event-ID: " + last_id + "\r\n";
+    request += "\r\n";
+    EXPECT_EQ(::send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  }
+  ~EventStreamReader() { ::close(fd_); }
+  // Reads until `text` has arrived (true) or 10 s passed (false).
+  bool ReadUntil(const std::string& text) {
+    for (int slice = 0; slice < 50; ++slice) {
+      if (got_.find(text) != std::string::npos) return true;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n == 0) break;
+      if (n > 0) got_.append(buf, n);
+    }
+    return got_.find(text) != std::string::npos;
+  }
+  const std::string& got() const { return got_; }
+
+ private:
+  int fd_;
+  std::string got_;
+};
+
+TEST_F(ApiServerTest, EventsStreamLiveAndAReconnectReplaysWhatItMissed) {
+  auto append = [&](const std::string& type, const std::string& phase) {
+    auto id = state_->AppendEvent({.at = NowMillis(Clock::Real()),
+                                   .instance_id = "llm-1",
+                                   .type = type,
+                                   .data_json = json{{"phase", phase}}.dump()});
+    EXPECT_TRUE(id.has_value());
+    return id ? std::to_string(*id) : "";
+  };
+  const std::string started = append("failover.started", "detected");
+  const std::string restoring = append("failover.phase", "restoring");
+  const std::string finished = append("failover.finished", "done");
+  {
+    // A client that saw `started` gets the two it missed, in order, then what comes live.
+    EventStreamReader stream(port_, token_, started);
+    ASSERT_TRUE(stream.ReadUntil("id: " + finished + "\n")) << stream.got();
+    EXPECT_NE(stream.got().find("text/event-stream"), std::string::npos);
+    EXPECT_NE(stream.got().find("retry: 3000\n"), std::string::npos);
+    EXPECT_EQ(stream.got().find("id: " + started + "\n"), std::string::npos);
+    const size_t at_restoring =
+        stream.got().find("id: " + restoring + "\nevent: failover.phase\ndata: {");
+    ASSERT_NE(at_restoring, std::string::npos) << stream.got();
+    EXPECT_LT(at_restoring, stream.got().find("event: failover.finished"));
+    EXPECT_NE(stream.got().find(R"("instance":"llm-1")"), std::string::npos);
+    EXPECT_NE(stream.got().find(R"("phase":"restoring")"), std::string::npos);
+    const std::string live = append("instance.health", "");
+    EXPECT_TRUE(stream.ReadUntil("id: " + live + "\nevent: instance.health\n")) << stream.got();
+  }
+  {
+    // A new client starts from now: no history.
+    EventStreamReader fresh(port_, token_, "");
+    ASSERT_TRUE(fresh.ReadUntil("retry: 3000\n\n"));
+    const std::string next = append("snapshot.finished", "");
+    ASSERT_TRUE(fresh.ReadUntil("id: " + next + "\n")) << fresh.got();
+    EXPECT_EQ(fresh.got().find("id: " + finished + "\n"), std::string::npos) << fresh.got();
+  }
+  // What a client missed was pruned: it is told to start over.
+  ASSERT_TRUE(state_->PruneEvents(NowMillis(Clock::Real()) + 60000).has_value());
+  {
+    EventStreamReader late(port_, token_, started);
+    EXPECT_TRUE(late.ReadUntil("event: reset\n")) << late.got();
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/events", "").status, 401);
+  HttpRequest bad;
+  bad.tls = false;
+  bad.host = "127.0.0.1";
+  bad.port = port_;
+  bad.target = "/api/v1/events?after=x";
+  bad.headers = {{"Authorization", "Bearer " + token_}};
+  bad.timeout = std::chrono::seconds(5);
+  auto refused = MakeHttpClient()->Send(bad);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 400);
 }
 
 TEST(ApiServerStartTest, ANonLoopbackAddressOrAReadableTokenIsRefused) {

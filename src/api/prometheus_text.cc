@@ -69,26 +69,46 @@ void PrometheusText::Family(const std::string& name, const std::string& type,
   for (const auto& [labels, value] : samples) Sample(name, labels, value);
 }
 
+void HistogramCounts::Observe(const std::vector<double>& bounds, double value) {
+  per_bucket.resize(bounds.size() + 1);
+  size_t i = 0;
+  while (i < bounds.size() && value > bounds[i]) ++i;
+  per_bucket[i] += 1;
+  sum += value;
+  count += 1;
+}
+
 void PrometheusText::Histogram(const std::string& name, const std::string& help,
                                const std::vector<double>& bounds,
                                const std::vector<std::pair<Labels, std::vector<double>>>& series) {
+  std::vector<std::pair<Labels, HistogramCounts>> counted;
+  for (const auto& [labels, observations] : series) {
+    HistogramCounts c;
+    c.per_bucket.resize(bounds.size() + 1);
+    for (double v : observations) c.Observe(bounds, v);
+    counted.emplace_back(labels, std::move(c));
+  }
+  Histogram(name, help, bounds, counted);
+}
+
+void PrometheusText::Histogram(const std::string& name, const std::string& help,
+                               const std::vector<double>& bounds,
+                               const std::vector<std::pair<Labels, HistogramCounts>>& series) {
   text_ += "# HELP " + name + " " + EscapeHelp(help) + "\n";
   text_ += "# TYPE " + name + " histogram\n";
-  for (const auto& [labels, observations] : series) {
-    double sum = 0;
-    for (double v : observations) sum += v;
-    for (double bound : bounds) {
-      size_t below = 0;
-      for (double v : observations) below += v <= bound ? 1 : 0;
+  for (const auto& [labels, counts] : series) {
+    double below = 0;
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      below += i < counts.per_bucket.size() ? counts.per_bucket[i] : 0;
       Labels with = labels;
-      with.emplace_back("le", Number(bound));
-      Sample(name + "_bucket", with, static_cast<double>(below));
+      with.emplace_back("le", Number(bounds[i]));
+      Sample(name + "_bucket", with, below);
     }
     Labels inf = labels;
     inf.emplace_back("le", "+Inf");
-    Sample(name + "_bucket", inf, static_cast<double>(observations.size()));
-    Sample(name + "_sum", labels, sum);
-    Sample(name + "_count", labels, static_cast<double>(observations.size()));
+    Sample(name + "_bucket", inf, counts.count);
+    Sample(name + "_sum", labels, counts.sum);
+    Sample(name + "_count", labels, counts.count);
   }
 }
 

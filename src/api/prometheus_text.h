@@ -11,6 +11,15 @@ namespace standby {
 // scrape whose type is missing or malformed).
 inline constexpr char kPrometheusContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
+// A histogram's state without its observations: counts per bucket of `bounds` (not
+// cumulative; the last one is +Inf), their sum and count.
+struct HistogramCounts {
+  std::vector<double> per_bucket;
+  double sum = 0;
+  double count = 0;
+  void Observe(const std::vector<double>& bounds, double value);
+};
+
 // Writes the Prometheus text format 0.0.4: each family once, HELP and TYPE before its
 // samples, label values escaped (\\, \" and \n), HELP text escaped (\\ and \n), no
 // timestamps. Names are the caller's constants (never user input).
@@ -26,6 +35,9 @@ class PrometheusText {
   void Histogram(const std::string& name, const std::string& help,
                  const std::vector<double>& bounds,
                  const std::vector<std::pair<Labels, std::vector<double>>>& series);
+  void Histogram(const std::string& name, const std::string& help,
+                 const std::vector<double>& bounds,
+                 const std::vector<std::pair<Labels, HistogramCounts>>& series);
   const std::string& text() const { return text_; }
 
   static std::string EscapeLabelValue(std::string_view value);

@@ -5,6 +5,7 @@
 #include "api/webhooks.h"
 #include "base/strings.h"
 #include "failover/controller.h"
+#include "failover/event_recorder.h"
 #include "failover/runtime.h"
 #include "provision/provider_settings.h"
 
@@ -16,6 +17,10 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
   ASSIGN_OR_RETURN(uint64_t interval, config.GetUint("failover.probe_interval_ms"));
   ControllerOptions controller_options;
   controller_options.interval = std::chrono::milliseconds(std::max<uint64_t>(100, interval));
+  // Observers outlive the controller (declared before it), which calls them.
+  EventRecorder events(runtime->ctx.state, runtime->ctx.clock);
+  LiveMetrics live;
+  runtime->ctx.observers = {&events, &live};
   std::unique_ptr<ApiServer> api;
   const std::string listen = config.GetOr("api.listen", "127.0.0.1:7788");
   if (listen != "off") {
@@ -23,6 +28,7 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
     api_options.listen = listen;
     ASSIGN_OR_RETURN(api_options.insecure_listen, config.GetBool("api.insecure_listen"));
     api_options.state_dir = StateDirFromConfig(config);
+    api_options.live = &live;
     ASSIGN_OR_RETURN(api, ApiServer::Start(&runtime->ctx, api_options));
     controller_options.api_url = api->url();
     if (options.on_listening) options.on_listening(api->url(), ApiTokenPath(api_options.state_dir));
@@ -36,14 +42,7 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
     hook_options.secret = config.GetOr("webhook_secret", "");
     ASSIGN_OR_RETURN(webhooks,
                      WebhookNotifier::Start(hook_options, runtime->ctx.clock, MakeHttpClient()));
-    WebhookNotifier* notifier = webhooks.get();
-    runtime->ctx.on_failover_phase = [notifier](const FailoverEvent& e) {
-      notifier->FailoverPhase(e);
-    };
-    runtime->ctx.on_snapshot_failed = [notifier](const std::string& name, int failures,
-                                                 const std::string& error) {
-      notifier->SnapshotFailed(name, failures, error);
-    };
+    runtime->ctx.observers.push_back(webhooks.get());
   }
   Controller controller(&runtime->ctx, controller_options);
   RETURN_IF_ERROR(controller.Start());

@@ -131,9 +131,10 @@ nlohmann::json WebhookNotifier::FailoverBody(const FailoverEvent& e) {
 
 void WebhookNotifier::FailoverPhase(const FailoverEvent& e) { Enqueue(FailoverBody(e)); }
 
-void WebhookNotifier::SnapshotFailed(const std::string& instance, int failures,
-                                     const std::string& error) {
-  if (failures != options_.snapshot_failures) return;  // announced once per run of failures
+void WebhookNotifier::SnapshotFinished(const std::string& instance, const SnapshotRow* taken,
+                                       int failures, const std::string& error) {
+  // Announced once per run of failures.
+  if (taken || failures != options_.snapshot_failures) return;
   Enqueue({{"event", "snapshot.failing"},
            {"text", "standby: " + instance + ": " + std::to_string(failures) +
                         " periodic snapshots failed in a row; the last: " + SlackEscape(error)},

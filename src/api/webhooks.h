@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "env/clock.h"
 #include "env/http_client.h"
+#include "failover/controller_observer.h"
 #include "state/state_store.h"
 
 namespace standby {
@@ -34,7 +35,7 @@ struct WebhookOptions {
 // `text` line (so a Slack or Mattermost incoming webhook shows it as it is) next to the
 // structured fields. Deliveries run on a thread of their own, retried with backoff and
 // bounded: the controller only queues.
-class WebhookNotifier {
+class WebhookNotifier : public ControllerObserver {
  public:
   // kInvalidArgument for a URL that is not http(s)://HOST[:PORT]/PATH.
   static Result<std::unique_ptr<WebhookNotifier>> Start(WebhookOptions options, Clock* clock,
@@ -42,8 +43,9 @@ class WebhookNotifier {
   // Tries once more what is queued (each try bounded by `timeout`), then stops.
   ~WebhookNotifier();
 
-  void FailoverPhase(const FailoverEvent& e);
-  void SnapshotFailed(const std::string& instance, int failures, const std::string& error);
+  void FailoverPhase(const FailoverEvent& e) override;
+  void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,
+                        const std::string& error) override;
 
   // The body a failover row becomes (tests; docs/manual.md lists its fields).
   static nlohmann::json FailoverBody(const FailoverEvent& e);

@@ -73,8 +73,8 @@ TEST(WebhooksTest, FailoverStartPhasesAndEndArePostedSignedWithASlackText) {
   ASSERT_OK_AND_ASSIGN(auto hooks,
                        WebhookNotifier::Start(options, Clock::Real(), MakeHttpClient()));
   for (const char* phase : {"detected", "replacing", "done"}) hooks->FailoverPhase(Row(phase));
-  hooks->SnapshotFailed("llm-1", 2, "store away");  // below the threshold: not announced
-  hooks->SnapshotFailed("llm-1", 3, "store away");
+  hooks->SnapshotFinished("llm-1", nullptr, 2, "store away");  // below the threshold: quiet
+  hooks->SnapshotFinished("llm-1", nullptr, 3, "store away");
   ASSERT_TRUE(WaitFor([&] { return receiver.Count() == 4; })) << receiver.Count();
   hooks.reset();
   std::vector<json> got;

@@ -23,10 +23,24 @@ struct HttpServerRequest {
   std::string peer;  // the client's address (no port)
 };
 
+// A response sent piece by piece (server-sent events), on the connection's own thread.
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Sends `data` at once; false when the client is gone or too slow to take it (the
+  // server's idle_timeout), or the server stops.
+  virtual bool Write(std::string_view data) = 0;
+  // Waits up to `d`; false as soon as the client is known to be gone or the server stops.
+  virtual bool Wait(std::chrono::milliseconds d) = 0;
+};
+
 struct HttpServerResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Instead of `body`: the headers go out with chunked transfer encoding, then `stream`
+  // writes until it returns, and the connection is closed.
+  std::function<void(HttpStream&)> stream;
 };
 
 struct HttpServerOptions {

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -183,6 +184,10 @@ class BeastServer : public HttpServer {
         spdlog::error("http handler: {}", e.what());
         out = {500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal error\n"};
       }
+      if (out.stream && req.method() != http::verb::head) {
+        ServeStream(stream, out, req.version());
+        break;
+      }
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       for (const auto& [name, value] : out.headers) res.set(name, value);
       const bool head = req.method() == http::verb::head;
@@ -199,6 +204,63 @@ class BeastServer : public HttpServer {
       if (stopping_) break;
     }
     stream.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  class Stream : public HttpStream {
+   public:
+    Stream(BeastServer* server, tcp::socket& socket) : server_(server), socket_(socket) {}
+    bool Write(std::string_view data) override {
+      if (data.empty()) return Wait(std::chrono::milliseconds(0));
+      const int fd = socket_.native_handle();
+      beast::error_code ec;
+      server_->Arm(fd, true);
+      asio::write(socket_, http::make_chunk(asio::buffer(data.data(), data.size())), ec);
+      server_->Arm(fd, false);
+      return !ec && !server_->Stopping();
+    }
+    bool Wait(std::chrono::milliseconds d) override {
+      {
+        std::unique_lock<std::mutex> lock(server_->mu_);
+        server_->changed_.wait_for(lock, d, [&] { return server_->stopping_; });
+        if (server_->stopping_) return false;
+      }
+      // The client closing its end shows as a readable socket with nothing to read.
+      char byte;
+      const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+    }
+
+   private:
+    BeastServer* server_;
+    tcp::socket& socket_;
+  };
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopping_;
+  }
+
+  void ServeStream(tcp::socket& socket, HttpServerResponse& out, unsigned version) {
+    http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
+    for (const auto& [name, value] : out.headers) res.set(name, value);
+    res.chunked(true);
+    res.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{res};
+    beast::error_code ec;
+    const int fd = socket.native_handle();
+    Arm(fd, true);
+    http::write_header(socket, serializer, ec);
+    Arm(fd, false);
+    if (ec) return;
+    Stream stream(this, socket);
+    try {
+      out.stream(stream);
+    } catch (const std::exception& e) {
+      spdlog::error("http stream: {}", e.what());
+    }
+    Arm(fd, true);
+    asio::write(socket, http::make_chunk_last(), ec);
+    Arm(fd, false);
   }
 
   void WriteError(tcp::socket& stream, int status, const std::string& text) {

@@ -126,6 +126,71 @@ TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
   ::close(idle);
 }
 
+// Everything the server sends on `fd` until it closes (or 5 s pass without a byte).
+std::string ReadUntilClosed(int fd) {
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) got.append(buf, n);
+  return got;
+}
+
+TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerStops) {
+  std::atomic<bool> client_gone{false};
+  std::atomic<int> streams{0};
+  auto handler = [&](const HttpServerRequest& r) {
+    HttpServerResponse out{200, {{"Content-Type", "text/event-stream"}}, ""};
+    out.stream = [&, target = r.target](HttpStream& s) {
+      ++streams;
+      if (target == "/short") {
+        s.Write("data: one\n\n");
+        s.Write("data: two\n\n");
+        return;
+      }
+      s.Write("data: hello\n\n");
+      while (s.Wait(std::chrono::milliseconds(50))) {
+      }
+      client_gone = true;
+    };
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Start({.port = 0}, handler));
+  const std::string get = "GET /short HTTP/1.1\r\nHost: x\r\n\r\n";
+  int fd = IdleConnection(server->port());
+  ASSERT_EQ(::send(fd, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+  const std::string got = ReadUntilClosed(fd);
+  ::close(fd);
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nb\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n"),
+            std::string::npos)
+      << got;
+
+  // A client that hangs up ends its stream (its thread is not held until the stop).
+  const std::string endless = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
+  fd = IdleConnection(server->port());
+  ASSERT_EQ(::send(fd, endless.data(), endless.size(), 0), static_cast<ssize_t>(endless.size()));
+  char buf[256];
+  ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+  ::close(fd);
+  for (int i = 0; i < 100 && !client_gone; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(client_gone);
+
+  // A stream still open when the server stops ends, and the stop does not wait for it.
+  client_gone = false;
+  fd = IdleConnection(server->port());
+  ASSERT_EQ(::send(fd, endless.data(), endless.size(), 0), static_cast<ssize_t>(endless.size()));
+  ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+  const auto start = std::chrono::steady_clock::now();
+  server.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(client_gone);
+  ReadUntilClosed(fd);
+  EXPECT_EQ(::recv(fd, buf, sizeof(buf), 0), 0) << "closed by the stop, not timed out";
+  ::close(fd);
+  EXPECT_EQ(streams, 3);
+}
+
 TEST(HttpServerTest, BadAddressesAndBusyPortsAreOneLineErrors) {
   std::atomic<int> calls{0};
   auto named = HttpServer::Start({.host = "localhost", .port = 0}, Echo(&calls));

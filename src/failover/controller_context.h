@@ -3,9 +3,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "env/clock.h"
 #include "env/random.h"
+#include "failover/controller_observer.h"
 #include "failover/vocabulary.h"
 #include "provision/fleet.h"
 #include "remote/host_agent.h"
@@ -40,15 +42,14 @@ struct ControllerContext {
   // Crash injection for tests and the simulation: called right after a failover persisted
   // `phase`; returning true makes the controller stop there, as if it had been killed.
   std::function<bool(const std::string& failover_id, FailoverPhase phase)> crash_after_persist;
-  // Observers (webhooks): told after the fact, on the controller's threads; they must return
-  // at once (queue, never send). A failover's row each time its phase changes (its first
-  // call is the start, `done`/`failed` the end); an instance's periodic snapshot failing,
-  // with the failures in a row.
-  std::function<void(const FailoverEvent&)> on_failover_phase;
-  std::function<void(const std::string& instance, int failures, const std::string& error)>
-      on_snapshot_failed;
+  // Told what happened, in this order (controller_observer.h).
+  std::vector<ControllerObserver*> observers;
 
   void Log(const std::string& line) const;
+  template <class F>
+  void Notify(const F& tell) const {
+    for (ControllerObserver* o : observers) tell(*o);
+  }
   // Whether the controller reaches an instance's store right now: any answer to a HEAD
   // through open_probe_store, "not found" included.
   bool StoreReachable(const std::string& repo) const;

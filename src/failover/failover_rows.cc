@@ -71,7 +71,7 @@ void AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
   row.updated_at = now;
   ctx->state->RecordFailoverEvent(row).IgnoreError();
   ctx->Log(row.instance_id + ": failover " + row.failover_id + " abandoned: " + reason);
-  if (ctx->on_failover_phase) ctx->on_failover_phase(row);
+  ctx->Notify([&](ControllerObserver& o) { o.FailoverPhase(row); });
 }
 
 void DestroyRaceLeftovers(ControllerContext* ctx, const std::string& failover_id,

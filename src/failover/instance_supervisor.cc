@@ -196,6 +196,11 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
     return;
   }
   Observation o = Probe(listing);
+  const std::string_view checked =
+      o.agent_ok ? (o.workload_alive && o.workload_healthy != false ? "ok" : "fail")
+      : o.agent_error.find("timed out") != std::string::npos ? "timeout"
+                                                             : "fail";
+  ctx_->Notify([&](ControllerObserver& w) { w.HealthChecked(spec_.name, checked); });
   Decision d = policy_.Decide(o);
   Act(d, o, stop);
   ExpireDrill(d);
@@ -299,8 +304,12 @@ void InstanceSupervisor::SetState(ProtectionState state, const std::string& deta
     return true;
   });
   if (updated && *updated) {
+    const bool changed = row_.status != name;
     SetRow(**updated);
     detail_written_ns_ = now_ns;
+    if (changed) {
+      ctx_->Notify([&](ControllerObserver& o) { o.HealthChanged(spec_.name, name, detail); });
+    }
   }
 }
 

@@ -27,13 +27,15 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     if (updated && *updated) {
       ctx_->Log(spec.name + ": snapshot failed (" + std::to_string(failures) + " in a row; " +
                 "the instance stays protected by its last snapshot): " + snap.error().message);
-      if (ctx_->on_snapshot_failed)
-        ctx_->on_snapshot_failed(spec.name, failures, snap.error().message);
+      ctx_->Notify([&](ControllerObserver& o) {
+        o.SnapshotFinished(spec.name, nullptr, failures, snap.error().message);
+      });
     }
     return;
   }
-  RecordSnapshotTaken(ctx_, SnapshotRowOf(*snap, spec.name, NowMillis(ctx_->clock)))
-      .IgnoreError();  // the snapshots table spools when the database is away
+  const SnapshotRow taken = SnapshotRowOf(*snap, spec.name, NowMillis(ctx_->clock));
+  RecordSnapshotTaken(ctx_, taken).IgnoreError();  // the snapshots table spools meanwhile
+  ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec.name, &taken, 0, ""); });
   std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +
                      "): " + std::to_string(snap->files_changed) + " of " +
                      std::to_string(snap->files_total) + " files changed, " +

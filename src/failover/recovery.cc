@@ -52,9 +52,9 @@ Status Recovery::Save() {
 }
 
 void Recovery::Notify() {
-  if (!ctx_->on_failover_phase || row_.phase == notified_phase_) return;
+  if (row_.phase == notified_phase_) return;
   notified_phase_ = row_.phase;
-  ctx_->on_failover_phase(row_);
+  ctx_->Notify([&](ControllerObserver& o) { o.FailoverPhase(row_); });
 }
 
 Status Recovery::Persist(FailoverPhase phase) {

@@ -76,7 +76,7 @@ class Recovery {
 
   Status Persist(FailoverPhase phase);
   Status Save();
-  // Tells ctx->on_failover_phase when the phase changed since it was last told.
+  // Tells ctx's observers when the phase changed since it was last told.
   void Notify();
   void Timing(const std::string& phase, int64_t start_ms, bool ok, const std::string& error = "");
   Status CheckStop() const;

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "env/loopback.h"
+#include "provider/provider_metrics.h"
 #include "snapshot/hash.h"
 
 namespace standby {
@@ -104,6 +105,7 @@ Result<HttpResponse> VastProvider::Call(const std::string& method, const std::st
     request.body = body;
     request.timeout = options_.timeout;
     auto response = http_->Send(request);
+    CountProviderRequest("vast", method, response ? response->status : 0);
     if (!response) {
       last = response.error();
       limiter_->OnRateLimited(false);  // transport trouble: back off, not a 429

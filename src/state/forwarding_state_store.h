@@ -84,6 +84,12 @@ class ForwardingStateStore : public StateStore {
   Result<std::vector<ControllerRow>> ListControllers() override {
     return inner_->ListControllers();
   }
+  Result<int64_t> AppendEvent(const EventRow& event) override { return inner_->AppendEvent(event); }
+  Result<std::vector<EventRow>> ListEventsAfter(int64_t after_id, size_t limit) override {
+    return inner_->ListEventsAfter(after_id, limit);
+  }
+  Result<int64_t> LastEventId() override { return inner_->LastEventId(); }
+  Result<int64_t> PruneEvents(int64_t before_ms) override { return inner_->PruneEvents(before_ms); }
 
  protected:
   StateStore* inner() { return inner_.get(); }

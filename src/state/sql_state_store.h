@@ -50,6 +50,10 @@ class SqlStateStore : public StateStore {
                        const std::string& result) override;
   Status RecordControllerHeartbeat(const ControllerRow& row) override;
   Result<std::vector<ControllerRow>> ListControllers() override;
+  Result<int64_t> AppendEvent(const EventRow& event) override;
+  Result<std::vector<EventRow>> ListEventsAfter(int64_t after_id, size_t limit) override;
+  Result<int64_t> LastEventId() override;
+  Result<int64_t> PruneEvents(int64_t before_ms) override;
 
  private:
   SqlStateStore(Connector connect, std::string description, size_t pool_size)

@@ -181,6 +181,18 @@ struct ControllerRow {
   std::string api_url;
 };
 
+// One entry of the event log that `GET /api/v1/events` streams: what happened to an
+// instance, in the order the store recorded it.
+struct EventRow {
+  int64_t id = 0;  // assigned by AppendEvent, greater than every id before it
+  int64_t at = 0;  // Unix ms
+  std::string instance_id;
+  // failover.started | failover.phase | failover.finished | instance.health |
+  // snapshot.finished
+  std::string type;
+  std::string data_json;  // a JSON object
+};
+
 struct BlacklistEntry {
   std::string machine_id;
   std::string reason;
@@ -242,6 +254,15 @@ class StateStore {
 
   virtual Status RecordControllerHeartbeat(const ControllerRow& row) = 0;
   virtual Result<std::vector<ControllerRow>> ListControllers() = 0;
+
+  // Appends `event` (its id is ignored) and returns the id it was given.
+  virtual Result<int64_t> AppendEvent(const EventRow& event) = 0;
+  // Events with an id above `after_id`, oldest first, at most `limit` of them.
+  virtual Result<std::vector<EventRow>> ListEventsAfter(int64_t after_id, size_t limit) = 0;
+  // The largest id given so far, 0 before the first event (pruning does not lower it).
+  virtual Result<int64_t> LastEventId() = 0;
+  // Deletes the events recorded before `before_ms`; returns how many went.
+  virtual Result<int64_t> PruneEvents(int64_t before_ms) = 0;
 };
 
 }  // namespace standby

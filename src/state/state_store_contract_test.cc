@@ -250,10 +250,48 @@ TYPED_TEST_P(StateStoreContractTest, FailoversAreNarrowedByInstanceIdAndUnfinish
   EXPECT_EQ(ids({.instance_id = "nobody"}), V{});
 }
 
+TYPED_TEST_P(StateStoreContractTest, EventsGetGrowingIdsAndPruningNeverLowersTheLast) {
+  StateStore* store = this->store_.get();
+  ASSERT_OK_AND_ASSIGN(int64_t none, store->LastEventId());
+  EXPECT_EQ(none, 0);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    EventRow e{.at = 1000 + i,
+               .instance_id = "gpu-" + std::to_string(i % 2),
+               .type = i % 2 ? "instance.health" : "failover.phase",
+               .data_json = R"({"n":)" + std::to_string(i) + R"(,"q":"it's \"quoted\""})"};
+    ASSERT_OK_AND_ASSIGN(int64_t id, store->AppendEvent(e));
+    if (!ids.empty()) {
+      EXPECT_GT(id, ids.back());
+    }
+    ids.push_back(id);
+  }
+  ASSERT_OK_AND_ASSIGN(auto after, store->ListEventsAfter(ids[1], 2));
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].id, ids[2]);
+  EXPECT_EQ(after[0].at, 1002);
+  EXPECT_EQ(after[0].instance_id, "gpu-0");
+  EXPECT_EQ(after[0].type, "failover.phase");
+  EXPECT_EQ(after[0].data_json, R"({"n":2,"q":"it's \"quoted\""})");
+  EXPECT_EQ(after[1].id, ids[3]);
+  // Everything is older than 2000: all go but the newest, whose id LastEventId reports.
+  ASSERT_OK_AND_ASSIGN(int64_t pruned, store->PruneEvents(2000));
+  EXPECT_EQ(pruned, 4);
+  ASSERT_OK_AND_ASSIGN(int64_t last, store->LastEventId());
+  EXPECT_EQ(last, ids.back());
+  ASSERT_OK_AND_ASSIGN(auto left, store->ListEventsAfter(0, 100));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].id, ids.back());
+  // Ids are never reused after a prune.
+  ASSERT_OK_AND_ASSIGN(int64_t next, store->AppendEvent({.at = 3000, .type = "x"}));
+  EXPECT_GT(next, ids.back());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
                             EveryColumnIsWrittenAndReadBack, SummariesOfKnownDataGiveKnownNumbers,
                             TwoWritersOnOneInstanceOneWinsNothingIsLost,
-                            FailoversAreNarrowedByInstanceIdAndUnfinished);
+                            FailoversAreNarrowedByInstanceIdAndUnfinished,
+                            EventsGetGrowingIdsAndPruningNeverLowersTheLast);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StateStoreContractTest, ::testing::Types<SqliteBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(PG_, StateStoreContractTest, ::testing::Types<PostgresBackend>);
 

@@ -1,0 +1,68 @@
+#include "failover/event_recorder.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "failover/vocabulary.h"
+
+namespace standby {
+
+void EventRecorder::FailoverPhase(const FailoverEvent& row) {
+  const bool finished = row.completed_at > 0;
+  const bool started = !finished && row.phase == FailoverPhaseName(FailoverPhase::kDetected);
+  const int64_t now = NowMillis(clock_);
+  nlohmann::json data = {
+      {"failover_id", row.failover_id},  {"trigger", row.trigger},
+      {"planned", row.planned},          {"phase", row.phase},
+      {"started_at_ms", row.started_at}, {"elapsed_ms", std::max<int64_t>(0, now - row.started_at)},
+      {"progress", row.progress},        {"attempts", row.attempts}};
+  if (finished) {
+    data["success"] = row.success;
+    data["total_ms"] = row.total_ms;
+    data["failure_phase"] = row.failure_phase;
+    data["failure_reason"] = row.failure_reason;
+  }
+  Append(row.instance_id,
+         finished  ? "failover.finished"
+         : started ? "failover.started"
+                   : "failover.phase",
+         data.dump());
+}
+
+void EventRecorder::SnapshotFinished(const std::string& instance, const SnapshotRow* taken,
+                                     int failures, const std::string& error) {
+  nlohmann::json data;
+  if (taken) {
+    data = {{"result", "ok"},
+            {"snapshot_id", taken->snapshot_id},
+            {"snapshot_type", taken->snapshot_type},
+            {"files_changed", taken->files_changed},
+            {"bytes_uploaded", taken->bytes_uploaded},
+            {"duration_ms", taken->duration_ms}};
+  } else {
+    data = {{"result", "failed"}, {"error", error}, {"failures", failures}};
+  }
+  Append(instance, "snapshot.finished", data.dump());
+}
+
+void EventRecorder::HealthChanged(const std::string& instance, const std::string& state,
+                                  const std::string& detail) {
+  Append(instance, "instance.health", nlohmann::json{{"state", state}, {"detail", detail}}.dump());
+}
+
+void EventRecorder::Append(const std::string& instance, const std::string& type,
+                           const std::string& data) {
+  const int64_t now = NowMillis(clock_);
+  auto id =
+      state_->AppendEvent({.at = now, .instance_id = instance, .type = type, .data_json = data});
+  if (!id) {
+    spdlog::warn("{}: event {} not logged: {}", instance, type, id.error().message);
+    return;
+  }
+  if (++appended_ % 100 == 1) {
+    const int64_t keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(keep_).count();
+    state_->PruneEvents(now - keep_ms).IgnoreError();
+  }
+}
+
+}  // namespace standby

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "env/clock.h"
+#include "failover/controller_observer.h"
+#include "state/state_store.h"
+
+namespace standby {
+
+// Writes what the controller reports into the state store's event log (EventRow), which
+// `GET /api/v1/events` streams and replays (docs/manual.md, "Events"). Event types and
+// their data:
+//   failover.started / failover.phase / failover.finished
+//       {failover_id, trigger, planned, phase, elapsed_ms, progress, attempts,
+//        and when finished: success, total_ms, failure_phase, failure_reason}
+//   instance.health    {state, detail}
+//   snapshot.finished  {result: "ok"|"failed", and snapshot_id, snapshot_type,
+//                       bytes_uploaded, duration_ms | error, failures}
+// An event that cannot be written is logged and dropped: the log is a view, the failover
+// and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
+class EventRecorder : public ControllerObserver {
+ public:
+  EventRecorder(StateStore* state, Clock* clock,
+                std::chrono::hours keep = std::chrono::hours(24 * 7))
+      : state_(state), clock_(clock), keep_(keep) {}
+
+  void FailoverPhase(const FailoverEvent& row) override;
+  void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,
+                        const std::string& error) override;
+  void HealthChanged(const std::string& instance, const std::string& state,
+                     const std::string& detail) override;
+
+ private:
+  void Append(const std::string& instance, const std::string& type, const std::string& data);
+
+  StateStore* state_;
+  Clock* clock_;
+  const std::chrono::hours keep_;
+  std::atomic<int64_t> appended_{0};
+};
+
+}  // namespace standby
