@@ -66,6 +66,8 @@ def shell_commands(text):
         if marker:
             heredoc_end = marker.group(1)
         line = re.sub(r"(^|\s)#.*$", "", line)
+        # Code handed to an interpreter in quotes (python3 -c '…', node -e "…") is not shell.
+        line = re.sub(r"\b(python3 -c|node -e|node -p)\s+('[^']*'|\"[^\"]*\")", r"\1 CODE", line)
         for segment in re.split(r"\|\||&&|[|;`({!]|\$\(|\bthen\b|\bdo\b|\belse\b", line):
             tokens = segment.split()
             while tokens and (re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0]) or

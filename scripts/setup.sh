@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 libraries=(
   build-essential libexpected-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   nlohmann-json3-dev libssl-dev liblz4-dev libzstd-dev libboost-dev libsqlite3-dev libpq-dev
-  libssh-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssh-dev libgtest-dev libgmock-dev libbenchmark-dev fonts-dejavu-core
 )
 
 # The package of every program from the list that is not where the list says.
@@ -45,8 +45,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# Test-only npm packages (s3rver), into the project-local node_modules.
-if [ ! -x node_modules/.bin/s3rver ]; then
+# Test-only npm packages (s3rver, playwright-core), into the project-local node_modules, at
+# the exact versions of package-lock.json.
+npm_missing=$(node -e '
+  const deps = require("./package.json").dependencies;
+  const fs = require("fs");
+  for (const [name, version] of Object.entries(deps)) {
+    let have = null;
+    try { have = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`)).version; } catch (e) {}
+    if (have !== version) console.log(name);
+  }')
+if [ -n "$npm_missing" ]; then
   echo "setup: installing npm packages into ./node_modules" >&2
   npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi

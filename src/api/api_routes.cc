@@ -4,6 +4,8 @@
 #include "api/prometheus_text.h"
 #include "base/strings.h"
 #include "failover/operations.h"
+#include "provision/provisioner.h"
+#include "provision/readiness_model.h"
 
 namespace standby {
 namespace {
@@ -65,6 +67,39 @@ json SnapshotJson(const SnapshotRow& s) {
           {"bytes_uploaded", s.bytes_uploaded},
           {"created_at_ms", s.created_at},
           {"duration_ms", s.duration_ms}};
+}
+
+// The provider's time-to-SSH-ready distribution (provision/readiness_model.h): quantiles,
+// the race's round timeout (p90 + 10 s), and the curve of the share ready by t.
+json ReadinessJson(const std::string& provider, const std::vector<ProvisioningAttempt>& attempts) {
+  KaplanMeierModel model;
+  LoadReadinessModel(attempts, provider, &model);
+  constexpr size_t kMinSamples = 20;  // TimingsFrom's default
+  const RaceTimings timings = TimingsFrom(model, kMinSamples);
+  auto quantile = [&](double q) {
+    auto v = model.Quantile(q);
+    return v ? json(*v) : json(nullptr);
+  };
+  json curve = json::array();
+  if (model.ReadySamples() > 0) {
+    const double end = std::max(1.0, timings.round_timeout_s * 1.2);
+    for (int i = 0; i <= 60; ++i) {
+      const double t = end * i / 60;
+      curve.push_back({{"t_s", t}, {"ready_share", 1.0 - model.Survival(t)}});
+    }
+  }
+  return {{"provider", provider},
+          {"samples", model.Samples()},
+          {"ready_samples", model.ReadySamples()},
+          {"never_ready_share",
+           model.ReadySamples() > 0 ? json(model.NeverReadyShare()) : json(nullptr)},
+          {"p50_s", quantile(0.5)},
+          {"p90_s", quantile(0.9)},
+          {"from_model", model.Samples() >= kMinSamples},
+          {"min_samples", kMinSamples},
+          {"hedge_after_s", timings.hedge_after_s},
+          {"round_timeout_s", timings.round_timeout_s},
+          {"curve", curve}};
 }
 
 }  // namespace
@@ -156,6 +191,14 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
       r.headers.emplace_back("Location", "/api/v1/requests/" + submitted->request_id);
       return r;
     }
+  }
+  if (collection == "readiness" && parts.size() == 1) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    std::string provider = query.count("provider") ? query.at("provider") : "";
+    if (provider.empty() && ctx_->fleet) provider = ctx_->fleet->provider()->Name();
+    auto attempts = ctx_->state->ListProvisioningAttempts(provider);
+    if (!attempts) return FromError(attempts.error());
+    return Json(200, ReadinessJson(provider, *attempts));
   }
   if (collection == "events" && parts.size() == 1) {
     if (method != "GET") return MethodNotAllowed("GET");

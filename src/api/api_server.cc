@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "api/api_token.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -34,7 +36,10 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 // Headers every answer carries: nothing cached, nothing sniffed, no referrer.
 void Harden(HttpServerResponse* r) {
   r->headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r->headers.emplace_back("Cache-Control", "no-store");
+  if (std::none_of(r->headers.begin(), r->headers.end(),
+                   [](const auto& h) { return h.first == "Cache-Control"; })) {
+    r->headers.emplace_back("Cache-Control", "no-store");
+  }
   r->headers.emplace_back("Referrer-Policy", "no-referrer");
 }
 
@@ -179,6 +184,8 @@ HttpServerResponse ApiServer::Handle(const HttpServerRequest& request) {
                                         {{"Content-Type", "application/json"}},
                                         "{\"status\":\"ok\"}\n"}
                    : Problem(405, "Method Not Allowed", "this resource takes GET");
+  } else if (auto page = Dashboard(request, path)) {
+    response = std::move(*page);
   } else if (auto refused = Authenticate(request)) {
     response = std::move(*refused);
   } else {

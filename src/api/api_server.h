@@ -51,6 +51,9 @@ class ApiServer {
   std::optional<HttpServerResponse> Authenticate(const HttpServerRequest& request);
   HttpServerResponse Route(const HttpServerRequest& request, const std::string& path,
                            const std::map<std::string, std::string>& query);
+  // The dashboard's file at `path`, or nullopt when there is none.
+  std::optional<HttpServerResponse> Dashboard(const HttpServerRequest& request,
+                                              const std::string& path);
   HttpServerResponse EventStream(const HttpServerRequest& request,
                                  const std::map<std::string, std::string>& query);
 
