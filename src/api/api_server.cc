@@ -74,11 +74,21 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
   ASSIGN_OR_RETURN(auto address, ParseListen(options.listen));
   const auto& [host, port] = address;
   const bool loopback = IsLoopbackAddress(host);
-  if (!loopback && !options.insecure_listen) {
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    return InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  struct stat key {};
+  if (tls && ::stat(options.tls_key.c_str(), &key) == 0 && (key.st_mode & 077) != 0) {
+    return PermissionDeniedError("the TLS key " + options.tls_key +
+                                 " is readable by others: chmod 600 it (and use a new key)");
+  }
+  if (!loopback && !tls && !options.insecure_listen) {
     return InvalidArgumentError(
         "--listen " + options.listen +
         " is not a loopback address: the API token would cross the network in plain text; "
-        "put a TLS proxy in front and listen on 127.0.0.1, or add --insecure-listen");
+        "give --tls-cert and --tls-key, put a TLS proxy in front and listen on 127.0.0.1, or "
+        "add --insecure-listen");
   }
   ASSIGN_OR_RETURN(std::string token, LoadOrCreateApiToken(options.state_dir));
   std::unique_ptr<ApiServer> api(new ApiServer(ctx, options, std::move(token)));
@@ -86,6 +96,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
   HttpServerOptions http;
   http.host = host;
   http.port = port;
+  http.tls_cert_file = options.tls_cert;
+  http.tls_key_file = options.tls_key;
   ApiServer* raw = api.get();
   ASSIGN_OR_RETURN(api->http_, HttpServer::Start(http, [raw](const HttpServerRequest& r) {
                      return raw->Handle(r);
@@ -93,7 +105,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
   const bool v6 = host.find(':') != std::string::npos;
   api->port_ = api->http_->port();
   api->bound_host_ = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(api->port_);
-  api->url_ = "http://" + api->bound_host_;
+  api->url_ = (tls ? "https://" : "http://") + api->bound_host_;
   api->ready_ = true;
   return api;
 }

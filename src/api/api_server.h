@@ -15,8 +15,11 @@ namespace standby {
 
 struct ApiOptions {
   std::string listen = "127.0.0.1:7788";  // ADDR:PORT, [V6]:PORT; port 0 = any free one
-  // A non-loopback address serves the token in plain text over the network: only with
-  // this, said out loud (TLS is not built yet).
+  // HTTPS with this PEM certificate chain and key (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
+  // A non-loopback address without TLS serves the token in plain text over the network:
+  // only with this, said out loud.
   bool insecure_listen = false;
   std::string state_dir;              // where the token file lives (api/api_token.h)
   const LiveMetrics* live = nullptr;  // counters /metrics shows, when given
@@ -38,7 +41,7 @@ class ApiServer {
   // address without insecure_listen; kPermissionDenied for a token file others can read.
   static Result<std::unique_ptr<ApiServer>> Start(ControllerContext* ctx,
                                                   const ApiOptions& options);
-  // "http://127.0.0.1:PORT", the address clients use.
+  // "http://127.0.0.1:PORT" (https:// with TLS), the address clients use.
   const std::string& url() const { return url_; }
   // One request, as the server's threads call it (tests call it directly too).
   HttpServerResponse Handle(const HttpServerRequest& request);

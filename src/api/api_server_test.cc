@@ -145,6 +145,43 @@ TEST_F(ApiServerTest, EveryRouteButHealthzWantsTheTokenFromAPrivateFile) {
   EXPECT_EQ(Header(blocked, "Retry-After"), "60");
 }
 
+TEST_F(ApiServerTest, TheDashboardIsServedWithoutTheTokenUnderAStrictPolicy) {
+  HttpResponse page = Call("GET", "/", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(Header(page, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"/app.js\""), std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "no inline script";
+  const std::string csp = Header(page, "Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+  EXPECT_EQ(Header(page, "Cache-Control"), "no-cache");
+  EXPECT_EQ(Header(page, "X-Content-Type-Options"), "nosniff");
+  const std::string etag = Header(page, "ETag");
+  ASSERT_FALSE(etag.empty());
+  HttpRequest again;
+  again.tls = false;
+  again.host = "127.0.0.1";
+  again.port = port_;
+  again.target = "/";
+  again.headers = {{"If-None-Match", etag}};
+  again.timeout = std::chrono::seconds(5);
+  auto revalidated = MakeHttpClient()->Send(again);
+  ASSERT_TRUE(revalidated.has_value());
+  EXPECT_EQ(revalidated->status, 304);
+  EXPECT_TRUE(revalidated->body.empty());
+  HttpResponse script = Call("GET", "/app.js", "");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_EQ(Header(script, "Content-Type"), "text/javascript; charset=utf-8");
+  // Outside the API there is nothing else, token or not; the API still wants the token.
+  EXPECT_EQ(Call("GET", "/favicon.ico", "").status, 404);
+  EXPECT_EQ(Call("GET", "/../etc/passwd", "").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/nothing", "").status, 401);
+  EXPECT_EQ(Call("POST", "/", "").status, 405);
+  // A rebinding page cannot read the dashboard either.
+  EXPECT_EQ(Call("GET", "/", "", "", "evil.example:7788").status, 403);
+}
+
 TEST_F(ApiServerTest, ARotatedTokenReplacesTheOldOneAtOnce) {
   EXPECT_EQ(Call("GET", "/api/v1/instances", token_).status, 200);
   ASSERT_OK_AND_ASSIGN(std::string fresh, RotateApiToken(dir_.Sub("state")));
@@ -349,6 +386,40 @@ TEST_F(ApiServerTest, EventsStreamLiveAndAReconnectReplaysWhatItMissed) {
   auto refused = MakeHttpClient()->Send(bad);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 400);
+}
+
+TEST(ApiServerStartTest, TlsWithAPrivateCaServesHttpsAndMayListenBeyondLoopback) {
+  TempDir dir;
+  ASSERT_TRUE(MakeTestPki(dir.path()));
+  auto state = std::move(*OpenStateStore("", dir.Sub("state")));
+  ControllerContext ctx;
+  ctx.clock = Clock::Real();
+  ctx.state = state.get();
+  ApiOptions options;
+  options.listen = "0.0.0.0:0";  // not loopback: allowed because it is TLS
+  options.state_dir = dir.Sub("state");
+  options.tls_cert = dir.Sub("server.pem");
+  options.tls_key = dir.Sub("server.key");
+  ASSERT_OK_AND_ASSIGN(auto api, ApiServer::Start(&ctx, options));
+  ASSERT_EQ(api->url().rfind("https://0.0.0.0:", 0), 0u) << api->url();
+  const std::string token = *LoadOrCreateApiToken(dir.Sub("state"));
+  HttpRequest r;
+  r.host = "localhost";
+  r.port = static_cast<uint16_t>(std::stoi(api->url().substr(api->url().rfind(':') + 1)));
+  r.target = "/api/v1/instances";
+  r.headers = {{"Authorization", "Bearer " + token}};
+  r.timeout = std::chrono::seconds(10);
+  auto response = MakeHttpClient({.ca_file = dir.Sub("ca.pem")})->Send(r);
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200) << response->body;
+  ASSERT_EQ(::chmod(options.tls_key.c_str(), 0644), 0);
+  auto exposed = ApiServer::Start(&ctx, options);
+  ASSERT_FALSE(exposed.has_value());
+  EXPECT_EQ(exposed.error().code, ErrorCode::kPermissionDenied);
+  options.tls_key.clear();
+  auto half = ApiServer::Start(&ctx, options);
+  ASSERT_FALSE(half.has_value());
+  EXPECT_NE(half.error().message.find("--tls-cert and --tls-key"), std::string::npos);
 }
 
 TEST(ApiServerStartTest, ANonLoopbackAddressOrAReadableTokenIsRefused) {

@@ -27,11 +27,16 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
     ApiOptions api_options;
     api_options.listen = listen;
     ASSIGN_OR_RETURN(api_options.insecure_listen, config.GetBool("api.insecure_listen"));
+    api_options.tls_cert = config.GetOr("api.tls_cert", "");
+    api_options.tls_key = config.GetOr("api.tls_key", "");
     api_options.state_dir = StateDirFromConfig(config);
     api_options.live = &live;
     ASSIGN_OR_RETURN(api, ApiServer::Start(&runtime->ctx, api_options));
     controller_options.api_url = api->url();
-    if (options.on_listening) options.on_listening(api->url(), ApiTokenPath(api_options.state_dir));
+    if (options.on_listening) {
+      ASSIGN_OR_RETURN(std::string token, LoadOrCreateApiToken(api_options.state_dir));
+      options.on_listening(api->url(), ApiTokenPath(api_options.state_dir), token);
+    }
   }
   std::unique_ptr<WebhookNotifier> webhooks;
   if (auto urls = config.GetOr("api.webhooks", ""); !urls.empty()) {

@@ -10,8 +10,11 @@ namespace standby {
 
 struct ServeOptions {
   std::function<void(const std::string&)> log;  // one line per decision
-  // Once the API listens: its URL and the token file's path (serve prints them).
-  std::function<void(const std::string& url, const std::string& token_path)> on_listening;
+  // Once the API listens: its URL, the token file's path and the token (serve prints the
+  // dashboard's address with the token only to a terminal, never to a log).
+  std::function<void(const std::string& url, const std::string& token_path,
+                     const std::string& token)>
+      on_listening;
 };
 
 // `standby serve`: opens the controller runtime from the configuration, starts the HTTP API

@@ -1,5 +1,7 @@
 #include "api/serve.h"
 
+#include <unistd.h>
+
 #include "cli/command.h"
 #include "cli/interrupt.h"
 #include "cli/provider_access.h"
@@ -15,17 +17,25 @@ int RunServe(const std::vector<std::string>& args) {
   specs.push_back({"probe-interval", true, "failover.probe_interval_ms"});
   specs.push_back({"listen", true, "api.listen"});
   specs.push_back({"insecure-listen", false, "api.insecure_listen"});
+  specs.push_back({"tls-cert", true, "api.tls_cert"});
+  specs.push_back({"tls-key", true, "api.tls_key"});
   specs.push_back({"webhook", true, "api.webhooks"});
   auto inv = Prepare(command, args, specs, 0);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at a safe point");
   ServeOptions options;
   options.log = [](const std::string& line) { Say(line); };
-  options.on_listening = [](const std::string& url, const std::string& token_path) {
-    // The machine-readable line first, on stdout; the token stays in its file.
+  options.on_listening = [](const std::string& url, const std::string& token_path,
+                            const std::string& token) {
+    // The machine-readable line first, on stdout. The token reaches a person at a terminal
+    // (in the fragment, which browsers never send), never a log file.
     std::printf("listening on %s\n", url.c_str());
     std::fflush(stdout);
-    Say("API token in " + token_path + " (standby token show)");
+    if (::isatty(STDERR_FILENO)) {
+      Say("dashboard: " + url + "/#token=" + token);
+    } else {
+      Say("dashboard: " + url + "/ (API token in " + token_path + ": standby token show)");
+    }
   };
   Status served = Serve(inv->config, options, stop->flag());
   if (!served) return Fail(served.error(), inv->json);

@@ -51,6 +51,9 @@ struct HttpServerOptions {
   size_t max_body_bytes = 64 * 1024;
   // A connection that sends nothing for this long (between or within requests) is closed.
   std::chrono::milliseconds idle_timeout{30000};
+  // HTTPS when both are set: a PEM certificate chain and its PEM private key (TLS 1.2+).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // A small HTTP/1.1 server on Boost.Beast (the same stack as the client): a thread accepts,

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
@@ -19,12 +20,17 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = ssl::stream<tcp::socket&>;
 
 class BeastServer : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, Handler handler)
-      : options_(options), handler_(std::move(handler)), acceptor_(ioc_) {}
+      : options_(options),
+        handler_(std::move(handler)),
+        acceptor_(ioc_),
+        tls_(ssl::context::tls_server) {}
 
   ~BeastServer() override {
     {
@@ -46,6 +52,25 @@ class BeastServer : public HttpServer {
 
   Status Listen() {
     beast::error_code ec;
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+        return InvalidArgumentError("TLS needs both a certificate and its private key");
+      }
+      tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+      tls_.use_certificate_chain_file(options_.tls_cert_file, ec);
+      if (ec) {
+        return InvalidArgumentError("cannot use the TLS certificate " + options_.tls_cert_file +
+                                    ": " + ec.message());
+      }
+      tls_.use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
+      if (ec) {
+        return InvalidArgumentError("cannot use the TLS key " + options_.tls_key_file + ": " +
+                                    ec.message() + " (is it the certificate's key, in PEM?)");
+      }
+      secure_ = true;
+    }
     auto address = asio::ip::make_address(options_.host, ec);
     if (ec) {
       return InvalidArgumentError("cannot listen on \"" + options_.host +
@@ -88,14 +113,14 @@ class BeastServer : public HttpServer {
       }
       if (open_.size() >= options_.max_connections) {
         lock.unlock();
-        Refuse(*socket);
+        if (!secure_) Refuse(*socket);  // a TLS client would not read a plain answer
         continue;
       }
       const int fd = socket->native_handle();
       open_[fd] = kDisarmed;
       try {
         std::thread([this, fd, s = std::move(socket)]() mutable {
-          Serve(*s);
+          Accepted(*s);
           std::lock_guard<std::mutex> done(mu_);
           open_.erase(fd);
           drained_.notify_all();
@@ -144,10 +169,32 @@ class BeastServer : public HttpServer {
     }
   }
 
-  void Serve(tcp::socket& stream) {
+  // A TLS connection's handshake (within idle_timeout), then its requests.
+  void Accepted(tcp::socket& socket) {
     beast::error_code ec;
-    const std::string peer = stream.remote_endpoint(ec).address().to_string();
-    const int fd = stream.native_handle();
+    const std::string peer = socket.remote_endpoint(ec).address().to_string();
+    const int fd = socket.native_handle();
+    if (!secure_) {
+      Serve(socket, fd, peer);
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
+    TlsStream tls(socket, tls_);
+    Arm(fd, true);
+    tls.handshake(ssl::stream_base::server, ec);
+    Arm(fd, false);
+    if (!ec) {
+      Serve(tls, fd, peer);
+      Arm(fd, true);
+      tls.shutdown(ec);
+      Arm(fd, false);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  template <class S>
+  void Serve(S& stream, int fd, const std::string& peer) {
+    beast::error_code ec;
     beast::flat_buffer buffer;
     while (true) {
       http::request_parser<http::string_body> parser;
@@ -185,7 +232,7 @@ class BeastServer : public HttpServer {
         out = {500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal error\n"};
       }
       if (out.stream && req.method() != http::verb::head) {
-        ServeStream(stream, out, req.version());
+        ServeStream(stream, fd, out, req.version());
         break;
       }
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
@@ -203,15 +250,15 @@ class BeastServer : public HttpServer {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
     }
-    stream.shutdown(tcp::socket::shutdown_both, ec);
   }
 
+  template <class S>
   class Stream : public HttpStream {
    public:
-    Stream(BeastServer* server, tcp::socket& socket) : server_(server), socket_(socket) {}
+    Stream(BeastServer* server, S& socket, int fd) : server_(server), socket_(socket), fd_(fd) {}
     bool Write(std::string_view data) override {
       if (data.empty()) return Wait(std::chrono::milliseconds(0));
-      const int fd = socket_.native_handle();
+      const int fd = fd_;
       beast::error_code ec;
       server_->Arm(fd, true);
       asio::write(socket_, http::make_chunk(asio::buffer(data.data(), data.size())), ec);
@@ -226,13 +273,14 @@ class BeastServer : public HttpServer {
       }
       // The client closing its end shows as a readable socket with nothing to read.
       char byte;
-      const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
       return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
     }
 
    private:
     BeastServer* server_;
-    tcp::socket& socket_;
+    S& socket_;
+    const int fd_;
   };
 
   bool Stopping() {
@@ -240,19 +288,19 @@ class BeastServer : public HttpServer {
     return stopping_;
   }
 
-  void ServeStream(tcp::socket& socket, HttpServerResponse& out, unsigned version) {
+  template <class S>
+  void ServeStream(S& socket, int fd, HttpServerResponse& out, unsigned version) {
     http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
     for (const auto& [name, value] : out.headers) res.set(name, value);
     res.chunked(true);
     res.keep_alive(false);
     http::response_serializer<http::empty_body> serializer{res};
     beast::error_code ec;
-    const int fd = socket.native_handle();
     Arm(fd, true);
     http::write_header(socket, serializer, ec);
     Arm(fd, false);
     if (ec) return;
-    Stream stream(this, socket);
+    Stream<S> stream(this, socket, fd);
     try {
       out.stream(stream);
     } catch (const std::exception& e) {
@@ -263,7 +311,8 @@ class BeastServer : public HttpServer {
     Arm(fd, false);
   }
 
-  void WriteError(tcp::socket& stream, int status, const std::string& text) {
+  template <class S>
+  void WriteError(S& stream, int status, const std::string& text) {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "text/plain; charset=utf-8");
     res.set(http::field::connection, "close");
@@ -277,6 +326,8 @@ class BeastServer : public HttpServer {
   Handler handler_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
+  ssl::context tls_;
+  bool secure_ = false;
   uint16_t port_ = 0;
   std::thread acceptor_thread_;
   std::thread watchdog_;

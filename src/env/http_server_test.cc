@@ -191,6 +191,47 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
   EXPECT_EQ(streams, 3);
 }
 
+TEST(HttpServerTest, TlsWithAPrivateCaIsVerifiedAndPlainTextIsNotServed) {
+  TempDir pki;
+  ASSERT_TRUE(MakeTestPki(pki.path()));
+  std::atomic<int> calls{0};
+  HttpServerOptions options{.port = 0};
+  options.tls_cert_file = pki.Sub("server.pem");
+  options.tls_key_file = pki.Sub("server.key");
+  ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Start(options, Echo(&calls)));
+  HttpRequest r = To(server->port(), "/secure");
+  r.tls = true;
+  r.host = "localhost";
+  auto trusting = MakeHttpClient({.ca_file = pki.Sub("ca.pem")});
+  for (int i = 0; i < 2; ++i) {
+    auto response = trusting->Send(r);
+    ASSERT_TRUE(response.has_value()) << response.error().message;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "GET /secure  -");
+  }
+  // Nobody else's CA vouches for it; a plain-text client gets no answer.
+  auto strangers = MakeHttpClient();
+  auto refused = strangers->Send(r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("TLS"), std::string::npos) << refused.error().message;
+  HttpRequest plain = To(server->port(), "/secure");
+  EXPECT_FALSE(MakeHttpClient()->Send(plain).has_value());
+  EXPECT_EQ(calls, 2);
+
+  HttpServerOptions wrong_key = options;
+  wrong_key.tls_key_file = pki.Sub("ca.key");
+  auto mismatched = HttpServer::Start(wrong_key, Echo(&calls));
+  ASSERT_FALSE(mismatched.has_value());
+  EXPECT_EQ(mismatched.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(mismatched.error().message.find("ca.key"), std::string::npos)
+      << mismatched.error().message;
+  HttpServerOptions missing = options;
+  missing.tls_cert_file = pki.Sub("nowhere.pem");
+  auto absent = HttpServer::Start(missing, Echo(&calls));
+  ASSERT_FALSE(absent.has_value());
+  EXPECT_NE(absent.error().message.find("nowhere.pem"), std::string::npos);
+}
+
 TEST(HttpServerTest, BadAddressesAndBusyPortsAreOneLineErrors) {
   std::atomic<int> calls{0};
   auto named = HttpServer::Start({.host = "localhost", .port = 0}, Echo(&calls));

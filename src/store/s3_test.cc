@@ -302,17 +302,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, FaultyProxyTest, ::testing::Values("503", "drop"
 // HTTPS with a private CA: the certificate and the host name are both verified.
 TEST(S3TlsTest, S3_HttpsVerifiesCertificateAndHostName) {
   TempDir pki;
-  std::string cmd =
-      "cd " + pki.path() +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
-      "-subj /CN=standby-test-ca"
-      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-      "-subj /CN=localhost"
-      " && printf 'subjectAltName=DNS:localhost\\n' > san.ext"
-      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-      "-out server.pem -days 2 -extfile san.ext"
-      " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_TRUE(MakeTestPki(pki.path()));
   S3rver::Options server_options;
   server_options.tls_key = pki.Sub("server.key");
   server_options.tls_cert = pki.Sub("server.pem");

@@ -43,6 +43,20 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+bool MakeTestPki(const std::string& dir) {
+  const std::string cmd =
+      "cd '" + dir +
+      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=standby-test-ca"
+      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=localhost"
+      " && printf 'subjectAltName=DNS:localhost\\n' > san.ext"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+      "-out server.pem -days 2 -extfile san.ext"
+      " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
 std::string RandomBytes(size_t size, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string out(size, '\0');

@@ -47,5 +47,8 @@ std::string ReadFile(const std::string& path);
 std::string BuiltBinary(const std::string& name);
 // `size` deterministic pseudo-random bytes from `seed`.
 std::string RandomBytes(size_t size, uint64_t seed);
+// A private CA and a server certificate it signed, for the name localhost, written by the
+// openssl command into `dir`: ca.pem, server.pem and server.key. False when openssl failed.
+bool MakeTestPki(const std::string& dir);
 
 }  // namespace standby
