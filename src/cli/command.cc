@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "cli/command_table.h"
 #include "cli/interrupt.h"
 #include "snapshot/repository.h"
 #include "store/store_config.h"
@@ -19,17 +20,11 @@ std::optional<std::string> Invocation::Flag(const std::string& flag) const {
   return it->second;
 }
 
-Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
-                           std::vector<FlagSpec> specs, size_t max_positional,
-                           const std::vector<FlagSpec>& more_specs) {
-  specs.insert(specs.end(), more_specs.begin(), more_specs.end());
-  specs.push_back({"config", true, ""});
-  specs.push_back({"log-level", true, "log_level"});
-  specs.push_back({"json", false, ""});
-  specs.push_back({"repo", true, "repo"});
-  specs.push_back({"s3-endpoint", true, "s3.endpoint"});
-  specs.push_back({"s3-region", true, "s3.region"});
-  specs.push_back({"s3-path-style", true, "s3.path_style"});
+Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args) {
+  const CommandSpec* table = FindCommand(command);
+  if (!table) return InternalError("no command \"" + command + "\" in the command table");
+  const std::vector<OptionSpec> specs = OptionsOf(*table);
+  const size_t max_positional = table->max_operands;
   Invocation inv;
   inv.command = command;
   ConfigInputs inputs;
@@ -45,15 +40,20 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    auto spec =
-        std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == name; });
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const OptionSpec& s) { return s.name == name; });
     if (spec == specs.end()) {
-      return InvalidArgumentError("unknown option --" + name + " for `standby " + command + "`");
+      std::vector<std::string> names;
+      for (const OptionSpec& s : specs) names.push_back(s.name);
+      const std::string guess = Closest(name, names);
+      return InvalidArgumentError("unknown option --" + name + " for `standby " + command + "`" +
+                                  (guess.empty() ? "" : "; did you mean --" + guess + "?"));
     }
-    if (spec->takes_value && !value) {
+    const bool takes_value = !spec->value.empty();
+    if (takes_value && !value) {
       if (i + 1 >= args.size()) return InvalidArgumentError("option --" + name + " needs a value");
       value = args[++i];
-    } else if (!spec->takes_value && value) {
+    } else if (!takes_value && value) {
       return InvalidArgumentError("option --" + name + " takes no value");
     }
     inv.flags[name] = value.value_or("");

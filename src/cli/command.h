@@ -15,13 +15,6 @@
 
 namespace standby {
 
-// A flag a command accepts. `setting` names the Config setting the flag overrides, if any.
-struct FlagSpec {
-  std::string name;  // without "--"
-  bool takes_value = false;
-  std::string setting;
-};
-
 // A parsed command line with its configuration loaded and logging initialised.
 struct Invocation {
   std::string command;                       // "snapshot create"
@@ -39,12 +32,10 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-// Parses `args` (after the command words) against `specs` plus the common flags (--config,
-// --log-level, --json, --repo and the S3 ones) and `more_specs`; loads the configuration;
-// sets up logging.
-Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args,
-                           std::vector<FlagSpec> specs, size_t max_positional,
-                           const std::vector<FlagSpec>& more_specs = {});
+// Parses `args` (after the command words) against the command's options in the command
+// table (command_table.h); loads the configuration; sets up logging. An unknown option is
+// an error that names the nearest known one.
+Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args);
 
 // Prints `error` as one line on stderr (and as {"error":..} on stdout with --json), with
 // secrets redacted; returns the exit status to use (128 + the signal for an interruption,
@@ -94,5 +85,9 @@ int RunSnapshotNow(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
 int RunDoctor(const std::vector<std::string>& args);
 int RunConfigShow(const std::vector<std::string>& args);
+int RunCompletion(const std::vector<std::string>& args);
+int RunVersion(const std::vector<std::string>& args);
+int RunHelp(const std::vector<std::string>& args);
+int RunManPage(const std::vector<std::string>& args);
 
 }  // namespace standby

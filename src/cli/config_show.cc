@@ -8,7 +8,7 @@ namespace standby {
 // .env, config file, default, unset); secrets are shown as *** when set.
 int RunConfigShow(const std::vector<std::string>& args) {
   const std::string command = "config show";
-  auto inv = Prepare(command, args, {}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   std::vector<ShownSetting> settings = ShowSettings(inv->config);
   if (inv->json) {

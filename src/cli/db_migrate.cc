@@ -6,7 +6,7 @@ namespace standby {
 
 int RunDbMigrate(const std::vector<std::string>& args) {
   const std::string command = "db migrate";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto store = OpenStateFromConfig(inv->config);  // opening migrates
   if (!store) return Fail(store.error().WithContext("db migrate"), inv->json);

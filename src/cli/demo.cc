@@ -15,12 +15,7 @@ namespace standby {
 // `standby demo`: a real failover on the embedded defaults (failover/demo.h).
 int RunDemo(const std::vector<std::string>& args) {
   const std::string command = "demo";
-  auto inv = Prepare(command, args,
-                     {{"non-interactive", false, ""},
-                      {"size-mb", true, ""},
-                      {"keep", false, ""},
-                      {"dir", true, ""}},
-                     0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   DemoOptions options;
   if (auto flag = inv->Flag("size-mb")) {

@@ -7,7 +7,7 @@ namespace standby {
 // `standby destroy ID`: destroys, confirms the instance is gone and ends its ownership.
 int RunDestroy(const std::vector<std::string>& args) {
   const std::string command = "destroy";
-  auto inv = Prepare(command, args, ProviderFlagSpecs(), 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.empty()) return UsageError(command, "name the instance ID", inv->json);
   const std::string& id = inv->positional[0];

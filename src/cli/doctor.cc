@@ -10,7 +10,7 @@ namespace standby {
 // fix for each failure; exit 1 when any check failed.
 int RunDoctor(const std::vector<std::string>& args) {
   const std::string command = "doctor";
-  auto inv = Prepare(command, args, ProviderFlagSpecs(), 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   std::vector<DoctorCheck> checks = RunDoctor(inv->config);
   if (inv->json) {

@@ -11,14 +11,7 @@ namespace standby {
 // failure of a protected instance, recovered by the running controller.
 int RunDrill(const std::vector<std::string>& args) {
   const std::string command = "drill";
-  auto inv = Prepare(command, args,
-                     {{"kill", false, ""},
-                      {"planned", false, ""},
-                      {"yes", false, ""},
-                      {"wait", false, ""},
-                      {"timeout", true, ""},
-                      {"state-dir", true, "state_dir"}},
-                     1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   if (inv->Has("kill") && inv->Has("planned")) {

@@ -19,7 +19,7 @@ std::string Age(const nlohmann::json& seconds) {
 // `standby status [NAME]`: every protected instance (or one) as the state store has it.
 int RunStatus(const std::vector<std::string>& args) {
   const std::string command = "status";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
@@ -72,7 +72,7 @@ int RunStatus(const std::vector<std::string>& args) {
 // `standby events [NAME]`: failover history, newest first, every column.
 int RunEvents(const std::vector<std::string>& args) {
   const std::string command = "events";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);

@@ -20,12 +20,7 @@ void PrintProgress(const FailoverEvent& e) {
 // instance to a new host now.
 int RunFailover(const std::vector<std::string>& args) {
   const std::string command = "failover";
-  auto inv = Prepare(command, args,
-                     {{"planned", false, ""},
-                      {"wait", false, ""},
-                      {"timeout", true, ""},
-                      {"state-dir", true, "state_dir"}},
-                     1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   std::chrono::seconds timeout{1800};
@@ -65,7 +60,7 @@ int RunFailover(const std::vector<std::string>& args) {
 // `standby snapshot now NAME`: asks the running controller for a snapshot of the instance.
 int RunSnapshotNow(const std::vector<std::string>& args) {
   const std::string command = "snapshot now";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);

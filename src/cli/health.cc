@@ -32,14 +32,7 @@ std::string HealthLines(const nlohmann::json& h) {
 
 int RunHealth(const std::vector<std::string>& args) {
   const std::string command = "health";
-  auto inv = Prepare(command, args,
-                     {{"workspace", true, ""},
-                      {"instance", true, ""},
-                      {"health-url", true, ""},
-                      {"expect-status", true, ""},
-                      {"expect-body", true, ""},
-                      {"timeout-ms", true, ""}},
-                     0, RemoteFlagSpecs());
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   WorkloadSpec workload;
   workload.health_url = inv->Flag("health-url").value_or("");

@@ -8,9 +8,7 @@ namespace standby {
 // one with --all), and whether a controller owns each.
 int RunInstances(const std::vector<std::string>& args) {
   const std::string command = "instances";
-  auto specs = ProviderFlagSpecs();
-  specs.push_back({"all", false, ""});
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);

@@ -9,7 +9,7 @@ namespace standby {
 // started die; the provider reports the instance offline after the profile's lag.
 int RunMarketKill(const std::vector<std::string>& args) {
   const std::string command = "market kill";
-  auto inv = Prepare(command, args, ProviderFlagSpecs(), 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.empty()) return UsageError(command, "name the instance ID", inv->json);
   if (inv->config.GetOr("provider", "local") != "local") {

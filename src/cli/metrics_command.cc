@@ -9,9 +9,7 @@ namespace standby {
 
 int RunMetrics(const std::vector<std::string>& args) {
   const std::string command = "metrics";
-  auto specs = ProviderFlagSpecs();
-  specs.push_back({"by", true, ""});
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   const std::string by = inv->Flag("by").value_or("snapshot_type");
   const std::optional<GroupBy> group_by = ParseGroupBy(by);

@@ -18,10 +18,7 @@ nlohmann::json OfferJson(const Offer& o) {
 
 int RunOffers(const std::vector<std::string>& args) {
   const std::string command = "offers";
-  auto specs = ProviderFlagSpecs();
-  auto filters = OfferFilterFlagSpecs();
-  specs.insert(specs.end(), filters.begin(), filters.end());
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto filter = OfferFilterFrom(*inv);
   if (!filter) return UsageError(command, filter.error().message, inv->json);

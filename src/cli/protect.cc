@@ -47,30 +47,7 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
 
 int RunProtect(const std::vector<std::string>& args) {
   const std::string command = "protect";
-  auto specs = ProviderFlagSpecs();
-  auto filters = OfferFilterFlagSpecs();
-  specs.insert(specs.end(), filters.begin(), filters.end());
-  specs.insert(specs.end(), {{"workspace", true, ""},
-                             {"instance-id", true, ""},
-                             {"ssh", true, ""},
-                             {"provision", false, ""},
-                             {"image", true, ""},
-                             {"disk-gb", true, ""},
-                             {"ssh-user", true, ""},
-                             {"workload", true, ""},
-                             {"health-url", true, ""},
-                             {"health-expect-body", true, ""},
-                             {"check-cmd", true, ""},
-                             {"snapshot-every", true, ""},
-                             {"drill-every", true, ""},
-                             {"drill-kind", true, ""},
-                             {"keep-last", true, "snapshot.keep_last"},
-                             {"probe-interval", true, "failover.probe_interval_ms"},
-                             {"probe-timeout", true, "failover.probe_timeout_ms"},
-                             {"dead-after", true, "failover.dead_after"},
-                             {"speculative-race", true, "failover.speculative_race"},
-                             {"health-timeout", true, ""}});
-  auto inv = Prepare(command, args, specs, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto spec = SpecFrom(*inv, inv->positional[0]);
@@ -102,9 +79,7 @@ int RunProtect(const std::vector<std::string>& args) {
 
 int RunUnprotect(const std::vector<std::string>& args) {
   const std::string command = "unprotect";
-  auto specs = ProviderFlagSpecs();
-  specs.push_back({"destroy", false, ""});
-  auto inv = Prepare(command, args, specs, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
@@ -120,7 +95,7 @@ namespace {
 
 // `pause NAME` / `resume NAME`: maintenance mode on and off.
 int RunPauseOrResume(const std::string& command, const std::vector<std::string>& args) {
-  auto inv = Prepare(command, args, ProviderFlagSpecs(), 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);

@@ -20,24 +20,6 @@ Result<double> NumberFlag(const Invocation& inv, const std::string& flag, double
 
 }  // namespace
 
-std::vector<FlagSpec> ProviderFlagSpecs() {
-  return {{"provider", true, "provider"},
-          {"market", true, "market"},
-          {"pool", true, "pool_file"},
-          {"state-dir", true, "state_dir"}};
-}
-
-std::vector<FlagSpec> OfferFilterFlagSpecs() {
-  return {{"gpu", true, ""},
-          {"gpus", true, ""},
-          {"min-gpu-ram", true, ""},
-          {"max-price", true, ""},
-          {"min-reliability", true, ""},
-          {"min-download", true, ""},
-          {"region", true, ""},
-          {"limit", true, ""}};
-}
-
 Result<OfferFilter> OfferFilterFrom(const Invocation& inv) {
   OfferFilter f;
   if (auto gpus = inv.Flag("gpu")) {

@@ -54,16 +54,7 @@ Error InterruptedRace(const RaceResult& race) {
 
 int RunProvision(const std::vector<std::string>& args) {
   const std::string command = "provision";
-  auto specs = ProviderFlagSpecs();
-  auto filters = OfferFilterFlagSpecs();
-  specs.insert(specs.end(), filters.begin(), filters.end());
-  specs.insert(specs.end(), {{"image", true, ""},
-                             {"disk-gb", true, ""},
-                             {"initial", true, "race.initial_batch"},
-                             {"max-in-flight", true, "race.max_in_flight"},
-                             {"rounds", true, "race.max_rounds"},
-                             {"ssh-user", true, ""}});
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   static Launched launched;  // read by the signal thread, which may outlive this frame
   ProvisionRequest request;

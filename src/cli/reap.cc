@@ -8,9 +8,7 @@ namespace standby {
 // `standby reap`: destroys this controller's labelled instances that nothing owns.
 int RunReap(const std::vector<std::string>& args) {
   const std::string command = "reap";
-  auto specs = ProviderFlagSpecs();
-  specs.push_back({"grace-seconds", true, ""});
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
   if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);

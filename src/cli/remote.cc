@@ -27,10 +27,6 @@ void PrintAgentLog(const AgentEvent& event) {
 
 }  // namespace
 
-std::vector<FlagSpec> RemoteFlagSpecs() {
-  return {{"ssh", true, ""}, {"ssh-key", true, "ssh.key"}, {"ssh-host-id", true, ""}};
-}
-
 Result<HostCommand> HostCommandFor(const Invocation& inv, bool with_store) {
   HostCommand where;
   ASSIGN_OR_RETURN(

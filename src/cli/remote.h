@@ -8,11 +8,6 @@
 
 namespace standby {
 
-// The flags of commands that can run on a host through standby-agent:
-// --ssh USER@HOST[:PORT], --ssh-key FILE, --ssh-host-id NAME (the name its host key is
-// pinned under; default HOST:PORT).
-std::vector<FlagSpec> RemoteFlagSpecs();
-
 // Where the command's job runs, from those flags (without --ssh: the agent as a local
 // subprocess), with the repository's location and credentials when `with_store`; the agent's
 // log lines are printed as local commands print theirs.

@@ -8,14 +8,7 @@ namespace standby {
 
 int RunRestore(const std::vector<std::string>& args) {
   const std::string command = "restore";
-  auto inv = Prepare(command, args,
-                     {{"instance", true, ""},
-                      {"to", true, ""},
-                      {"overwrite", false, ""},
-                      {"allow-external-symlinks", false, ""},
-                      {"keep-special-bits", false, ""},
-                      {"threads", true, "threads"}},
-                     1, RemoteFlagSpecs());
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at the next chunk and removing temporary files");
   std::optional<std::string> snapshot_id;

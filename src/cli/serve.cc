@@ -13,14 +13,7 @@ namespace standby {
 // exits at once.
 int RunServe(const std::vector<std::string>& args) {
   const std::string command = "serve";
-  auto specs = ProviderFlagSpecs();
-  specs.push_back({"probe-interval", true, "failover.probe_interval_ms"});
-  specs.push_back({"listen", true, "api.listen"});
-  specs.push_back({"insecure-listen", false, "api.insecure_listen"});
-  specs.push_back({"tls-cert", true, "api.tls_cert"});
-  specs.push_back({"tls-key", true, "api.tls_key"});
-  specs.push_back({"webhook", true, "api.webhooks"});
-  auto inv = Prepare(command, args, specs, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at a safe point");
   ServeOptions options;

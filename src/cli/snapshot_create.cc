@@ -11,15 +11,7 @@ namespace standby {
 
 int RunSnapshotCreate(const std::vector<std::string>& args) {
   const std::string command = "snapshot create";
-  auto inv = Prepare(command, args,
-                     {{"instance", true, ""},
-                      {"workspace", true, ""},
-                      {"compression", true, "snapshot.compression"},
-                      {"pack-size-mb", true, "snapshot.pack_size_mb"},
-                      {"lock-wait-seconds", true, "snapshot.lock_wait_seconds"},
-                      {"threads", true, "threads"},
-                      {"full", false, ""}},
-                     0, RemoteFlagSpecs());
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   StopSignal* stop = CatchInterrupts("stopping at the next chunk; the lock is released");
   auto instance = inv->Flag("instance");

@@ -7,7 +7,7 @@ namespace standby {
 
 int RunSnapshotList(const std::vector<std::string>& args) {
   const std::string command = "snapshot list";
-  auto inv = Prepare(command, args, {{"instance", true, ""}}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto store = OpenRepoStore(*inv);
   if (!store) return Fail(store.error(), inv->json);

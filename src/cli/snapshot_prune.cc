@@ -6,9 +6,7 @@ namespace standby {
 
 int RunSnapshotPrune(const std::vector<std::string>& args) {
   const std::string command = "snapshot prune";
-  auto inv = Prepare(
-      command, args,
-      {{"instance", true, ""}, {"keep-last", true, ""}, {"lock-wait-seconds", true, ""}}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto instance = inv->Flag("instance");
   auto keep = inv->Flag("keep-last");

@@ -6,7 +6,7 @@ namespace standby {
 
 int RunSnapshotVerify(const std::vector<std::string>& args) {
   const std::string command = "snapshot verify";
-  auto inv = Prepare(command, args, {{"instance", true, ""}, {"threads", true, "threads"}}, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   if (inv->positional.size() != 1)
     return UsageError(command, "name the SNAPSHOT_ID to verify", inv->json);

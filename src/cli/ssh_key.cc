@@ -10,7 +10,7 @@ namespace standby {
 // or a provider's account.
 int RunSshKey(const std::vector<std::string>& args) {
   const std::string command = "ssh-key";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto identity = ControllerIdentityFromConfig(inv->config, StateDirFromConfig(inv->config));
   if (!identity) return Fail(identity.error(), inv->json);

@@ -7,7 +7,7 @@ namespace standby {
 // `standby token show|rotate`: the HTTP API's bearer token (docs/manual.md, "The HTTP API").
 int RunToken(const std::vector<std::string>& args) {
   const std::string command = "token";
-  auto inv = Prepare(command, args, {{"state-dir", true, "state_dir"}}, 1);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   const std::string action = inv->positional.empty() ? "" : inv->positional[0];
   if (action != "show" && action != "rotate") {

@@ -11,7 +11,7 @@ namespace standby {
 // every one.
 int RunUnlock(const std::vector<std::string>& args) {
   const std::string command = "unlock";
-  auto inv = Prepare(command, args, {{"all", false, ""}}, 0);
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto store = OpenRepoStore(*inv);
   if (!store) return Fail(store.error(), inv->json);

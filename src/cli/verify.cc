@@ -8,9 +8,7 @@ namespace standby {
 
 int RunVerify(const std::vector<std::string>& args) {
   const std::string command = "verify";
-  auto inv = Prepare(command, args,
-                     {{"dir", true, ""}, {"instance", true, ""}, {"threads", true, "threads"}}, 1,
-                     RemoteFlagSpecs());
+  auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, false);
   auto dir = inv->Flag("dir");
   if (inv->positional.empty() && !inv->Has("instance")) {
