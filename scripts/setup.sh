@@ -43,6 +43,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo_cmd[@]}" apt-get update >/dev/null
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # Debian's prometheus package enables a system Prometheus on *:9090 where systemd runs;
+  # the tests start their own on loopback, and this machine needs none.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus && [ -d /run/systemd/system ]; then
+    "${sudo_cmd[@]}" systemctl disable --now prometheus >/dev/null 2>&1 ||
+      echo "setup: could not stop the system Prometheus the package started" >&2
+  fi
 fi
 
 # Test-only npm packages (s3rver, playwright-core), into the project-local node_modules, at

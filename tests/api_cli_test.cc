@@ -179,7 +179,7 @@ TEST_F(ApiCliTest, SSH_PrometheusScrapesServeWithTheTokenFileAndCountsTheFailove
     pid_t pid;
     ~Stop() { StopChild(pid); }
   } stop{*prometheus};
-  // One instant query's single value, or "" while there is none.
+  // One instant query's single value, "" while there is none, "error" when the query failed.
   auto query = [&](const std::string& promql) -> std::string {
     HttpRequest r;
     r.tls = false;
@@ -188,12 +188,13 @@ TEST_F(ApiCliTest, SSH_PrometheusScrapesServeWithTheTokenFileAndCountsTheFailove
     r.target = "/api/v1/query?query=" + QueryEncode(promql);
     r.timeout = std::chrono::seconds(5);
     auto response = MakeHttpClient()->Send(r);
-    if (!response || response->status != 200) return "";
+    if (!response || response->status != 200) return "error";
     auto parsed = nlohmann::json::parse(response->body, nullptr, false);
-    if (!parsed.is_object() || parsed["data"]["result"].empty()) return "";
+    if (!parsed.is_object() || parsed["status"] != "success") return "error";
+    if (parsed["data"]["result"].empty()) return "";
     return parsed["data"]["result"][0]["value"][1].get<std::string>();
   };
-  EXPECT_TRUE(WaitFor([&] { return query("up{job=\"standby\"}") == "1"; }, 60))
+  ASSERT_TRUE(WaitFor([&] { return query("up{job=\"standby\"}") == "1"; }, 60))
       << ReadFile(dir_.Sub("prometheus.log"));
   EXPECT_EQ(query("sum(standby_failover_duration_seconds_count{trigger=\"manual\"})"), "");
 
@@ -206,6 +207,14 @@ TEST_F(ApiCliTest, SSH_PrometheusScrapesServeWithTheTokenFileAndCountsTheFailove
       30))
       << query("standby_failover_duration_seconds_count");
   EXPECT_EQ(query("standby_instance_state{protected=\"llm-1\",state=\"healthy\"}"), "1");
+  // The histograms now have samples: lint them too.
+  HttpResponse after = Api("GET", "/metrics");
+  ASSERT_EQ(after.status, 200);
+  ASSERT_NE(after.body.find("standby_failover_duration_seconds_count{trigger=\"manual\"} 1"),
+            std::string::npos)
+      << after.body;
+  WriteFile(dir_.Sub("metrics.txt"), after.body);
+  EXPECT_EQ(std::system(lint.c_str()), 0) << ReadFile(dir_.Sub("promtool.out"));
 }
 
 }  // namespace

@@ -58,12 +58,15 @@ HttpServerResponse ApiServer::EventStream(const HttpServerRequest& request,
       200, {{"Content-Type", "text/event-stream; charset=utf-8"}, {"X-Accel-Buffering", "no"}}, ""};
   // Counted until the response is dropped, streamed or not (HEAD sends only headers).
   std::shared_ptr<void> counted(nullptr, [this](void*) { --sse_clients_; });
-  out.stream = [this, after, reset, instance, counted](HttpStream& s) mutable {
-    std::string first = "retry: 3000\n\n";
+  out.stream = [this, after, reset, instance, counted,
+                token = BearerOf(request)](HttpStream& s) mutable {
+    // The id where the stream starts: a client that reconnects before any event came asks
+    // for what followed it, not for "now" again.
+    std::string first = "retry: 3000\nid: " + std::to_string(after) + "\n\n";
     if (reset) first += "event: reset\ndata: {}\n\n";
     if (!s.Write(first)) return;
     auto quiet_since = std::chrono::steady_clock::now();
-    while (true) {
+    while (TokenStillValid(token)) {
       auto events = ctx_->state->ListEventsAfter(after, 100);
       std::string batch;
       if (events) {
@@ -76,7 +79,10 @@ HttpServerResponse ApiServer::EventStream(const HttpServerRequest& request,
         if (!s.Write(batch)) return;
         quiet_since = std::chrono::steady_clock::now();
       } else if (std::chrono::steady_clock::now() - quiet_since >= kHeartbeat) {
-        if (!s.Write(events ? ":\n\n" : ": the state store does not answer\n\n")) return;
+        if (!s.Write(events ? "id: " + std::to_string(after) + "\n\n"
+                            : ": the state store does not answer\n\n")) {
+          return;
+        }
         quiet_since = std::chrono::steady_clock::now();
       }
       if (events && events->size() == 100) continue;

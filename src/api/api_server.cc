@@ -125,20 +125,7 @@ bool ApiServer::HostAllowed(const HttpServerRequest& request) const {
   return host == "localhost" + port || host == "127.0.0.1" + port || host == "[::1]" + port;
 }
 
-std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerRequest& request) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
-  Failures& f = failures_[request.peer];
-  if (now < f.blocked_until) {
-    HttpServerResponse r = Problem(429, "Too Many Requests",
-                                   "too many failed authentications from this address; wait");
-    r.headers.emplace_back("Retry-After", "60");
-    return r;
-  }
-  auto it = request.headers.find("authorization");
-  const std::string given = it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0
-                                ? it->second.substr(7)
-                                : "";
+void ApiServer::RefreshTokenLocked() {
   // The file is the truth: `standby token rotate` revokes the old token at once.
   struct stat st {};
   const std::string path = ApiTokenPath(options_.state_dir);
@@ -151,9 +138,38 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
       }
     }
   }
+}
+
+bool ApiServer::TokenStillValid(const std::string& given) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshTokenLocked();
+  return !given.empty() && ConstantTimeEquals(given, token_);
+}
+
+std::string ApiServer::BearerOf(const HttpServerRequest& request) {
+  auto it = request.headers.find("authorization");
+  return it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0 ? it->second.substr(7)
+                                                                            : "";
+}
+
+std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerRequest& request) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string given = BearerOf(request);
+  RefreshTokenLocked();
+  // The right token always passes, even from an address that is blocked: behind a reverse
+  // proxy every client shares one address, and a guesser must not lock out the operator
+  // (with 256 random bits, guessing is hopeless anyway; the limit only slows floods).
   if (!given.empty() && ConstantTimeEquals(given, token_)) {
     failures_.erase(request.peer);
     return std::nullopt;
+  }
+  Failures& f = failures_[request.peer];
+  if (now < f.blocked_until) {
+    HttpServerResponse r = Problem(429, "Too Many Requests",
+                                   "too many failed authentications from this address; wait");
+    r.headers.emplace_back("Retry-After", "60");
+    return r;
   }
   ++auth_failures_;
   if (given.empty()) {

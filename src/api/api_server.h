@@ -50,6 +50,10 @@ class ApiServer {
   ApiServer(ControllerContext* ctx, ApiOptions options, std::string token)
       : ctx_(ctx), options_(std::move(options)), token_(std::move(token)) {}
   bool HostAllowed(const HttpServerRequest& request) const;
+  static std::string BearerOf(const HttpServerRequest& request);
+  void RefreshTokenLocked();  // re-reads the token file when it changed (mu_ held)
+  // Whether `given` is still the token (an event stream ends when it was rotated).
+  bool TokenStillValid(const std::string& given);
   // Empty when the request carries the token; else the response refusing it.
   std::optional<HttpServerResponse> Authenticate(const HttpServerRequest& request);
   HttpServerResponse Route(const HttpServerRequest& request, const std::string& path,

@@ -9,6 +9,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <memory>
+#include <thread>
+
 #include "api/api_token.h"
 #include "api/prometheus_text.h"
 #include "env/http_client.h"
@@ -134,15 +137,18 @@ TEST_F(ApiServerTest, EveryRouteButHealthzWantsTheTokenFromAPrivateFile) {
       Call("GET", "/api/v1/instances", token_, "", "localhost:" + std::to_string(port_)).status,
       200);
   // Requests without a token (a browser page can make them) never lock anyone out; guessing
-  // is rate-limited per address, the right token included once blocked.
+  // is rate-limited per address, but the right token still passes (behind a proxy all
+  // clients share an address: a guesser must not lock the operator out).
   for (int i = 0; i < 15; ++i) EXPECT_EQ(Call("GET", "/metrics", "").status, 401);
   EXPECT_EQ(Call("GET", "/metrics", token_).status, 200);
   EXPECT_EQ(Call("HEAD", "/api/v1/instances", token_).status, 200);
   EXPECT_EQ(Call("POST", "/healthz", "").status, 405);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Call("GET", "/metrics", "0000").status, 401);
-  HttpResponse blocked = Call("GET", "/metrics", token_);
+  HttpResponse blocked = Call("GET", "/metrics", "0000");
   EXPECT_EQ(blocked.status, 429);
   EXPECT_EQ(Header(blocked, "Retry-After"), "60");
+  EXPECT_EQ(Call("GET", "/metrics", token_ + "x").status, 429);
+  EXPECT_EQ(Call("GET", "/metrics", token_).status, 200);
 }
 
 TEST_F(ApiServerTest, TheDashboardIsServedWithoutTheTokenUnderAStrictPolicy) {
@@ -351,7 +357,7 @@ TEST_F(ApiServerTest, EventsStreamLiveAndAReconnectReplaysWhatItMissed) {
     ASSERT_TRUE(stream.ReadUntil("id: " + finished + "\n")) << stream.got();
     EXPECT_NE(stream.got().find("text/event-stream"), std::string::npos);
     EXPECT_NE(stream.got().find("retry: 3000\n"), std::string::npos);
-    EXPECT_EQ(stream.got().find("id: " + started + "\n"), std::string::npos);
+    EXPECT_EQ(stream.got().find("id: " + started + "\nevent:"), std::string::npos);
     const size_t at_restoring =
         stream.got().find("id: " + restoring + "\nevent: failover.phase\ndata: {");
     ASSERT_NE(at_restoring, std::string::npos) << stream.got();
@@ -363,8 +369,10 @@ TEST_F(ApiServerTest, EventsStreamLiveAndAReconnectReplaysWhatItMissed) {
   }
   {
     // A new client starts from now: no history.
+    const std::string now_id = std::to_string(state_->LastEventId().value_or(-1));
     EventStreamReader fresh(port_, token_, "");
-    ASSERT_TRUE(fresh.ReadUntil("retry: 3000\n\n"));
+    // It is told where it starts, so a reconnect before any event loses nothing.
+    ASSERT_TRUE(fresh.ReadUntil("retry: 3000\nid: " + now_id + "\n\n")) << fresh.got();
     const std::string next = append("snapshot.finished", "");
     ASSERT_TRUE(fresh.ReadUntil("id: " + next + "\n")) << fresh.got();
     EXPECT_EQ(fresh.got().find("id: " + finished + "\n"), std::string::npos) << fresh.got();
@@ -376,6 +384,38 @@ TEST_F(ApiServerTest, EventsStreamLiveAndAReconnectReplaysWhatItMissed) {
     EXPECT_TRUE(late.ReadUntil("event: reset\n")) << late.got();
   }
   EXPECT_EQ(Call("GET", "/api/v1/events", "").status, 401);
+  auto sse_clients = [&] {
+    const std::string body = Get("/metrics").body;
+    const size_t at = body.find("\nstandby_sse_clients ");
+    return at == std::string::npos ? -1 : std::stoi(body.substr(at + 21));
+  };
+  auto settles_at = [&](int n) {
+    for (int i = 0; i < 50 && sse_clients() != n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return sse_clients() == n;
+  };
+  EXPECT_TRUE(settles_at(0)) << "closed streams are no longer counted";
+  {
+    // At most 16 streams; the next is refused until one closes.
+    std::vector<std::unique_ptr<EventStreamReader>> open;
+    for (int i = 0; i < 16; ++i) {
+      open.push_back(std::make_unique<EventStreamReader>(port_, token_, ""));
+      ASSERT_TRUE(open.back()->ReadUntil("retry: 3000")) << i;
+    }
+    EXPECT_EQ(sse_clients(), 16);
+    EventStreamReader refused(port_, token_, "");
+    EXPECT_TRUE(refused.ReadUntil("HTTP/1.1 503")) << refused.got();
+  }
+  EXPECT_TRUE(settles_at(0));
+  {
+    // Rotating the token ends the streams opened with the old one.
+    EventStreamReader stream(port_, token_, "");
+    ASSERT_TRUE(stream.ReadUntil("retry: 3000"));
+    ASSERT_TRUE(RotateApiToken(dir_.Sub("state")).has_value());
+    EXPECT_TRUE(stream.ReadUntil("\r\n0\r\n\r\n")) << "the stream was ended: " << stream.got();
+  }
+  token_ = *LoadOrCreateApiToken(dir_.Sub("state"));
   HttpRequest bad;
   bad.tls = false;
   bad.host = "127.0.0.1";

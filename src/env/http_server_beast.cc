@@ -1,3 +1,6 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <boost/asio/io_context.hpp>
@@ -185,8 +188,9 @@ class BeastServer : public HttpServer {
     Arm(fd, false);
     if (!ec) {
       Serve(tls, fd, peer);
+      // Our close_notify, without waiting for the client's (which could hold the thread).
       Arm(fd, true);
-      tls.shutdown(ec);
+      ::SSL_shutdown(tls.native_handle());
       Arm(fd, false);
     }
     socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -231,8 +235,8 @@ class BeastServer : public HttpServer {
         spdlog::error("http handler: {}", e.what());
         out = {500, {{"Content-Type", "text/plain; charset=utf-8"}}, "internal error\n"};
       }
-      if (out.stream && req.method() != http::verb::head) {
-        ServeStream(stream, fd, out, req.version());
+      if (out.stream) {
+        ServeStream(stream, fd, out, req.version(), req.method() == http::verb::head);
         break;
       }
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
@@ -255,13 +259,18 @@ class BeastServer : public HttpServer {
   template <class S>
   class Stream : public HttpStream {
    public:
-    Stream(BeastServer* server, S& socket, int fd) : server_(server), socket_(socket), fd_(fd) {}
+    Stream(BeastServer* server, S& socket, int fd, bool chunked)
+        : server_(server), socket_(socket), fd_(fd), chunked_(chunked) {}
     bool Write(std::string_view data) override {
       if (data.empty()) return Wait(std::chrono::milliseconds(0));
       const int fd = fd_;
       beast::error_code ec;
       server_->Arm(fd, true);
-      asio::write(socket_, http::make_chunk(asio::buffer(data.data(), data.size())), ec);
+      if (chunked_) {
+        asio::write(socket_, http::make_chunk(asio::buffer(data.data(), data.size())), ec);
+      } else {  // HTTP/1.0: the body as it comes, ended by the close
+        asio::write(socket_, asio::buffer(data.data(), data.size()), ec);
+      }
       server_->Arm(fd, false);
       return !ec && !server_->Stopping();
     }
@@ -271,17 +280,32 @@ class BeastServer : public HttpServer {
         server_->changed_.wait_for(lock, d, [&] { return server_->stopping_; });
         if (server_->stopping_) return false;
       }
-      // The client closing its end shows as a readable socket with nothing to read.
+      // The response ends with the connection (Connection: close), so a client has nothing
+      // more to send: any byte (a TLS close_notify) or the end of its stream means it left.
       char byte;
       const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
     }
 
    private:
     BeastServer* server_;
     S& socket_;
     const int fd_;
+    const bool chunked_;
   };
+
+  // A client that vanishes without closing (a laptop closed) is noticed within about
+  // 30 s instead of TCP's retransmission minutes: keepalive probes, and a bound on how long
+  // sent data may stay unacknowledged.
+  static void DetectVanishedPeer(int fd) {
+    const int on = 1, idle = 15, interval = 5, count = 3;
+    const unsigned timeout_ms = 30000;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
+  }
 
   bool Stopping() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -289,23 +313,26 @@ class BeastServer : public HttpServer {
   }
 
   template <class S>
-  void ServeStream(S& socket, int fd, HttpServerResponse& out, unsigned version) {
+  void ServeStream(S& socket, int fd, HttpServerResponse& out, unsigned version, bool head) {
     http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
     for (const auto& [name, value] : out.headers) res.set(name, value);
-    res.chunked(true);
+    const bool chunked = version >= 11;
+    res.chunked(chunked);
     res.keep_alive(false);
     http::response_serializer<http::empty_body> serializer{res};
     beast::error_code ec;
     Arm(fd, true);
     http::write_header(socket, serializer, ec);
     Arm(fd, false);
-    if (ec) return;
-    Stream<S> stream(this, socket, fd);
+    if (ec || head) return;
+    DetectVanishedPeer(fd);
+    Stream<S> stream(this, socket, fd, chunked);
     try {
       out.stream(stream);
     } catch (const std::exception& e) {
       spdlog::error("http stream: {}", e.what());
     }
+    if (!chunked) return;
     Arm(fd, true);
     asio::write(socket, http::make_chunk_last(), ec);
     Arm(fd, false);

@@ -7,6 +7,21 @@
 
 namespace standby {
 
+EventRecorder::EventRecorder(StateStore* state, Clock* clock, std::chrono::hours keep,
+                             size_t max_queued)
+    : state_(state), clock_(clock), keep_(keep), max_queued_(max_queued) {
+  writer_ = std::thread([this] { Loop(); });
+}
+
+EventRecorder::~EventRecorder() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+}
+
 void EventRecorder::FailoverPhase(const FailoverEvent& row) {
   const bool finished = row.completed_at > 0;
   const bool started = !finished && row.phase == FailoverPhaseName(FailoverPhase::kDetected);
@@ -52,16 +67,38 @@ void EventRecorder::HealthChanged(const std::string& instance, const std::string
 
 void EventRecorder::Append(const std::string& instance, const std::string& type,
                            const std::string& data) {
-  const int64_t now = NowMillis(clock_);
-  auto id =
-      state_->AppendEvent({.at = now, .instance_id = instance, .type = type, .data_json = data});
-  if (!id) {
-    spdlog::warn("{}: event {} not logged: {}", instance, type, id.error().message);
-    return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= max_queued_) {
+      if (dropped_++ % 1000 == 0) {
+        spdlog::warn("event log: {} events wait for the state store; dropping {}", queue_.size(),
+                     type);
+      }
+      return;
+    }
+    queue_.push_back(
+        {.at = NowMillis(clock_), .instance_id = instance, .type = type, .data_json = data});
   }
-  if (++appended_ % 100 == 1) {
-    const int64_t keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(keep_).count();
-    state_->PruneEvents(now - keep_ms).IgnoreError();
+  wake_.notify_one();
+}
+
+void EventRecorder::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything was written
+    EventRow event = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    auto id = state_->AppendEvent(event);
+    if (!id) {
+      spdlog::warn("{}: event {} not logged: {}", event.instance_id, event.type,
+                   id.error().message);
+    } else if (++appended_ % 100 == 1) {
+      const int64_t keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(keep_).count();
+      state_->PruneEvents(event.at - keep_ms).IgnoreError();
+    }
+    lock.lock();
   }
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "env/clock.h"
 #include "failover/controller_observer.h"
@@ -19,13 +22,16 @@ namespace standby {
 //   instance.health    {state, detail}
 //   snapshot.finished  {result: "ok"|"failed", and snapshot_id, snapshot_type,
 //                       bytes_uploaded, duration_ms | error, failures}
-// An event that cannot be written is logged and dropped: the log is a view, the failover
+// The controller only queues (its failover must not wait on the database); a thread of the
+// recorder appends in order. An event that cannot be written is logged and dropped, as are
+// events beyond `max_queued` while the database is away: the log is a view, the failover
 // and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
 class EventRecorder : public ControllerObserver {
  public:
   EventRecorder(StateStore* state, Clock* clock,
-                std::chrono::hours keep = std::chrono::hours(24 * 7))
-      : state_(state), clock_(clock), keep_(keep) {}
+                std::chrono::hours keep = std::chrono::hours(24 * 7), size_t max_queued = 10000);
+  // Writes what is queued (each append bounded by the store's own timeouts), then stops.
+  ~EventRecorder() override;
 
   void FailoverPhase(const FailoverEvent& row) override;
   void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,
@@ -35,11 +41,19 @@ class EventRecorder : public ControllerObserver {
 
  private:
   void Append(const std::string& instance, const std::string& type, const std::string& data);
+  void Loop();
 
   StateStore* state_;
   Clock* clock_;
   const std::chrono::hours keep_;
-  std::atomic<int64_t> appended_{0};
+  const size_t max_queued_;
+  int64_t appended_ = 0;  // by the writer thread
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<EventRow> queue_;
+  bool stopping_ = false;
+  size_t dropped_ = 0;
+  std::thread writer_;
 };
 
 }  // namespace standby

@@ -152,8 +152,9 @@ Status Recovery::FinalSnapshot() {
     row_.base_snapshot_id = snap->base_snapshot_id;
     row_.files_changed = snap->files_changed;
     Timing("final_snapshot", start, true);
-    ctx_->state->RecordSnapshot(SnapshotRowOf(*snap, spec_.name, NowMillis(ctx_->clock)))
-        .IgnoreError();
+    const SnapshotRow taken = SnapshotRowOf(*snap, spec_.name, NowMillis(ctx_->clock));
+    ctx_->state->RecordSnapshot(taken).IgnoreError();
+    ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec_.name, &taken, 0, ""); });
   } else {
     const bool timed_out =
         cancel || (snap.error().code == ErrorCode::kDeadlineExceeded &&
@@ -165,6 +166,8 @@ Status Recovery::FinalSnapshot() {
     row_.note += (row_.note.empty() ? "" : "; ") + std::string("final snapshot failed (") + why +
                  "); failing over from the latest stored snapshot";
     Timing("final_snapshot", start, false, why);
+    // Not a periodic snapshot's failure: no run of failures is counted.
+    ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec_.name, nullptr, 0, why); });
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": final snapshot failed (" + why +
               "); using the latest stored snapshot");
   }

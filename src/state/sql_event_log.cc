@@ -13,14 +13,37 @@ int64_t IntOf(const SqlValue& v) {
 }  // namespace
 
 Result<int64_t> SqlStateStore::AppendEvent(const EventRow& event) {
-  ASSIGN_OR_RETURN(auto rows, Select("INSERT INTO events (at, instance_id, type, data_json) "
-                                     "VALUES ($1, $2, $3, $4) RETURNING id",
-                                     {std::to_string(event.at), event.instance_id, event.type,
-                                      event.data_json.empty() ? "{}" : event.data_json}));
-  if (rows.size() != 1 || rows[0].empty()) {
-    return InternalError("appending an event returned no id");
-  }
-  return IntOf(rows[0][0]);
+  return With<int64_t>([&](SqlConnection* c) -> Result<int64_t> {
+    // A PostgreSQL sequence hands out ids when rows are inserted, not when they commit: two
+    // writers could commit 11 before 10, and a reader that saw 11 would never ask for 10.
+    // Appends hold the table's EXCLUSIVE lock (readers are not blocked), so ids commit in
+    // order. SQLite writers are serialised already.
+    const bool postgres = c->dialect() == SqlDialect::kPostgres;
+    if (postgres) {
+      RETURN_IF_ERROR(c->Exec("BEGIN"));
+      if (Status locked = c->Exec("LOCK TABLE events IN EXCLUSIVE MODE"); !locked) {
+        c->Exec("ROLLBACK").IgnoreError();
+        return locked.error();
+      }
+    }
+    auto rows = c->Query(
+        "INSERT INTO events (at, instance_id, type, data_json) VALUES ($1, $2, $3, $4) "
+        "RETURNING id",
+        {std::to_string(event.at), event.instance_id, event.type,
+         event.data_json.empty() ? "{}" : event.data_json});
+    if (postgres) {
+      if (!rows) {
+        c->Exec("ROLLBACK").IgnoreError();
+        return rows.error();
+      }
+      RETURN_IF_ERROR(c->Exec("COMMIT"));
+    }
+    if (!rows) return rows.error();
+    if (rows->size() != 1 || (*rows)[0].empty()) {
+      return InternalError("appending an event returned no id");
+    }
+    return IntOf((*rows)[0][0]);
+  });
 }
 
 Result<std::vector<EventRow>> SqlStateStore::ListEventsAfter(int64_t after_id, size_t limit) {

@@ -5,8 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "state/metrics.h"
 #include "state/migrations.h"
@@ -287,13 +291,76 @@ TYPED_TEST_P(StateStoreContractTest, EventsGetGrowingIdsAndPruningNeverLowersThe
   EXPECT_GT(next, ids.back());
 }
 
+// Writers on several threads while a reader follows by id, as the event stream does: the
+// reader must see every event (an id committed after a larger one would be skipped).
+TYPED_TEST_P(StateStoreContractTest, AReaderFollowingConcurrentAppendsByIdMissesNone) {
+  StateStore* store = this->store_.get();
+  constexpr int kWriters = 4, kEach = 40;
+  std::atomic<int> running{kWriters};
+  std::set<int64_t> appended, seen;
+  std::mutex mu;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        auto id = store->AppendEvent(
+            {.at = 1000 + i, .instance_id = "gpu-" + std::to_string(w), .type = "x"});
+        EXPECT_TRUE(id.has_value());
+        if (id) {
+          std::lock_guard<std::mutex> lock(mu);
+          appended.insert(*id);
+        }
+      }
+      --running;
+    });
+  }
+  int64_t after = 0;
+  for (int round = 0; round < 100000; ++round) {
+    const bool last = running == 0;
+    auto rows = store->ListEventsAfter(after, 1000);
+    ASSERT_TRUE(rows.has_value());
+    for (const EventRow& e : *rows) {
+      EXPECT_GT(e.id, after);
+      after = e.id;
+      seen.insert(e.id);
+    }
+    if (last) break;
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(appended.size(), static_cast<size_t>(kWriters * kEach));
+  EXPECT_EQ(seen, appended);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
                             EveryColumnIsWrittenAndReadBack, SummariesOfKnownDataGiveKnownNumbers,
                             TwoWritersOnOneInstanceOneWinsNothingIsLost,
                             FailoversAreNarrowedByInstanceIdAndUnfinished,
-                            EventsGetGrowingIdsAndPruningNeverLowersTheLast);
+                            EventsGetGrowingIdsAndPruningNeverLowersTheLast,
+                            AReaderFollowingConcurrentAppendsByIdMissesNone);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StateStoreContractTest, ::testing::Types<SqliteBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(PG_, StateStoreContractTest, ::testing::Types<PostgresBackend>);
+
+// An insert in flight (a raw connection, in a transaction) makes AppendEvent wait: its
+// larger id cannot commit first, so a reader following ids never skips the smaller one.
+TEST(PostgresStateTest, PG_AnAppendWaitsForTheOneInFlightSoIdsCommitInOrder) {
+  PostgresBackend backend;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStateStore(backend.Url(), ""));
+  ASSERT_OK_AND_ASSIGN(auto raw, OpenPostgres(backend.Url()));
+  ASSERT_OK(raw->Exec("BEGIN"));
+  ASSERT_OK_AND_ASSIGN(auto first,
+                       raw->Query("INSERT INTO events (at, type) VALUES (1, 'x') RETURNING id"));
+  std::atomic<int64_t> second{0};
+  std::thread writer([&] { second = store->AppendEvent({.at = 2, .type = "y"}).value_or(-1); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(second, 0) << "the second append committed while the first was in flight";
+  ASSERT_OK_AND_ASSIGN(auto visible, store->ListEventsAfter(0, 10));
+  EXPECT_TRUE(visible.empty());
+  ASSERT_OK(raw->Exec("COMMIT"));
+  writer.join();
+  EXPECT_GT(second, std::stoll(first[0][0].value_or("0")));
+  ASSERT_OK_AND_ASSIGN(auto both, store->ListEventsAfter(0, 10));
+  EXPECT_EQ(both.size(), 2u);
+}
 
 TEST(PostgresStateTest, PG_SpoolsWhileTheServerIsDownAndReplaysWithoutDuplicates) {
   PostgresBackend backend;

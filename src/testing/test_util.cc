@@ -46,14 +46,14 @@ std::string ReadFile(const std::string& path) {
 bool MakeTestPki(const std::string& dir) {
   const std::string cmd =
       "cd '" + dir +
-      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "' && (openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
       "-subj /CN=standby-test-ca"
       " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
       "-subj /CN=localhost"
       " && printf 'subjectAltName=DNS:localhost\\n' > san.ext"
       " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
       "-out server.pem -days 2 -extfile san.ext"
-      " >/dev/null 2>&1";
+      ") >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
 

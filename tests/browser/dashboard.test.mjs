@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core): `standby
-// serve` on the local market with a protected instance whose hosts are real sshd hosts;
-// the page is opened at the address serve printed, with the token in the fragment. Any
-// console error or CSP violation fails the test. A missing browser fails, never skips.
+// serve` on the local market with a protected instance whose hosts are real sshd hosts,
+// run on a terminal (`script` gives it one) so that it prints the dashboard's address with
+// the token in the fragment; the page is opened at exactly that address. Any console error
+// or CSP violation fails the test. A missing browser fails, never skips.
 //
 //   STANDBY_BIN=build/standby STANDBY_ARTIFACTS=build/artifacts node --test tests/browser
 import {test, after} from 'node:test';
@@ -39,31 +40,34 @@ function freePort() {
   });
 }
 
-// Starts serve and resolves with the URL of its "listening on" line (30 s at most).
+// Starts serve on a pseudo-terminal and resolves with the dashboard address it printed there
+// (30 s at most).
 function startServe() {
-  serve = spawn(BIN, ['serve', '--probe-interval', '500', '--listen', '127.0.0.1:0'],
-    {env, stdio: ['ignore', 'pipe', 'pipe']});
-  let log = '';
-  serve.stderr.on('data', (d) => { log += d; });
+  const command = [BIN, 'serve', '--probe-interval', '500', '--listen', '127.0.0.1:0']
+    .map((word) => "'" + word + "'").join(' ');
+  serve = spawn('script', ['-qefc', 'exec ' + command, '/dev/null'], {env, stdio: ['ignore', 'pipe', 'pipe']});
+  let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve printed no address in 30 s:\n' + log)), 30000);
-    let out = '';
+    const timer = setTimeout(() => reject(new Error('serve printed no dashboard address in 30 s:\n' + out)), 30000);
     serve.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+      const m = out.match(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
       }
     });
-    serve.on('exit', (code) => reject(new Error('serve exited ' + code + ':\n' + log)));
+    serve.on('exit', (code) => reject(new Error('serve exited ' + code + ':\n' + out)));
   });
 }
 
+// SIGTERM to serve itself (script would hang it up instead), then waits for both to end.
 async function stopServe() {
   if (!serve || serve.exitCode !== null) return;
   const exited = new Promise((resolve) => serve.once('exit', resolve));
-  serve.kill('SIGTERM');
+  const children = `/proc/${serve.pid}/task/${serve.pid}/children`;
+  const pids = fs.existsSync(children) ? fs.readFileSync(children, 'utf8').trim().split(/\s+/) : [];
+  for (const pid of pids.filter(Boolean)) process.kill(Number(pid), 'SIGTERM');
   const timer = setTimeout(() => serve.kill('SIGKILL'), 60000);
   await exited;
   clearTimeout(timer);
@@ -81,11 +85,17 @@ after(async () => {
   fs.rmSync(dir, {recursive: true, force: true});
 });
 
-// Console errors, page errors and CSP violations of `page`.
-function watchErrors(page) {
+// Console errors, page errors and CSP violations of `page` (the last also reported by the
+// page itself, not only as Chromium's console message).
+async function watchErrors(page) {
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', (e) => errors.push('page: ' + e.message));
+  await page.exposeFunction('reportCspViolation', (text) => errors.push('csp: ' + text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation',
+      (e) => window.reportCspViolation(e.violatedDirective + ' ' + e.blockedURI));
+  });
   return errors;
 }
 
@@ -99,15 +109,16 @@ test('the dashboard fails an instance over and shows its phases and history', {t
     '--workload', `exec python3 -m http.server --bind 127.0.0.1 ${port}`,
     '--health-url', `http://127.0.0.1:${port}/health.txt`, '--probe-interval', '500',
     '--snapshot-every', '0', '--json');
-  const url = await startServe();
-  const token = standby('token', 'show').trim();
+  const printed = await startServe();
+  const url = printed.slice(0, printed.indexOf('/#token='));
+  assert.equal(printed.slice(printed.indexOf('#token=') + 7), standby('token', 'show').trim());
 
   browser = await chromium.launch({executablePath: CHROMIUM, headless: true});
   const context = await browser.newContext({viewport: {width: 1280, height: 800}});
 
   // Without the token: a clear page saying so, and no request that fails.
   const stranger = await context.newPage();
-  const strangerErrors = watchErrors(stranger);
+  const strangerErrors = await watchErrors(stranger);
   await stranger.goto(url + '/');
   await stranger.getByRole('heading', {name: 'Token required'}).waitFor({timeout: 10000});
   assert.equal(await stranger.locator('#app').isVisible(), false);
@@ -115,8 +126,8 @@ test('the dashboard fails an instance over and shows its phases and history', {t
   await stranger.close();
 
   const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(url + '/#token=' + token);
+  const errors = await watchErrors(page);
+  await page.goto(printed);
   const row = page.locator('#instances tr[data-instance="llm-1"]');
   await row.locator('.chip', {hasText: 'healthy'}).waitFor({timeout: 30000});
   assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');

@@ -29,6 +29,7 @@ let token = null;
 let live = null;  // the failover being shown: {id, instance, trigger, planned, phase, ...}
 let refreshTimer = null;
 let refreshInterval = null;
+let streamGeneration = 0;  // one event stream at a time: a new login ends the old one
 
 function $(id) { return document.getElementById(id); }
 
@@ -244,9 +245,9 @@ function parseEvent(block) {
   return ev;
 }
 
-async function streamEvents() {
+async function streamEvents(generation) {
   let lastId = null;
-  while (token) {
+  while (token && generation === streamGeneration) {
     try {
       const headers = {Authorization: 'Bearer ' + token};
       if (lastId) headers['Last-Event-ID'] = lastId;
@@ -258,6 +259,10 @@ async function streamEvents() {
         for (;;) {
           const {value, done} = await reader.read();
           if (done) break;
+          if (generation !== streamGeneration) {
+            reader.cancel();
+            return;
+          }
           buffer += value;
           for (let end; (end = buffer.indexOf('\n\n')) >= 0;) {
             const ev = parseEvent(buffer.slice(0, end));
@@ -410,7 +415,7 @@ function start() {
   $('app').hidden = false;
   refresh();
   if (!refreshInterval) refreshInterval = setInterval(refresh, 5000);
-  streamEvents();
+  streamEvents(++streamGeneration);
 }
 
 document.addEventListener('DOMContentLoaded', () => {
