@@ -164,6 +164,22 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
             std::string::npos)
       << got;
 
+  // HTTP/1.0 has no chunks: the body as it comes, ended by the close. HEAD: headers only.
+  const std::string old = "GET /short HTTP/1.0\r\n\r\n";
+  fd = IdleConnection(server->port());
+  ASSERT_EQ(::send(fd, old.data(), old.size(), 0), static_cast<ssize_t>(old.size()));
+  const std::string plain = ReadUntilClosed(fd);
+  ::close(fd);
+  EXPECT_EQ(plain.find("chunked"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("\r\n\r\ndata: one\n\ndata: two\n\n"), std::string::npos) << plain;
+  const std::string head = "HEAD /short HTTP/1.1\r\nHost: x\r\n\r\n";
+  fd = IdleConnection(server->port());
+  ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  const std::string headers = ReadUntilClosed(fd);
+  ::close(fd);
+  EXPECT_NE(headers.find("Transfer-Encoding: chunked"), std::string::npos) << headers;
+  EXPECT_EQ(headers.find("data:"), std::string::npos) << headers;
+
   // A client that hangs up ends its stream (its thread is not held until the stop).
   const std::string endless = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
   fd = IdleConnection(server->port());
@@ -188,7 +204,7 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
   ReadUntilClosed(fd);
   EXPECT_EQ(::recv(fd, buf, sizeof(buf), 0), 0) << "closed by the stop, not timed out";
   ::close(fd);
-  EXPECT_EQ(streams, 3);
+  EXPECT_EQ(streams, 4);  // two short ones (1.1, 1.0) and two endless; HEAD ran none
 }
 
 TEST(HttpServerTest, TlsWithAPrivateCaIsVerifiedAndPlainTextIsNotServed) {
