@@ -4,7 +4,9 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS = -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: setup configure build test test-fast test-asan demo bench format format-check clean
+.PHONY: setup configure build test test-fast test-asan demo bench format format-check clean \
+	install package
+PREFIX ?= /usr/local
 
 setup:
 	@bash scripts/setup.sh
@@ -27,6 +29,14 @@ test-asan: setup $(ASAN_DIR)/build.ninja
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
 test: test-fast test-asan format-check
+
+# Installs into $(PREFIX) (and under $(DESTDIR) when set): docs/manual.md, "Installing".
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The .deb (for /usr, with the systemd unit and the `standby` user): build/standby_*.deb.
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 demo: build
 	./$(BUILD_DIR)/standby demo --non-interactive

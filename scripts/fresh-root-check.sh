@@ -13,36 +13,17 @@
 # earlier run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base=${FRESH_ROOT:-/var/tmp/standby-bookworm}
-pristine=$base/pristine
+source scripts/minimal-root.sh
 work=$base/work
-cache=$base.apt-cache
 inputs=$(cat scripts/setup.sh scripts/programs.txt package.json package-lock.json | sha256sum | cut -c1-16)
-
-if [ ! -f "$pristine/.standby-minbase" ]; then
-  command -v debootstrap >/dev/null || apt-get install -y --no-install-recommends debootstrap >/dev/null
-  echo "debootstrap bookworm (minbase) into $pristine (once)"
-  rm -rf "$pristine"
-  mkdir -p "$pristine"
-  debootstrap --variant=minbase bookworm "$pristine" http://deb.debian.org/debian >/dev/null
-  touch "$pristine/.standby-minbase"
-fi
-
-mounted=()
-cleanup() {
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
-}
-trap cleanup EXIT
 
 if [ "$(cat "$work/.standby-inputs" 2>/dev/null)" != "$inputs" ]; then
   echo "fresh copy of the minimal root for these set-up inputs ($inputs)"
   rm -rf "$work"
   cp -a "$pristine" "$work"
 fi
-mkdir -p "$cache" "$work/var/cache/apt/archives" "$work/opt/standby/scripts"
-mount --bind "$cache" "$work/var/cache/apt/archives" && mounted+=("$work/var/cache/apt/archives")
-mount -t proc proc "$work/proc" && mounted+=("$work/proc")
-cp /etc/resolv.conf "$work/etc/resolv.conf"
+mkdir -p "$work/opt/standby/scripts"
+prepare_root "$work"
 # The root trusts what this machine trusts (a TLS-inspecting egress proxy's CA, say): that is
 # the network's set-up, not an install step a new user would have to do.
 ca_env=()
@@ -54,9 +35,6 @@ for bundle in "${NODE_EXTRA_CA_CERTS:-}" /etc/ssl/certs/ca-certificates.crt; do
     break
   fi
 done
-# Packages must not start services inside the root.
-printf '#!/bin/sh\nexit 101\n' >"$work/usr/sbin/policy-rc.d"
-chmod 755 "$work/usr/sbin/policy-rc.d"
 cp scripts/setup.sh scripts/programs.txt scripts/check-programs.py "$work/opt/standby/scripts/"
 cp package.json package-lock.json "$work/opt/standby/"
 
@@ -75,4 +53,6 @@ for package in $libraries; do
     { echo "FAIL: setup.sh left library package $package uninstalled" >&2; exit 1; }
 done
 test -x "$work/opt/standby/node_modules/.bin/s3rver" || { echo "FAIL: s3rver not installed" >&2; exit 1; }
+test -f "$work/opt/standby/node_modules/playwright-core/package.json" ||
+  { echo "FAIL: playwright-core not installed" >&2; exit 1; }
 echo "OK: a minimal Debian 12 has every listed program after scripts/setup.sh"

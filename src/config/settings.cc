@@ -61,7 +61,7 @@ const std::vector<SettingSpec>& AllSettings() {
       {"ssh.connect_timeout_seconds", "STANDBY_SSH_CONNECT_TIMEOUT_SECONDS", "10",
        "SSH connect and handshake timeout"},
       {"agent_path", "STANDBY_AGENT", "",
-       "standby-agent binary to deploy (default: beside the standby binary)"},
+       "standby-agent binary to deploy (default: beside standby, else ../libexec/standby/)"},
       {"provider", "STANDBY_PROVIDER", "local",
        "GPU provider: local (simulated market), vast, pool"},
       {"market", "STANDBY_MARKET", "fast", "local market profile: fast, vast-like or a TOML file"},

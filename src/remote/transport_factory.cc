@@ -1,5 +1,7 @@
 #include "remote/transport_factory.h"
 
+#include <unistd.h>
+
 #include "env/file_system.h"
 #include "env/host_info.h"
 #include "remote/ssh_identity.h"
@@ -13,8 +15,15 @@ Result<std::string> AgentBinaryFromConfig(const Config& config) {
   if (auto configured = config.Get("agent_path"); configured && !configured->empty()) {
     return *configured;
   }
+  // Beside the binary (a build directory), else where `make install` and the .deb put it.
   ASSIGN_OR_RETURN(std::string self, SelfPath());
-  return JoinPath(ParentPath(self), "standby-agent");
+  const std::string beside = JoinPath(ParentPath(self), "standby-agent");
+  const std::string installed =
+      JoinPath(ParentPath(ParentPath(self)), "libexec/standby/standby-agent");
+  if (::access(beside.c_str(), X_OK) != 0 && ::access(installed.c_str(), X_OK) == 0) {
+    return installed;
+  }
+  return beside;
 }
 
 Result<SshIdentity> ControllerIdentityFromConfig(const Config& config,
