@@ -65,6 +65,59 @@ TEST_F(CliHelpTest, EveryCommandsHelpListsExactlyTheOptionsItsParserAccepts) {
   EXPECT_GT(reads, 50u);
 }
 
+// The output contract over every command (docs/manual.md, "Conventions"): a usage mistake
+// exits 2 with one error line on stderr and, with --json, exactly one JSON document on
+// stdout, {"error": {"code": "usage", "message", "retryable"}}.
+TEST_F(CliHelpTest, EveryCommandKeepsTheOutputContractOnAUsageError) {
+  for (const auto& command : Table()["commands"]) {
+    const std::string name = command["command"];
+    for (const std::string& mistake : {std::string(" --json --no-such-option"),
+                                       std::string(" --json --config")}) {
+      ProcessRun run = Standby(name + mistake);
+      EXPECT_EQ(run.exit_code, 2) << name << mistake << ": " << run.err;
+      EXPECT_EQ(run.ErrorLines().size(), 1u) << name << mistake << ": " << run.err;
+      nlohmann::json doc = nlohmann::json::parse(run.out, nullptr, /*allow_exceptions=*/false);
+      ASSERT_TRUE(doc.is_object()) << name << mistake << ": stdout is not one document: "
+                                   << run.out;
+      EXPECT_EQ(doc["error"]["code"], "usage") << name;
+      EXPECT_FALSE(doc["error"]["message"].get<std::string>().empty()) << name;
+      EXPECT_EQ(doc["error"]["retryable"], false) << name;
+    }
+  }
+}
+
+// A failure found at run time keeps it too, and a failed check carries its findings inside
+// the error; results go to stdout, progress to stderr.
+TEST_F(CliHelpTest, FailuresAreOneErrorDocumentAndResultsGoToStdout) {
+  WriteFile(dir_.Sub("ws/a.txt"), "alpha");
+  ProcessRun created = Standby("snapshot create --repo repo --instance i --workspace ws");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_NE(created.out.find("(full): 1 files"), std::string::npos) << created.out;
+  EXPECT_EQ(created.err.find("(full): 1 files"), std::string::npos) << created.err;
+  ProcessRun restored = Standby("restore --repo repo --instance i --to out");
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("\u2713 Restored 1 files"), std::string::npos) << restored.out;
+  ProcessRun quiet = Standby("restore --repo repo --instance i --to out2 --json");
+  ASSERT_EQ(quiet.exit_code, 0);
+  EXPECT_TRUE(nlohmann::json::parse(quiet.out, nullptr, false).is_object()) << quiet.out;
+
+  WriteFile(dir_.Sub("out/a.txt"), "alphx");
+  ProcessRun verified = Standby("verify --repo repo --instance i --dir out --json");
+  EXPECT_EQ(verified.exit_code, 1);
+  nlohmann::json doc = nlohmann::json::parse(verified.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << verified.out;
+  EXPECT_EQ(doc["error"]["code"], "corruption") << doc.dump();
+  EXPECT_EQ(doc["error"]["details"]["validation"], "failed") << doc.dump();
+  EXPECT_EQ(verified.ErrorLines().size(), 1u) << verified.err;
+
+  ProcessRun missing = Standby("snapshot list --repo nowhere --json");
+  EXPECT_EQ(missing.exit_code, 1);
+  nlohmann::json error = nlohmann::json::parse(missing.out, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << missing.out;
+  EXPECT_EQ(error["error"]["code"], "not_found") << error.dump();
+  EXPECT_EQ(error["error"]["retryable"], false);
+}
+
 TEST_F(CliHelpTest, MistakesGetTheNearestCommandAndHelpOfNothingIsAUsageError) {
   ProcessRun sub = Standby("snapshot lst");
   EXPECT_EQ(sub.exit_code, 2);
@@ -103,7 +156,7 @@ TEST_F(CliHelpTest, VersionAndHelpSpeakJsonWhenAsked) {
   EXPECT_EQ(help.json()["command"], "protect");
   ProcessRun unknown = Standby("frobnicate --json");
   EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_EQ(unknown.json()["code"], "usage");
+  EXPECT_EQ(unknown.json()["error"]["code"], "usage");
 }
 
 // The bash script completes commands, subcommands, options and enumerated values.

@@ -59,9 +59,12 @@ TEST_F(CliTest, SnapshotRestoreVerifyRoundTripWithJson) {
   WriteFile(dir_.Sub("restored/notes/a.txt"), std::string(100000, 'b'));
   ProcessRun bad = Standby("verify " + Repo() + " " + id + " --dir restored --json");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_EQ(bad.json()["validation"], "failed");
-  EXPECT_EQ(bad.json()["mismatches"][0]["path"], "notes/a.txt");
-  EXPECT_EQ(bad.json()["mismatches"][0]["problem"], "content");
+  // The findings of a failed verification travel inside its error document.
+  const nlohmann::json found = bad.json()["error"]["details"];
+  EXPECT_EQ(bad.json()["error"]["code"], "corruption");
+  EXPECT_EQ(found["validation"], "failed");
+  EXPECT_EQ(found["mismatches"][0]["path"], "notes/a.txt");
+  EXPECT_EQ(found["mismatches"][0]["problem"], "content");
 
   ProcessRun list = Standby("snapshot list " + Repo() + " --instance gpu-1 --json");
   ASSERT_EQ(list.exit_code, 0) << list.err;

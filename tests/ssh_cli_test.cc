@@ -83,9 +83,10 @@ TEST_F(SshCliTest, SSH_SnapshotOnOneHostRestoreOnAnotherThroughADirectoryStore) 
                                Env());
   EXPECT_EQ(damaged.exit_code, 1);
   ASSERT_FALSE(damaged.out.empty()) << damaged.err;
-  EXPECT_EQ(damaged.json()["validation"], "failed");
-  ASSERT_EQ(damaged.json()["mismatches"].size(), 1u) << damaged.out;
-  EXPECT_EQ(damaged.json()["mismatches"][0]["path"], "config/train.json");
+  const nlohmann::json found = damaged.json()["error"]["details"];
+  EXPECT_EQ(found["validation"], "failed");
+  ASSERT_EQ(found["mismatches"].size(), 1u) << damaged.out;
+  EXPECT_EQ(found["mismatches"][0]["path"], "config/train.json");
   ASSERT_EQ(damaged.ErrorLines().size(), 1u) << damaged.err;
   EXPECT_NE(damaged.ErrorLines()[0].find("does not match snapshot"), std::string::npos);
   ProcessRun health = Standby(

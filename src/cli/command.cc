@@ -84,27 +84,51 @@ void PrintJson(const nlohmann::json& j) {
   std::fflush(stdout);
 }
 
+void Print(const std::string& line) {
+  std::string text = Redact(line) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void Progress(const std::string& line, bool json) {
+  if (!json && line.rfind("\u2713", 0) == 0) {
+    Print(line);
+  } else {
+    Say(line);
+  }
+}
+
+nlohmann::json ErrorJson(std::string_view code, const std::string& message, bool retryable,
+                         const nlohmann::json& details) {
+  nlohmann::json error = {
+      {"code", std::string(code)}, {"message", Redact(message)}, {"retryable", retryable}};
+  if (!details.is_null()) error["details"] = details;
+  return {{"error", error}};
+}
+
 void Say(const std::string& line) {
   std::string text = Redact(line) + "\n";
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-int Fail(const Error& error, bool json) {
+int Fail(const Error& error, bool json) { return FailWithDetails(error, json, nullptr); }
+
+int FailWithDetails(const Error& error, bool json, const nlohmann::json& details) {
   std::string message = Redact(error.message);
   const bool interrupted = error.code == ErrorCode::kCancelled;
   // An interruption is no error of the command's: its line says what state it left.
   std::fprintf(stderr, "%s%s\n", interrupted ? "" : "error: ", message.c_str());
-  if (json) {
-    PrintJson(
-        {{"error", message}, {"code", ErrorCodeName(error.code)}, {"retryable", error.retryable}});
-  }
+  if (json) PrintJson(ErrorJson(ErrorCodeName(error.code), message, error.retryable, details));
   return interrupted ? InterruptedExitStatus() : kExitFailed;
+}
+
+bool WantsJson(const std::vector<std::string>& args) {
+  return std::find(args.begin(), args.end(), "--json") != args.end();
 }
 
 int UsageError(const std::string& command, const std::string& message, bool json) {
   std::fprintf(stderr, "error: %s (see `standby help %s`)\n", Redact(message).c_str(),
                command.c_str());
-  if (json) PrintJson({{"error", Redact(message)}, {"code", "usage"}});
+  if (json) PrintJson(ErrorJson("usage", message, false));
   return kExitUsage;
 }
 

@@ -37,14 +37,30 @@ constexpr int kExitUsage = 2;
 // an error that names the nearest known one.
 Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args);
 
-// Prints `error` as one line on stderr (and as {"error":..} on stdout with --json), with
+// The output contract (docs/manual.md, "Conventions"): exit 0 success, 1 failure, 2 usage;
+// with --json, stdout holds exactly one JSON document, the result or
+// {"error": {"code", "message", "retryable"[, "details"]}}; human results on stdout,
+// progress and logs on stderr.
+nlohmann::json ErrorJson(std::string_view code, const std::string& message, bool retryable,
+                         const nlohmann::json& details = nullptr);
+// Prints `error` as one line on stderr (and its error document on stdout with --json), with
 // secrets redacted; returns the exit status to use (128 + the signal for an interruption,
 // kCancelled).
 int Fail(const Error& error, bool json);
+// Fail() for a check whose findings are the answer (a failed verification): they travel in
+// the error document's `details`.
+int FailWithDetails(const Error& error, bool json, const nlohmann::json& details);
 int UsageError(const std::string& command, const std::string& message, bool json);
+// Whether the command line asks for --json (for errors found before it is parsed).
+bool WantsJson(const std::vector<std::string>& args);
 void PrintJson(const nlohmann::json& j);
-// A line of human output on stderr.
+// A line of a command's human result, on stdout.
+void Print(const std::string& line);
+// A line of progress or log, on stderr.
 void Say(const std::string& line);
+// A progress line of a library or agent job: its result line ("✓ ...") goes to stdout as a
+// result (unless --json, when stdout holds only the document), the rest to stderr.
+void Progress(const std::string& line, bool json);
 
 // Opens the repository's store from the `repo` setting.
 Result<std::unique_ptr<ObjectStore>> OpenRepoStore(const Invocation& inv);

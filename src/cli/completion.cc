@@ -133,7 +133,7 @@ std::string ManualProse(const std::string& manual, const std::string& command) {
 
 int RunCompletion(const std::vector<std::string>& args) {
   auto inv = Prepare("completion", args);
-  if (!inv) return UsageError("completion", inv.error().message, false);
+  if (!inv) return UsageError("completion", inv.error().message, WantsJson(args));
   const std::string shell = inv->positional.empty() ? "" : inv->positional[0];
   if (shell == "bash") {
     std::fputs(BashScript().c_str(), stdout);
@@ -152,7 +152,7 @@ int RunCompletion(const std::vector<std::string>& args) {
 
 int RunManPage(const std::vector<std::string>& args) {
   auto inv = Prepare("man-page", args);
-  if (!inv) return UsageError("man-page", inv.error().message, false);
+  if (!inv) return UsageError("man-page", inv.error().message, WantsJson(args));
   std::string manual;
   if (!inv->positional.empty()) {
     const std::string& path = inv->positional[0];

@@ -9,7 +9,7 @@ namespace standby {
 int RunConfigShow(const std::vector<std::string>& args) {
   const std::string command = "config show";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   std::vector<ShownSetting> settings = ShowSettings(inv->config);
   if (inv->json) {
     nlohmann::json list = nlohmann::json::array();

@@ -7,7 +7,7 @@ namespace standby {
 int RunDbMigrate(const std::vector<std::string>& args) {
   const std::string command = "db migrate";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto store = OpenStateFromConfig(inv->config);  // opening migrates
   if (!store) return Fail(store.error().WithContext("db migrate"), inv->json);
   Status flushed = (*store)->Flush();
@@ -18,7 +18,7 @@ int RunDbMigrate(const std::vector<std::string>& args) {
                {"spooled_records", pending ? *pending : 0},
                {"status", "ok"}});
   } else {
-    Say("✓ " + (*store)->Describe() + " is at the newest schema");
+    Print("✓ " + (*store)->Describe() + " is at the newest schema");
   }
   if (!flushed) return Fail(flushed.error().WithContext("replaying the spool"), false);
   return kExitOk;

@@ -16,7 +16,7 @@ namespace standby {
 int RunDemo(const std::vector<std::string>& args) {
   const std::string command = "demo";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   DemoOptions options;
   if (auto flag = inv->Flag("size-mb")) {
     auto parsed = ParseUint(*flag);

@@ -8,7 +8,7 @@ namespace standby {
 int RunDestroy(const std::vector<std::string>& args) {
   const std::string command = "destroy";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.empty()) return UsageError(command, "name the instance ID", inv->json);
   const std::string& id = inv->positional[0];
   auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
@@ -24,7 +24,7 @@ int RunDestroy(const std::vector<std::string>& args) {
   if (inv->json) {
     PrintJson({{"instance_id", id}, {"destroyed", true}});
   } else {
-    Say("✓ Destroyed " + id);
+    Print("✓ Destroyed " + id);
   }
   return kExitOk;
 }

@@ -12,7 +12,7 @@ namespace standby {
 int RunDrill(const std::vector<std::string>& args) {
   const std::string command = "drill";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   if (inv->Has("kill") && inv->Has("planned")) {
     return UsageError(command, "a drill is --kill or --planned, not both", inv->json);

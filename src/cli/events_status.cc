@@ -20,7 +20,7 @@ std::string Age(const nlohmann::json& seconds) {
 int RunStatus(const std::vector<std::string>& args) {
   const std::string command = "status";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto report = StatusReport(&(*runtime)->ctx, inv->positional.empty() ? "" : inv->positional[0]);
@@ -73,7 +73,7 @@ int RunStatus(const std::vector<std::string>& args) {
 int RunEvents(const std::vector<std::string>& args) {
   const std::string command = "events";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   auto events = ListEvents(&(*runtime)->ctx, inv->positional.empty() ? "" : inv->positional[0]);

@@ -21,7 +21,7 @@ void PrintProgress(const FailoverEvent& e) {
 int RunFailover(const std::vector<std::string>& args) {
   const std::string command = "failover";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   std::chrono::seconds timeout{1800};
   if (auto t = inv->Flag("timeout")) {
@@ -61,7 +61,7 @@ int RunFailover(const std::vector<std::string>& args) {
 int RunSnapshotNow(const std::vector<std::string>& args) {
   const std::string command = "snapshot now";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);

@@ -33,7 +33,7 @@ std::string HealthLines(const nlohmann::json& h) {
 int RunHealth(const std::vector<std::string>& args) {
   const std::string command = "health";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   WorkloadSpec workload;
   workload.health_url = inv->Flag("health-url").value_or("");
   if (auto status = inv->Flag("expect-status")) {
@@ -54,14 +54,15 @@ int RunHealth(const std::vector<std::string>& args) {
   auto data = HealthOnHost(*where, inv->Flag("instance").value_or("default"),
                            inv->Flag("workspace").value_or(""), workload);
   if (!data) return Fail(data.error(), inv->json);
-  if (inv->json) {
-    PrintJson(*data);
-  } else {
-    std::fputs(HealthLines(*data).c_str(), stdout);
-  }
+  if (!inv->json) std::fputs(HealthLines(*data).c_str(), stdout);
   bool healthy =
       !data->contains("workload_health") || (*data)["workload_health"].value("ok", false);
-  return healthy ? kExitOk : kExitFailed;
+  if (!healthy) {
+    return FailWithDetails(UnavailableError("the workload's health check failed"), inv->json,
+                           *data);
+  }
+  if (inv->json) PrintJson(*data);
+  return kExitOk;
 }
 
 }  // namespace standby

@@ -106,7 +106,7 @@ int RunHelp(const std::vector<std::string>& args) {
     }
   }
   auto inv = Prepare("help", options);
-  if (!inv) return UsageError("help", inv.error().message, false);
+  if (!inv) return UsageError("help", inv.error().message, WantsJson(args));
   const bool json = inv->json;
   const bool asked_help = std::any_of(
       args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
@@ -140,7 +140,7 @@ int RunHelp(const std::vector<std::string>& args) {
   if (!command || command->hidden) {
     const std::string message = UnknownCommandMessage(words);
     std::fprintf(stderr, "error: %s\n", message.c_str());
-    if (json) PrintJson({{"error", message}, {"code", "usage"}});
+    if (json) PrintJson(ErrorJson("usage", message, false));
     return kExitUsage;
   }
   if (json) {
@@ -156,7 +156,7 @@ int RunHelp(const std::vector<std::string>& args) {
 
 int RunVersion(const std::vector<std::string>& args) {
   auto inv = Prepare("version", args);
-  if (!inv) return UsageError("version", inv.error().message, false);
+  if (!inv) return UsageError("version", inv.error().message, WantsJson(args));
   if (inv->json) {
     PrintJson({{"version", kStandbyVersion}});
   } else {

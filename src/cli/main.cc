@@ -42,7 +42,7 @@ int Dispatch(const std::vector<std::string>& args) {
   if (!command) {
     const std::string message = standby::UnknownCommandMessage(args);
     std::fprintf(stderr, "error: %s\n", message.c_str());
-    if (json) standby::PrintJson({{"error", message}, {"code", "usage"}});
+    if (json) standby::PrintJson(standby::ErrorJson("usage", message, false));
     return standby::kExitUsage;
   }
   const std::vector<std::string> rest(args.begin() + static_cast<long>(words), args.end());

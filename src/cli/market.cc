@@ -10,7 +10,7 @@ namespace standby {
 int RunMarketKill(const std::vector<std::string>& args) {
   const std::string command = "market kill";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.empty()) return UsageError(command, "name the instance ID", inv->json);
   if (inv->config.GetOr("provider", "local") != "local") {
     return UsageError(command, "only local market instances can be killed", inv->json);

@@ -10,7 +10,7 @@ namespace standby {
 int RunMetrics(const std::vector<std::string>& args) {
   const std::string command = "metrics";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   const std::string by = inv->Flag("by").value_or("snapshot_type");
   const std::optional<GroupBy> group_by = ParseGroupBy(by);
   if (!group_by) return UsageError(command, "--by takes snapshot_type or trigger", inv->json);

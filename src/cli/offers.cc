@@ -19,7 +19,7 @@ nlohmann::json OfferJson(const Offer& o) {
 int RunOffers(const std::vector<std::string>& args) {
   const std::string command = "offers";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto filter = OfferFilterFrom(*inv);
   if (!filter) return UsageError(command, filter.error().message, inv->json);
   auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);

@@ -48,7 +48,7 @@ Result<ProtectionSpec> SpecFrom(const Invocation& inv, const std::string& name) 
 int RunProtect(const std::vector<std::string>& args) {
   const std::string command = "protect";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto spec = SpecFrom(*inv, inv->positional[0]);
   if (!spec) return UsageError(command, spec.error().message, inv->json);
@@ -80,7 +80,7 @@ int RunProtect(const std::vector<std::string>& args) {
 int RunUnprotect(const std::vector<std::string>& args) {
   const std::string command = "unprotect";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!runtime) return Fail(runtime.error(), inv->json);
@@ -96,7 +96,7 @@ namespace {
 // `pause NAME` / `resume NAME`: maintenance mode on and off.
 int RunPauseOrResume(const std::string& command, const std::vector<std::string>& args) {
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);

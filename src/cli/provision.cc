@@ -55,7 +55,7 @@ Error InterruptedRace(const RaceResult& race) {
 int RunProvision(const std::vector<std::string>& args) {
   const std::string command = "provision";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   static Launched launched;  // read by the signal thread, which may outlive this frame
   ProvisionRequest request;
   request.cancel = CatchInterrupts("destroying every candidate launched so far", [] {
@@ -129,9 +129,7 @@ int RunProvision(const std::vector<std::string>& args) {
                      {"price_per_hour", w.price_per_hour},
                      {"ready_after_ms", static_cast<int64_t>(race.ready_after_s * 1000)}};
   }
-  if (inv->json) {
-    PrintJson(out);
-  } else {
+  if (!inv->json) {
     for (const CandidateOutcome& c : race.candidates) {
       Say("  " + (c.instance_id.empty() ? c.offer_id : c.instance_id) + " " + c.gpu_name + ": " +
           std::string(RaceOutcomeName(c.outcome)) +
@@ -145,35 +143,38 @@ int RunProvision(const std::vector<std::string>& args) {
           w["ssh_port"].get<int>(), w["gpu_name"].get<std::string>().c_str(), race.ready_after_s);
     }
   }
-  if (race.cancelled) return Fail(InterruptedRace(race), false);
-  if (!race.winner) {
-    size_t created = 0;
-    std::string first_failure;
-    for (const CandidateOutcome& c : race.candidates) {
-      if (!c.instance_id.empty()) ++created;
-      if (first_failure.empty()) first_failure = c.detail;
-    }
-    if (race.candidates.empty()) {
-      auto offers = fleet.Offers(request.filter);
-      if (offers && !offers->empty()) {
-        return Fail(UnavailableError("nothing was launched: every machine matching the filter (" +
-                                     std::to_string(offers->size()) +
-                                     " offers) failed a recent race and is blacklisted for an "
-                                     "hour; widen the filter or try again later"),
-                    false);
+  // With --json: the race as the result, or inside the error's details when nothing won.
+  auto failure = [&]() -> std::optional<Error> {
+    if (race.cancelled) return InterruptedRace(race);
+    if (!race.winner) {
+      size_t created = 0;
+      std::string first_failure;
+      for (const CandidateOutcome& c : race.candidates) {
+        if (!c.instance_id.empty()) ++created;
+        if (first_failure.empty()) first_failure = c.detail;
       }
-      return Fail(fleet.NoOfferMatches(request.filter), false);
+      if (race.candidates.empty()) {
+        auto offers = fleet.Offers(request.filter);
+        if (offers && !offers->empty()) {
+          return UnavailableError("nothing was launched: every machine matching the filter (" +
+                                  std::to_string(offers->size()) +
+                                  " offers) failed a recent race and is blacklisted for an "
+                                  "hour; widen the filter or try again later");
+        }
+        return fleet.NoOfferMatches(request.filter);
+      }
+      if (created == 0) {
+        return UnavailableError("nothing was launched: every create request failed (" +
+                                     first_failure + ")");
+      }
+      return UnavailableError("no machine became ready in " + std::to_string(race.rounds) +
+                              " round(s); every candidate (" + std::to_string(created) +
+                              ") was destroyed");
     }
-    if (created == 0) {
-      return Fail(UnavailableError("nothing was launched: every create request failed (" +
-                                   first_failure + ")"),
-                  false);
-    }
-    return Fail(UnavailableError("no machine became ready in " + std::to_string(race.rounds) +
-                                 " round(s); every candidate (" + std::to_string(created) +
-                                 ") was destroyed"),
-                false);
-  }
+    return std::nullopt;
+  }();
+  if (failure) return FailWithDetails(*failure, inv->json, out);
+  if (inv->json) PrintJson(out);
   return kExitOk;
 }
 

@@ -9,7 +9,7 @@ namespace standby {
 int RunReap(const std::vector<std::string>& args) {
   const std::string command = "reap";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
   if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);
   auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);

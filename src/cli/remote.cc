@@ -10,7 +10,7 @@ namespace standby {
 namespace {
 
 // The agent's log events, printed as the same command run here prints its lines.
-void PrintAgentLog(const AgentEvent& event) {
+void PrintAgentLog(const AgentEvent& event, bool json) {
   if (event.type != "log") return;
   JsonFields f(event.body, "agent log");
   std::string level = f.OptionalString("level", 16).value_or("info");
@@ -21,7 +21,7 @@ void PrintAgentLog(const AgentEvent& event) {
   } else if (level == "error" || level == "critical") {
     Say("error: " + message);
   } else if (level != "debug" && level != "trace") {
-    Say(message);
+    Progress(message, json);
   }
 }
 
@@ -40,7 +40,7 @@ Result<HostCommand> HostCommandFor(const Invocation& inv, bool with_store) {
     ASSIGN_OR_RETURN(StoreSettings settings, StoreSettingsFromConfig(inv.config, Clock::Real()));
     where.store = StoreAccess{inv.config.GetOr("repo", ""), settings};
   }
-  where.on_event = PrintAgentLog;
+  where.on_event = [json = inv.json](const AgentEvent& event) { PrintAgentLog(event, json); };
   return where;
 }
 

@@ -9,7 +9,7 @@ namespace standby {
 int RunRestore(const std::vector<std::string>& args) {
   const std::string command = "restore";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   StopSignal* stop = CatchInterrupts("stopping at the next chunk and removing temporary files");
   std::optional<std::string> snapshot_id;
   if (!inv->positional.empty()) snapshot_id = inv->positional[0];
@@ -29,7 +29,7 @@ int RunRestore(const std::vector<std::string>& args) {
   auto threads = ThreadsSetting(*inv);
   if (!threads) return UsageError(command, threads.error().message, inv->json);
   options.threads = *threads;
-  options.progress = [](const std::string& line) { Say(line); };
+  options.progress = [json = inv->json](const std::string& line) { Progress(line, json); };
   options.cancel = stop;
 
   if (inv->Has("ssh")) {

@@ -14,7 +14,7 @@ namespace standby {
 int RunServe(const std::vector<std::string>& args) {
   const std::string command = "serve";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   StopSignal* stop = CatchInterrupts("stopping at a safe point");
   ServeOptions options;
   options.log = [](const std::string& line) { Say(line); };

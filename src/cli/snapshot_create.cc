@@ -12,7 +12,7 @@ namespace standby {
 int RunSnapshotCreate(const std::vector<std::string>& args) {
   const std::string command = "snapshot create";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   StopSignal* stop = CatchInterrupts("stopping at the next chunk; the lock is released");
   auto instance = inv->Flag("instance");
   auto workspace = inv->Flag("workspace");
@@ -60,8 +60,8 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     auto result = CreateSnapshot(store->get(), options);
     if (!result) return Fail(result.error(), inv->json);
     data = SnapshotJson(*result, store->get());
-    if (!inv->json) Say(SnapshotSummary(data));
   }
+  if (!inv->json) Print(SnapshotSummary(data));
   // Best effort: the snapshot is stored whatever the state store says.
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   Status recorded = runtime ? RecordHandSnapshot(&(*runtime)->ctx, data) : runtime.error();

@@ -7,7 +7,7 @@ namespace standby {
 int RunSnapshotPrune(const std::vector<std::string>& args) {
   const std::string command = "snapshot prune";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto instance = inv->Flag("instance");
   auto keep = inv->Flag("keep-last");
   if (!instance || !keep)
@@ -36,7 +36,7 @@ int RunSnapshotPrune(const std::vector<std::string>& args) {
                {"packs_kept", result->packs_kept},
                {"bytes_freed", result->bytes_freed}});
   } else {
-    Say("✓ Pruned " + std::to_string(result->removed.size()) + " snapshots of " + *instance +
+    Print("✓ Pruned " + std::to_string(result->removed.size()) + " snapshots of " + *instance +
         " (kept " + std::to_string(result->kept.size()) + "), deleted " +
         std::to_string(result->packs_deleted) + " packs, freed " + HumanBytes(result->bytes_freed));
   }

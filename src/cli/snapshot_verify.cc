@@ -7,7 +7,7 @@ namespace standby {
 int RunSnapshotVerify(const std::vector<std::string>& args) {
   const std::string command = "snapshot verify";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1)
     return UsageError(command, "name the SNAPSHOT_ID to verify", inv->json);
   auto threads = ThreadsSetting(*inv);
@@ -19,26 +19,27 @@ int RunSnapshotVerify(const std::vector<std::string>& args) {
   auto checked = VerifySnapshotData(store->get(), *manifest, *threads);
   if (!checked) return Fail(checked.error(), inv->json);
   bool ok = checked->problems.empty();
-  if (inv->json) {
-    PrintJson({{"snapshot_id", manifest->header.snapshot_id},
-               {"validation", ok ? "ok" : "failed"},
-               {"chunks_checked", checked->chunks_checked},
-               {"chunks_expected", manifest->chunks.size()},
-               {"packs", checked->packs},
-               {"bytes_checked", checked->bytes_checked},
-               {"problems", checked->problems}});
-  } else {
-    for (const std::string& problem : checked->problems) Say("problem: " + problem);
-    Say(std::string(ok ? "✓" : "✗") + " snapshot " + manifest->header.snapshot_id + ": " +
-        std::to_string(checked->chunks_checked) + " chunks in " + std::to_string(checked->packs) +
-        " packs checked (" + HumanBytes(checked->bytes_checked) + "), " +
-        std::to_string(checked->problems.size()) + " problems");
+  const nlohmann::json data = {{"snapshot_id", manifest->header.snapshot_id},
+                               {"validation", ok ? "ok" : "failed"},
+                               {"chunks_checked", checked->chunks_checked},
+                               {"chunks_expected", manifest->chunks.size()},
+                               {"packs", checked->packs},
+                               {"bytes_checked", checked->bytes_checked},
+                               {"problems", checked->problems}};
+  if (!inv->json) {
+    for (const std::string& problem : checked->problems) Print("problem: " + problem);
+    Print(std::string(ok ? "✓" : "✗") + " snapshot " + manifest->header.snapshot_id + ": " +
+          std::to_string(checked->chunks_checked) + " chunks in " +
+          std::to_string(checked->packs) + " packs checked (" +
+          HumanBytes(checked->bytes_checked) + "), " + std::to_string(checked->problems.size()) +
+          " problems");
   }
   if (!ok) {
-    std::fprintf(stderr, "error: snapshot %s is damaged: %s\n",
-                 manifest->header.snapshot_id.c_str(), checked->problems.front().c_str());
-    return kExitFailed;
+    return FailWithDetails(CorruptionError("snapshot " + manifest->header.snapshot_id +
+                                           " is damaged: " + checked->problems.front()),
+                           inv->json, data);
   }
+  if (inv->json) PrintJson(data);
   return kExitOk;
 }
 

@@ -11,7 +11,7 @@ namespace standby {
 int RunSshKey(const std::vector<std::string>& args) {
   const std::string command = "ssh-key";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto identity = ControllerIdentityFromConfig(inv->config, StateDirFromConfig(inv->config));
   if (!identity) return Fail(identity.error(), inv->json);
   if (inv->json) {

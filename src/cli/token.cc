@@ -8,7 +8,7 @@ namespace standby {
 int RunToken(const std::vector<std::string>& args) {
   const std::string command = "token";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   const std::string action = inv->positional.empty() ? "" : inv->positional[0];
   if (action != "show" && action != "rotate") {
     return UsageError(command, "say `standby token show` or `standby token rotate`", inv->json);

@@ -12,7 +12,7 @@ namespace standby {
 int RunUnlock(const std::vector<std::string>& args) {
   const std::string command = "unlock";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto store = OpenRepoStore(*inv);
   if (!store) return Fail(store.error(), inv->json);
   auto repo = Repository::Open(store->get(), /*create=*/false);

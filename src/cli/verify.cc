@@ -9,7 +9,7 @@ namespace standby {
 int RunVerify(const std::vector<std::string>& args) {
   const std::string command = "verify";
   auto inv = Prepare(command, args);
-  if (!inv) return UsageError(command, inv.error().message, false);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   auto dir = inv->Flag("dir");
   if (inv->positional.empty() && !inv->Has("instance")) {
     return UsageError(command, "name the SNAPSHOT_ID (or --instance ID for its latest)", inv->json);
@@ -30,9 +30,7 @@ int RunVerify(const std::vector<std::string>& args) {
     auto remote = VerifyOnHost(*where, inv->Flag("instance").value_or(""), snapshot_id.value_or(""),
                                *dir, *threads, &found);
     if (!remote && found.is_object()) {  // validation failed there: report it as locally
-      if (inv->json) PrintJson(found);
-      std::fprintf(stderr, "error: %s\n", VerifyFailure(found).c_str());
-      return kExitFailed;
+      return FailWithDetails(CorruptionError(VerifyFailure(found)), inv->json, found);
     }
     if (!remote) return Fail(remote.error(), inv->json);
     if (inv->json) PrintJson(*remote);
@@ -47,15 +45,13 @@ int RunVerify(const std::vector<std::string>& args) {
   auto result = VerifyDirectory(*manifest, *path, FileSystem::Real(), *threads);
   if (!result) return Fail(result.error(), inv->json);
   nlohmann::json data = VerifyJson(*manifest, *path, *result);
-  if (inv->json) {
-    PrintJson(data);
-  } else {
-    for (const std::string& line : VerifyReport(data)) Say(line);
+  if (!inv->json) {
+    for (const std::string& line : VerifyReport(data)) Print(line);
   }
   if (result->validation != Validation::kOk) {
-    std::fprintf(stderr, "error: %s\n", VerifyFailure(data).c_str());
-    return kExitFailed;
+    return FailWithDetails(CorruptionError(VerifyFailure(data)), inv->json, data);
   }
+  if (inv->json) PrintJson(data);
   return kExitOk;
 }
 
