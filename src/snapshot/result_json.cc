@@ -17,6 +17,7 @@ json HeaderJson(const SnapshotHeader& h) {
           {"bytes_total", h.bytes_total},
           {"bytes_uploaded", h.bytes_uploaded},
           {"created_at", FormatRfc3339(h.created_at)},
+          {"created_at_ms", h.created_at / 1'000'000},
           {"compression", CompressionName(h.compression)},
           {"hostname", h.hostname},
           {"duration_ms", h.duration_ms}};
