@@ -3,6 +3,7 @@
 # by the binary at build time, the docs, and the systemd unit with its credentials template.
 include(GNUInstallDirs)
 install(CODE "set(STANDBY_SOURCE_DIR \"${CMAKE_SOURCE_DIR}\")")
+install(CODE "set(STANDBY_BINARY_DIR \"${CMAKE_BINARY_DIR}\")")
 
 set(generated ${CMAKE_BINARY_DIR}/share)
 add_custom_command(OUTPUT ${generated}/standby.bash ${generated}/_standby
@@ -18,10 +19,22 @@ install(TARGETS standby-agent RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/st
 install(FILES ${CMAKE_BINARY_DIR}/standby.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${generated}/standby.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME standby)
-install(FILES ${generated}/_standby DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+# zsh reads packages' completions from /usr/share/zsh/vendor-completions and local ones from
+# /usr/local/share/zsh/site-functions: chosen by the prefix at install time.
+install(CODE [[
+  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+    set(zsh_dir "$ENV{DESTDIR}/usr/share/zsh/vendor-completions")
+  else()
+    set(zsh_dir "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/share/zsh/site-functions")
+  endif()
+  message(STATUS "Installing: ${zsh_dir}/_standby")
+  file(INSTALL "${STANDBY_BINARY_DIR}/share/_standby" DESTINATION "${zsh_dir}")
+]])
 install(FILES README.md docs/manual.md docs/design.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES docs/examples/standby.toml packaging/standby.env
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# The credentials template the .deb's postinst copies (not under doc/: images may drop it).
+install(FILES packaging/standby.env DESTINATION ${CMAKE_INSTALL_DATADIR}/standby)
 # The unit goes to PREFIX/lib/systemd/system (systemd reads /usr/lib and /usr/local/lib),
 # naming the binary under the prefix chosen at install time.
 install(CODE [[
@@ -34,7 +47,9 @@ install(CODE [[
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME standby)
-set(CPACK_PACKAGE_VERSION 0.1.0)
+file(READ ${CMAKE_SOURCE_DIR}/src/base/version.h version_header)
+string(REGEX MATCH "kStandbyVersion\\[\\] = \"([0-9.]+)\"" _ "${version_header}")
+set(CPACK_PACKAGE_VERSION ${CMAKE_MATCH_1})
 set(CPACK_PACKAGE_CONTACT "standby maintainers <standby@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "keeps GPU workloads alive on rented, unreliable machines")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
@@ -45,6 +60,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, openssh-client")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "openssh-server, postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    ${CMAKE_SOURCE_DIR}/packaging/postinst ${CMAKE_SOURCE_DIR}/packaging/postrm)
+    ${CMAKE_SOURCE_DIR}/packaging/postinst ${CMAKE_SOURCE_DIR}/packaging/prerm
+    ${CMAKE_SOURCE_DIR}/packaging/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -12,11 +12,14 @@ source scripts/minimal-root.sh
 root=$base/deb
 
 (cd "$build" && cpack -G DEB >/dev/null)
-deb=$(ls -t "$build"/standby_*_amd64.deb | head -1)
+deb=$(ls -t "$build"/standby_*.deb | head -1)
 echo "installing $(basename "$deb") ($(du -h "$deb" | cut -f1)) into a fresh minimal root"
 rm -rf "$root"
 cp -a "$pristine" "$root"
 prepare_root "$root"
+# As slim images do: no /usr/share/doc (the package must not need it).
+mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
+printf 'path-exclude=/usr/share/doc/*\n' >"$root/etc/dpkg/dpkg.cfg.d/excludes"
 cp "$deb" "$root/tmp/standby.deb"
 in_root() {
   chroot "$root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -33,7 +36,8 @@ in_root standby help protect | grep -q -- '--drill-kind KIND' || fail "help prot
 in_root test -x /usr/libexec/standby/standby-agent || fail "no agent under /usr/libexec/standby"
 in_root getent passwd standby >/dev/null || fail "no user standby"
 in_root test -f /usr/lib/systemd/system/standby.service || fail "no systemd unit"
-[ "$(in_root stat -c %a /etc/standby/standby.env)" = 600 ] || fail "standby.env is not 0600"
+[ "$(in_root stat -c %U:%G:%a /etc/standby/standby.env)" = root:standby:640 ] ||
+  fail "standby.env is not root:standby 0640"
 [ "$(in_root stat -c %U:%a /var/lib/standby)" = standby:700 ] || fail "/var/lib/standby not private"
 in_root test -f /usr/share/man/man1/standby.1 || fail "no man page"
 in_root test -f /usr/share/bash-completion/completions/standby || fail "no bash completion"

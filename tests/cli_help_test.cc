@@ -71,14 +71,14 @@ TEST_F(CliHelpTest, EveryCommandsHelpListsExactlyTheOptionsItsParserAccepts) {
 TEST_F(CliHelpTest, EveryCommandKeepsTheOutputContractOnAUsageError) {
   for (const auto& command : Table()["commands"]) {
     const std::string name = command["command"];
-    for (const std::string& mistake : {std::string(" --json --no-such-option"),
-                                       std::string(" --json --config")}) {
+    for (const std::string& mistake :
+         {std::string(" --json --no-such-option"), std::string(" --json --config")}) {
       ProcessRun run = Standby(name + mistake);
       EXPECT_EQ(run.exit_code, 2) << name << mistake << ": " << run.err;
       EXPECT_EQ(run.ErrorLines().size(), 1u) << name << mistake << ": " << run.err;
       nlohmann::json doc = nlohmann::json::parse(run.out, nullptr, /*allow_exceptions=*/false);
-      ASSERT_TRUE(doc.is_object()) << name << mistake << ": stdout is not one document: "
-                                   << run.out;
+      ASSERT_TRUE(doc.is_object())
+          << name << mistake << ": stdout is not one document: " << run.out;
       EXPECT_EQ(doc["error"]["code"], "usage") << name;
       EXPECT_FALSE(doc["error"]["message"].get<std::string>().empty()) << name;
       EXPECT_EQ(doc["error"]["retryable"], false) << name;
@@ -167,7 +167,7 @@ TEST_F(CliHelpTest, BashCompletionCompletesCommandsOptionsAndValues) {
   auto complete = [&](const std::string& words, int cword) {
     const std::string cmd = "bash -c 'source " + dir_.Sub("standby.bash") + "; COMP_WORDS=(" +
                             words + "); COMP_CWORD=" + std::to_string(cword) +
-                            "; _standby; echo \"${COMPREPLY[*]}\"' > " + dir_.Sub("reply") +
+                            "; _standby_bash; echo \"${COMPREPLY[*]}\"' > " + dir_.Sub("reply") +
                             " 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     return std::string(TrimWhitespace(ReadFile(dir_.Sub("reply"))));
@@ -177,6 +177,9 @@ TEST_F(CliHelpTest, BashCompletionCompletesCommandsOptionsAndValues) {
   EXPECT_EQ(complete("standby protect x --drill-kind ''", 4), "planned kill");
   EXPECT_EQ(complete("standby metrics --by t", 3), "trigger");
   EXPECT_EQ(complete("standby serve --tls", 2), "--tls-cert --tls-key");
+  EXPECT_EQ(complete("standby token r", 2), "rotate");
+  EXPECT_EQ(complete("standby completion ''", 2), "bash zsh");
+  EXPECT_EQ(complete("standby help dri", 2), "drill");
   ProcessRun zsh = Standby("completion zsh");
   EXPECT_EQ(zsh.exit_code, 0);
   EXPECT_EQ(zsh.out.rfind("#compdef standby\n", 0), 0u);

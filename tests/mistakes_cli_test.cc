@@ -130,15 +130,15 @@ TEST_F(MistakesCliTest, AKilledSnapshotsLockIsBrokenAtOnceAndItsLeftoversPruned)
     } else {
       ProcessRun unlocked = Standby("unlock " + Repo());
       EXPECT_EQ(unlocked.exit_code, 0) << unlocked.err;
-      EXPECT_NE(unlocked.err.find("removed shared lock of snapshot create on"), std::string::npos)
-          << unlocked.err;
-      EXPECT_NE(unlocked.err.find("(its process is gone)"), std::string::npos) << unlocked.err;
+      EXPECT_NE(unlocked.out.find("removed shared lock of snapshot create on"), std::string::npos)
+          << unlocked.out;
+      EXPECT_NE(unlocked.out.find("(its process is gone)"), std::string::npos) << unlocked.out;
     }
     EXPECT_TRUE(Find(dir_.Sub("repo/locks"), "").empty());
   }
   ProcessRun none = Standby("unlock " + Repo());
   EXPECT_EQ(none.exit_code, 0);
-  EXPECT_NE(none.err.find("the repository has no locks"), std::string::npos) << none.err;
+  EXPECT_NE(none.out.find("the repository has no locks"), std::string::npos) << none.out;
 
   const std::string old_part = dir_.Sub("repo/packs/gpu-1/.standby-tmp-old");
   const std::string new_part = dir_.Sub("repo/packs/gpu-1/.standby-tmp-new");

@@ -15,9 +15,9 @@
 namespace standby {
 
 std::optional<std::string> Invocation::Flag(const std::string& flag) const {
-  auto it = flags.find(flag);
-  if (it == flags.end()) return std::nullopt;
-  return it->second;
+  if (auto it = flags.find(flag); it != flags.end()) return it->second;
+  if (auto it = defaults.find(flag); it != defaults.end()) return it->second;
+  return std::nullopt;
 }
 
 Result<Invocation> Prepare(const std::string& command, const std::vector<std::string>& args) {
@@ -61,6 +61,9 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
     if (!spec->setting.empty()) inputs.flags[spec->setting] = value.value_or("true");
   }
   inv.json = inv.Has("json");
+  for (const OptionSpec& s : specs) {
+    if (!s.default_value.empty() && !inv.Has(s.name)) inv.defaults[s.name] = s.default_value;
+  }
   if (inv.positional.size() > max_positional) {
     return InvalidArgumentError("unexpected argument \"" + inv.positional[max_positional] + "\"");
   }

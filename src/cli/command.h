@@ -17,13 +17,15 @@ namespace standby {
 
 // A parsed command line with its configuration loaded and logging initialised.
 struct Invocation {
-  std::string command;                       // "snapshot create"
-  std::map<std::string, std::string> flags;  // flags given (valueless ones map to "")
+  std::string command;                          // "snapshot create"
+  std::map<std::string, std::string> flags;     // flags given (valueless ones map to "")
+  std::map<std::string, std::string> defaults;  // the table's defaults of the others
   std::vector<std::string> positional;
   Config config;
   bool json = false;
 
   bool Has(const std::string& flag) const { return flags.contains(flag); }
+  // The value given, else the table's default, else nothing.
   std::optional<std::string> Flag(const std::string& flag) const;
 };
 

@@ -20,13 +20,13 @@ std::vector<OptionSpec> Group(std::string_view name) {
   if (name == "state") return {O{"state-dir", "DIR", "", "state_dir", {}}};
   if (name == "filters") {
     return {O{"gpu", "NAME[,NAME]", "GPU models to accept (e.g. 'RTX 4090,A100')", "", {}},
-            O{"gpus", "N", "GPUs per machine (1)", "", {}},
+            O{"gpus", "N", "GPUs per machine", "", {}, "1"},
             O{"min-gpu-ram", "GB", "least GPU memory per GPU", "", {}},
             O{"max-price", "USD", "most dollars per hour", "", {}},
             O{"min-reliability", "SHARE", "least provider reliability, 0..1", "", {}},
             O{"min-download", "MBPS", "least download bandwidth", "", {}},
             O{"region", "TEXT", "the machine's location contains this", "", {}},
-            O{"limit", "N", "offers to consider (64)", "", {}}};
+            O{"limit", "N", "offers to consider", "", {}, "64"}};
   }
   if (name == "ssh") {
     return {O{"ssh", "USER@HOST[:PORT]", "run on that host through standby-agent", "", {}},
@@ -87,7 +87,7 @@ std::vector<CommandSpec> Build() {
        "keep an instance's newest snapshots and delete what only others used",
        {instance_id,
         {"keep-last", "N", "snapshots to keep", "", {}},
-        {"lock-wait-seconds", "S", "", "snapshot.lock_wait_seconds", {}}},
+        {"lock-wait-seconds", "S", "how long to wait for a running snapshot's lock (0)", "", {}}},
        {},
        0,
        RunSnapshotPrune},
@@ -175,7 +175,7 @@ std::vector<CommandSpec> Build() {
       {"reap",
        "",
        "destroy labelled instances that nobody owns",
-       {{"grace-seconds", "S", "leave instances younger than this (600)", "", {}}},
+       {{"grace-seconds", "S", "leave instances younger than this", "", {}, "600"}},
        {"provider"},
        0,
        RunReap},
@@ -244,7 +244,9 @@ std::vector<CommandSpec> Build() {
        {},
        {"state"},
        1,
-       RunToken},
+       RunToken,
+       false,
+       {"show", "rotate"}},
       {"status",
        "[NAME]",
        "state, host, failover phase, last snapshot age and MTTR",
@@ -264,7 +266,7 @@ std::vector<CommandSpec> Build() {
        "ask the running controller to fail an instance over now",
        {{"planned", "", "take a final snapshot first (nothing lost)", "", {}},
         {"wait", "", "follow it to the end", "", {}},
-        {"timeout", "SECONDS", "how long --wait waits (1800)", "", {}}},
+        {"timeout", "SECONDS", "how long --wait waits", "", {}, "1800"}},
        {"state"},
        1,
        RunFailover},
@@ -275,7 +277,7 @@ std::vector<CommandSpec> Build() {
         {"planned", "", "a planned move instead", "", {}},
         {"yes", "", "allow destroying a paid (Vast.ai) instance", "", {}},
         {"wait", "", "follow it and print the timeline and MTTR table", "", {}},
-        {"timeout", "SECONDS", "how long --wait waits (1800)", "", {}}},
+        {"timeout", "SECONDS", "how long --wait waits", "", {}, "1800"}},
        {"state"},
        1,
        RunDrill},
@@ -317,9 +319,25 @@ std::vector<CommandSpec> Build() {
        {},
        0,
        RunConfigShow},
-      {"completion", "bash|zsh", "print a shell completion script", {}, {}, 1, RunCompletion},
+      {"completion",
+       "bash|zsh",
+       "print a shell completion script",
+       {},
+       {},
+       1,
+       RunCompletion,
+       false,
+       {"bash", "zsh"}},
       {"version", "", "print standby's version", {}, {}, 0, RunVersion},
-      {"help", "[COMMAND]", "show the commands, or one command's options", {}, {}, 2, RunHelp},
+      {"help",
+       "[COMMAND]",
+       "show the commands, or one command's options",
+       {},
+       {},
+       2,
+       RunHelp,
+       false,
+       {"@commands"}},
       {"man-page",
        "[MANUAL_MD]",
        "internal: the roff man page, with the prose of docs/manual.md (the build writes standby.1)",
@@ -378,6 +396,7 @@ std::vector<OptionSpec> OptionsOf(const CommandSpec& command) {
 std::string OptionHelp(const OptionSpec& option) {
   const SettingSpec* setting = option.setting.empty() ? nullptr : FindSetting(option.setting);
   std::string help = !option.help.empty() ? option.help : setting ? std::string(setting->help) : "";
+  if (!option.default_value.empty()) help += " [default " + option.default_value + "]";
   if (setting) {
     help += " [";
     if (!setting->default_value.empty()) {

@@ -14,6 +14,9 @@ struct OptionSpec {
   std::string help;     // empty: the help of `setting`
   std::string setting;  // the Config setting it overrides (a switch sets it "true"), or ""
   std::vector<std::string> choices;  // its enumerated values, if any
+  // What Invocation::Flag gives when the option is absent (for options without a setting;
+  // a setting's default lives with the setting).
+  std::string default_value = {};
 };
 
 // A command: its words, operands, one-line summary and options (its own, then those of the
@@ -30,6 +33,9 @@ struct CommandSpec {
   size_t max_operands = 0;
   int (*run)(const std::vector<std::string>& args) = nullptr;
   bool hidden = false;  // internal (not in help, completion or the man page)
+  // The operand's enumerated values, for completion ("show", "rotate"); "@commands" for
+  // the commands' names.
+  std::vector<std::string> operand_choices = {};
 };
 
 // Every command, in the order help lists them.

@@ -12,15 +12,15 @@ int RunDbMigrate(const std::vector<std::string>& args) {
   if (!store) return Fail(store.error().WithContext("db migrate"), inv->json);
   Status flushed = (*store)->Flush();
   auto pending = (*store)->Pending();
-  if (inv->json) {
-    PrintJson({{"database", (*store)->Describe()},
-               {"schema_version", EmbeddedMigrations(SqlDialect::kSqlite).back().version},
-               {"spooled_records", pending ? *pending : 0},
-               {"status", "ok"}});
-  } else {
-    Print("✓ " + (*store)->Describe() + " is at the newest schema");
+  const nlohmann::json report = {
+      {"database", (*store)->Describe()},
+      {"schema_version", EmbeddedMigrations(SqlDialect::kSqlite).back().version},
+      {"spooled_records", pending ? *pending : 0}};
+  if (!inv->json) Print("✓ " + (*store)->Describe() + " is at the newest schema");
+  if (!flushed) {
+    return FailWithDetails(flushed.error().WithContext("replaying the spool"), inv->json, report);
   }
-  if (!flushed) return Fail(flushed.error().WithContext("replaying the spool"), false);
+  if (inv->json) PrintJson(report);
   return kExitOk;
 }
 

@@ -37,19 +37,20 @@ int RunDrill(const std::vector<std::string>& args) {
     if (inv->json) {
       PrintJson({{"request_id", outcome->request.request_id}, {"instance", request.name}});
     } else {
-      Say("requested a " + what + " of " + request.name + " (" + outcome->request.request_id +
-          "); the controller starts it within one probe interval");
+      Print("requested a " + what + " of " + request.name + " (" + outcome->request.request_id +
+            "); the controller starts it within one probe interval");
     }
     return kExitOk;
   }
   const FailoverEvent& e = *outcome->failover;
-  if (inv->json) {
-    const MttrHistory& h = outcome->history;
-    nlohmann::json history = {{"failovers", h.count}};
-    for (const auto& [column, d] : h.phases) history[column] = {{"p50", d.p50}, {"p90", d.p90}};
-    PrintJson({{"request_id", outcome->request.request_id},
-               {"failover", FailoverEventJson(e)},
-               {"history", history}});
+  const MttrHistory& h = outcome->history;
+  nlohmann::json history = {{"failovers", h.count}};
+  for (const auto& [column, d] : h.phases) history[column] = {{"p50", d.p50}, {"p90", d.p90}};
+  const nlohmann::json report = {{"request_id", outcome->request.request_id},
+                                 {"failover", FailoverEventJson(e)},
+                                 {"history", history}};
+  if (inv->json && e.success) {
+    PrintJson(report);
   } else if (e.success) {
     std::printf("\n");
     for (const std::string& line : MttrTable(e, "this drill", &outcome->history)) {
@@ -57,9 +58,9 @@ int RunDrill(const std::vector<std::string>& args) {
     }
   }
   if (!e.success) {
-    return Fail(UnavailableError("drill " + e.failover_id + " failed while " + e.failure_phase +
-                                 ": " + e.failure_reason),
-                false);
+    return FailWithDetails(UnavailableError("drill " + e.failover_id + " failed while " +
+                                            e.failure_phase + ": " + e.failure_reason),
+                           inv->json, report);
   }
   return kExitOk;
 }

@@ -23,8 +23,8 @@ int RunFailover(const std::vector<std::string>& args) {
   auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
   if (inv->positional.size() != 1) return UsageError(command, "name the instance", inv->json);
-  std::chrono::seconds timeout{1800};
-  if (auto t = inv->Flag("timeout")) {
+  std::chrono::seconds timeout{0};
+  if (auto t = inv->Flag("timeout")) {  // the table's default when not given
     auto parsed = ParseUint(*t);
     if (!parsed || *parsed == 0) return UsageError(command, "--timeout wants seconds", inv->json);
     timeout = std::chrono::seconds(*parsed);
@@ -40,20 +40,20 @@ int RunFailover(const std::vector<std::string>& args) {
     if (inv->json) {
       PrintJson({{"request_id", request->request_id}, {"instance", request->instance_id}});
     } else {
-      Say("requested failover of " + request->instance_id + " (" + request->request_id +
-          "); the controller starts it within one probe interval");
+      Print("requested failover of " + request->instance_id + " (" + request->request_id +
+            "); the controller starts it within one probe interval");
     }
     return kExitOk;
   }
   auto done = WaitForFailover(ctx, request->request_id, timeout,
                               PrintProgress);  // on stderr: --json output stays alone on stdout
   if (!done) return Fail(done.error(), inv->json);
-  if (inv->json) PrintJson(FailoverEventJson(*done));
   if (!done->success) {
-    return Fail(UnavailableError("failover " + done->failover_id + " failed while " +
-                                 done->failure_phase + ": " + done->failure_reason),
-                false);
+    return FailWithDetails(UnavailableError("failover " + done->failover_id + " failed while " +
+                                            done->failure_phase + ": " + done->failure_reason),
+                           inv->json, FailoverEventJson(*done));
   }
+  if (inv->json) PrintJson(FailoverEventJson(*done));
   return kExitOk;
 }
 
@@ -71,7 +71,7 @@ int RunSnapshotNow(const std::vector<std::string>& args) {
   if (inv->json) {
     PrintJson({{"request_id", request->request_id}, {"instance", request->instance_id}});
   } else {
-    Say("requested a snapshot of " + request->instance_id + " (" + request->request_id + ")");
+    Print("requested a snapshot of " + request->instance_id + " (" + request->request_id + ")");
   }
   return kExitOk;
 }

@@ -97,19 +97,19 @@ nlohmann::json CommandTableJson() {
 }
 
 int RunHelp(const std::vector<std::string>& args) {
-  std::vector<std::string> words, options;
+  std::vector<std::string> rest;
+  bool asked_help = false;
   for (const std::string& a : args) {
-    if (a.rfind("-", 0) == 0) {
-      if (a != "--help" && a != "-h") options.push_back(a);
+    if (a == "--help" || a == "-h") {
+      asked_help = true;
     } else {
-      words.push_back(a);
+      rest.push_back(a);
     }
   }
-  auto inv = Prepare("help", options);
+  auto inv = Prepare("help", rest);
   if (!inv) return UsageError("help", inv.error().message, WantsJson(args));
   const bool json = inv->json;
-  const bool asked_help = std::any_of(
-      args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
+  const std::vector<std::string>& words = inv->positional;
   if (words.empty() && asked_help && !json) {
     // `help --help`: the help command's own options.
     std::fputs(CommandHelpText(*FindCommand("help")).c_str(), stdout);
@@ -125,16 +125,22 @@ int RunHelp(const std::vector<std::string>& args) {
   }
   const std::string name = JoinStrings(words, " ");
   const CommandSpec* command = FindCommand(name);
-  if (!command && words.size() == 1 && IsCommandGroup(words[0]) && !json) {
+  if (!command && words.size() == 1 && IsCommandGroup(words[0])) {
     std::string out = "usage: standby " + words[0] + " SUBCOMMAND [options]\n\n";
+    nlohmann::json subcommands = nlohmann::json::array();
     for (const CommandSpec* c : Visible()) {
       if (c->name.rfind(words[0] + " ", 0) == 0) {
         std::string head = "  " + c->name + (c->operands.empty() ? "" : " " + c->operands);
         if (head.size() < 30) head.resize(30, ' ');
         out += head + c->summary + "\n";
+        subcommands.push_back({{"command", c->name}, {"summary", c->summary}});
       }
     }
-    std::fputs(out.c_str(), stdout);
+    if (json) {
+      PrintJson({{"command", words[0]}, {"subcommands", subcommands}});
+    } else {
+      std::fputs(out.c_str(), stdout);
+    }
     return kExitOk;
   }
   if (!command || command->hidden) {

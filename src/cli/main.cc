@@ -36,7 +36,9 @@ int Dispatch(const std::vector<std::string>& args) {
   const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   const bool wants_help = std::find(args.begin(), args.end(), "--help") != args.end() ||
                           std::find(args.begin(), args.end(), "-h") != args.end();
-  if (!command && wants_help && standby::IsCommandGroup(args[0])) {
+  // `snapshot --help`: the group's subcommands (a wrong subcommand stays an error).
+  if (!command && wants_help && args.size() >= 2 && (args[1] == "--help" || args[1] == "-h") &&
+      standby::IsCommandGroup(args[0])) {
     return standby::RunHelp({args[0]});
   }
   if (!command) {
@@ -46,9 +48,8 @@ int Dispatch(const std::vector<std::string>& args) {
     return standby::kExitUsage;
   }
   const std::vector<std::string> rest(args.begin() + static_cast<long>(words), args.end());
-  if (command->name != "help" && !command->hidden &&
-      (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
-       std::find(rest.begin(), rest.end(), "-h") != rest.end())) {
+  if (command->name != "help" && (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+                                  std::find(rest.begin(), rest.end(), "-h") != rest.end())) {
     std::fputs(standby::CommandHelpText(*command).c_str(), stdout);
     return standby::kExitOk;
   }
@@ -66,7 +67,11 @@ int main(int argc, char** argv) {
   try {
     return Dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s\n", standby::EscapeControl(e.what()).c_str());
+    const std::string message = "internal error: " + standby::EscapeControl(e.what());
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (standby::WantsJson(args))
+      standby::PrintJson(standby::ErrorJson("internal", message, false));
     return standby::kExitFailed;
   }
 }

@@ -22,7 +22,7 @@ int RunMarketKill(const std::vector<std::string>& args) {
   if (inv->json) {
     PrintJson({{"instance_id", inv->positional[0]}, {"killed", true}});
   } else {
-    Say("killed " + inv->positional[0]);
+    Print("killed " + inv->positional[0]);
   }
   return kExitOk;
 }

@@ -87,7 +87,12 @@ int RunUnprotect(const std::vector<std::string>& args) {
   (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
   Status done = Unprotect(&(*runtime)->ctx, inv->positional[0], inv->Has("destroy"));
   if (!done) return Fail(done.error(), inv->json);
-  if (inv->json) PrintJson({{"name", inv->positional[0]}, {"unprotected", true}});
+  if (inv->json) {
+    PrintJson({{"name", inv->positional[0]}, {"unprotected", true}});
+  } else {
+    Print(inv->positional[0] + " unprotected" +
+          (inv->Has("destroy") ? "; its host destroyed" : ""));
+  }
   return kExitOk;
 }
 

@@ -5,9 +5,10 @@
 namespace standby {
 namespace {
 
-Result<double> NumberFlag(const Invocation& inv, const std::string& flag, double fallback) {
+// The option's number (its table default when absent), 0 without either.
+Result<double> NumberFlag(const Invocation& inv, const std::string& flag) {
   auto text = inv.Flag(flag);
-  if (!text) return fallback;
+  if (!text) return 0;
   try {
     size_t used = 0;
     double value = std::stod(*text, &used);
@@ -27,15 +28,15 @@ Result<OfferFilter> OfferFilterFrom(const Invocation& inv) {
       if (!name.empty()) f.gpu_names.push_back(std::move(name));
     }
   }
-  ASSIGN_OR_RETURN(double count, NumberFlag(inv, "gpus", 1));
+  ASSIGN_OR_RETURN(double count, NumberFlag(inv, "gpus"));
   f.gpu_count = static_cast<int>(count);
-  ASSIGN_OR_RETURN(f.min_gpu_ram_gb, NumberFlag(inv, "min-gpu-ram", 0));
-  ASSIGN_OR_RETURN(f.max_price_per_hour, NumberFlag(inv, "max-price", 0));
-  ASSIGN_OR_RETURN(f.min_reliability, NumberFlag(inv, "min-reliability", 0));
+  ASSIGN_OR_RETURN(f.min_gpu_ram_gb, NumberFlag(inv, "min-gpu-ram"));
+  ASSIGN_OR_RETURN(f.max_price_per_hour, NumberFlag(inv, "max-price"));
+  ASSIGN_OR_RETURN(f.min_reliability, NumberFlag(inv, "min-reliability"));
   if (f.min_reliability > 1) return InvalidArgumentError("--min-reliability is a share, 0..1");
-  ASSIGN_OR_RETURN(f.min_download_mbps, NumberFlag(inv, "min-download", 0));
+  ASSIGN_OR_RETURN(f.min_download_mbps, NumberFlag(inv, "min-download"));
   f.region = inv.Flag("region").value_or("");
-  ASSIGN_OR_RETURN(double limit, NumberFlag(inv, "limit", 64));
+  ASSIGN_OR_RETURN(double limit, NumberFlag(inv, "limit"));
   f.limit = static_cast<int>(limit);
   return f;
 }

@@ -10,21 +10,26 @@ int RunReap(const std::vector<std::string>& args) {
   const std::string command = "reap";
   auto inv = Prepare(command, args);
   if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
-  auto grace = ParseUint(inv->Flag("grace-seconds").value_or("600"));
+  auto grace = ParseUint(inv->Flag("grace-seconds").value_or(""));
   if (!grace) return UsageError(command, "--grace-seconds wants a number", inv->json);
   auto opened = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
   if (!opened) return Fail(opened.error(), inv->json);
   auto reaped = (*opened)->fleet->Reap(std::chrono::seconds(*grace));
   if (!reaped) return Fail(reaped.error(), inv->json);
-  if (inv->json) {
-    PrintJson(nlohmann::json{{"destroyed", reaped->destroyed},
-                             {"kept_young", reaped->kept_young},
-                             {"failed", reaped->failed}});
-  } else {
-    Say("reaped " + std::to_string(reaped->destroyed.size()) + " orphan(s); " +
-        std::to_string(reaped->kept_young.size()) + " unowned but younger than the grace period");
+  const nlohmann::json report{{"destroyed", reaped->destroyed},
+                              {"kept_young", reaped->kept_young},
+                              {"failed", reaped->failed}};
+  if (!inv->json) {
+    Print("reaped " + std::to_string(reaped->destroyed.size()) + " orphan(s); " +
+          std::to_string(reaped->kept_young.size()) + " unowned but younger than the grace period");
   }
-  return reaped->failed.empty() ? kExitOk : kExitFailed;
+  if (!reaped->failed.empty()) {
+    return FailWithDetails(UnavailableError(std::to_string(reaped->failed.size()) +
+                                            " orphan(s) could not be destroyed; run reap again"),
+                           inv->json, report);
+  }
+  if (inv->json) PrintJson(report);
+  return kExitOk;
 }
 
 }  // namespace standby

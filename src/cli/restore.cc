@@ -59,11 +59,13 @@ int RunRestore(const std::vector<std::string>& args) {
   if (!manifest) return Fail(manifest.error(), inv->json);
   auto result = RestoreSnapshot(store->get(), *manifest, options);
   if (!result) return Fail(result.error(), inv->json);
-  if (inv->json) PrintJson(RestoreJson(*manifest, options.target, *result, store->get()));
+  const nlohmann::json report = RestoreJson(*manifest, options.target, *result, store->get());
   if (result->validation != Validation::kOk) {
-    return Fail(CorruptionError("restored tree does not match snapshot " + result->snapshot_id),
-                false);
+    return FailWithDetails(
+        CorruptionError("restored tree does not match snapshot " + result->snapshot_id), inv->json,
+        report);
   }
+  if (inv->json) PrintJson(report);
   return kExitOk;
 }
 

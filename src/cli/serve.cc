@@ -18,12 +18,17 @@ int RunServe(const std::vector<std::string>& args) {
   StopSignal* stop = CatchInterrupts("stopping at a safe point");
   ServeOptions options;
   options.log = [](const std::string& line) { Say(line); };
-  options.on_listening = [](const std::string& url, const std::string& token_path,
-                            const std::string& token) {
-    // The machine-readable line first, on stdout. The token reaches a person at a terminal
-    // (in the fragment, which browsers never send), never a log file.
-    std::printf("listening on %s\n", url.c_str());
-    std::fflush(stdout);
+  options.on_listening = [json = inv->json](const std::string& url, const std::string& token_path,
+                                            const std::string& token) {
+    // The machine-readable line first, on stdout (with --json, the one document serve
+    // prints). The token reaches a person at a terminal (in the fragment, which browsers
+    // never send), never a log file.
+    if (json) {
+      PrintJson({{"listening_on", url}, {"token_file", token_path}});
+    } else {
+      std::printf("listening on %s\n", url.c_str());
+      std::fflush(stdout);
+    }
     if (::isatty(STDERR_FILENO)) {
       Say("dashboard: " + url + "/#token=" + token);
     } else {

@@ -49,7 +49,7 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     where->cancel = &stop->flag();
     SnapshotJobOptions job{std::string(CompressionName(options.compression)), *pack_mb, *wait,
                            options.threads};
-    // The agent prints the summary line.
+    // The agent sends the summary line (Progress puts it on stdout).
     auto remote =
         SnapshotOnHost(*where, options.instance_id, options.workspace, options.force_full, job);
     if (!remote) return Fail(remote.error(), inv->json);
@@ -60,8 +60,8 @@ int RunSnapshotCreate(const std::vector<std::string>& args) {
     auto result = CreateSnapshot(store->get(), options);
     if (!result) return Fail(result.error(), inv->json);
     data = SnapshotJson(*result, store->get());
+    if (!inv->json) Print(SnapshotSummary(data));
   }
-  if (!inv->json) Print(SnapshotSummary(data));
   // Best effort: the snapshot is stored whatever the state store says.
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   Status recorded = runtime ? RecordHandSnapshot(&(*runtime)->ctx, data) : runtime.error();

@@ -34,14 +34,14 @@ int RunUnlock(const std::vector<std::string>& args) {
                     {"state", why},
                     {"removed", removed}});
     if (!inv->json) {
-      Say(std::string(removed ? "removed " : "kept    ") + lock.kind + " lock of " +
-          lock.Describe() + " (" + why + ")");
+      Print(std::string(removed ? "removed " : "kept    ") + lock.kind + " lock of " +
+            lock.Describe() + " (" + why + ")");
     }
   }
   if (inv->json) {
     PrintJson({{"locks", list}, {"removed", unlocked->removed.size()}});
   } else if (unlocked->locks.empty()) {
-    Say("the repository has no locks");
+    Print("the repository has no locks");
   } else if (unlocked->removed.size() < unlocked->locks.size()) {
     Say("held locks were kept: wait for their holders, or pass --all if you know they are dead");
   }
