@@ -165,7 +165,7 @@ int RunProvision(const std::vector<std::string>& args) {
       }
       if (created == 0) {
         return UnavailableError("nothing was launched: every create request failed (" +
-                                     first_failure + ")");
+                                first_failure + ")");
       }
       return UnavailableError("no machine became ready in " + std::to_string(race.rounds) +
                               " round(s); every candidate (" + std::to_string(created) +

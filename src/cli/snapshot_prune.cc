@@ -37,8 +37,9 @@ int RunSnapshotPrune(const std::vector<std::string>& args) {
                {"bytes_freed", result->bytes_freed}});
   } else {
     Print("✓ Pruned " + std::to_string(result->removed.size()) + " snapshots of " + *instance +
-        " (kept " + std::to_string(result->kept.size()) + "), deleted " +
-        std::to_string(result->packs_deleted) + " packs, freed " + HumanBytes(result->bytes_freed));
+          " (kept " + std::to_string(result->kept.size()) + "), deleted " +
+          std::to_string(result->packs_deleted) + " packs, freed " +
+          HumanBytes(result->bytes_freed));
   }
   return kExitOk;
 }

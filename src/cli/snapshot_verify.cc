@@ -29,10 +29,9 @@ int RunSnapshotVerify(const std::vector<std::string>& args) {
   if (!inv->json) {
     for (const std::string& problem : checked->problems) Print("problem: " + problem);
     Print(std::string(ok ? "✓" : "✗") + " snapshot " + manifest->header.snapshot_id + ": " +
-          std::to_string(checked->chunks_checked) + " chunks in " +
-          std::to_string(checked->packs) + " packs checked (" +
-          HumanBytes(checked->bytes_checked) + "), " + std::to_string(checked->problems.size()) +
-          " problems");
+          std::to_string(checked->chunks_checked) + " chunks in " + std::to_string(checked->packs) +
+          " packs checked (" + HumanBytes(checked->bytes_checked) + "), " +
+          std::to_string(checked->problems.size()) + " problems");
   }
   if (!ok) {
     return FailWithDetails(CorruptionError("snapshot " + manifest->header.snapshot_id +
