@@ -69,7 +69,8 @@ TEST_F(CliHelpTest, EveryCommandsHelpListsExactlyTheOptionsItsParserAccepts) {
 // exits 2 with one error line on stderr and, with --json, exactly one JSON document on
 // stdout, {"error": {"code": "usage", "message", "retryable"}}.
 TEST_F(CliHelpTest, EveryCommandKeepsTheOutputContractOnAUsageError) {
-  for (const auto& command : Table()["commands"]) {
+  const nlohmann::json table = Table();  // alive for the whole loop
+  for (const auto& command : table["commands"]) {
     const std::string name = command["command"];
     for (const std::string& mistake :
          {std::string(" --json --no-such-option"), std::string(" --json --config")}) {
@@ -190,7 +191,8 @@ TEST_F(CliHelpTest, BashCompletionCompletesCommandsOptionsAndValues) {
 TEST_F(CliHelpTest, TheManPageHasEveryCommandItsOptionsAndTheManualsProse) {
   const std::string page = ReadFile(BuiltBinary("standby.1"));
   ASSERT_EQ(page.rfind(".TH STANDBY 1", 0), 0u) << page.substr(0, 200);
-  for (const auto& command : Table()["commands"]) {
+  const nlohmann::json table = Table();  // alive for the whole loop
+  for (const auto& command : table["commands"]) {
     const std::string name = command["command"];
     EXPECT_NE(page.find(".SS \"" + name), std::string::npos) << name;
   }
