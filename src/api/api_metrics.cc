@@ -13,6 +13,7 @@
 #include "base/version.h"
 #include "failover/vocabulary.h"
 #include "provider/provider_metrics.h"
+#include "state/metrics.h"
 
 namespace standby {
 namespace {
@@ -104,27 +105,20 @@ Result<std::string> RenderMetrics(ControllerContext* ctx, const ApiCounters& cou
   std::map<std::tuple<std::string, std::string, std::string>, double> counts;
   std::map<std::string, std::vector<double>> mttr;  // by trigger
   std::map<std::string, std::vector<double>> phases;
-  const std::vector<std::pair<std::string, int64_t FailoverEvent::*>> phase_columns = {
-      {"detection", &FailoverEvent::detection_ms},
-      {"final_snapshot", &FailoverEvent::snapshot_ms},
-      {"provisioning", &FailoverEvent::gpu_provisioning_time_ms},
-      {"restore", &FailoverEvent::restore_ms},
-      {"validation", &FailoverEvent::validation_ms},
-      {"workload_start", &FailoverEvent::workload_start_ms},
-      {"health_check", &FailoverEvent::health_check_ms}};
   for (const FailoverEvent& e : events) {
     if (e.completed_at == 0 || e.trigger == TriggerName(Trigger::kInitial)) continue;
     counts[{e.instance_id, e.trigger, e.success ? "success" : "failure"}] += 1;
     if (!e.success) continue;
     mttr[e.trigger].push_back(e.total_ms / 1000.0);
-    for (const auto& [phase, column] : phase_columns) {
+    for (const PhaseColumn& c : FailoverPhaseColumns()) {
+      const std::string phase = c.label;
       // Phases that did not run are no observation: a final snapshot outside planned moves,
       // detection of a move an operator asked for.
       if (phase == "final_snapshot" && !e.planned) continue;
       if (phase == "detection" && (e.planned || e.trigger == TriggerName(Trigger::kManual))) {
         continue;
       }
-      phases[phase].push_back(e.*column / 1000.0);
+      phases[phase].push_back(e.*c.ms / 1000.0);
     }
   }
   std::vector<std::pair<PrometheusText::Labels, double>> failovers;

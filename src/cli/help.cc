@@ -40,17 +40,29 @@ std::string Wrap(const std::string& text, size_t indent, size_t width) {
   return out + line;
 }
 
+// One line of a help listing: `head` indented in a 30-column field (alone on its line when
+// longer), then `text` wrapped beside it.
+std::string Row(const std::string& head, const std::string& text) {
+  constexpr size_t kField = 30;
+  std::string out = "  " + head;
+  if (out.size() < kField) {
+    out.resize(kField, ' ');
+  } else {
+    out += "\n" + std::string(kField, ' ');
+  }
+  return out + Wrap(text, kField, 96) + "\n";
+}
+
+std::string Usage(const CommandSpec& c) {
+  return c.name + (c.operands.empty() ? "" : " " + c.operands);
+}
+
 }  // namespace
 
 std::string UsageText() {
   std::string out = "usage: standby COMMAND [options]\n\n";
   for (const CommandSpec* c : Visible()) {
-    std::string head = "  " + c->name + (c->operands.empty() ? "" : " " + c->operands);
-    if (head.size() < 30)
-      head.resize(30, ' ');
-    else
-      head += "\n" + std::string(30, ' ');
-    out += head + Wrap(c->summary, 30, 96) + "\n";
+    out += Row(Usage(*c), c->summary);
   }
   out +=
       "\n`standby help COMMAND` or `standby COMMAND --help` lists a command's options.\n"
@@ -60,18 +72,12 @@ std::string UsageText() {
 }
 
 std::string CommandHelpText(const CommandSpec& command) {
-  std::string out = "usage: standby " + command.name +
-                    (command.operands.empty() ? "" : " " + command.operands) + " [options]\n\n" +
+  std::string out = "usage: standby " + Usage(command) + " [options]\n\n" +
                     Wrap(command.summary, 0, 92) + "\n\noptions:\n";
   for (const OptionSpec& o : OptionsOf(command)) {
-    std::string head = "  " + OptionWords(o);
-    if (head.size() < 30)
-      head.resize(30, ' ');
-    else
-      head += "\n" + std::string(30, ' ');
     std::string help = OptionHelp(o);
     if (!o.choices.empty()) help += " (one of " + JoinStrings(o.choices, ", ") + ")";
-    out += head + Wrap(help, 30, 96) + "\n";
+    out += Row(OptionWords(o), help);
   }
   return out;
 }
@@ -130,9 +136,7 @@ int RunHelp(const std::vector<std::string>& args) {
     nlohmann::json subcommands = nlohmann::json::array();
     for (const CommandSpec* c : Visible()) {
       if (c->name.rfind(words[0] + " ", 0) == 0) {
-        std::string head = "  " + c->name + (c->operands.empty() ? "" : " " + c->operands);
-        if (head.size() < 30) head.resize(30, ' ');
-        out += head + c->summary + "\n";
+        out += Row(Usage(*c), c->summary);
         subcommands.push_back({{"command", c->name}, {"summary", c->summary}});
       }
     }

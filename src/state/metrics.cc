@@ -51,13 +51,13 @@ std::vector<FailoverSummary> SummarizeFailovers(const std::vector<FailoverEvent>
 
 const std::vector<PhaseColumn>& FailoverPhaseColumns() {
   static const std::vector<PhaseColumn> columns = {
-      {"detection_ms", &FailoverEvent::detection_ms},
-      {"snapshot_ms", &FailoverEvent::snapshot_ms},
-      {"gpu_provisioning_time_ms", &FailoverEvent::gpu_provisioning_time_ms},
-      {"restore_ms", &FailoverEvent::restore_ms},
-      {"validation_ms", &FailoverEvent::validation_ms},
-      {"workload_start_ms", &FailoverEvent::workload_start_ms},
-      {"health_check_ms", &FailoverEvent::health_check_ms}};
+      {"detection_ms", &FailoverEvent::detection_ms, "detection"},
+      {"snapshot_ms", &FailoverEvent::snapshot_ms, "final_snapshot"},
+      {"gpu_provisioning_time_ms", &FailoverEvent::gpu_provisioning_time_ms, "provisioning"},
+      {"restore_ms", &FailoverEvent::restore_ms, "restore"},
+      {"validation_ms", &FailoverEvent::validation_ms, "validation"},
+      {"workload_start_ms", &FailoverEvent::workload_start_ms, "workload_start"},
+      {"health_check_ms", &FailoverEvent::health_check_ms, "health_check"}};
   return columns;
 }
 

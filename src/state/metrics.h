@@ -37,6 +37,7 @@ std::optional<GroupBy> ParseGroupBy(std::string_view name);
 struct PhaseColumn {
   const char* column;  // "detection_ms", ...
   int64_t FailoverEvent::*ms;
+  const char* label;  // the phase as metrics and the dashboard name it: "detection", ...
 };
 const std::vector<PhaseColumn>& FailoverPhaseColumns();
 
