@@ -26,7 +26,8 @@ class CliHelpTest : public CliTest {
 
 // What `CMD --help` lists is the table's options, and every option a command's file reads
 // from its invocation (inv->Flag / inv->Has) is in that command's table: nothing bypasses
-// it. Shared helpers (files naming no command) are held to the union of all tables.
+// it. The shared helpers (command.cc, provider_access.cc, remote.cc) are held to the union
+// of all tables; any other file must name its commands.
 TEST_F(CliHelpTest, EveryCommandsHelpListsExactlyTheOptionsItsParserAccepts) {
   const nlohmann::json table = Table();
   ASSERT_GE(table["commands"].size(), 30u);
@@ -64,11 +65,15 @@ TEST_F(CliHelpTest, EveryCommandsHelpListsExactlyTheOptionsItsParserAccepts) {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::set<std::string> allowed;
     for (std::sregex_iterator it(text.begin(), text.end(), names), end; it != end; ++it) {
-      const auto& own = options_of[(*it)[1]];
-      allowed.insert(own.begin(), own.end());
+      auto own = options_of.find((*it)[1]);
+      if (own == options_of.end()) continue;  // hidden commands (market-host, man-page)
+      allowed.insert(own->second.begin(), own->second.end());
     }
     files_with_commands += !allowed.empty();
-    if (allowed.empty()) allowed = every_option;
+    const std::string file = entry.path().filename();
+    if (file == "command.cc" || file == "provider_access.cc" || file == "remote.cc") {
+      allowed = every_option;
+    }
     for (std::sregex_iterator it(text.begin(), text.end(), read), end; it != end; ++it) {
       ++reads;
       EXPECT_TRUE(allowed.count((*it)[1]))

@@ -43,6 +43,11 @@ class ApiServer {
                                                   const ApiOptions& options);
   // "http://127.0.0.1:PORT" (https:// with TLS), the address clients use.
   const std::string& url() const { return url_; }
+  // The token clients must send (as read at start or since its file changed).
+  std::string token() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return token_;
+  }
   // One request, as the server's threads call it (tests call it directly too).
   HttpServerResponse Handle(const HttpServerRequest& request);
 

@@ -34,8 +34,7 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
     ASSIGN_OR_RETURN(api, ApiServer::Start(&runtime->ctx, api_options));
     controller_options.api_url = api->url();
     if (options.on_listening) {
-      ASSIGN_OR_RETURN(std::string token, LoadOrCreateApiToken(api_options.state_dir));
-      options.on_listening(api->url(), ApiTokenPath(api_options.state_dir), token);
+      options.on_listening(api->url(), ApiTokenPath(api_options.state_dir), api->token());
     }
   }
   std::unique_ptr<WebhookNotifier> webhooks;

@@ -1,6 +1,5 @@
 // `standby completion bash|zsh` and the man page, written from the command table.
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -9,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/command_table.h"
 #include "cli/help.h"
+#include "env/file_system.h"
 
 namespace standby {
 namespace {
@@ -172,10 +172,9 @@ int RunManPage(const std::vector<std::string>& args) {
   if (!inv) return UsageError("man-page", inv.error().message, WantsJson(args));
   std::string manual;
   if (!inv->positional.empty()) {
-    const std::string& path = inv->positional[0];
-    std::ifstream in(path);
-    if (!in) return Fail(NotFoundError("cannot read " + path), inv->json);
-    manual.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    auto read = ReadFileToString(FileSystem::Real(), inv->positional[0]);
+    if (!read) return Fail(read.error(), inv->json);
+    manual = std::move(*read);
   }
   std::string out = ".TH STANDBY 1 \"\" \"standby " + std::string(kStandbyVersion) +
                     "\" \"User Commands\"\n"

@@ -2,10 +2,7 @@
 // the command table (command_table.h).
 #include "cli/help.h"
 
-#include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "base/strings.h"
 #include "base/version.h"

@@ -33,7 +33,7 @@ int Dispatch(const std::vector<std::string>& args) {
   if (args[0] == "--help" || args[0] == "-h") return standby::RunHelp({});
   if (args[0] == "--version") return standby::RunVersion({});
   auto [command, words] = Lookup(args);
-  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  const bool json = standby::WantsJson(args);
   const bool wants_help = std::find(args.begin(), args.end(), "--help") != args.end() ||
                           std::find(args.begin(), args.end(), "-h") != args.end();
   // `snapshot --help`: the group's subcommands (a wrong subcommand stays an error).

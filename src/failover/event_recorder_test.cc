@@ -60,9 +60,9 @@ TEST(EventRecorderTest, EventsArriveInOrderAndTheControllerNeverWaitsForTheStore
       recorder.SnapshotFinished("llm-1", &taken, 0, "");
       recorder.SnapshotFinished("llm-1", nullptr, 3, "store away");
     });
-    ASSERT_EQ(reported.wait_for(std::chrono::seconds(10)), std::future_status::ready)
-        << "a report waited for the database";
-    store.Open();
+    const std::future_status waited = reported.wait_for(std::chrono::seconds(10));
+    store.Open();  // first: a failed check must not leave the recorder's writer stuck
+    ASSERT_EQ(waited, std::future_status::ready) << "a report waited for the database";
   }  // the recorder writes what is queued before it goes
   ASSERT_OK_AND_ASSIGN(auto events, store.ListEventsAfter(0, 100));
   std::vector<std::string> types;

@@ -25,6 +25,7 @@ struct Observation {
   int64_t mono_ns = 0;    // monotonic clock
   bool agent_ok = false;  // SSH and the agent's health job answered
   std::string agent_error;
+  bool agent_timed_out = false;          // (!agent_ok) the probe ran out of time
   bool workload_alive = false;           // (agent_ok) the workload process runs
   std::optional<bool> workload_healthy;  // (agent_ok) its health check, when it has one
   std::string workload_detail;

@@ -62,6 +62,7 @@ Observation InstanceSupervisor::Probe(const ProviderListing& listing) {
     o.workload_detail = health->workload_detail;
   } else {
     o.agent_error = health.error().message;
+    o.agent_timed_out = health.error().code == ErrorCode::kDeadlineExceeded;
   }
   if (row_.provider_instance_id.empty() || row_.provider != ctx_->fleet->provider()->Name()) {
     o.provider = ProviderView::kNotTracked;

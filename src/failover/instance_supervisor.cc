@@ -197,9 +197,9 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   }
   Observation o = Probe(listing);
   const std::string_view checked =
-      o.agent_ok ? (o.workload_alive && o.workload_healthy != false ? "ok" : "fail")
-      : o.agent_error.find("timed out") != std::string::npos ? "timeout"
-                                                             : "fail";
+      o.agent_ok          ? (o.workload_alive && o.workload_healthy != false ? "ok" : "fail")
+      : o.agent_timed_out ? "timeout"
+                          : "fail";
   ctx_->Notify([&](ControllerObserver& w) { w.HealthChecked(spec_.name, checked); });
   Decision d = policy_.Decide(o);
   Act(d, o, stop);

@@ -425,8 +425,12 @@ Result<RestoreResult> Restore::Run() {
     char seconds[32];
     std::snprintf(seconds, sizeof(seconds), "%.1f",
                   static_cast<double>(result_.duration_ms) / 1000);
-    o_.progress("\u2713 Restored " + std::to_string(result_.files_restored) + " files (" +
-                HumanBytes(result_.bytes_restored) + ") in " + seconds + " seconds");
+    // The mark tells the truth: a tree that failed validation is no success line.
+    const bool valid = result_.validation == Validation::kOk;
+    o_.progress(std::string(valid ? "\u2713" : "\u2717") + " Restored " +
+                std::to_string(result_.files_restored) + " files (" +
+                HumanBytes(result_.bytes_restored) + ") in " + seconds + " seconds" +
+                (valid ? "" : "; the tree does not match the snapshot"));
   }
   return result_;
 }
