@@ -11,6 +11,7 @@
 
 #include "provider/simulated_market.h"
 #include "provision/race.h"
+#include "testing/deterministic_scheduler.h"
 
 namespace standby {
 namespace {
@@ -52,11 +53,9 @@ std::vector<Strategy> Strategies(const MarketProfile& profile) {
     o.round_timeout_s = round_s;
     o.max_rounds = rounds;
     o.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(1000 * profile.time_scale));
-    o.parallel = false;
     return o;
   };
   RaceOptions ours = base(3, 4, true, timeout, 3);
-  ours.parallel = false;
   ours.hedge_after_s = p50 / 3;
   RaceOptions seed = base(5, 5, false, 90 * profile.time_scale, 2);
   seed.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(2000 * profile.time_scale));
@@ -144,11 +143,10 @@ int Main(int argc, char** argv) {
     double loser_minutes = 0, loser_gpu_minutes = 0, rented = 0;
     int failed = 0;
     for (int i = 0; i < races; ++i) {
-      // One thread and a clock that jumps at once: deterministic, and fast enough for
-      // thousands of races (a probe's 1.5 s counts once per candidate, even when several
-      // are probed in the same poll).
-      FakeClock clock(1'700'000'000'000'000'000,
-                      {.auto_advance = true, .quiet = std::chrono::microseconds(0)});
+      // The race's own concurrency (probes and destroys side by side) on the deterministic
+      // scheduler, whose clock jumps at once: replayable, and fast enough for thousands.
+      DeterministicScheduler clock({.seed = 1000 + static_cast<uint64_t>(i),
+                                    .start = 1'700'000'000'000'000'000});
       SimulatedMarket sim(*profile, &clock, 1000 + static_cast<uint64_t>(i));
       TimedProbe probe(&clock, 1.5 * profile->time_scale, unready_s * profile->time_scale);
       KaplanMeierModel model;
@@ -157,7 +155,12 @@ int Main(int argc, char** argv) {
       spec.label = "bench";
       OfferFilter filter;
       filter.limit = 0;
-      auto r = RunRace(&sim, &probe, &model, &blacklist, &clock, filter, spec, strategy.options);
+      RaceOptions options = strategy.options;
+      options.executor = &clock;
+      Result<RaceResult> r = InternalError("not run");
+      clock.Run([&] {
+        r = RunRace(&sim, &probe, &model, &blacklist, &clock, filter, spec, options);
+      });
       if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
         return 1;

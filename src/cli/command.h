@@ -100,6 +100,7 @@ int RunFailover(const std::vector<std::string>& args);
 int RunDrill(const std::vector<std::string>& args);
 int RunToken(const std::vector<std::string>& args);
 int RunSnapshotNow(const std::vector<std::string>& args);
+int RunFenceConfirm(const std::vector<std::string>& args);
 int RunUnlock(const std::vector<std::string>& args);
 int RunDoctor(const std::vector<std::string>& args);
 int RunConfigShow(const std::vector<std::string>& args);

@@ -65,6 +65,15 @@ int RunStatus(const std::vector<std::string>& args) {
                std::to_string(i["last_mttr_ms"].get<int64_t>() / 100 / 10.0).substr(0, 5) + " s")
                   .c_str());
     std::printf("  %s\n", i["health_detail"].get<std::string>().c_str());
+    for (const nlohmann::json& f : i["fence_pending"]) {
+      std::printf("  FENCE %s: old host %s:%d (%s) of failover %s: %s\n",
+                  f["fence"] == "waiting" ? "WAITING (the new workload waits for it)"
+                                          : "PENDING (the controller keeps trying)",
+                  f["ssh_host"].get<std::string>().c_str(), f["ssh_port"].get<int>(),
+                  f["provider_instance_id"].get<std::string>().c_str(),
+                  f["failover_id"].get<std::string>().c_str(),
+                  EscapeControl(f["detail"].get<std::string>()).c_str());
+    }
   }
   return kExitOk;
 }

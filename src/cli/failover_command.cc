@@ -9,7 +9,12 @@ namespace {
 void PrintProgress(const FailoverEvent& e) {
   std::string line = e.instance_id + ": " + e.failover_id + " " + e.phase;
   if (e.phase == "restoring") line += " " + std::to_string(static_cast<int>(e.progress)) + "%";
-  if (e.phase == "done") line += ": MTTR " + std::to_string(e.total_ms) + " ms";
+  if (e.phase == "done") {
+    line += ": MTTR " + std::to_string(e.total_ms) + " ms";
+    if (e.planned && e.pause_ms > 0) line += ", workload paused " + std::to_string(e.pause_ms) + " ms";
+  }
+  if (e.fence == "pending") line += " (old host not fenced yet: retried)";
+  if (e.fence == "waiting") line += " (waiting for the old host to be fenced)";
   if (e.phase == "failed") line += " while " + e.failure_phase + ": " + e.failure_reason;
   Say(line);
 }
@@ -32,9 +37,10 @@ int RunFailover(const std::vector<std::string>& args) {
   auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kState);
   if (!runtime) return Fail(runtime.error(), inv->json);
   ControllerContext* ctx = &(*runtime)->ctx;
-  const bool planned = inv->Has("planned");
+  const bool no_stop = inv->Has("no-stop");
+  const bool planned = inv->Has("planned") || no_stop;
   auto request = SubmitRequest(ctx, inv->positional[0], "failover",
-                               planned ? Trigger::kPlanned : Trigger::kManual, planned);
+                               planned ? Trigger::kPlanned : Trigger::kManual, planned, no_stop);
   if (!request) return Fail(request.error(), inv->json);
   if (!inv->Has("wait")) {
     if (inv->json) {
@@ -54,6 +60,27 @@ int RunFailover(const std::vector<std::string>& args) {
                            inv->json, FailoverEventJson(*done));
   }
   if (inv->json) PrintJson(FailoverEventJson(*done));
+  return kExitOk;
+}
+
+// `standby fence confirm FAILOVER_ID [--reason TEXT]`: the operator's word that the old host
+// of a failover no longer serves, where the controller could not confirm it.
+int RunFenceConfirm(const std::vector<std::string>& args) {
+  const std::string command = "fence confirm";
+  auto inv = Prepare(command, args);
+  if (!inv) return UsageError(command, inv.error().message, WantsJson(args));
+  if (inv->positional.size() != 1) return UsageError(command, "name the failover", inv->json);
+  auto runtime = OpenControllerRuntime(inv->config, RuntimeParts::kFleet);
+  if (!runtime) return Fail(runtime.error(), inv->json);
+  auto confirmed = ConfirmFence(&(*runtime)->ctx, inv->positional[0],
+                                inv->Flag("reason").value_or("confirmed by an operator"));
+  if (!confirmed) return Fail(confirmed.error(), inv->json);
+  if (inv->json) {
+    PrintJson(FailoverEventJson(*confirmed));
+  } else {
+    Print("fence of failover " + confirmed->failover_id + " (" + confirmed->instance_id +
+          ") confirmed: " + EscapeControl(confirmed->fence_detail));
+  }
   return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/provider_access.h"
 #include "failover/operations.h"
 #include "failover/runtime.h"
@@ -60,11 +61,22 @@ int RunProtect(const std::vector<std::string>& args) {
     if (!target) return UsageError(command, target.error().message, inv->json);
     placement.adopt_ssh = *target;
   }
+  // Ctrl-C during a placement stops it at a safe point and gives back what it rented.
+  StopSignal* interrupted =
+      placement.provision
+          ? CatchInterrupts("stopping the placement: destroying what it rented",
+                            [] { return std::string("what the placement rented may still run: "
+                                                    "run `standby reap --grace-seconds 0`"); })
+          : nullptr;
   auto runtime = OpenControllerRuntime(inv->config);
   if (!runtime) return Fail(runtime.error(), inv->json);
   (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
-  auto stored = Protect(&(*runtime)->ctx, *spec, placement, nullptr);
-  if (!stored) return Fail(stored.error(), inv->json);
+  auto stored =
+      Protect(&(*runtime)->ctx, *spec, placement, interrupted ? &interrupted->flag() : nullptr);
+  if (!stored) {
+    const int failed = Fail(stored.error(), inv->json);
+    return interrupted && interrupted->IsSet() ? InterruptedExitStatus() : failed;
+  }
   nlohmann::json status = InstanceStatusJson(*stored, std::nullopt, NowMillis(Clock::Real()));
   if (inv->json) {
     PrintJson(status);

@@ -38,6 +38,9 @@ const std::vector<SettingSpec>& AllSettings() {
        "periodic snapshots running at once across instances"},
       {"failover.speculative_race", "STANDBY_SPECULATIVE_RACE", "true",
        "rent the race's first batch at a host's first failed probe (destroyed if it recovers)"},
+      {"failover.fence_unconfirmed", "STANDBY_FENCE_UNCONFIRMED", "proceed",
+       "when the old host cannot be fenced: proceed (the new host serves, the fence stays "
+       "pending and retried) or wait (the new workload waits until the old one is fenced)"},
       {"api.listen", "STANDBY_API_LISTEN", "127.0.0.1:7788",
        "where `standby serve` answers HTTP: ADDR:PORT (port 0: any free one), or off"},
       {"api.insecure_listen", "STANDBY_API_INSECURE_LISTEN", "false",
@@ -70,6 +73,8 @@ const std::vector<SettingSpec>& AllSettings() {
       {"pool_file", "STANDBY_POOL_FILE", "", "TOML list of the user's own hosts (provider pool)"},
       {"controller", "STANDBY_CONTROLLER", "",
        "this controller's name in instance labels (default: the host name)"},
+      {"controller_id", "STANDBY_CONTROLLER_ID", "",
+       "this process's id among those sharing the database (default: host:pid:start time)"},
       {"vast.url", "VAST_URL", "https://console.vast.ai", "Vast.ai API base URL"},
       {"vast.min_request_spacing_ms", "STANDBY_VAST_SPACING_MS", "200",
        "minimum time between two Vast.ai requests of the account"},

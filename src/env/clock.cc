@@ -46,6 +46,16 @@ bool Clock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) {
   return false;
 }
 
+bool Clock::WaitForBell(std::chrono::nanoseconds duration, Doorbell& bell) {
+  const int64_t deadline = MonotonicNanos() + duration.count();
+  while (true) {
+    if (bell.Take()) return true;
+    int64_t left = deadline - MonotonicNanos();
+    if (left <= 0) return false;
+    if (bell.WaitFor(std::chrono::nanoseconds(left))) return true;
+  }
+}
+
 Clock* Clock::Real() {
   static RealClock clock;
   return &clock;
@@ -119,6 +129,19 @@ bool FakeClock::WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) 
     stop.WaitFor(std::chrono::milliseconds(5));
   }
   return false;
+}
+
+bool FakeClock::WaitForBell(std::chrono::nanoseconds duration, Doorbell& bell) {
+  auto now = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return monotonic_;
+  };
+  const int64_t deadline = now() + duration.count();
+  while (true) {
+    if (bell.Take()) return true;
+    if (now() >= deadline) return false;
+    if (bell.WaitFor(std::chrono::milliseconds(5))) return true;
+  }
 }
 
 bool SleepUnlessStopped(Clock* clock, std::chrono::nanoseconds duration, const StopSignal* stop) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/time.h"
+#include "env/doorbell.h"
 #include "env/stop_signal.h"
 
 namespace standby {
@@ -26,13 +27,16 @@ class Clock {
   virtual void SleepFor(std::chrono::nanoseconds duration) = 0;
   // SleepFor in steps of at most `step`, returning false as soon as `stop` is set (checked
   // before each step); true when the whole duration passed.
-  bool SleepUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
-                   std::chrono::nanoseconds step = std::chrono::milliseconds(100));
+  virtual bool SleepUnless(std::chrono::nanoseconds duration, const std::atomic<bool>& stop,
+                           std::chrono::nanoseconds step = std::chrono::milliseconds(100));
   // A background timer: blocks until `duration` has passed on this clock or `stop` is set
   // (at once on the real clock; within a few milliseconds on a FakeClock); false when
   // stopped. Unlike SleepFor, a FakeClock never moves time for it: it wakes when other
   // threads or the test have moved time far enough.
   virtual bool WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop);
+  // Blocks until `bell` rings (true, the ring taken) or `duration` passes on this clock
+  // (false). Passive like WaitUnless: a FakeClock never moves time for it.
+  virtual bool WaitForBell(std::chrono::nanoseconds duration, Doorbell& bell);
 
   // The process-wide real clock. Never null; not owned by the caller.
   static Clock* Real();
@@ -62,6 +66,7 @@ class FakeClock : public Clock {
   int64_t MonotonicNanos() override;
   void SleepFor(std::chrono::nanoseconds duration) override;
   bool WaitUnless(std::chrono::nanoseconds duration, StopSignal& stop) override;
+  bool WaitForBell(std::chrono::nanoseconds duration, Doorbell& bell) override;
   void Advance(std::chrono::nanoseconds duration);
   // Threads blocked in SleepFor right now.
   size_t Sleepers();

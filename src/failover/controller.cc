@@ -4,6 +4,8 @@
 
 #include "base/log.h"
 #include "env/host_info.h"
+#include "failover/pending_cleanups.h"
+#include "failover/protected_rows.h"
 
 namespace standby {
 
@@ -26,36 +28,24 @@ Controller::Controller(ControllerContext* ctx, ControllerOptions options)
     : ctx_(ctx),
       options_(std::move(options)),
       listing_(std::make_shared<ProviderListing>()),
-      snapshots_(static_cast<size_t>(std::max(1, ctx->max_concurrent_snapshots)), ctx->parallel) {}
+      snapshots_(static_cast<size_t>(std::max(1, ctx->max_concurrent_snapshots)), ctx->executor) {}
 
 Controller::~Controller() {
+  for (auto& [name, w] : watched_) w.stop->store(true);
   for (auto& [name, w] : watched_) {
-    w.stop->store(true);
-    if (w.thread.joinable()) w.thread.join();
+    if (w.task) w.task->Join();
   }
+  ReapStopped(true);
 }
 
 Status Controller::Start() {
   started_at_ms_ = NowMillis(ctx_->clock);
   next_reap_ns_ = ctx_->clock->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto events, ctx_->state->ListFailoverEvents({.unfinished_only = true}));
-  for (FailoverEvent& e : events) {
-    auto phase = ParseFailoverPhase(e.phase);
-    if (!phase || Finished(*phase)) continue;
-    // Only this controller's own: several controllers on one database need the lease of
-    // the coming multi-controller work before they may take over each other's failovers.
-    if (!e.controller.empty() && e.controller != ctx_->controller) continue;
-    auto instance = ctx_->state->GetProtectedInstance(e.instance_id);
-    if (instance && !*instance) {
-      AbandonFailover(ctx_, e, e.instance_id + " is no longer protected");
-      continue;
-    }
-    resumable_[e.instance_id] = e;
-  }
   Heartbeat();
-  ctx_->Log("controller " + ctx_->controller + " started on " + ctx_->state->Describe() + " (" +
-            ctx_->fleet->provider()->Name() + " provider); " + std::to_string(resumable_.size()) +
-            " failover(s) to resume");
+  // Failovers whose instance is gone or never pointed at them, and whose claim expired.
+  AbandonOrphanFailovers(ctx_);
+  ctx_->Log("controller " + ctx_->ProcessId() + " started on " + ctx_->state->Describe() + " (" +
+            ctx_->fleet->provider()->Name() + " provider)");
   return OkStatus();
 }
 
@@ -80,47 +70,48 @@ void Controller::RefreshListing() {
   listing_ = std::move(listing);
 }
 
-void Controller::StartThread(Watched& w, const std::atomic<bool>& global_stop) {
+void Controller::StartTask(const std::string& name, Watched& w,
+                           const std::atomic<bool>& global_stop) {
   InstanceSupervisor* supervisor = w.supervisor.get();
   std::atomic<bool>* mine = w.stop.get();
-  w.thread = std::thread([this, supervisor, mine, &global_stop] {
+  w.task = ctx_->executor->Spawn(name, [this, supervisor, mine, &global_stop] {
     while (!mine->load() && !global_stop.load()) {
       const int64_t round = ctx_->clock->MonotonicNanos();
       supervisor->Tick(*Listing(), *mine);
       // Probes start every interval, whatever the last one cost (up to its timeout).
       auto spent = std::chrono::nanoseconds(ctx_->clock->MonotonicNanos() - round);
       auto interval = std::chrono::nanoseconds(supervisor->probe_interval());
-      if (spent < interval) ctx_->clock->SleepUnless(interval - spent, *mine);
+      ctx_->clock->SleepUnless(std::max(interval - spent, std::chrono::nanoseconds(0)), *mine);
     }
   });
 }
 
-void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
+void Controller::SyncInstances(const std::atomic<bool>& stop) {
   auto listed = ctx_->state->ListProtectedInstances();
   if (!listed) {
-    ctx_->Log("cannot list protected instances (the state store is away?): " +
-              listed.error().message);
+    // Said once: supervisors go on from what they hold until the database answers.
+    if (last_sync_error_.empty()) {
+      last_sync_error_ = listed.error().message;
+      ctx_->Log("cannot list protected instances (the state store is away?): " +
+                last_sync_error_ + "; watching what is known");
+    }
     return;
   }
+  if (!last_sync_error_.empty()) ctx_->Log("the state store answers again");
+  last_sync_error_.clear();
   std::map<std::string, ProtectedInstance> current;
   for (ProtectedInstance& p : *listed) current[p.instance_id] = std::move(p);
-  // Removed (unprotected): stop watching.
+  // Removed (unprotected): stop watching. The supervisor winds down off this loop (a race
+  // it runs is cancelled); ReapStopped settles what it leaves.
   for (auto it = watched_.begin(); it != watched_.end();) {
     if (current.contains(it->first)) {
       ++it;
       continue;
     }
     it->second.stop->store(true);
-    if (it->second.thread.joinable()) it->second.thread.join();
     ctx_->Log(it->first + ": no longer protected; stopped watching it");
-    // A failover it left unfinished must not leave its replacement rented.
-    if (auto events =
-            ctx_->state->ListFailoverEvents({.instance_id = it->first, .unfinished_only = true})) {
-      for (const FailoverEvent& e : *events) {
-        AbandonFailover(ctx_, e, it->first + " was unprotected during the failover");
-      }
-    }
     std::lock_guard<std::mutex> lock(mu_);
+    stopping_.emplace_back(it->first, std::move(it->second));
     it = watched_.erase(it);
   }
   for (auto& [name, row] : current) {
@@ -133,74 +124,89 @@ void Controller::SyncInstances(bool threads, const std::atomic<bool>& stop) {
     }
     auto spec = SpecFromJson(row.spec_json);
     if (!spec) {
-      ctx_->Log(name + ": cannot read its spec: " + spec.error().message);
+      // Never silent: logged and shown on the instance, once per version of its row.
+      auto reported = unreadable_specs_.find(name);
+      if (reported == unreadable_specs_.end() || reported->second != row.version) {
+        ctx_->Log(name + ": NOT WATCHED: cannot read its spec: " + spec.error().message +
+                  "; fix it with `standby protect " + name + " ...`");
+        auto marked = UpdateProtectedRow(ctx_, name, [&](ProtectedInstance& p) {
+          p.health_detail = "not watched: cannot read its spec: " + spec.error().message;
+          return true;
+        });
+        unreadable_specs_[name] = marked && *marked ? (*marked)->version : row.version;
+      }
       continue;
     }
+    unreadable_specs_.erase(name);
     Watched w;
     w.supervisor = std::make_unique<InstanceSupervisor>(ctx_, row, *spec, &snapshots_);
     w.stop = std::make_unique<std::atomic<bool>>(false);
-    if (auto resume = resumable_.find(name); resume != resumable_.end()) {
-      ctx_->Log(name + ": resuming failover " + resume->second.failover_id + " from " +
-                resume->second.phase);
-      w.supervisor->Resume(resume->second);
-      resumable_.erase(resume);
-    } else if (first_sync_ && row.status == ProtectionStateName(ProtectionState::kFailingOver)) {
-      // Claimed for a failover whose row was never written: a controller died in between.
-      ctx_->Log(name + ": was marked failing over by a failover that never started; watching it");
-      ProtectedInstance fixed = row;
-      fixed.status = std::string(ProtectionStateName(ProtectionState::kSuspect));
-      if (auto version = ctx_->state->UpdateProtectedInstance(fixed)) {
-        fixed.version = *version;
-        w.supervisor->Update(fixed);
-      }
-    }
     ctx_->Log(name + ": watching " +
               (row.ssh_host.empty() ? std::string("(no host yet)")
                                     : row.ssh_host + ":" + std::to_string(row.ssh_port)));
     std::lock_guard<std::mutex> lock(mu_);
     auto [it, inserted] = watched_.emplace(name, std::move(w));
-    if (threads) StartThread(it->second, stop);
+    StartTask(name, it->second, stop);
   }
-  first_sync_ = false;
+}
+
+void Controller::ReapStopped(bool wait) {
+  std::vector<std::pair<std::string, Watched>> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = stopping_.begin(); it != stopping_.end();) {
+      if (wait || !it->second.task || it->second.task->Done()) {
+        done.push_back(std::move(*it));
+        it = stopping_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [name, w] : done) {
+    if (w.task) w.task->Join();
+    w.supervisor.reset();
+    // A failover it left unfinished must not leave its replacement rented.
+    auto events = ctx_->state->ListFailoverEvents({.instance_id = name, .unfinished_only = true});
+    if (!events) continue;  // AbandonOrphanFailovers settles it later
+    for (const FailoverEvent& e : *events) {
+      if (e.claimed_by != ctx_->ProcessId() && e.claim_expires_at >= NowMillis(ctx_->clock)) {
+        continue;  // another process runs it
+      }
+      AbandonFailover(ctx_, e, name + " was unprotected during the failover");
+    }
+  }
 }
 
 void Controller::HandleRequests() {
   auto pending = ctx_->state->ListPendingRequests();
-  if (!pending) return;
+  if (!pending) return;  // read again next interval
   for (const RequestRow& r : *pending) {
-    auto taken = ctx_->state->TakeRequest(r.request_id, ctx_->controller, NowMillis(ctx_->clock));
-    if (!taken || !*taken) continue;  // another controller took it
+    auto taken = ctx_->state->TakeRequest(r.request_id, ctx_->ProcessId(), NowMillis(ctx_->clock));
+    if (!taken || !*taken) continue;  // another controller took it, or read again next time
     auto w = watched_.find(r.instance_id);
     if (w == watched_.end()) {
-      ctx_->state->FinishRequest(r.request_id, "", "no protected instance named " + r.instance_id)
-          .IgnoreError();
+      Status answered =
+          ctx_->state->FinishRequest(r.request_id, "", "no protected instance named " + r.instance_id);
+      if (!answered) ctx_->Log("cannot answer request " + r.request_id + ": " + answered.error().message);
       continue;
     }
-    if (r.kind == "snapshot") {
-      ctx_->Log(r.instance_id + ": snapshot requested (" + r.request_id + ")");
-      w->second.supervisor->RequestSnapshot(r.request_id);
-    } else if (r.kind == "drill" && !r.planned) {
-      ctx_->Log(r.instance_id + ": kill drill requested (" + r.request_id + ")");
-      w->second.supervisor->RequestDrill(r.request_id);
-    } else {
-      Trigger trigger =
-          ParseTrigger(r.trigger).value_or(r.planned ? Trigger::kPlanned : Trigger::kManual);
-      ctx_->Log(r.instance_id + ": failover requested (" + r.request_id + ", " +
-                std::string(TriggerName(trigger)) + ")");
-      w->second.supervisor->RequestFailover(trigger, r.planned, r.request_id);
-    }
+    ctx_->Log(r.instance_id + ": " + r.kind + " request " + r.request_id + " taken");
+    w->second.supervisor->Request(r);
   }
 }
 
 void Controller::Heartbeat() {
   ControllerRow row;
-  row.controller = ctx_->controller;
+  row.controller = ctx_->ProcessId();
   row.pid = ::getpid();
   row.hostname = LocalHostname();
   row.started_at = started_at_ms_;
   row.heartbeat_at = NowMillis(ctx_->clock);
   row.probe_interval_ms = options_.interval.count();
   row.api_url = options_.api_url;
+  // A missed heartbeat only makes `failover` and `status` think no controller runs until the
+  // next one lands.
   ctx_->state->RecordControllerHeartbeat(row).IgnoreError();
 }
 
@@ -208,7 +214,7 @@ void Controller::MaybeReap() {
   const int64_t now = ctx_->clock->MonotonicNanos();
   if (now < next_reap_ns_) return;
   next_reap_ns_ = now + std::chrono::nanoseconds(options_.reap_every).count();
-  auto reaped = ctx_->fleet->Reap(options_.reap_grace);
+  auto reaped = ctx_->fleet->Reap(options_.reap_grace, /*retry_pending=*/false);
   if (!reaped) {
     ctx_->Log("reaper: " + reaped.error().message);
     return;
@@ -218,39 +224,34 @@ void Controller::MaybeReap() {
   }
 }
 
-void Controller::RunOnce(const std::atomic<bool>& stop) {
-  RefreshListing();
-  SyncInstances(false, stop);
-  HandleRequests();
-  Heartbeat();
-  auto listing = Listing();
-  for (auto& [name, w] : watched_) {
-    if (stop.load()) break;
-    w.supervisor->Tick(*listing, stop);
-  }
-  MaybeReap();
-}
-
 Status Controller::Run(const std::atomic<bool>& stop) {
-  // The provider is listed on its own thread: a listing that hangs on retries must not hold
-  // up requests, heartbeats or the instance set.
+  // The provider is listed on a task of its own: a listing that hangs on retries must not
+  // hold up requests, heartbeats or the instance set.
   RefreshListing();
-  std::thread lister([&] {
+  auto lister = ctx_->executor->Spawn("lister", [&] {
     while (ctx_->clock->SleepUnless(options_.interval, stop)) RefreshListing();
   });
+  auto cleanups = ctx_->executor->Spawn("cleanups", [&] {
+    PendingCleanups cleanup(ctx_, options_.cleanup_every);
+    while (ctx_->clock->SleepUnless(options_.interval, stop)) cleanup.RunOnce();
+  });
   while (!stop.load()) {
-    SyncInstances(true, stop);
+    SyncInstances(stop);
     HandleRequests();
     Heartbeat();
     MaybeReap();
+    ReapStopped(false);
     ctx_->clock->SleepUnless(options_.interval, stop);
   }
-  lister.join();
+  lister->Join();
+  cleanups->Join();
   ctx_->Log("stopping: letting every instance reach a safe point");
   for (auto& [name, w] : watched_) w.stop->store(true);
   for (auto& [name, w] : watched_) {
-    if (w.thread.joinable()) w.thread.join();
+    if (w.task) w.task->Join();
   }
+  ReapStopped(true);
+  snapshots_.JoinAll();  // a periodic snapshot of a host ends with its job
   ctx_->Log("stopped");
   return OkStatus();
 }

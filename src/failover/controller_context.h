@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "env/clock.h"
+#include "env/executor.h"
 #include "env/random.h"
 #include "failover/controller_observer.h"
 #include "failover/vocabulary.h"
@@ -21,6 +22,8 @@ namespace standby {
 // the simulation drive the same logic with fakes and a fake clock. Pointers are not owned.
 struct ControllerContext {
   Clock* clock = nullptr;
+  // Where every thread the controller starts runs (real threads; the simulation's scheduler).
+  Executor* executor = Executor::Threads();
   Random* random = nullptr;
   StateStore* state = nullptr;
   Fleet* fleet = nullptr;  // the provider account, SSH transports and the provisioner
@@ -33,9 +36,17 @@ struct ControllerContext {
   // How hosts reach the store (what their agent jobs carry), and how they write snapshots.
   StoreSettings host_store_settings;
   SnapshotJobOptions snapshot_job;
-  std::string controller;  // this controller's name (labels, heartbeats)
-  // false: every part runs on the caller's thread (the deterministic simulation).
-  bool parallel = true;
+  // This controller's name: the labels of what it rents (standby:<controller>:...) and so the
+  // reaper's prefix. Stable across restarts.
+  std::string controller;
+  // This process among all that use the state store (heartbeats, claims of in-flight
+  // failovers, requests taken): unique per process — `serve --id`, else host:pid:start.
+  // "" = `controller`.
+  std::string process_id;
+  // A failover is claimed by the process that runs it until `claim_ttl` after its last
+  // renewal (every `claim_renew`); only an expired claim is adopted by another process.
+  std::chrono::milliseconds claim_ttl{20000};
+  std::chrono::milliseconds claim_renew{5000};
   int max_concurrent_snapshots = 2;
   // One line per decision; default: the log at info level.
   std::function<void(const std::string&)> log;
@@ -46,6 +57,7 @@ struct ControllerContext {
   std::vector<ControllerObserver*> observers;
 
   void Log(const std::string& line) const;
+  const std::string& ProcessId() const { return process_id.empty() ? controller : process_id; }
   template <class F>
   void Notify(const F& tell) const {
     for (ControllerObserver* o : observers) tell(*o);

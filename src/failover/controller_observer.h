@@ -16,6 +16,9 @@ class ControllerObserver {
   // A failover's row each time its phase changes: the first call is its start,
   // `done`/`failed` its end.
   virtual void FailoverPhase(const FailoverEvent& row) { (void)row; }
+  // The fence of a failover's old host changed: it became `pending` (the new host serves
+  // without it) or `waiting` (the new workload waits for it), or such a fence was confirmed.
+  virtual void FenceChanged(const FailoverEvent& row) { (void)row; }
   // A snapshot of `instance` taken by the controller ended: `taken` when it was stored,
   // else null with the error and the failures in a row.
   virtual void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,

@@ -1,7 +1,9 @@
 // The controller on its seams: the simulated market, in-process hosts running the real agent
-// job code, a memory store, SQLite, and a fake clock. Whole failovers in milliseconds:
-// detection, the state machine, resuming after a crash in every phase, replacements dying
-// mid-restore, and the cases that must never fail over.
+// job code, a memory store, SQLite, and the deterministic scheduler as the controller's clock
+// and executor (its real tasks, interleaved by a seed; the hosts' agents run on real threads
+// and the real clock). Whole failovers in milliseconds: detection, the state machine,
+// resuming after a kill in every phase, replacements dying mid-restore, and the cases that
+// must never fail over.
 #include "failover/controller.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +22,7 @@
 #include "state/open_state_store.h"
 #include "store/fault_injecting_store.h"
 #include "store/mem_object_store.h"
+#include "testing/deterministic_scheduler.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -77,18 +80,17 @@ class SwitchableProvider : public Provider {
 class ControllerTest : public ::testing::Test {
  protected:
   ControllerTest()
-      : clock_(1'700'000'000'000'000'000,
-               {.auto_advance = true, .quiet = std::chrono::microseconds(500)}),
+      : sched_({.seed = 11, .start = Clock::Real()->Now()}),
         random_(11),
-        mem_(&clock_),
+        mem_(Clock::Real()),
         store_(&mem_),
-        hosts_(dir_.Sub("hosts"), &store_, &clock_) {
+        hosts_(dir_.Sub("hosts"), &store_, Clock::Real()) {
     MarketProfile profile = VastLikeProfile();
     profile.never_ready_share = 0;
     profile.exit_during_boot_share = 0;
     profile.offline_lag_s = 2;
     auto provider = std::make_unique<SwitchableProvider>(
-        std::make_unique<SimulatedMarket>(profile, &clock_, 5));
+        std::make_unique<SimulatedMarket>(profile, &sched_, 5));
     provider_ = provider.get();
     state_ = std::move(*OpenStateStore("", dir_.Sub("state")));
     OpenedProvider opened;
@@ -96,10 +98,11 @@ class ControllerTest : public ::testing::Test {
     opened.controller = "test";
     RaceOptions race;
     race.poll_interval = std::chrono::milliseconds(1000);
-    race.parallel = false;
+    race.executor = &sched_;
     fleet_ = std::make_unique<Fleet>(std::move(opened), std::make_unique<BorrowedHosts>(&hosts_),
-                                     state_.get(), &clock_, &random_, race, "root");
-    ctx_.clock = &clock_;
+                                     state_.get(), &sched_, &random_, race, "root");
+    ctx_.clock = &sched_;
+    ctx_.executor = &sched_;
     ctx_.random = &random_;
     ctx_.state = state_.get();
     ctx_.fleet = fleet_.get();
@@ -107,7 +110,7 @@ class ControllerTest : public ::testing::Test {
       return std::shared_ptr<ObjectStore>(&store_, [](ObjectStore*) {});
     };
     ctx_.controller = "test";
-    ctx_.parallel = false;
+    ctx_.process_id = "test-process-1";
     ctx_.log = [this](const std::string& line) { log_ += line + "\n"; };
   }
 
@@ -149,13 +152,43 @@ class ControllerTest : public ::testing::Test {
     }
     return out;
   }
-  // Rounds of `controller`, one probe interval apart, until `done` or `rounds` ran out.
-  void RunUntil(Controller& controller, const std::function<bool()>& done, int rounds = 200) {
-    std::atomic<bool> stop{false};
-    for (int i = 0; i < rounds && !done(); ++i) {
-      controller.RunOnce(stop);
-      clock_.SleepFor(std::chrono::seconds(2));
+  // A controller process (`standby serve`) running on the scheduler from here until it goes
+  // out of scope (stopped and joined) or is killed (kill -9: it never runs again, nothing of it
+  // is destroyed).
+  class Running {
+   public:
+    explicit Running(ControllerTest* t, ControllerOptions options = {}) : t_(t) {
+      controller_ = std::make_unique<Controller>(&t->ctx_, options);
+      EXPECT_OK(controller_->Start());
+      task_ = t->sched_.SpawnInGroup(
+          "controller", [this] { controller_->Run(stop_).IgnoreError(); }, &group_);
     }
+    ~Running() {
+      if (killed_) {
+        controller_.release();  // kill -9: its memory stays as it was
+        return;
+      }
+      stop_ = true;
+      task_->Join();
+    }
+    void Kill() {
+      t_->sched_.Abandon(group_);
+      killed_ = true;
+    }
+
+   private:
+    ControllerTest* t_;
+    std::unique_ptr<Controller> controller_;
+    std::atomic<bool> stop_{false};
+    int group_ = -1;
+    bool killed_ = false;
+    std::unique_ptr<Executor::Task> task_;
+  };
+  // Runs `body` as the scheduler's root task (the controller's tasks run while it waits).
+  void Sim(const std::function<void()>& body) { sched_.Run(body); }
+  // Probe intervals (2 s each) pass, with whatever runs, until `done` or `rounds` ran out.
+  void RunUntil(const std::function<bool()>& done, int rounds = 200) {
+    for (int i = 0; i < rounds && !done(); ++i) sched_.SleepFor(std::chrono::seconds(2));
   }
   bool FailoverFinished() {
     for (const FailoverEvent& e : Failovers()) {
@@ -166,7 +199,7 @@ class ControllerTest : public ::testing::Test {
   ProtectedInstance Current() { return **state_->GetProtectedInstance("llm-1"); }
 
   TempDir dir_;
-  FakeClock clock_;
+  DeterministicScheduler sched_;
   SeededRandom random_;
   MemObjectStore mem_;
   FaultInjectingStore store_;
@@ -179,437 +212,429 @@ class ControllerTest : public ::testing::Test {
 };
 
 TEST_F(ControllerTest, ADeadHostIsReplacedRestoredValidatedAndRecorded) {
-  SeedSnapshot();
-  ProtectedInstance before = Placed(Spec());
-  ASSERT_EQ(before.status, "healthy");
-  EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(before.ssh_host, before.ssh_port),
-                                     "/workspace/config.json")),
-            "{\"layers\": 2}");
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 5);
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  Kill(before);
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u) << log_;
-  const FailoverEvent& e = failovers[0];
-  EXPECT_TRUE(e.success) << e.failure_reason;
-  EXPECT_EQ(e.trigger, "host_dead");
-  EXPECT_EQ(e.fence, "confirmed");
-  EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
-  EXPECT_EQ(e.original_ssh_user, before.ssh_user);  // fencing logs in as the host's user
-  EXPECT_FALSE(e.original_ssh_user.empty());
-  EXPECT_EQ(e.files_restored, 2);
-  EXPECT_EQ(e.files_expected, 2);
-  EXPECT_GT(e.gpu_provisioning_time_ms, 0);
-  EXPECT_EQ(e.total_ms, e.completed_at - e.first_failure_at);
-  EXPECT_NE(log_.find("host dead"), std::string::npos) << log_;
-  ProtectedInstance after = Current();
-  EXPECT_EQ(after.status, "healthy");
-  EXPECT_EQ(after.provider_instance_id, e.new_instance_id);
-  EXPECT_EQ(after.failovers, 1);
-  EXPECT_EQ(after.last_mttr_ms, e.total_ms);
-  EXPECT_EQ(
-      ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port), "/workspace/model.bin")),
-      RandomBytes(2 << 20, 1));
-  // Nothing left but the new host, which is owned; the dead one is no longer owned.
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
-  ASSERT_OK_AND_ASSIGN(auto owned, OwnedInstances(state_.get(), "simulated"));
-  EXPECT_EQ(owned, std::set<std::string>{e.new_instance_id});
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance before = Placed(Spec());
+    ASSERT_EQ(before.status, "healthy");
+    EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(before.ssh_host, before.ssh_port),
+                                       "/workspace/config.json")),
+              "{\"layers\": 2}");
+    Running controller(this);
+    RunUntil([] { return false; }, 5);
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    Kill(before);
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << log_;
+    const FailoverEvent& e = failovers[0];
+    EXPECT_TRUE(e.success) << e.failure_reason;
+    EXPECT_EQ(e.trigger, "host_dead");
+    EXPECT_EQ(e.fence, "confirmed");
+    EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
+    EXPECT_EQ(e.original_ssh_user, before.ssh_user);  // fencing logs in as the host's user
+    EXPECT_FALSE(e.original_ssh_user.empty());
+    EXPECT_EQ(e.files_restored, 2);
+    EXPECT_EQ(e.files_expected, 2);
+    EXPECT_GT(e.gpu_provisioning_time_ms, 0);
+    EXPECT_EQ(e.total_ms, e.completed_at - e.first_failure_at);
+    EXPECT_NE(log_.find("host dead"), std::string::npos) << log_;
+    ProtectedInstance after = Current();
+    EXPECT_EQ(after.status, "healthy");
+    EXPECT_EQ(after.provider_instance_id, e.new_instance_id);
+    EXPECT_EQ(after.failovers, 1);
+    EXPECT_EQ(after.last_mttr_ms, e.total_ms);
+    EXPECT_EQ(
+        ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port), "/workspace/model.bin")),
+        RandomBytes(2 << 20, 1));
+    // Nothing left but the new host, which is owned; the dead one is no longer owned.
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+    ASSERT_OK_AND_ASSIGN(auto owned, OwnedInstances(state_.get(), "simulated"));
+    EXPECT_EQ(owned, std::set<std::string>{e.new_instance_id});
+  });
 }
 
 TEST_F(ControllerTest, ACrashInEveryPhaseResumesTheSameFailoverOnceAndLeaksNothing) {
-  for (FailoverPhase crash_in :
-       {FailoverPhase::kDetected, FailoverPhase::kReplacing, FailoverPhase::kRestoring,
-        FailoverPhase::kValidating, FailoverPhase::kStarting, FailoverPhase::kChecking}) {
-    SCOPED_TRACE(std::string(FailoverPhaseName(crash_in)));
-    log_.clear();  // one instance per phase, in one world
-    ProtectionSpec spec = Spec();
-    spec.name = "llm-" + std::string(FailoverPhaseName(crash_in));
-    spec.workload.command = "exec sleep 600";  // killed with its host
-    spec.workload.check_command = "test -f w.bin";
-    WriteFile(hosts_.HostPath("seed:22", "/workspace/w.bin"), RandomBytes(1 << 20, 2));
-    auto seed = hosts_.Connect({"root", "seed", 22, ""});
-    StoreAccess access{"/repo", {}};
-    ASSERT_OK(HostAgent(seed.get(), &access).Snapshot(spec.name, "/workspace", false));
-    auto placed = Protect(&ctx_, spec, {"", std::nullopt, true}, nullptr);
-    ASSERT_OK(placed);
-    int crashes = 0;
-    ctx_.crash_after_persist = [&](const std::string&, FailoverPhase phase) {
-      return phase == crash_in && crashes++ == 0;
-    };
-    {
-      Controller first(&ctx_, {});
-      ASSERT_OK(first.Start());
+  Sim([&] {
+    for (FailoverPhase crash_in :
+         {FailoverPhase::kDetected, FailoverPhase::kReplacing, FailoverPhase::kRestoring,
+          FailoverPhase::kValidating, FailoverPhase::kStarting, FailoverPhase::kChecking}) {
+      SCOPED_TRACE(std::string(FailoverPhaseName(crash_in)));
+      log_.clear();  // one instance per phase, in one world
+      ProtectionSpec spec = Spec();
+      spec.name = "llm-" + std::string(FailoverPhaseName(crash_in));
+      spec.workload.command = "exec sleep 600";  // killed with its host
+      spec.workload.check_command = "test -f w.bin";
+      WriteFile(hosts_.HostPath("seed:22", "/workspace/w.bin"), RandomBytes(1 << 20, 2));
+      auto seed = hosts_.Connect({"root", "seed", 22, ""});
+      StoreAccess access{"/repo", {}};
+      ASSERT_OK(HostAgent(seed.get(), &access).Snapshot(spec.name, "/workspace", false));
+      auto placed = Protect(&ctx_, spec, {"", std::nullopt, true}, nullptr);
+      ASSERT_OK(placed);
+      int crashes = 0;
+      std::unique_ptr<Running> first;
+      ctx_.process_id = "test-process-" + std::string(FailoverPhaseName(crash_in)) + "-1";
+      ctx_.crash_after_persist = [&](const std::string&, FailoverPhase phase) {
+        if (phase != crash_in || crashes++ > 0) return false;
+        first->Kill();  // kill -9 right after the phase is persisted: it never runs again
+        return true;
+      };
+      first = std::make_unique<Running>(this);
       ASSERT_OK(provider_->market()->Kill(placed->provider_instance_id));
       hosts_.Kill(HostKey(placed->ssh_host, placed->ssh_port));
-      RunUntil(
-          first, [&] { return crashes > 0; }, 50);
-    }  // the controller is gone mid-failover
-    ASSERT_EQ(crashes, 1) << log_;
-    Controller second(&ctx_, {});
-    ASSERT_OK(second.Start());
-    RunUntil(
-        second, [] { return false; }, 1);
-    EXPECT_NE(log_.find("resuming failover"), std::string::npos) << log_;
-    EXPECT_NE(log_.find("from " + std::string(FailoverPhaseName(crash_in))), std::string::npos)
-        << log_;
-    auto finished = [&] {
-      auto events = ListEvents(&ctx_, spec.name);
-      for (const FailoverEvent& e : *events) {
-        if (e.trigger == "host_dead" && e.completed_at > 0) return true;
+      RunUntil([&] { return crashes > 0; }, 50);
+      ASSERT_EQ(crashes, 1) << log_;
+      first.reset();  // (killed: nothing of it is destroyed)
+      ctx_.crash_after_persist = nullptr;
+      // Another process: it resumes the failover once the dead one's claim has expired.
+      ctx_.process_id = "test-process-" + std::string(FailoverPhaseName(crash_in)) + "-2";
+      Running second(this);
+      RunUntil([&] { return log_.find("resuming failover") != std::string::npos; }, 30);
+      EXPECT_NE(log_.find("resuming failover"), std::string::npos) << log_;
+      EXPECT_NE(log_.find("from " + std::string(FailoverPhaseName(crash_in))), std::string::npos)
+          << log_;
+      auto finished = [&] {
+        auto events = ListEvents(&ctx_, spec.name);
+        for (const FailoverEvent& e : *events) {
+          if (e.trigger == "host_dead" && e.completed_at > 0) return true;
+        }
+        return false;
+      };
+      RunUntil(finished);
+      ASSERT_OK_AND_ASSIGN(auto events, ListEvents(&ctx_, spec.name));
+      int failovers = 0;
+      for (const FailoverEvent& e : events) {
+        if (e.trigger == "initial") continue;
+        ++failovers;
+        EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
       }
-      return false;
-    };
-    RunUntil(second, finished);
-    ASSERT_OK_AND_ASSIGN(auto events, ListEvents(&ctx_, spec.name));
-    int failovers = 0;
-    for (const FailoverEvent& e : events) {
-      if (e.trigger == "initial") continue;
-      ++failovers;
-      EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
+      EXPECT_EQ(failovers, 1) << log_;
+      ProtectedInstance now = **state_->GetProtectedInstance(spec.name);
+      EXPECT_EQ(now.status, "healthy");
+      // Leaks: every live machine is some protected instance's current host.
+      ASSERT_OK_AND_ASSIGN(auto live, provider_->market()->List(""));
+      ASSERT_OK_AND_ASSIGN(auto all, state_->ListProtectedInstances());
+      std::set<std::string> hosts_in_use;
+      for (const ProtectedInstance& p : all) hosts_in_use.insert(p.provider_instance_id);
+      for (const Instance& i : live) EXPECT_TRUE(hosts_in_use.contains(i.id)) << i.id << " leaked";
     }
-    EXPECT_EQ(failovers, 1) << log_;
-    ProtectedInstance now = **state_->GetProtectedInstance(spec.name);
-    EXPECT_EQ(now.status, "healthy");
-    // Leaks: every live machine is some protected instance's current host.
-    ASSERT_OK_AND_ASSIGN(auto live, provider_->market()->List(""));
-    ASSERT_OK_AND_ASSIGN(auto all, state_->ListProtectedInstances());
-    std::set<std::string> hosts_in_use;
-    for (const ProtectedInstance& p : all) hosts_in_use.insert(p.provider_instance_id);
-    for (const Instance& i : live) EXPECT_TRUE(hosts_in_use.contains(i.id)) << i.id << " leaked";
-    ctx_.crash_after_persist = nullptr;
-  }
+  });
 }
 
 TEST_F(ControllerTest, AReplacementThatDiesMidRestoreIsBlacklistedDestroyedAndReplaced) {
-  SeedSnapshot();
-  ProtectedInstance before = Placed(Spec());
-  std::string doomed, doomed_machine;
-  ctx_.crash_after_persist = [&](const std::string& id, FailoverPhase phase) {
-    if (phase == FailoverPhase::kRestoring && doomed.empty()) {
-      auto events = state_->ListFailoverEvents();
-      for (const FailoverEvent& e : *events) {
-        if (e.failover_id != id) continue;
-        doomed = e.new_instance_id;
-        doomed_machine = e.new_machine_id;
-        hosts_.DieDuringNextJob(HostKey(e.new_ssh_host, e.new_ssh_port), 2);
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance before = Placed(Spec());
+    std::string doomed, doomed_machine;
+    ctx_.crash_after_persist = [&](const std::string& id, FailoverPhase phase) {
+      if (phase == FailoverPhase::kRestoring && doomed.empty()) {
+        auto events = state_->ListFailoverEvents();
+        for (const FailoverEvent& e : *events) {
+          if (e.failover_id != id) continue;
+          doomed = e.new_instance_id;
+          doomed_machine = e.new_machine_id;
+          hosts_.DieDuringNextJob(HostKey(e.new_ssh_host, e.new_ssh_port), 2);
+        }
       }
-    }
-    return false;
-  };
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  Kill(before);
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u);
-  const FailoverEvent& e = failovers[0];
-  EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
-  EXPECT_EQ(e.attempts, 2);
-  ASSERT_FALSE(doomed.empty());
-  EXPECT_NE(e.new_instance_id, doomed);
-  EXPECT_NE(e.note.find("failed while restoring"), std::string::npos) << e.note;
-  EXPECT_EQ(provider_->market()->Get(doomed).error().code, ErrorCode::kNotFound);
-  ASSERT_OK_AND_ASSIGN(auto blacklisted, state_->ActiveBlacklist(NowMillis(&clock_)));
-  bool found = false;
-  for (const BlacklistEntry& b : blacklisted) found = found || b.machine_id == doomed_machine;
-  EXPECT_TRUE(found);
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+      return false;
+    };
+    Running controller(this);
+    Kill(before);
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u);
+    const FailoverEvent& e = failovers[0];
+    EXPECT_TRUE(e.success) << e.failure_reason << "\n" << log_;
+    EXPECT_EQ(e.attempts, 2);
+    ASSERT_FALSE(doomed.empty());
+    EXPECT_NE(e.new_instance_id, doomed);
+    EXPECT_NE(e.note.find("failed while restoring"), std::string::npos) << e.note;
+    EXPECT_EQ(provider_->market()->Get(doomed).error().code, ErrorCode::kNotFound);
+    ASSERT_OK_AND_ASSIGN(auto blacklisted, state_->ActiveBlacklist(NowMillis(&sched_)));
+    bool found = false;
+    for (const BlacklistEntry& b : blacklisted) found = found || b.machine_id == doomed_machine;
+    EXPECT_TRUE(found);
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+  });
 }
 
 TEST_F(ControllerTest, NoFailoverForAnApiOutageABlipOrAnIsolatedController) {
-  SeedSnapshot();
-  ProtectedInstance p = Placed(Spec());
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  // The provider's API fails for a minute while the host answers.
-  provider_->down = true;
-  RunUntil(
-      controller, [] { return false; }, 30);
-  provider_->down = false;
-  // An SSH blip shorter than dead_after (3 probes).
-  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
-  RunUntil(
-      controller, [] { return false; }, 2);
-  hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
-  RunUntil(
-      controller, [] { return false; }, 5);
-  EXPECT_EQ(Current().status, "healthy");
-  // The controller is cut off: host, provider and store all fail.
-  provider_->down = true;
-  store_.FailCall(StoreOp::kHead, 1, UnavailableError("store unreachable"), true);
-  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
-  RunUntil(
-      controller, [] { return false; }, 20);
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  EXPECT_NE(log_.find("cut off"), std::string::npos) << log_;
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
-  // Connectivity back, host still dead: now it is a failover.
-  provider_->down = false;
-  store_.Heal();
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  ASSERT_EQ(Failovers().size(), 1u);
-  EXPECT_TRUE(Failovers()[0].success);
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance p = Placed(Spec());
+    Running controller(this);
+    // The provider's API fails for a minute while the host answers.
+    provider_->down = true;
+    RunUntil([] { return false; }, 30);
+    provider_->down = false;
+    // An SSH blip shorter than dead_after (3 probes).
+    hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+    RunUntil([] { return false; }, 2);
+    hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
+    RunUntil([] { return false; }, 5);
+    EXPECT_EQ(Current().status, "healthy");
+    // The controller is cut off: host, provider and store all fail.
+    provider_->down = true;
+    store_.FailCall(StoreOp::kHead, 1, UnavailableError("store unreachable"), true);
+    hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+    RunUntil([] { return false; }, 20);
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    EXPECT_NE(log_.find("cut off"), std::string::npos) << log_;
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+    // Connectivity back, host still dead: now it is a failover.
+    provider_->down = false;
+    store_.Heal();
+    RunUntil([&] { return FailoverFinished(); });
+    ASSERT_EQ(Failovers().size(), 1u);
+    EXPECT_TRUE(Failovers()[0].success);
+  });
 }
 
 TEST_F(ControllerTest, APausedInstanceIsLeftAloneAndResumedFromFreshProbes) {
-  SeedSnapshot();
-  ProtectedInstance p = Placed(Spec());
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  ASSERT_OK_AND_ASSIGN(ProtectedInstance paused, PauseProtection(&ctx_, "llm-1"));
-  EXPECT_EQ(paused.status, "paused");
-  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));  // idempotent
-  // The host dies while paused (maintenance): nothing is failed over, nothing is rented.
-  Kill(p);
-  RunUntil(
-      controller, [] { return false; }, 20);
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  EXPECT_EQ(Current().status, "paused");
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);  // the dead one, not yet destroyed
-  // An operator's failover request is answered, not acted on.
-  ASSERT_OK_AND_ASSIGN(RequestRow request,
-                       SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kManual, false));
-  RunUntil(
-      controller, [] { return false; }, 2);
-  ASSERT_OK_AND_ASSIGN(auto answered, state_->GetRequest(request.request_id));
-  EXPECT_EQ(answered->result, "llm-1 is paused");
-  EXPECT_TRUE(answered->failover_id.empty());
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  // Resumed: the dead host is noticed from fresh probes and replaced.
-  ASSERT_OK_AND_ASSIGN(ProtectedInstance resumed, ResumeProtection(&ctx_, "llm-1"));
-  EXPECT_EQ(resumed.status, "healthy");
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  ASSERT_EQ(Failovers().size(), 1u) << log_;
-  EXPECT_TRUE(Failovers()[0].success);
-  EXPECT_EQ(Current().status, "healthy");
-  EXPECT_EQ(Failovers()[0].trigger, "host_dead");
-  // Unknown names are a clear error.
-  auto unknown = PauseProtection(&ctx_, "nope");
-  ASSERT_FALSE(unknown.has_value());
-  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance p = Placed(Spec());
+    Running controller(this);
+    ASSERT_OK_AND_ASSIGN(ProtectedInstance paused, PauseProtection(&ctx_, "llm-1"));
+    EXPECT_EQ(paused.status, "paused");
+    ASSERT_OK(PauseProtection(&ctx_, "llm-1"));  // idempotent
+    // The host dies while paused (maintenance): nothing is failed over, nothing is rented.
+    Kill(p);
+    RunUntil([] { return false; }, 20);
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    EXPECT_EQ(Current().status, "paused");
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u);  // the dead one, not yet destroyed
+    // An operator's failover request is answered, not acted on.
+    ASSERT_OK_AND_ASSIGN(RequestRow request,
+                         SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kManual, false));
+    RunUntil([] { return false; }, 2);
+    ASSERT_OK_AND_ASSIGN(auto answered, state_->GetRequest(request.request_id));
+    EXPECT_EQ(answered->result, "llm-1 is paused");
+    EXPECT_TRUE(answered->failover_id.empty());
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    // Resumed: the dead host is noticed from fresh probes and replaced.
+    ASSERT_OK_AND_ASSIGN(ProtectedInstance resumed, ResumeProtection(&ctx_, "llm-1"));
+    EXPECT_EQ(resumed.status, "healthy");
+    RunUntil([&] { return FailoverFinished(); });
+    ASSERT_EQ(Failovers().size(), 1u) << log_;
+    EXPECT_TRUE(Failovers()[0].success);
+    EXPECT_EQ(Current().status, "healthy");
+    EXPECT_EQ(Failovers()[0].trigger, "host_dead");
+    // Unknown names are a clear error.
+    auto unknown = PauseProtection(&ctx_, "nope");
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  });
 }
 
 TEST_F(ControllerTest, ASpecChangedWhileServingIsUsedWhicheverPathReadsTheRow) {
-  SeedSnapshot();
-  ProtectionSpec spec = Spec();  // no periodic snapshots
-  ProtectedInstance p = Placed(spec);
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 3);
-  ASSERT_OK_AND_ASSIGN(auto before, state_->ListSnapshots("llm-1"));
-  // `protect` changes the schedule between the controller's read of the row and the
-  // supervisor's own write of it (the host turning suspect): the supervisor first sees the
-  // new spec through its own read-modify-write, never through an update message.
-  spec.snapshot_every = std::chrono::seconds(10);
-  bool changed = false;
-  auto log = ctx_.log;
-  ctx_.log = [&](const std::string& line) {
-    log(line);
-    if (!changed && line.find("suspect") != std::string::npos) {
-      changed = true;
-      EXPECT_OK(Protect(&ctx_, spec, {}, nullptr));
-    }
-  };
-  hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
-  RunUntil(
-      controller, [] { return false; }, 1);
-  hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
-  ASSERT_TRUE(changed) << log_;
-  RunUntil(
-      controller, [] { return false; }, 20);  // 40 s
-  ASSERT_OK_AND_ASSIGN(auto after, state_->ListSnapshots("llm-1"));
-  EXPECT_GE(after.size(), before.size() + 3) << log_;
-  EXPECT_TRUE(Failovers().empty());
-  // A pause and a resume carry it too.
-  spec.snapshot_every = std::chrono::seconds(0);
-  ASSERT_OK(Protect(&ctx_, spec, {}, nullptr));
-  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
-  ASSERT_OK(ResumeProtection(&ctx_, "llm-1"));
-  RunUntil(
-      controller, [] { return false; }, 2);
-  ASSERT_OK_AND_ASSIGN(auto stopped, state_->ListSnapshots("llm-1"));
-  RunUntil(
-      controller, [] { return false; }, 15);
-  ASSERT_OK_AND_ASSIGN(auto later, state_->ListSnapshots("llm-1"));
-  EXPECT_EQ(later.size(), stopped.size()) << log_;
+  Sim([&] {
+    SeedSnapshot();
+    ProtectionSpec spec = Spec();  // no periodic snapshots
+    ProtectedInstance p = Placed(spec);
+    Running controller(this);
+    RunUntil([] { return false; }, 3);
+    ASSERT_OK_AND_ASSIGN(auto before, state_->ListSnapshots("llm-1"));
+    // `protect` changes the schedule between the controller's read of the row and the
+    // supervisor's own write of it (the host turning suspect): the supervisor first sees the
+    // new spec through its own read-modify-write, never through an update message.
+    spec.snapshot_every = std::chrono::seconds(10);
+    bool changed = false;
+    auto log = ctx_.log;
+    ctx_.log = [&](const std::string& line) {
+      log(line);
+      if (!changed && line.find("suspect") != std::string::npos) {
+        changed = true;
+        EXPECT_OK(Protect(&ctx_, spec, {}, nullptr));
+      }
+    };
+    hosts_.Kill(HostKey(p.ssh_host, p.ssh_port));
+    RunUntil([&] { return changed; }, 5);
+    hosts_.Revive(HostKey(p.ssh_host, p.ssh_port));
+    ASSERT_TRUE(changed) << log_;
+    RunUntil([] { return false; }, 20);  // 40 s
+    ASSERT_OK_AND_ASSIGN(auto after, state_->ListSnapshots("llm-1"));
+    EXPECT_GE(after.size(), before.size() + 3) << log_;
+    EXPECT_TRUE(Failovers().empty());
+    // A pause and a resume carry it too.
+    spec.snapshot_every = std::chrono::seconds(0);
+    ASSERT_OK(Protect(&ctx_, spec, {}, nullptr));
+    ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
+    ASSERT_OK(ResumeProtection(&ctx_, "llm-1"));
+    RunUntil([] { return false; }, 2);
+    ASSERT_OK_AND_ASSIGN(auto stopped, state_->ListSnapshots("llm-1"));
+    RunUntil([] { return false; }, 15);
+    ASSERT_OK_AND_ASSIGN(auto later, state_->ListSnapshots("llm-1"));
+    EXPECT_EQ(later.size(), stopped.size()) << log_;
+  });
 }
 
 TEST_F(ControllerTest, PeriodicSnapshotsAreTakenPrunedAndSurviveAStoreOutage) {
-  SeedSnapshot();
-  ProtectionSpec spec = Spec();
-  spec.snapshot_every = std::chrono::seconds(10);
-  spec.keep_last = 2;
-  ProtectedInstance p = Placed(spec);
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 40);  // 80 s
-  ASSERT_OK_AND_ASSIGN(auto rows, state_->ListSnapshots("llm-1"));
-  EXPECT_GE(rows.size(), 6u) << log_;  // the seed, and one about every 10 s
-  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(&store_, false));
-  ASSERT_OK_AND_ASSIGN(auto stored, repo->ListSnapshots(std::string("llm-1")));
-  EXPECT_EQ(stored.size(), 2u);
-  EXPECT_EQ(Current().last_snapshot_id, rows.back().snapshot_id);
-  EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
-  // The store goes away: snapshots fail and are counted; health is not affected.
-  store_.FailCall(StoreOp::kPut, 1, UnavailableError("store outage"), true);
-  RunUntil(
-      controller, [] { return false; }, 20);
-  EXPECT_GE(Current().consecutive_snapshot_failures, 2) << log_;
-  EXPECT_EQ(Current().status, "healthy");
-  EXPECT_TRUE(Failovers().empty());
-  store_.Heal();
-  RunUntil(
-      controller, [&] { return Current().consecutive_snapshot_failures == 0; }, 20);
-  EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
-  (void)p;
+  Sim([&] {
+    SeedSnapshot();
+    ProtectionSpec spec = Spec();
+    spec.snapshot_every = std::chrono::seconds(10);
+    spec.keep_last = 2;
+    ProtectedInstance p = Placed(spec);
+    Running controller(this);
+    RunUntil([] { return false; }, 40);  // 80 s
+    ASSERT_OK_AND_ASSIGN(auto rows, state_->ListSnapshots("llm-1"));
+    EXPECT_GE(rows.size(), 6u) << log_;  // the seed, and one about every 10 s
+    ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(&store_, false));
+    ASSERT_OK_AND_ASSIGN(auto stored, repo->ListSnapshots(std::string("llm-1")));
+    EXPECT_EQ(stored.size(), 2u);
+    EXPECT_EQ(Current().last_snapshot_id, rows.back().snapshot_id);
+    EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
+    // The store goes away: snapshots fail and are counted; health is not affected.
+    store_.FailCall(StoreOp::kPut, 1, UnavailableError("store outage"), true);
+    RunUntil([] { return false; }, 20);
+    EXPECT_GE(Current().consecutive_snapshot_failures, 2) << log_;
+    EXPECT_EQ(Current().status, "healthy");
+    EXPECT_TRUE(Failovers().empty());
+    store_.Heal();
+    RunUntil([&] { return Current().consecutive_snapshot_failures == 0; }, 20);
+    EXPECT_EQ(Current().consecutive_snapshot_failures, 0);
+    (void)p;
+  });
 }
 
 TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
-  SeedSnapshot();
-  ProtectedInstance p = Placed(Spec());
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 2);
-  WriteFile(hosts_.HostPath(HostKey(p.ssh_host, p.ssh_port), "/workspace/written-just-now.txt"),
-            "the last step");
-  ASSERT_OK_AND_ASSIGN(RequestRow request,
-                       SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kPlanned, true));
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u);
-  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
-  EXPECT_EQ(failovers[0].trigger, "planned");
-  EXPECT_TRUE(failovers[0].planned);
-  // The final snapshot was taken on the old host and is the one restored.
-  ASSERT_OK_AND_ASSIGN(auto snapshots, state_->ListSnapshots("llm-1"));
-  ASSERT_FALSE(snapshots.empty());
-  EXPECT_EQ(failovers[0].snapshot_id, snapshots.back().snapshot_id);
-  EXPECT_EQ(nlohmann::json::parse(failovers[0].phase_timings_json)["final_snapshot"]["status"],
-            "ok");
-  ProtectedInstance after = Current();
-  EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port),
-                                     "/workspace/written-just-now.txt")),
-            "the last step");
-  ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
-  EXPECT_EQ(taken->failover_id, failovers[0].failover_id);
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance p = Placed(Spec());
+    Running controller(this);
+    RunUntil([] { return false; }, 2);
+    WriteFile(hosts_.HostPath(HostKey(p.ssh_host, p.ssh_port), "/workspace/written-just-now.txt"),
+              "the last step");
+    ASSERT_OK_AND_ASSIGN(RequestRow request,
+                         SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kPlanned, true));
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u);
+    EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+    EXPECT_EQ(failovers[0].trigger, "planned");
+    EXPECT_TRUE(failovers[0].planned);
+    // The final snapshot was taken on the old host and is the one restored.
+    ASSERT_OK_AND_ASSIGN(auto snapshots, state_->ListSnapshots("llm-1"));
+    ASSERT_FALSE(snapshots.empty());
+    EXPECT_EQ(failovers[0].snapshot_id, snapshots.back().snapshot_id);
+    EXPECT_EQ(nlohmann::json::parse(failovers[0].phase_timings_json)["final_snapshot"]["status"],
+              "ok");
+    ProtectedInstance after = Current();
+    EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port),
+                                       "/workspace/written-just-now.txt")),
+              "the last step");
+    ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
+    EXPECT_EQ(taken->failover_id, failovers[0].failover_id);
+  });
 }
 
 // A kill drill where the provider cannot kill a machine (the simulated market here, a static
 // pool in real life): the workload is stopped, the host is treated as lost, detection runs on
 // failed probes, and the failover is a drill that answers its request.
 TEST_F(ControllerTest, AKillDrillIsDetectedRecoveredAndRecordedAsADrill) {
-  SeedSnapshot();
-  ProtectionSpec spec = Spec();
-  spec.workload.command = "exec sleep 600";
-  ProtectedInstance before = Placed(spec);
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 2);
-  ASSERT_OK_AND_ASSIGN(RequestRow request,
-                       SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u) << log_;
-  const FailoverEvent& e = failovers[0];
-  EXPECT_TRUE(e.success) << e.failure_reason;
-  EXPECT_EQ(e.trigger, "drill");
-  EXPECT_FALSE(e.planned);
-  EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
-  // Detected by failed probes (dead_after of them, 2 s apart), not by a shortcut.
-  EXPECT_GE(e.detection_ms, 2 * 2000) << log_;
-  EXPECT_NE(log_.find("treats the host as lost"), std::string::npos) << log_;
-  EXPECT_NE(log_.find("host dead: 3 failed probes"), std::string::npos) << log_;
-  ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
-  EXPECT_EQ(taken->failover_id, e.failover_id);
-  EXPECT_EQ(Current().provider_instance_id, e.new_instance_id);
-  // The drill's timeline and table read the same row.
-  FailoverTimeline timeline(request.created_at);
-  std::string lines = JoinStrings(timeline.Update(e), "\n");
-  for (const char* step : {"detected (drill)", "fenced: the old host is destroyed", "race won by",
-                           "validation passed", "workload started", "health check passed"}) {
-    EXPECT_NE(lines.find(step), std::string::npos) << step << " missing from\n" << lines;
-  }
-  MttrHistory history = CollectMttrHistory(*ListEvents(&ctx_, "llm-1"));
-  EXPECT_EQ(history.count, 1u);
-  EXPECT_EQ(history.phases.at("total_ms").p50, static_cast<double>(e.total_ms));
-  std::string table = JoinStrings(MttrTable(e, "this drill", &history), "\n");
-  EXPECT_NE(table.find("(1 failover)"), std::string::npos) << table;
-  EXPECT_NE(table.find("107.9 s measured"), std::string::npos) << table;
+  Sim([&] {
+    SeedSnapshot();
+    ProtectionSpec spec = Spec();
+    spec.workload.command = "exec sleep 600";
+    ProtectedInstance before = Placed(spec);
+    Running controller(this);
+    RunUntil([] { return false; }, 2);
+    ASSERT_OK_AND_ASSIGN(RequestRow request,
+                         SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << log_;
+    const FailoverEvent& e = failovers[0];
+    EXPECT_TRUE(e.success) << e.failure_reason;
+    EXPECT_EQ(e.trigger, "drill");
+    EXPECT_FALSE(e.planned);
+    EXPECT_EQ(e.original_instance_id, before.provider_instance_id);
+    // Detected by failed probes (dead_after of them, 2 s apart), not by a shortcut.
+    EXPECT_GE(e.detection_ms, 2 * 2000) << log_;
+    EXPECT_NE(log_.find("treats the host as lost"), std::string::npos) << log_;
+    EXPECT_NE(log_.find("host dead: 3 failed probes"), std::string::npos) << log_;
+    ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
+    EXPECT_EQ(taken->failover_id, e.failover_id);
+    EXPECT_EQ(Current().provider_instance_id, e.new_instance_id);
+    // The drill's timeline and table read the same row.
+    FailoverTimeline timeline(request.created_at);
+    std::string lines = JoinStrings(timeline.Update(e), "\n");
+    for (const char* step : {"detected (drill)", "fenced: the old host is destroyed", "race won by",
+                             "validation passed", "workload started", "health check passed"}) {
+      EXPECT_NE(lines.find(step), std::string::npos) << step << " missing from\n" << lines;
+    }
+    MttrHistory history = CollectMttrHistory(*ListEvents(&ctx_, "llm-1"));
+    EXPECT_EQ(history.count, 1u);
+    EXPECT_EQ(history.phases.at("total_ms").p50, static_cast<double>(e.total_ms));
+    std::string table = JoinStrings(MttrTable(e, "this drill", &history), "\n");
+    EXPECT_NE(table.find("(1 failover)"), std::string::npos) << table;
+    EXPECT_NE(table.find("107.9 s measured"), std::string::npos) << table;
 
-  // A second drill while none is armed is served; one on a paused instance is refused.
-  ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
-  RunUntil(
-      controller, [] { return false; }, 1);
-  ASSERT_OK_AND_ASSIGN(RequestRow refused,
-                       SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
-  RunUntil(
-      controller, [] { return false; }, 2);
-  ASSERT_OK_AND_ASSIGN(auto answer, state_->GetRequest(refused.request_id));
-  EXPECT_EQ(answer->result, "llm-1 is paused");
-  EXPECT_EQ(Failovers().size(), 1u);
+    // A second drill while none is armed is served; one on a paused instance is refused.
+    ASSERT_OK(PauseProtection(&ctx_, "llm-1"));
+    RunUntil([] { return false; }, 1);
+    ASSERT_OK_AND_ASSIGN(RequestRow refused,
+                         SubmitRequest(&ctx_, "llm-1", "drill", Trigger::kDrill, false));
+    RunUntil([] { return false; }, 2);
+    ASSERT_OK_AND_ASSIGN(auto answer, state_->GetRequest(refused.request_id));
+    EXPECT_EQ(answer->result, "llm-1 is paused");
+    EXPECT_EQ(Failovers().size(), 1u);
+  });
 }
 
 // A kill drill destroys a Vast.ai instance through the API: only with the operator's --yes.
 TEST_F(ControllerTest, AKillDrillOfAVastInstanceNeedsYes) {
-  SeedSnapshot();
-  Placed(Spec());
-  ASSERT_OK(UpdateProtectedRow(&ctx_, "llm-1", [](ProtectedInstance& p) {
-    p.provider = "vast";
-    return true;
-  }));
-  DrillRequest request;
-  request.name = "llm-1";
-  auto refused = RunDrill(&ctx_, request, nullptr);
-  ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(refused.error().message.find("through the Vast.ai API; add --yes"), std::string::npos)
-      << refused.error().message;
-  request.planned = true;  // a planned move destroys nothing by surprise
-  auto planned = RunDrill(&ctx_, request, nullptr);
-  ASSERT_FALSE(planned.has_value());  // no controller runs here
-  EXPECT_EQ(planned.error().code, ErrorCode::kUnavailable) << planned.error().message;
-  request.planned = false;
-  request.yes = true;
-  auto agreed = RunDrill(&ctx_, request, nullptr);
-  ASSERT_FALSE(agreed.has_value());
-  EXPECT_EQ(agreed.error().code, ErrorCode::kUnavailable) << agreed.error().message;
+  Sim([&] {
+    SeedSnapshot();
+    Placed(Spec());
+    ASSERT_OK(UpdateProtectedRow(&ctx_, "llm-1", [](ProtectedInstance& p) {
+      p.provider = "vast";
+      return true;
+    }));
+    DrillRequest request;
+    request.name = "llm-1";
+    auto refused = RunDrill(&ctx_, request, nullptr);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message.find("through the Vast.ai API; add --yes"), std::string::npos)
+        << refused.error().message;
+    request.planned = true;  // a planned move destroys nothing by surprise
+    auto planned = RunDrill(&ctx_, request, nullptr);
+    ASSERT_FALSE(planned.has_value());  // no controller runs here
+    EXPECT_EQ(planned.error().code, ErrorCode::kUnavailable) << planned.error().message;
+    request.planned = false;
+    request.yes = true;
+    auto agreed = RunDrill(&ctx_, request, nullptr);
+    ASSERT_FALSE(agreed.has_value());
+    EXPECT_EQ(agreed.error().code, ErrorCode::kUnavailable) << agreed.error().message;
+  });
 }
 
 // A scheduled drill (--drill-every) is a planned move, skipped while no offer can be found,
 // and run at the next due time once one can.
 TEST_F(ControllerTest, AScheduledDrillRunsWhenDueAndIsSkippedWhenNoOfferFits) {
-  SeedSnapshot();
-  ProtectionSpec spec = Spec();
-  spec.drill_every = std::chrono::minutes(1);
-  Placed(spec);
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  provider_->down = true;  // no offer can be searched: the drill must wait
-  RunUntil(
-      controller, [] { return false; }, 40);
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  EXPECT_NE(log_.find("scheduled drill skipped: cannot search offers"), std::string::npos) << log_;
-  provider_->down = false;
-  RunUntil(
-      controller, [&] { return FailoverFinished(); }, 60);
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u) << log_;
-  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
-  EXPECT_EQ(failovers[0].trigger, "drill");
-  EXPECT_TRUE(failovers[0].planned);
-  EXPECT_NE(log_.find("scheduled drill (every 60 s): a planned move"), std::string::npos) << log_;
-  // The next one is an interval away, counted from this drill.
-  RunUntil(
-      controller, [] { return false; }, 20);
-  EXPECT_EQ(Failovers().size(), 1u) << log_;
+  Sim([&] {
+    SeedSnapshot();
+    ProtectionSpec spec = Spec();
+    spec.drill_every = std::chrono::minutes(1);
+    Placed(spec);
+    Running controller(this);
+    provider_->down = true;  // no offer can be searched: the drill must wait
+    RunUntil([] { return false; }, 40);
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    EXPECT_NE(log_.find("scheduled drill skipped: cannot search offers"), std::string::npos) << log_;
+    provider_->down = false;
+    RunUntil([&] { return FailoverFinished(); }, 60);
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << log_;
+    EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+    EXPECT_EQ(failovers[0].trigger, "drill");
+    EXPECT_TRUE(failovers[0].planned);
+    EXPECT_NE(log_.find("scheduled drill (every 60 s): a planned move"), std::string::npos) << log_;
+    // The next one is an interval away, counted from this drill.
+    RunUntil([] { return false; }, 20);
+    EXPECT_EQ(Failovers().size(), 1u) << log_;
+  });
 }
 
 size_t Count(const std::string& text, const std::string& part) {
@@ -622,67 +647,65 @@ size_t Count(const std::string& text, const std::string& part) {
 // answers again (no failover, nothing fenced, once per window); a death hands the batch to
 // the failover's race, which starts with them already booting and leaves only its winner.
 TEST_F(ControllerTest, ASuspectHostRentsAheadAndABlipDestroysWhatItRented) {
-  SeedSnapshot();
-  ProtectedInstance before = Placed(Spec());
-  Controller controller(&ctx_, {});
-  ASSERT_OK(controller.Start());
-  RunUntil(
-      controller, [] { return false; }, 2);
-  const std::string key = HostKey(before.ssh_host, before.ssh_port);
-  for (int blip = 0; blip < 2; ++blip) {
-    hosts_.Kill(key);  // SSH fails; the machine itself runs on
-    RunUntil(
-        controller, [] { return false; }, 1);
-    hosts_.Revive(key);
-    RunUntil(
-        controller, [] { return false; }, 2);
-  }
-  EXPECT_TRUE(Failovers().empty()) << log_;
-  EXPECT_EQ(Count(log_, "renting on suspicion, 3 machine(s) loading"), 1u) << log_;
-  EXPECT_EQ(Count(log_, "the host answered again: destroyed the machine(s) rented on suspicion"),
-            1u)
-      << log_;
-  EXPECT_NE(log_.find("each confirmed gone"), std::string::npos) << log_;
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
-  EXPECT_EQ(Current().provider_instance_id, before.provider_instance_id);
-
-  // A death, a window later: the failover races with the machines rented at the first failure.
-  clock_.Advance(std::chrono::minutes(11));
-  log_.clear();
-  // What a killed controller rented on suspicion is given back by the next failover's race.
-  auto offers = provider_->market()->SearchOffers({});
-  ASSERT_TRUE(offers.has_value());
-  LaunchSpec stray;
-  stray.label = SpeculativeLabelPrefix(&ctx_, "llm-1") + "0badc0de";
-  ASSERT_OK_AND_ASSIGN(Instance orphan, provider_->market()->Create(offers->back(), stray));
-  Kill(before);
-  RunUntil(controller, [&] { return FailoverFinished(); });
-  auto failovers = Failovers();
-  ASSERT_EQ(failovers.size(), 1u) << log_;
-  EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
-  const size_t rented = log_.find("renting on suspicion, 3 machine(s) loading (");
-  ASSERT_NE(rented, std::string::npos) << log_;
-  EXPECT_LT(rented, log_.find("failover " + failovers[0].failover_id + " started")) << log_;
-  EXPECT_GE(failovers[0].candidates_launched, 3) << log_;
-  EXPECT_EQ(provider_->market()->LiveInstances(), 1u) << log_;
-  EXPECT_NE(log_.find("destroying " + orphan.id +
-                      ", rented on suspicion by a controller that "
-                      "stopped"),
-            std::string::npos)
-      << log_;
-  // Each machine rented on suspicion ran in that failover's race (the race records them).
-  const size_t open = log_.find("loading (", rented) + 9;
-  std::vector<std::string> ids = SplitString(log_.substr(open, log_.find(')', open) - open), ',');
-  ASSERT_EQ(ids.size(), 3u);
-  ASSERT_OK_AND_ASSIGN(auto attempts, state_->ListProvisioningAttempts("simulated"));
-  for (std::string id : ids) {
-    id = std::string(TrimWhitespace(id));
-    bool raced = false;
-    for (const ProvisioningAttempt& a : attempts) {
-      raced |= a.provider_instance_id == id && a.failover_id == failovers[0].failover_id;
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance before = Placed(Spec());
+    Running controller(this);
+    RunUntil([] { return false; }, 2);
+    const std::string key = HostKey(before.ssh_host, before.ssh_port);
+    for (int blip = 0; blip < 2; ++blip) {
+      hosts_.Kill(key);  // SSH fails; the machine itself runs on
+      RunUntil([] { return false; }, 1);
+      hosts_.Revive(key);
+      RunUntil([] { return false; }, 2);
     }
-    EXPECT_TRUE(raced) << id << " was rented on suspicion but not raced\n" << log_;
-  }
+    EXPECT_TRUE(Failovers().empty()) << log_;
+    EXPECT_EQ(Count(log_, "renting on suspicion, 3 machine(s) loading"), 1u) << log_;
+    EXPECT_EQ(Count(log_, "the host answered again: destroyed the machine(s) rented on suspicion"),
+              1u)
+        << log_;
+    EXPECT_NE(log_.find("each confirmed gone"), std::string::npos) << log_;
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u);
+    EXPECT_EQ(Current().provider_instance_id, before.provider_instance_id);
+
+    // A death, a window later: the failover races with the machines rented at the first failure.
+    sched_.SleepFor(std::chrono::minutes(11));
+    log_.clear();
+    // What a killed controller rented on suspicion is given back by the next failover's race.
+    auto offers = provider_->market()->SearchOffers({});
+    ASSERT_TRUE(offers.has_value());
+    LaunchSpec stray;
+    stray.label = SpeculativeLabelPrefix(&ctx_, "llm-1") + "0badc0de";
+    ASSERT_OK_AND_ASSIGN(Instance orphan, provider_->market()->Create(offers->back(), stray));
+    Kill(before);
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << log_;
+    EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+    const size_t rented = log_.find("renting on suspicion, 3 machine(s) loading (");
+    ASSERT_NE(rented, std::string::npos) << log_;
+    EXPECT_LT(rented, log_.find("failover " + failovers[0].failover_id + " started")) << log_;
+    EXPECT_GE(failovers[0].candidates_launched, 3) << log_;
+    EXPECT_EQ(provider_->market()->LiveInstances(), 1u) << log_;
+    EXPECT_NE(log_.find("destroying " + orphan.id +
+                        ", rented on suspicion by a controller that "
+                        "stopped"),
+              std::string::npos)
+        << log_;
+    // Each machine rented on suspicion ran in that failover's race (the race records them).
+    const size_t open = log_.find("loading (", rented) + 9;
+    std::vector<std::string> ids = SplitString(log_.substr(open, log_.find(')', open) - open), ',');
+    ASSERT_EQ(ids.size(), 3u);
+    ASSERT_OK_AND_ASSIGN(auto attempts, state_->ListProvisioningAttempts("simulated"));
+    for (std::string id : ids) {
+      id = std::string(TrimWhitespace(id));
+      bool raced = false;
+      for (const ProvisioningAttempt& a : attempts) {
+        raced |= a.provider_instance_id == id && a.failover_id == failovers[0].failover_id;
+      }
+      EXPECT_TRUE(raced) << id << " was rented on suspicion but not raced\n" << log_;
+    }
+  });
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ std::string ProviderSays(const Observation& o) {
 
 void HealthPolicy::Reset() {
   failures_ = 0;
+  gone_rounds_ = 0;
   first_failure_at_ms_ = 0;
   first_failure_mono_ns_ = 0;
   unhealthy_ = 0;
@@ -43,6 +44,7 @@ void HealthPolicy::WorkloadStarted(int64_t mono_ns, bool counts_as_restart) {
 }
 
 Decision HealthPolicy::Decide(const Observation& o) {
+  gone_rounds_ = o.provider == ProviderView::kGone ? gone_rounds_ + 1 : 0;
   if (o.agent_ok) {
     failures_ = 0;
     first_failure_at_ms_ = 0;
@@ -72,7 +74,7 @@ Decision HealthPolicy::Decide(const Observation& o) {
     return {Verdict::kSuspect, Trigger::kHostDead,
             "probes fail but the workload answers users directly: not dead (" + evidence + ")"};
   }
-  if (o.provider == ProviderView::kGone) {
+  if (o.provider == ProviderView::kGone && gone_rounds_ >= 2 && failures_ >= 2) {
     return {Verdict::kFailOver, Trigger::kHostDead, "host dead: " + evidence};
   }
   if (failures_ < policy_.dead_after) {

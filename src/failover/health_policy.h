@@ -59,7 +59,8 @@ struct Decision {
 // time comes from the observations. Rules (docs/design.md, "The health policy"):
 // - any successful probe resets the failure count; a new policy (a controller that just
 //   started) counts only its own probes, so the time it was down is never evidence;
-// - dead when the provider says gone and a probe failed, or after `dead_after` failures in a
+// - dead when two listings in a row say gone and two probes in a row failed (providers
+//   lie: a live machine is listed offline for a round), or after `dead_after` failures in a
 //   row while the controller still reaches the provider or the store; a round in which it
 //   reaches neither is isolation: never a failover, and not counted as a failure;
 // - a workload whose port answers the controller directly is not dead, whatever SSH says;
@@ -89,6 +90,7 @@ class HealthPolicy {
   bool has_workload_;
   bool has_health_check_;
   int failures_ = 0;
+  int gone_rounds_ = 0;  // observations in a row in which the provider said gone
   int64_t first_failure_at_ms_ = 0;
   int64_t first_failure_mono_ns_ = 0;
   int unhealthy_ = 0;

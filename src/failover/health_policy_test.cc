@@ -68,15 +68,25 @@ TEST_F(HealthPolicyTest, DeadAfterFailuresInARowWhileTheProviderAnswersIsAFailov
   EXPECT_EQ(policy_.first_failure_at_ms(), At(2).at_ms);  // MTTR starts at the first failure
 }
 
-TEST_F(HealthPolicyTest, TheProviderSayingGoneNeedsOneFailedProbeToConfirm) {
+// Providers lie (a live machine listed offline for a round): "gone" shortens detection only
+// when two listings in a row say it and two probes in a row fail.
+TEST_F(HealthPolicyTest, TheProviderSayingGoneShortensDetectionOnlyTwiceInARowWithTwoFailures) {
   Observation gone_but_answering = Healthy(0);
   gone_but_answering.provider = ProviderView::kGone;
   EXPECT_EQ(policy_.Decide(gone_but_answering).verdict, Verdict::kHealthy);
-  Observation o = Failed(2, ProviderView::kGone);
+  Observation first = Failed(2, ProviderView::kGone);
+  first.provider_detail = "offline";
+  EXPECT_EQ(policy_.Decide(first).verdict, Verdict::kSuspect) << "one failure and one lie";
+  Observation o = Failed(4, ProviderView::kGone);
   o.provider_detail = "offline";
   Decision d = policy_.Decide(o);
   EXPECT_EQ(d.verdict, Verdict::kFailOver);
   EXPECT_NE(d.reason.find("provider says offline"), std::string::npos) << d.reason;
+  // A lie between two failures does not count twice: a blip with one offline listing.
+  policy_.Reset();
+  EXPECT_EQ(policy_.Decide(Failed(10, ProviderView::kGone)).verdict, Verdict::kSuspect);
+  EXPECT_EQ(policy_.Decide(Failed(12, ProviderView::kRunning)).verdict, Verdict::kSuspect);
+  EXPECT_EQ(policy_.Decide(Healthy(14)).verdict, Verdict::kHealthy);
 }
 
 TEST_F(HealthPolicyTest, AProviderApiOutageAloneIsNeverAFailover) {

@@ -34,9 +34,15 @@ void InstanceSupervisor::Act(const Decision& d, const Observation& o,
       // The failure a drill caused is recorded as the drill's, and answers its request.
       std::optional<ArmedDrill> drill;
       drill.swap(drill_);
-      StartFailover(drill ? Trigger::kDrill : d.trigger, false,
-                    policy_.first_failure_at_ms() > 0 ? policy_.first_failure_at_ms() : o.at_ms,
-                    d.reason, drill ? drill->request_id : "", stop);
+      FailoverStart start;
+      start.trigger = drill ? Trigger::kDrill : d.trigger;
+      start.first_failure_at_ms =
+          policy_.first_failure_at_ms() > 0 ? policy_.first_failure_at_ms() : o.at_ms;
+      start.reason = d.reason;
+      std::vector<std::string> ids;
+      if (drill && !drill->request_id.empty()) ids.push_back(drill->request_id);
+      // The database away: nothing began; the next probes decide again.
+      StartFailover(start, ids, stop).IgnoreError();
       return;
     }
   }

@@ -16,7 +16,7 @@ int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
 void InstanceSupervisor::StartKillDrill(const std::string& request_id) {
   auto answer = [&](const std::string& result) {
     if (!request_id.empty()) {
-      ctx_->state->FinishRequest(request_id, "", result).IgnoreError();
+      Answer(request_id, "", result);
     }
   };
   const bool tracked =
@@ -62,7 +62,7 @@ void InstanceSupervisor::ExpireDrill(const Decision& d) {
   const std::string line = "drill: the host still answers after it was killed; no failover";
   ctx_->Log(spec_.name + ": " + line);
   if (!drill_->request_id.empty()) {
-    ctx_->state->FinishRequest(drill_->request_id, "", line).IgnoreError();
+    Answer(drill_->request_id, "", line);
   }
   drill_.reset();
 }
@@ -116,8 +116,12 @@ void InstanceSupervisor::MaybeScheduledDrill(const std::atomic<bool>& stop) {
     return StartKillDrill("");
   }
   ctx_->Log(spec_.name + ": scheduled drill (every " + every + "): a planned move");
-  StartFailover(Trigger::kDrill, true, NowMillis(ctx_->clock),
-                "scheduled drill (every " + every + ")", "", stop);
+  FailoverStart start;
+  start.trigger = Trigger::kDrill;
+  start.planned = true;
+  start.first_failure_at_ms = NowMillis(ctx_->clock);
+  start.reason = "scheduled drill (every " + every + ")";
+  StartFailover(start, {}, stop).IgnoreError();  // the database away: the next due time
 }
 
 }  // namespace standby

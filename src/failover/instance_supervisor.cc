@@ -17,6 +17,11 @@ HealthPolicy PolicyFor(const ProtectionSpec& spec) {
   return HealthPolicy(spec.policy, !spec.workload.command.empty(), spec.workload.HasCheck());
 }
 
+bool Claimed(const ProtectedInstance& row) {
+  return row.status == ProtectionStateName(ProtectionState::kFailingOver) ||
+         row.status == ProtectionStateName(ProtectionState::kPlacing);
+}
+
 }  // namespace
 
 InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance row,
@@ -35,13 +40,24 @@ InstanceSupervisor::InstanceSupervisor(ControllerContext* ctx, ProtectedInstance
         row_.updated_at + spec_.policy.retry_backoff.count() * 1000 - NowMillis(ctx_->clock);
     retry_failover_ns_ = ctx_->clock->MonotonicNanos() + std::max<int64_t>(0, wait_ms) * kNsPerMs;
   }
+  // A controller (re)starting finds a workload that may still be loading: it gets the same
+  // start-up grace as one the controller started (a dead one is still handled at once).
+  if (!spec_.workload.command.empty()) {
+    policy_.WorkloadStarted(ctx_->clock->MonotonicNanos(), /*counts_as_restart=*/false);
+  }
+  if (Claimed(row_)) running_failover_ = row_.last_failover_id;
 }
 
 InstanceSupervisor::~InstanceSupervisor() {
   // The task captures this supervisor: it must be over before the supervisor is gone.
   while (snapshot_running_ && snapshot_running_->load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ctx_->clock->SleepFor(std::chrono::milliseconds(10));
   }
+}
+
+std::string InstanceSupervisor::running_failover() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_failover_;
 }
 
 void InstanceSupervisor::WaitForSnapshot(std::chrono::nanoseconds at_most) {
@@ -54,10 +70,22 @@ void InstanceSupervisor::WaitForSnapshot(std::chrono::nanoseconds at_most) {
 
 void InstanceSupervisor::SetRow(ProtectedInstance row) {
   const std::string paused(ProtectionStateName(ProtectionState::kPaused));
+  const std::string failed(ProtectionStateName(ProtectionState::kFailed));
   const bool resumed = row_.status == paused && row.status != paused;
+  if (row.status == failed && row_.status != failed && !resumed) {
+    // A failover that ended failed wherever it ran (another process, a settled row): the
+    // instance is placed again after the backoff.
+    int64_t wait_ms =
+        row.updated_at + spec_.policy.retry_backoff.count() * 1000 - NowMillis(ctx_->clock);
+    retry_failover_ns_ = ctx_->clock->MonotonicNanos() + std::max<int64_t>(0, wait_ms) * 1'000'000;
+  }
   const bool spec_changed = row.spec_json != row_.spec_json;
   row_ = std::move(row);
   version_ = row_.version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_failover_ = Claimed(row_) ? row_.last_failover_id : "";
+  }
   if (spec_changed) {
     next_drill_ns_ = -1;  // a new --drill-every applies from now
     // The spec is the row's: `protect` on an existing name changed it.
@@ -78,11 +106,6 @@ void InstanceSupervisor::SetRow(ProtectedInstance row) {
   }
 }
 
-void InstanceSupervisor::Resume(FailoverEvent row) {
-  std::lock_guard<std::mutex> lock(mu_);
-  resume_ = std::move(row);
-}
-
 void InstanceSupervisor::Update(ProtectedInstance row) {
   std::lock_guard<std::mutex> lock(mu_);
   if (update_ && update_->version > row.version) return;
@@ -98,101 +121,136 @@ void InstanceSupervisor::ApplyUpdate() {
   if (update && update->version > row_.version) SetRow(std::move(*update));
 }
 
-void InstanceSupervisor::RequestFailover(Trigger trigger, bool planned,
-                                         const std::string& request_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  failover_request_ = FailoverRequest{trigger, planned, request_id};
+void InstanceSupervisor::Answer(const std::string& request_id, const std::string& failover_id,
+                                const std::string& result) {
+  Status answered = ctx_->state->FinishRequest(request_id, failover_id, result);
+  if (!answered) {
+    ctx_->Log(spec_.name + ": cannot answer request " + request_id + " yet (" +
+              answered.error().message + "): " + result);
+    std::lock_guard<std::mutex> lock(mu_);
+    unanswered_.push_back({request_id, failover_id, result});
+  }
 }
 
-void InstanceSupervisor::RequestSnapshot(const std::string& request_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  snapshot_request_ = request_id;
-}
-
-void InstanceSupervisor::RequestDrill(const std::string& request_id) {
-  std::optional<std::string> superseded;
+void InstanceSupervisor::Request(const RequestRow& request) {
+  std::string running;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    superseded.swap(drill_request_);
-    drill_request_ = request_id;
+    running = running_failover_;
+    if (running.empty()) {
+      requests_.push_back(request);
+      return;
+    }
   }
-  if (superseded) {
-    ctx_->state->FinishRequest(*superseded, "", "superseded by drill request " + request_id)
-        .IgnoreError();
+  // A failover runs (its Tick is busy with it): answered now, never queued behind it.
+  if (request.kind == "failover" || (request.kind == "drill" && request.planned)) {
+    Answer(request.request_id, running,
+           std::string(kAlreadyFailingOver) + ": failover " + running + " of " + name_ +
+               " is running");
+  } else {
+    Answer(request.request_id, "", name_ + " is failing over (" + running + ")");
   }
 }
 
-void InstanceSupervisor::Reload() {
+bool InstanceSupervisor::Reload() {
   auto fresh = ctx_->state->GetProtectedInstance(spec_.name);
-  if (!fresh || !*fresh) return;
-  SetRow(**fresh);
+  if (!fresh) return false;
+  if (*fresh) SetRow(**fresh);
+  return true;
 }
 
 void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<bool>& stop) {
   ApplyUpdate();
-  std::optional<FailoverEvent> resume;
+  std::vector<std::array<std::string, 3>> unanswered;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    resume.swap(resume_);
+    unanswered.swap(unanswered_);
   }
-  if (resume) return RunFailover(std::move(*resume), stop);  // requests wait for the next Tick
-  std::optional<FailoverRequest> request;
-  std::optional<std::string> snapshot_request;
-  std::optional<std::string> drill_request;
+  for (const auto& [id, failover, result] : unanswered) Answer(id, failover, result);
+  if (Claimed(row_)) return TickClaimed(stop);
+  std::deque<RequestRow> inbox;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    request.swap(failover_request_);
-    snapshot_request.swap(snapshot_request_);
-    drill_request.swap(drill_request_);
+    inbox.swap(requests_);
   }
-  // A request this state cannot serve is answered, never dropped.
-  auto refuse = [&](const std::string& why) {
-    if (request) ctx_->state->FinishRequest(request->request_id, "", why).IgnoreError();
-    if (snapshot_request) ctx_->state->FinishRequest(*snapshot_request, "", why).IgnoreError();
-    if (drill_request) ctx_->state->FinishRequest(*drill_request, "", why).IgnoreError();
+  std::vector<RequestRow> failovers, drills, snapshots;
+  for (RequestRow& r : inbox) {
+    (r.kind == "snapshot"               ? snapshots
+     : r.kind == "drill" && !r.planned ? drills
+                                        : failovers)
+        .push_back(std::move(r));
+  }
+  auto refuse_all = [&](const std::string& why) {
+    for (const auto* list : {&failovers, &drills, &snapshots}) {
+      for (const RequestRow& r : *list) Answer(r.request_id, "", why);
+    }
   };
   if (row_.status == ProtectionStateName(ProtectionState::kPaused)) {
     if (speculation_.live()) speculation_.Cancel(spec_.name + " is paused");
-    return refuse(spec_.name + " is paused");
+    return refuse_all(spec_.name + " is paused");
   }
-  if (row_.status == ProtectionStateName(ProtectionState::kFailingOver) ||
-      row_.status == ProtectionStateName(ProtectionState::kPlacing)) {
-    // Another process runs it (a `protect --provision` in progress): wait for its end, which
-    // the controller's next read of the rows delivers (Update).
-    return refuse(
-        spec_.name + " is being " +
-        (row_.status == ProtectionStateName(ProtectionState::kPlacing) ? "placed" : "failed over") +
-        " by another process");
+  // The last kill drill asked for wins; every other is answered.
+  for (size_t i = 0; i + 1 < drills.size(); ++i) {
+    Answer(drills[i].request_id, "", "superseded by drill request " + drills.back().request_id);
   }
-  if (drill_request) {
-    const std::string why = request ? "a failover was requested at the same time"
+  if (!drills.empty()) {
+    const std::string& id = drills.back().request_id;
+    const std::string why = !failovers.empty() ? "a failover was requested at the same time"
                             : row_.status == ProtectionStateName(ProtectionState::kFailed)
                                 ? spec_.name + " has no host: its last failover failed"
                             : !HasHost() ? spec_.name + " has no host"
                             : drill_     ? "a drill of " + spec_.name + " is already under way"
                                          : "";
     if (why.empty()) {
-      StartKillDrill(*drill_request);
+      StartKillDrill(id);
     } else {
-      ctx_->state->FinishRequest(*drill_request, "", why).IgnoreError();
+      Answer(id, "", why);
     }
   }
-  const int64_t now_ns = ctx_->clock->MonotonicNanos();
-  if (request) {
-    return StartFailover(request->trigger, request->planned, NowMillis(ctx_->clock),
-                         "requested by an operator (" + request->request_id + ")",
-                         request->request_id, stop);
+  for (size_t i = 1; i < snapshots.size(); ++i) {
+    Answer(snapshots[i].request_id, "",
+           "merged with snapshot request " + snapshots.front().request_id);
   }
+  std::optional<std::string> snapshot_request;
+  if (!snapshots.empty()) snapshot_request = snapshots.front().request_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (snapshot_request_ && !snapshot_request) snapshot_request.swap(snapshot_request_);
+  }
+  if (!failovers.empty()) {
+    if (snapshot_request) Answer(*snapshot_request, "", "a failover was requested meanwhile");
+    const RequestRow& first = failovers.front();
+    FailoverStart start;
+    start.trigger =
+        ParseTrigger(first.trigger).value_or(first.planned ? Trigger::kPlanned : Trigger::kManual);
+    start.planned = first.planned;
+    start.no_stop = first.no_stop;
+    start.first_failure_at_ms = NowMillis(ctx_->clock);
+    start.reason = "requested by an operator (" + first.request_id + ")";
+    std::vector<std::string> ids;
+    for (const RequestRow& r : failovers) ids.push_back(r.request_id);
+    ctx_->Log(spec_.name + ": failover requested (" + first.request_id + ", " +
+              std::string(TriggerName(start.trigger)) + ")");
+    if (!StartFailover(start, ids, stop)) {
+      // The database is away: the requests wait for the next Tick, in order.
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.insert(requests_.begin(), failovers.begin(), failovers.end());
+    }
+    return;
+  }
+  const int64_t now_ns = ctx_->clock->MonotonicNanos();
   if (row_.status == ProtectionStateName(ProtectionState::kFailed)) {
-    if (snapshot_request) refuse(spec_.name + " has no host: its last failover failed");
+    if (snapshot_request) {
+      Answer(*snapshot_request, "", spec_.name + " has no host: its last failover failed");
+    }
     if (retry_failover_ns_ >= 0 && now_ns >= retry_failover_ns_) {
-      StartFailover(Trigger::kHostDead, false, NowMillis(ctx_->clock),
-                    "retrying after failed failover " + row_.last_failover_id, "", stop);
+      // (The database away: the retry is tried again next Tick.)
+      StartFailover(RetryOfFailed(), {}, stop).IgnoreError();
     }
     return;
   }
   if (!HasHost()) {
-    if (snapshot_request) refuse(spec_.name + " has no host");
+    if (snapshot_request) Answer(*snapshot_request, "", spec_.name + " has no host");
     return;
   }
   Observation o = Probe(listing);
@@ -213,15 +271,14 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
     }
     return;
   }
-  if (!can_snapshot) return refuse(spec_.name + " is not fit for a snapshot: " + d.reason);
+  if (!can_snapshot || Claimed(row_)) {
+    return Answer(*snapshot_request, "", spec_.name + " is not fit for a snapshot: " + d.reason);
+  }
   switch (MaybeSnapshot(true)) {
     case SnapshotStart::kStarted:
-      ctx_->state->FinishRequest(*snapshot_request, "", "snapshot started").IgnoreError();
-      return;
+      return Answer(*snapshot_request, "", "snapshot started");
     case SnapshotStart::kAlreadyRunning:
-      ctx_->state->FinishRequest(*snapshot_request, "", "a snapshot is already running")
-          .IgnoreError();
-      return;
+      return Answer(*snapshot_request, "", "a snapshot is already running");
     case SnapshotStart::kPoolBusy:
     case SnapshotStart::kNotDue: {
       // max_concurrent_snapshots run for other instances: the request waits for a slot.
@@ -230,60 +287,6 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
       return;
     }
   }
-}
-
-void InstanceSupervisor::StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,
-                                       const std::string& reason, const std::string& request_id,
-                                       const std::atomic<bool>& stop) {
-  // Never a failover beside a snapshot of this instance: a planned one waits for it (its
-  // final snapshot would race it), others find the host gone and the snapshot failing.
-  if (planned) WaitForSnapshot(spec_.policy.final_snapshot_timeout);
-  Reload();
-  auto begun = BeginFailover(ctx_, row_, trigger, planned, first_failure_at_ms, reason);
-  if (!begun) {
-    ctx_->Log(spec_.name + ": cannot start a failover: " + begun.error().message);
-    if (!request_id.empty()) {
-      ctx_->state->FinishRequest(request_id, "", begun.error().message).IgnoreError();
-    }
-    Reload();
-    return;
-  }
-  if (!request_id.empty()) {
-    ctx_->state->FinishRequest(request_id, begun->failover_id, "started").IgnoreError();
-  }
-  RunFailover(std::move(*begun), stop);
-}
-
-void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>& stop) {
-  const ProtectionSpec spec = spec_;
-  Recovery recovery(ctx_, spec, std::move(row));
-  recovery.SetHeadStart(speculation_.Take());
-  auto finished = recovery.Run(&stop);
-  policy_.Reset();
-  probe_transport_.reset();
-  last_verdict_ = Verdict::kHealthy;
-  if (drill_) {
-    // Another failover replaced the host the drill had killed.
-    if (!drill_->request_id.empty()) {
-      ctx_->state
-          ->FinishRequest(drill_->request_id, "",
-                          "superseded by failover " + recovery.row().failover_id)
-          .IgnoreError();
-    }
-    drill_.reset();
-  }
-  Reload();
-  if (!finished) {
-    ctx_->Log(spec.name + ": failover " + recovery.row().failover_id + " paused in " +
-              recovery.row().phase + ": " + finished.error().message);
-    return;
-  }
-  if (finished->phase == FailoverPhaseName(FailoverPhase::kFailed)) {
-    retry_failover_ns_ = ctx_->clock->MonotonicNanos() + Nanos(spec.policy.retry_backoff);
-  } else {
-    next_snapshot_ns_ = -1;  // recomputed from the restored snapshot's age
-  }
-  next_drill_ns_ = -1;  // recomputed from the last drill's end
 }
 
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {
@@ -295,21 +298,32 @@ void InstanceSupervisor::SetState(ProtectionState state, const std::string& deta
     if (row_.health_detail == detail || now_ns - detail_written_ns_ < 10'000'000'000) return;
   }
   auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
-    if (p.status == ProtectionStateName(ProtectionState::kFailingOver) ||
-        p.status == ProtectionStateName(ProtectionState::kPaused)) {
+    if (Claimed(p) || p.status == ProtectionStateName(ProtectionState::kPaused)) {
       return false;  // the failover or the operator decides
     }
     p.status = name;
     p.health_detail = detail;
     return true;
   });
-  if (updated && *updated) {
-    const bool changed = row_.status != name;
-    SetRow(**updated);
-    detail_written_ns_ = now_ns;
-    if (changed) {
-      ctx_->Notify([&](ControllerObserver& o) { o.HealthChanged(spec_.name, name, detail); });
+  if (!updated) {
+    // The state is a view of the probes: the next probe writes it again. Said once.
+    if (last_state_error_ != updated.error().message) {
+      last_state_error_ = updated.error().message;
+      ctx_->Log(spec_.name + ": cannot record its state " + name + " (" + last_state_error_ +
+                "); the controller keeps acting on its probes");
     }
+    return;
+  }
+  last_state_error_.clear();
+  if (!*updated) {
+    Reload();  // a failover, a pause or an unprotect came first (else the next Tick reads it)
+    return;
+  }
+  const bool changed = row_.status != name;
+  SetRow(**updated);
+  detail_written_ns_ = now_ns;
+  if (changed) {
+    ctx_->Notify([&](ControllerObserver& o) { o.HealthChanged(spec_.name, name, detail); });
   }
 }
 

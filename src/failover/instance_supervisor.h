@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <array>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,9 +32,12 @@ struct ProviderListing {
 // SSH session, and the provider's view), asks the health policy, and acts — restarts the
 // workload in place, or runs a failover to its end. It also takes the periodic snapshots
 // (on the shared WorkPool, never during a failover) and serves operators' requests.
+// An instance whose row says a failover runs (failing_over, placing) is resumed here once
+// that failover's claim has expired (its process died, or this one paused it: a database
+// error, a crash point), after a backoff; a failover another live process runs is left to it.
 // Threading: Tick runs on one thread at a time and alone touches the supervisor's state;
-// Resume, Update and the Request* calls only leave messages in an inbox, which the next Tick
-// reads. The destructor waits for a snapshot still running for this instance.
+// Update and Request only leave messages in an inbox, which the next Tick reads. The
+// destructor waits for a snapshot still running for this instance.
 class InstanceSupervisor {
  public:
   // `snapshots` (not owned) bounds snapshots across instances.
@@ -42,21 +47,20 @@ class InstanceSupervisor {
 
   // One round. Blocks for as long as a failover it starts or resumes runs.
   void Tick(const ProviderListing& listing, const std::atomic<bool>& stop);
-  // An unfinished failover of this instance found at start-up: the next Tick resumes it.
-  void Resume(FailoverEvent row);
   // The row changed under us (`protect` changed its spec, `pause`, another writer): used
   // from the next Tick, when newer than the row the supervisor holds.
   void Update(ProtectedInstance row);
-  void RequestFailover(Trigger trigger, bool planned, const std::string& request_id);
-  void RequestSnapshot(const std::string& request_id);
-  // A kill drill (`standby drill NAME`): the next Tick kills the host (Fleet::DrillKill) or,
-  // where the provider cannot kill a machine, stops its workload and treats the host as lost
-  // (its probes fail). Detection then runs as for a real failure, and the failover it starts
-  // is recorded with trigger `drill` and answers the request. A host that still answers
-  // well after the kill ends the drill without a failover.
-  void RequestDrill(const std::string& request_id);
+  // An operator's request taken for this instance (kind failover, snapshot or drill). While a
+  // failover of the instance runs it is answered at once — a failover request with
+  // `already_failing_over` and the running failover's id — otherwise the next Tick serves it
+  // in order; none is dropped. A kill drill kills the host (Fleet::DrillKill) or, where the
+  // provider cannot kill a machine, stops its workload and treats the host as lost; detection
+  // then runs as for a real failure and the failover is recorded with trigger `drill`.
+  void Request(const RequestRow& request);
 
   const std::string& name() const { return name_; }
+  // The failover of this instance running now (here or in another process), "" if none.
+  std::string running_failover() const;
   int64_t version() const { return version_.load(); }
   std::chrono::milliseconds probe_interval() const {
     return std::chrono::milliseconds(interval_ms_.load());
@@ -69,9 +73,19 @@ class InstanceSupervisor {
   std::optional<bool> DirectHealth(const Instance& instance);
   void Act(const Decision& d, const Observation& o, const std::atomic<bool>& stop);
   void RunFailover(FailoverEvent row, const std::atomic<bool>& stop);
-  void StartFailover(Trigger trigger, bool planned, int64_t first_failure_at_ms,
-                     const std::string& reason, const std::string& request_id,
-                     const std::atomic<bool>& stop);
+  // Begins a failover and runs it; `request_ids` are answered with its id (or why not). When
+  // the database is away it begins nothing and answers nothing: kUnavailable (the caller
+  // keeps the requests for the next Tick).
+  Status StartFailover(const FailoverStart& start, const std::vector<std::string>& request_ids,
+                       const std::atomic<bool>& stop);
+  // The instance's row says a failover runs: settle it, resume it, or leave it to the live
+  // process that holds it.
+  void TickClaimed(const std::atomic<bool>& stop);
+  // The retry of the failed failover the row points at (MTTR counts from its first failure).
+  FailoverStart RetryOfFailed();
+  // Answers a request; a failed write is logged (the requester waits and times out).
+  void Answer(const std::string& request_id, const std::string& failover_id,
+              const std::string& result);
   void RestartWorkload(const Observation& o);
   // The kill of a drill (RequestDrill); `request_id` is "" for a scheduled drill.
   void StartKillDrill(const std::string& request_id);
@@ -97,7 +111,8 @@ class InstanceSupervisor {
   void WaitForSnapshot(std::chrono::nanoseconds at_most);
   // Persists a changed state at once, a changed detail of the same state at most every 10 s.
   void SetState(ProtectionState state, const std::string& detail);
-  void Reload();
+  // Reads the row again; false (keeping what it had) when the database did not answer.
+  bool Reload();
   AgentTransport* ProbeTransport();
   HostAddress Host() const;
   bool HasHost() const { return !row_.ssh_host.empty(); }
@@ -110,21 +125,18 @@ class InstanceSupervisor {
   // The inbox (other threads write, Tick reads).
   mutable std::mutex mu_;
   std::optional<ProtectedInstance> update_;
+  std::deque<RequestRow> requests_;
+  // Answers the database did not take yet (request id → failover id, result), retried each
+  // Tick: a request is never left unanswered by a live controller.
+  std::vector<std::array<std::string, 3>> unanswered_;
+  std::string running_failover_;  // what running_failover() says (under mu_)
   // The Tick thread's own; spec_ is parsed from row_.spec_json.
   ProtectedInstance row_;
   ProtectionSpec spec_;
   HealthPolicy policy_;
   std::unique_ptr<AgentTransport> probe_transport_;
   std::string probe_host_;  // host:port the transport was made for
-  std::optional<FailoverEvent> resume_;
-  struct FailoverRequest {
-    Trigger trigger;
-    bool planned;
-    std::string request_id;
-  };
-  std::optional<FailoverRequest> failover_request_;
-  std::optional<std::string> snapshot_request_;
-  std::optional<std::string> drill_request_;
+  std::optional<std::string> snapshot_request_;  // waiting for a slot of the snapshot pool
   // A kill drill under way (the host killed or treated as lost, detection running).
   struct ArmedDrill {
     std::string request_id;  // "" for a scheduled drill
@@ -137,6 +149,11 @@ class InstanceSupervisor {
   Verdict last_verdict_ = Verdict::kHealthy;
   int64_t next_snapshot_ns_ = -1;
   int64_t retry_failover_ns_ = -1;  // failed: when to try again
+  // A failover this process may resume (claimed, or its claim expired): not before this.
+  int64_t resume_at_ns_ = 0;
+  std::chrono::milliseconds resume_backoff_{0};
+  std::string claimed_elsewhere_;  // the failover another process runs (logged once)
+  std::string last_state_error_;   // the last failure to write the state (logged once)
   int64_t detail_written_ns_ = -1;  // when health_detail was last persisted
   std::shared_ptr<std::atomic<bool>> snapshot_running_;
 };

@@ -46,6 +46,15 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
   const std::string spec_json = SpecToJson(spec).dump();
   ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(spec.name));
   const bool has_host = existing && !existing->ssh_host.empty();
+  if (existing && modes > 0 &&
+      (existing->status == ProtectionStateName(ProtectionState::kPlacing) ||
+       existing->status == ProtectionStateName(ProtectionState::kFailingOver))) {
+    return ConflictError(std::string(kAlreadyFailingOver) + ": " + spec.name + " is being " +
+                         (existing->status == ProtectionStateName(ProtectionState::kPlacing)
+                              ? "placed"
+                              : "failed over") +
+                         " (failover " + existing->last_failover_id + ")");
+  }
   if (existing && (modes == 0 || has_host)) {
     if (modes > 0) {
       return ConflictError(spec.name + " is already protected on " + existing->ssh_host + ":" +
@@ -114,9 +123,29 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
     return row;
   }
   ASSIGN_OR_RETURN(FailoverEvent placing,
-                   BeginFailover(ctx, row, Trigger::kInitial, false, now, "protect --provision"));
+                   BeginFailover(ctx, row, {.trigger = Trigger::kInitial,
+                                            .first_failure_at_ms = now,
+                                            .reason = "protect --provision"}));
   Recovery recovery(ctx, spec, std::move(placing));
-  ASSIGN_OR_RETURN(FailoverEvent done, recovery.Run(stop));
+  auto ran = recovery.Run(stop);
+  if (!ran && stop != nullptr && stop->load()) {
+    // Interrupted (Ctrl-C): what it rented goes back; the instance is left failed (no host),
+    // so a running controller places it again after its backoff unless it is unprotected.
+    if (!AbandonFailover(ctx, recovery.row(), "placement interrupted")) {
+      return CancelledError("placing " + spec.name + " was interrupted; a controller has taken " +
+                            "the placement over and finishes it");
+    }
+    FailoverEvent given_up = recovery.row();
+    given_up.phase = std::string(FailoverPhaseName(FailoverPhase::kFailed));
+    given_up.failure_phase = given_up.phase;
+    given_up.failure_reason = "placement interrupted";
+    ApplyFailoverOutcome(ctx, given_up).IgnoreError();  // else settled by the controller
+    return CancelledError("placing " + spec.name +
+                          " was interrupted: what it rented was destroyed; `standby protect " +
+                          spec.name + " --provision` places it again, `standby unprotect " +
+                          spec.name + "` forgets it");
+  }
+  ASSIGN_OR_RETURN(FailoverEvent done, std::move(ran));
   if (!done.success) {
     return UnavailableError("placing " + spec.name + " failed while " + done.failure_phase + ": " +
                             done.failure_reason);
@@ -129,6 +158,16 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
 Status Unprotect(ControllerContext* ctx, const std::string& name, bool destroy) {
   ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(name));
   if (!existing) return NotFoundError("no protected instance named " + name);
+  // A failover nobody runs any more (its process stopped) is given up here, replacement and
+  // race leftovers destroyed; one a live process runs is given up by that process when it
+  // sees the instance gone (within one interval).
+  ASSIGN_OR_RETURN(auto unfinished,
+                   ctx->state->ListFailoverEvents({.instance_id = name, .unfinished_only = true}));
+  const int64_t now = NowMillis(ctx->clock);
+  for (const FailoverEvent& e : unfinished) {
+    if (e.claim_expires_at >= now && e.claimed_by != ctx->ProcessId()) continue;
+    AbandonFailover(ctx, e, name + " was unprotected");
+  }
   // The host goes first: were the row gone and the destroy failed, nothing would name the
   // instance to destroy again (and its ownership would keep the reaper off it).
   const bool destroys = destroy && !existing->provider_instance_id.empty() &&
@@ -184,7 +223,20 @@ Result<ProtectedInstance> ResumeProtection(ControllerContext* ctx, const std::st
 }
 
 json InstanceStatusJson(const ProtectedInstance& p, const std::optional<FailoverEvent>& running,
-                        int64_t now_ms) {
+                        int64_t now_ms, const std::vector<FailoverEvent>& pending_fences) {
+  json fences = json::array();
+  for (const FailoverEvent& e : pending_fences) {
+    if (e.instance_id != p.instance_id || (e.fence != "pending" && e.fence != "waiting")) {
+      continue;
+    }
+    fences.push_back({{"failover_id", e.failover_id},
+                      {"fence", e.fence},
+                      {"provider_instance_id", e.original_instance_id},
+                      {"ssh_host", e.original_ssh_host},
+                      {"ssh_port", e.original_ssh_port},
+                      {"since_ms", e.started_at},
+                      {"detail", e.fence_detail}});
+  }
   json spec = json::object();
   if (auto parsed = SpecFromJson(p.spec_json)) {
     spec = {{"repo", parsed->repo},
@@ -217,6 +269,7 @@ json InstanceStatusJson(const ProtectedInstance& p, const std::optional<Failover
       {"last_failover_id", p.last_failover_id},
       {"last_mttr_ms", OrNull(p.last_mttr_ms)},
       {"health_detail", p.health_detail},
+      {"fence_pending", fences},
       {"version", p.version},
       {"spec", spec}};
 }
@@ -224,6 +277,7 @@ json InstanceStatusJson(const ProtectedInstance& p, const std::optional<Failover
 Result<json> StatusReport(ControllerContext* ctx, const std::string& name) {
   ASSIGN_OR_RETURN(auto instances, ctx->state->ListProtectedInstances());
   ASSIGN_OR_RETURN(auto events, ctx->state->ListFailoverEvents({.unfinished_only = true}));
+  ASSIGN_OR_RETURN(auto pending, ctx->state->ListFailoverEvents({.cleanup_pending_only = true}));
   const int64_t now = NowMillis(ctx->clock);
   json list = json::array();
   for (const ProtectedInstance& p : instances) {
@@ -232,7 +286,7 @@ Result<json> StatusReport(ControllerContext* ctx, const std::string& name) {
     for (const FailoverEvent& e : events) {
       if (e.instance_id == p.instance_id) running = e;
     }
-    list.push_back(InstanceStatusJson(p, running, now));
+    list.push_back(InstanceStatusJson(p, running, now, pending));
   }
   if (!name.empty() && list.empty()) return NotFoundError("no protected instance named " + name);
   ASSIGN_OR_RETURN(auto controller, LiveController(ctx));
@@ -285,9 +339,18 @@ Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx) {
 }
 
 Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name,
-                                 const std::string& kind, Trigger trigger, bool planned) {
+                                 const std::string& kind, Trigger trigger, bool planned,
+                                 bool no_stop) {
   ASSIGN_OR_RETURN(auto existing, ctx->state->GetProtectedInstance(name));
   if (!existing) return NotFoundError("no protected instance named " + name);
+  const bool failing_over =
+      existing->status == ProtectionStateName(ProtectionState::kFailingOver) ||
+      existing->status == ProtectionStateName(ProtectionState::kPlacing);
+  if (failing_over && (kind == "failover" || (kind == "drill" && planned))) {
+    return ConflictError(std::string(kAlreadyFailingOver) + ": failover " +
+                         existing->last_failover_id + " of " + name +
+                         " is running (follow it with `standby events " + name + "`)");
+  }
   ASSIGN_OR_RETURN(auto controller, LiveController(ctx));
   if (!controller) {
     return UnavailableError("no controller is running for " + ctx->state->Describe() +
@@ -299,9 +362,46 @@ Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name
   r.kind = kind;
   r.planned = planned;
   r.trigger = std::string(TriggerName(trigger));
+  r.no_stop = planned && no_stop;
   r.created_at = NowMillis(ctx->clock);
   RETURN_IF_ERROR(ctx->state->CreateRequest(r));
   return r;
+}
+
+Result<FailoverEvent> ConfirmFence(ControllerContext* ctx, const std::string& failover_id,
+                                   const std::string& reason) {
+  ASSIGN_OR_RETURN(auto rows, ctx->state->ListFailoverEvents({.failover_id = failover_id}));
+  if (rows.empty()) return NotFoundError("no failover " + failover_id);
+  FailoverEvent e = rows.front();
+  if (e.fence != "pending" && e.fence != "waiting") {
+    return InvalidArgumentError("the fence of failover " + failover_id + " is " +
+                                (e.fence.empty() ? std::string("not open") : e.fence) +
+                                ": nothing to confirm");
+  }
+  if (e.fence == "pending" && e.completed_at == 0) {
+    return ConflictError("failover " + failover_id + " is still starting its new host; " +
+                         "confirm its fence once it has ended (seconds)",
+                         /*retryable=*/true);
+  }
+  const std::string was = e.fence;
+  const int64_t now = NowMillis(ctx->clock);
+  e.fence_detail = "confirmed by an operator (" + reason + "); before: " + e.fence_detail;
+  e.fence = "confirmed";
+  e.fenced_at = now;
+  e.updated_at = now;
+  Provider* provider = ctx->fleet != nullptr ? ctx->fleet->provider() : nullptr;
+  if (provider != nullptr && !e.original_instance_id.empty() && provider->Name() == e.provider) {
+    // The old machine's rental or pool claim ends now (a waiting failover goes on).
+    Status gone = DestroyAndConfirm(provider, ctx->state, e.original_instance_id, ctx->clock,
+                                    {.instance_id = e.instance_id});
+    e.fence_detail += gone ? "; instance " + e.original_instance_id + " released"
+                           : "; " + gone.error().message;
+  }
+  ASSIGN_OR_RETURN(bool set, ctx->state->SetFailoverFence(failover_id, was, e.fence, e.fenced_at,
+                                                           e.fence_detail));
+  if (!set) return ConflictError("the fence of failover " + failover_id + " changed meanwhile");
+  ctx->Log(e.instance_id + ": fence of failover " + failover_id + " " + e.fence_detail);
+  return e;
 }
 
 Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string& request_id,
@@ -313,7 +413,9 @@ Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string&
   while (failover_id.empty()) {
     ASSIGN_OR_RETURN(auto request, ctx->state->GetRequest(request_id));
     if (!request) return NotFoundError("request " + request_id + " vanished");
-    if (!request->failover_id.empty()) {
+    if (request->result.starts_with(kAlreadyFailingOver)) {
+      return ConflictError(request->result);
+    } else if (!request->failover_id.empty()) {
       failover_id = request->failover_id;
     } else if (!request->result.empty()) {
       return ConflictError("the controller did not start the failover: " + request->result);

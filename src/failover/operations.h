@@ -40,9 +40,12 @@ Result<ProtectedInstance> PauseProtection(ControllerContext* ctx, const std::str
 // with a host, failed without one (so the controller places it again at once).
 Result<ProtectedInstance> ResumeProtection(ControllerContext* ctx, const std::string& name);
 
-// One instance as `status --json` shows it (docs/manual.md, "status").
+// One instance as `status --json` shows it (docs/manual.md, "status"), with the failover
+// running for it, if any, and the old hosts whose fence is still pending (`fence_pending`:
+// each {failover_id, provider_instance_id, ssh_host, ssh_port, since_ms, detail}).
 nlohmann::json InstanceStatusJson(const ProtectedInstance& p,
-                                  const std::optional<FailoverEvent>& running, int64_t now_ms);
+                                  const std::optional<FailoverEvent>& running, int64_t now_ms,
+                                  const std::vector<FailoverEvent>& pending_fences = {});
 // Every instance (or one), with the failover running for each, if any.
 Result<nlohmann::json> StatusReport(ControllerContext* ctx, const std::string& name);
 // Every failover_events column under its column name.
@@ -59,12 +62,25 @@ Result<std::optional<ControllerRow>> LiveController(ControllerContext* ctx);
 
 // `failover NAME` / `snapshot now NAME` / drills: a request the running controller picks up
 // within one probe interval. kUnavailable when no controller runs; kNotFound for an unknown
-// instance.
+// instance; kConflict starting with `already_failing_over` (and naming the running failover)
+// for a failover requested while one runs — answered at once, not recorded. `no_stop`: a
+// planned move that keeps the old workload serving until the new host passes.
 Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name,
-                                 const std::string& kind, Trigger trigger, bool planned);
+                                 const std::string& kind, Trigger trigger, bool planned,
+                                 bool no_stop = false);
+
+// `standby fence confirm`: the operator attests that the old host of failover `failover_id`,
+// whose fence is pending or waiting, no longer serves (it died for good, or was stopped by
+// hand). The fence reads confirmed with `reason`; a waiting failover starts its new workload;
+// a finished one's old machine is released or destroyed (pending when not confirmed).
+// kNotFound for an unknown failover, kInvalidArgument when its fence is not open.
+Result<FailoverEvent> ConfirmFence(ControllerContext* ctx, const std::string& failover_id,
+                                   const std::string& reason);
 
 // Follows a request to its failover and the failover to its end, calling `on_change` with
 // the row each time its phase, progress, fence or replacement changes. Bounded by `timeout`.
+// kConflict (`already_failing_over: ...`) when the controller answered that a failover of the
+// instance was already running.
 Result<FailoverEvent> WaitForFailover(ControllerContext* ctx, const std::string& request_id,
                                       std::chrono::seconds timeout,
                                       const std::function<void(const FailoverEvent&)>& on_change);

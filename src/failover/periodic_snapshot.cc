@@ -24,7 +24,15 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
       failures = ++p.consecutive_snapshot_failures;
       return true;
     });
-    if (updated && *updated) {
+    if (!updated) {
+      // The count is a view: the failure itself is still logged and told.
+      ctx_->Log(spec.name + ": snapshot failed (the instance stays protected by its last " +
+                "snapshot): " + snap.error().message + "; counting it failed too (" +
+                updated.error().message + ")");
+      ctx_->Notify([&](ControllerObserver& o) {
+        o.SnapshotFinished(spec.name, nullptr, 0, snap.error().message);
+      });
+    } else if (*updated) {
       ctx_->Log(spec.name + ": snapshot failed (" + std::to_string(failures) + " in a row; " +
                 "the instance stays protected by its last snapshot): " + snap.error().message);
       ctx_->Notify([&](ControllerObserver& o) {
@@ -34,7 +42,12 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     return;
   }
   const SnapshotRow taken = SnapshotRowOf(*snap, spec.name, NowMillis(ctx_->clock));
-  RecordSnapshotTaken(ctx_, taken).IgnoreError();  // the snapshots table spools meanwhile
+  if (Status recorded = RecordSnapshotTaken(ctx_, taken); !recorded) {
+    // The snapshot is in the repository whatever the database says; its age shows once the
+    // database answers and the next snapshot is recorded.
+    ctx_->Log(spec.name + ": recording snapshot " + taken.snapshot_id + " failed: " +
+              recorded.error().message);
+  }
   ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec.name, &taken, 0, ""); });
   std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +
                      "): " + std::to_string(snap->files_changed) + " of " +
@@ -47,6 +60,7 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
     prune.instance_id = spec.name;
     prune.keep_last = static_cast<size_t>(spec.keep_last);
     prune.clock = ctx_->clock;
+    prune.executor = ctx_->executor;
     auto pruned = PruneSnapshots(repo->get(), prune);
     if (pruned && !pruned->removed.empty()) {
       line += "; pruned " + std::to_string(pruned->removed.size()) + " (keeping " +

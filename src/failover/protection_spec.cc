@@ -1,5 +1,6 @@
 #include "failover/protection_spec.h"
 
+#include "base/enum_names.h"
 #include "base/json_fields.h"
 #include "base/strings.h"
 #include "snapshot/repository.h"
@@ -11,7 +12,22 @@ using nlohmann::json;
 
 constexpr int64_t kMaxSeconds = int64_t{365} * 24 * 3600;
 
+constexpr EnumName<FenceUnconfirmed> kFenceUnconfirmed[] = {
+    {FenceUnconfirmed::kProceed, "proceed"},
+    {FenceUnconfirmed::kWait, "wait"},
+};
+
+// The checks beyond each field's range (ValidateSpec and SpecFromJson share them).
+Status CheckSpec(const ProtectionSpec& s);
+
 }  // namespace
+
+std::string_view FenceUnconfirmedName(FenceUnconfirmed f) {
+  return NameIn<FenceUnconfirmed>(kFenceUnconfirmed, f);
+}
+std::optional<FenceUnconfirmed> ParseFenceUnconfirmed(std::string_view name) {
+  return ParseIn<FenceUnconfirmed>(kFenceUnconfirmed, name);
+}
 
 json SpecToJson(const ProtectionSpec& s) {
   json env = json::object();
@@ -57,7 +73,8 @@ json SpecToJson(const ProtectionSpec& s) {
             {"retry_backoff_s", p.retry_backoff.count()},
             {"direct_probe", p.direct_probe},
             {"speculative_race", p.speculative_race},
-            {"speculative_window_s", p.speculative_window.count()}}}};
+            {"speculative_window_s", p.speculative_window.count()},
+            {"fence_unconfirmed", FenceUnconfirmedName(p.fence_unconfirmed)}}}};
 }
 
 Result<ProtectionSpec> SpecFromJson(const std::string& text) {
@@ -118,10 +135,21 @@ Result<ProtectionSpec> SpecFromJson(const std::string& text) {
   s.policy.speculative_race = p.OptionalBool("speculative_race").value_or(true);
   s.policy.speculative_window =
       std::chrono::seconds(p.OptionalInt("speculative_window_s", 0, kMaxSeconds).value_or(600));
+  // Absent in specs stored before fencing had a policy.
+  const std::string fence = p.OptionalString("fence_unconfirmed").value_or("proceed");
+  auto fence_policy = ParseFenceUnconfirmed(fence);
+  if (!fence_policy) {
+    return CorruptionError("protection spec: fence_unconfirmed is \"" + fence +
+                           "\", not proceed or wait");
+  }
+  s.policy.fence_unconfirmed = *fence_policy;
   RETURN_IF_ERROR(filter.status());
   RETURN_IF_ERROR(w.status());
   RETURN_IF_ERROR(p.status());
   RETURN_IF_ERROR(f.status());
+  if (Status checked = CheckSpec(s); !checked) {
+    return CorruptionError("stored protection spec of " + s.name + ": " + checked.error().message);
+  }
   return s;
 }
 
@@ -139,6 +167,16 @@ Status ValidateInstanceName(const std::string& name) {
 }
 
 Status ValidateSpec(const ProtectionSpec& s) {
+  RETURN_IF_ERROR(CheckSpec(s));
+  // Every range the stored form enforces: what is stored is what `serve` can read.
+  auto read_back = SpecFromJson(SpecToJson(s).dump());
+  if (!read_back) return InvalidArgumentError(read_back.error().message);
+  return OkStatus();
+}
+
+namespace {
+
+Status CheckSpec(const ProtectionSpec& s) {
   RETURN_IF_ERROR(ValidateInstanceName(s.name));
   if (s.repo.empty()) return InvalidArgumentError("--repo is required");
   if (s.workspace.empty() || s.workspace.front() != '/') {
@@ -168,8 +206,13 @@ Status ValidateSpec(const ProtectionSpec& s) {
   if (p.probe_interval < std::chrono::milliseconds(100)) {
     return InvalidArgumentError("the probe interval must be at least 100 ms");
   }
+  if (p.probe_timeout < std::chrono::milliseconds(100)) {
+    return InvalidArgumentError("the probe timeout must be at least 100 ms");
+  }
   return OkStatus();
 }
+
+}  // namespace
 
 Result<std::chrono::seconds> ParseDuration(const std::string& text) {
   if (text.empty()) return InvalidArgumentError("empty duration");
@@ -224,6 +267,13 @@ Result<ProtectionSpec> SpecDefaultsFromConfig(const Config& config) {
   ASSIGN_OR_RETURN(uint64_t attempts, config.GetUint("failover.max_attempts"));
   p.max_attempts = static_cast<int>(attempts);
   ASSIGN_OR_RETURN(p.speculative_race, config.GetBool("failover.speculative_race"));
+  const std::string fence = config.GetOr("failover.fence_unconfirmed", "proceed");
+  auto fence_policy = ParseFenceUnconfirmed(fence);
+  if (!fence_policy) {
+    return InvalidArgumentError("failover.fence_unconfirmed is proceed or wait, not \"" + fence +
+                                "\"");
+  }
+  p.fence_unconfirmed = *fence_policy;
   return s;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -15,6 +16,14 @@ namespace standby {
 // every 2 s, dead after 3 failures in a row (detection ≤ 10 s), 2 restarts in place within
 // 10 minutes, 600 s for the workload to answer (model loading is slow), 120 s for a planned
 // failover's final snapshot, 3 machines per failover.
+// What a failover does when the old host cannot be fenced (it does not answer, its destroy is
+// not confirmed): kProceed — the new host serves and the fence stays pending (shown, told,
+// retried until the old host answers and is fenced); kWait — the new workload does not start
+// until the fence is confirmed (for workloads with side effects outside the workspace).
+enum class FenceUnconfirmed { kProceed, kWait };
+std::string_view FenceUnconfirmedName(FenceUnconfirmed f);
+std::optional<FenceUnconfirmed> ParseFenceUnconfirmed(std::string_view name);
+
 struct FailoverPolicy {
   std::chrono::milliseconds probe_interval{2000};
   // SSH connect + health job; 3 × 3 s keeps detection of a stalled host within 10 s.
@@ -33,6 +42,7 @@ struct FailoverPolicy {
   // failed probe; at most one such launch per instance per speculative_window.
   bool speculative_race = true;
   std::chrono::seconds speculative_window{600};
+  FenceUnconfirmed fence_unconfirmed = FenceUnconfirmed::kProceed;
 };
 
 // What `standby protect` stores: where the workspace lives and is snapshotted, what to rent
@@ -56,9 +66,11 @@ struct ProtectionSpec {
 };
 
 nlohmann::json SpecToJson(const ProtectionSpec& spec);
-// kCorruption when stored JSON does not parse or holds impossible values.
+// kCorruption when stored JSON does not parse, holds impossible values, or fails
+// ValidateSpec (what `serve` reads is what `protect` accepted, by the same checks).
 Result<ProtectionSpec> SpecFromJson(const std::string& text);
-// kInvalidArgument naming the first problem.
+// kInvalidArgument naming the first problem. `protect` runs it on the spec as it will be
+// stored and read back (SpecFromJson), so nothing is stored that `serve` would refuse.
 Status ValidateSpec(const ProtectionSpec& spec);
 Status ValidateInstanceName(const std::string& name);
 

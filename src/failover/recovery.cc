@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <thread>
 
 #include "base/strings.h"
 #include "failover/protected_rows.h"
@@ -11,6 +10,7 @@
 #include "snapshot/repository.h"
 
 namespace standby {
+
 Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent row)
     : ctx_(ctx),
       spec_(std::move(spec)),
@@ -26,24 +26,41 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
 
 HostAddress Recovery::NewHost() const { return NewHostOf(row_, spec_.ssh_user); }
 
+OldHost Recovery::Old() const {
+  OldHost old{spec_.name, row_.provider, row_.original_instance_id, {}, spec_.workspace,
+              spec_.workload};
+  if (!row_.original_ssh_host.empty()) old.ssh = OriginalHostOf(row_, spec_.ssh_user);
+  return old;
+}
+
+bool Recovery::PreCopy() const { return row_.planned && !row_.original_ssh_host.empty(); }
+
 Recovery::~Recovery() {
   for (const HeadStartCandidate& c : head_start_) {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + c.instance.id +
               ", rented on suspicion and not raced");
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock);
+    // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock,
+                      {.instance_id = spec_.name})
+        .IgnoreError();
   }
 }
 
 std::unique_ptr<AgentTransport> Recovery::JobTransport(const HostAddress& host) {
   auto transport = LongJobTransport(ctx_, host);
-  transport->SetCancelFlag(stop_);
+  transport->SetCancelFlag(&halt_);
   return transport;
+}
+
+void Recovery::AddNote(const std::string& note) {
+  if (row_.note.find(note) != std::string::npos) return;
+  row_.note += (row_.note.empty() ? "" : "; ") + note;
 }
 
 Status Recovery::Save() {
   {
     std::lock_guard<std::mutex> lock(timings_mu_);
-    row_.phase_timings_json = timings_.dump();
+    row_.phase_timings_json = timings_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   row_.updated_at = NowMillis(ctx_->clock);
   RETURN_IF_ERROR(ctx_->state->RecordFailoverEvent(row_));
@@ -77,17 +94,56 @@ void Recovery::Timing(const std::string& phase, int64_t start_ms, bool ok,
                      {"error", error}};
 }
 
+bool Recovery::Halted() const { return halt_.load() || (stop_ != nullptr && stop_->load()); }
+
 Status Recovery::CheckStop() const {
-  if (stop_ != nullptr && stop_->load()) {
-    return UnavailableError("controller stopping; failover " + row_.failover_id + " resumes at " +
+  if (Halted()) {
+    return UnavailableError("failover " + row_.failover_id + " stopped here; it resumes at " +
                             row_.phase);
   }
   return OkStatus();
 }
 
+void Recovery::KeepClaim() {
+  int64_t renewed_ns = ctx_->clock->MonotonicNanos();
+  const int64_t ttl_ns = std::chrono::nanoseconds(ctx_->claim_ttl).count();
+  const int64_t renew_ns = std::chrono::nanoseconds(ctx_->claim_renew).count();
+  auto halt = [&](const std::string& why) {
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": " + why);
+    halt_ = true;
+    cancel_.Set();
+  };
+  // Renewed until the run returns: stopping (a race giving its machines back) is still
+  // acting, and no other process may take over before it is over.
+  while (ctx_->clock->WaitUnless(ctx_->claim_renew, done_)) {
+    if (stop_ != nullptr && stop_->load() && !halt_) halt("stopping at a safe point");
+    const int64_t now = NowMillis(ctx_->clock);
+    auto claimed = ctx_->state->ClaimFailover(row_.failover_id, ctx_->ProcessId(), now,
+                                              now + ctx_->claim_ttl.count());
+    if (claimed && *claimed) {
+      renewed_ns = ctx_->clock->MonotonicNanos();
+    } else if (claimed) {
+      return halt("another process holds its claim now: this one acts no more");
+    } else if (ctx_->clock->MonotonicNanos() - renewed_ns >= ttl_ns - renew_ns) {
+      // Another process may adopt it once the claim expires: stop before that can happen.
+      return halt("cannot renew its claim (" + claimed.error().message +
+                  "); stopping before the claim expires, to resume once it can be claimed");
+    }
+  }
+}
+
 Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
   stop_ = stop;
   Notify();  // the start (or, resumed, where it stands)
+  auto keeper = ctx_->executor->Spawn(spec_.name + "/claim", [this] { KeepClaim(); });
+  struct EndKeeper {
+    Recovery* r;
+    Executor::Task* task;
+    ~EndKeeper() {
+      r->done_.Set();
+      task->Join();
+    }
+  } end_keeper{this, keeper.get()};
   while (true) {
     RETURN_IF_ERROR(CheckStop());
     auto phase = ParseFailoverPhase(row_.phase);
@@ -95,12 +151,7 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
       return CorruptionError("failover " + row_.failover_id + " has unknown phase " + row_.phase);
     switch (*phase) {
       case FailoverPhase::kDetected:
-        RETURN_IF_ERROR(Persist(row_.planned && !row_.original_ssh_host.empty()
-                                    ? FailoverPhase::kFinalSnapshot
-                                    : FailoverPhase::kReplacing));
-        break;
-      case FailoverPhase::kFinalSnapshot:
-        RETURN_IF_ERROR(FinalSnapshot());
+        RETURN_IF_ERROR(Persist(FailoverPhase::kReplacing));
         break;
       case FailoverPhase::kReplacing:
         RETURN_IF_ERROR(Replace());
@@ -110,6 +161,12 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
         break;
       case FailoverPhase::kValidating:
         RETURN_IF_ERROR(Validate());
+        break;
+      case FailoverPhase::kFinalSnapshot:
+        RETURN_IF_ERROR(FinalSnapshot());
+        break;
+      case FailoverPhase::kFencing:
+        RETURN_IF_ERROR(FenceGate());
         break;
       case FailoverPhase::kStarting:
         RETURN_IF_ERROR(Start());
@@ -124,56 +181,6 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
   }
 }
 
-Status Recovery::FinalSnapshot() {
-  const int64_t start = NowMillis(ctx_->clock);
-  auto transport = JobTransport(OriginalHostOf(row_, spec_.ssh_user));
-  // Bounded: a watchdog cancels the job at final_snapshot_timeout, and the transport's job
-  // deadline holds the bound where no watchdog thread runs (the simulation).
-  transport->SetTimeouts(std::chrono::seconds(30), spec_.policy.final_snapshot_timeout,
-                         std::chrono::seconds(30));
-  std::atomic<bool> cancel{false};
-  transport->SetCancelFlag(&cancel);
-  StopSignal finished;
-  std::thread watchdog;
-  if (ctx_->parallel) {
-    watchdog = std::thread([&] {
-      if (ctx_->clock->WaitUnless(spec_.policy.final_snapshot_timeout, finished)) cancel = true;
-    });
-  }
-  const StoreAccess& store = HostStore();
-  HostAgent agent(transport.get(), &store);
-  auto snap = agent.Snapshot(spec_.name, spec_.workspace, false, ctx_->snapshot_job);
-  finished.Set();
-  if (watchdog.joinable()) watchdog.join();
-  row_.snapshot_ms = NowMillis(ctx_->clock) - start;
-  if (snap) {
-    row_.snapshot_id = snap->snapshot_id;
-    row_.snapshot_type = snap->snapshot_type;
-    row_.base_snapshot_id = snap->base_snapshot_id;
-    row_.files_changed = snap->files_changed;
-    Timing("final_snapshot", start, true);
-    const SnapshotRow taken = SnapshotRowOf(*snap, spec_.name, NowMillis(ctx_->clock));
-    ctx_->state->RecordSnapshot(taken).IgnoreError();
-    ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec_.name, &taken, 0, ""); });
-  } else {
-    const bool timed_out =
-        cancel || (snap.error().code == ErrorCode::kDeadlineExceeded &&
-                   row_.snapshot_ms >= spec_.policy.final_snapshot_timeout.count() * 1000);
-    std::string why = timed_out
-                          ? "timed out after " +
-                                std::to_string(spec_.policy.final_snapshot_timeout.count()) + " s"
-                          : snap.error().message;
-    row_.note += (row_.note.empty() ? "" : "; ") + std::string("final snapshot failed (") + why +
-                 "); failing over from the latest stored snapshot";
-    Timing("final_snapshot", start, false, why);
-    // Not a periodic snapshot's failure: no run of failures is counted.
-    ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec_.name, nullptr, 0, why); });
-    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": final snapshot failed (" + why +
-              "); using the latest stored snapshot");
-  }
-  return Persist(FailoverPhase::kReplacing);
-}
-
 Status Recovery::Replace() {
   if (row_.attempts >= spec_.policy.max_attempts) {
     return Fail("replacing", "no replacement after " + std::to_string(row_.attempts) +
@@ -182,24 +189,28 @@ Status Recovery::Replace() {
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": replacing (attempt " +
             std::to_string(row_.attempts + 1) + " of " + std::to_string(spec_.policy.max_attempts) +
             ")");
-  const bool fence = row_.fence.empty() && !row_.original_ssh_host.empty();
+  // A planned move leaves the old host serving until its final snapshot; anything else
+  // fences it beside the race, retrying until the race ends (fencing gates the start).
+  const bool fence = !PreCopy() && row_.fence != "confirmed" &&
+                     (!row_.original_ssh_host.empty() || !row_.original_instance_id.empty());
   const bool locate = row_.snapshot_id.empty() && !no_snapshot_;
-  Status provisioned = OkStatus();
-  Fenced fenced;
+  std::atomic<bool> raced{false};
+  FenceResult fenced;
   Located located;
-  if (ctx_->parallel) {
-    std::thread fencing, locating;
-    if (fence) fencing = std::thread([&] { fenced = Fence(); });
-    if (locate) locating = std::thread([&] { located = Locate(); });
-    provisioned = Provision();
-    if (fencing.joinable()) fencing.join();
-    if (locating.joinable()) locating.join();
-  } else {
-    if (fence) fenced = Fence();
-    if (locate) located = Locate();
-    provisioned = Provision();
+  std::unique_ptr<Executor::Task> fencing, locating;
+  if (fence) {
+    fencing = ctx_->executor->Spawn(spec_.name + "/fence", [&] {
+      fenced = FenceWithRetries([&] { return !raced.load(); });
+    });
   }
-  if (fence) row_.fence = fenced.fence;
+  if (locate) {
+    locating = ctx_->executor->Spawn(spec_.name + "/locate", [&] { located = Locate(); });
+  }
+  Status provisioned = Provision();
+  raced = true;
+  if (fencing) fencing->Join();
+  if (locating) locating->Join();
+  if (fence) RecordFence(fenced);
   if (locate && located.error.empty()) {
     if (located.header) {
       const SnapshotHeader& h = *located.header;
@@ -209,56 +220,29 @@ Status Recovery::Replace() {
       row_.files_changed = static_cast<int64_t>(h.files_changed);
     } else {
       no_snapshot_ = true;
-      row_.note += (row_.note.empty() ? "" : "; ") + std::string("no snapshot of ") + spec_.name +
-                   " existed: the new host starts with an empty workspace";
+      AddNote("no snapshot of " + spec_.name +
+              " existed: the new host starts with an empty workspace");
     }
   }
   RETURN_IF_ERROR(CheckStop());
   if (!provisioned) {
-    row_.note += (row_.note.empty() ? "" : "; ") + provisioned.error().message;
-    return Save();  // still replacing: the next pass races again or gives up
+    AddNote(provisioned.error().message);
+    RETURN_IF_ERROR(Save());  // still replacing: the next pass races again or gives up
+    if (provider_backoff_.count() > 0) {
+      // The provider could not be used at all: no machine was tried, none is counted, and
+      // the race waits before it asks again.
+      static const std::atomic<bool> kNever{false};
+      ctx_->clock->SleepUnless(provider_backoff_, stop_ ? *stop_ : kNever);
+    }
+    return OkStatus();
   }
   if (locate && !located.error.empty()) {
     // Without the snapshot there is nothing to restore: give the machine back and fail; the
     // controller tries the whole failover again after its backoff.
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, row_.new_instance_id, ctx_->clock);
+    DiscardReplacement("replacing", UnavailableError(located.error));
     return Fail("replacing", "cannot read the latest snapshot: " + located.error);
   }
   return Persist(FailoverPhase::kRestoring);
-}
-
-Recovery::Fenced Recovery::Fence() {
-  const int64_t start = NowMillis(ctx_->clock);
-#ifdef STANDBY_PLANTED_BUG_SKIP_FENCING
-  // The deterministic simulation's planted bug (tests/sim, a test build only): fencing
-  // reports success without touching the old host. The simulation must catch it.
-  Timing("fencing", start, true);
-  return {"confirmed"};
-#endif
-  Provider* provider = ctx_->fleet->provider();
-  bool confirmed = false;
-  std::string how;
-  if (!row_.original_instance_id.empty() && provider->Name() == row_.provider) {
-    confirmed = DestroyAndConfirm(provider, ctx_->state, row_.original_instance_id, ctx_->clock);
-    how = "destroyed instance " + row_.original_instance_id;
-    if (confirmed) {  // a later host at its address is a new host, not a changed key
-      ctx_->fleet->ForgetPins(
-          row_.original_instance_id,
-          {{row_.original_ssh_host, static_cast<uint16_t>(row_.original_ssh_port), "direct", ""}});
-    }
-  } else {
-    // A host no provider rents is never destroyed: its workload is stopped instead.
-    const HostAddress old = OriginalHostOf(row_, spec_.ssh_user);
-    auto transport = JobTransport(old);
-    const StoreAccess& store = HostStore();
-    confirmed =
-        HostAgent(transport.get(), &store).StopWorkload(spec_.name, spec_.workload).has_value();
-    how = "stopped the workload on " + old.Describe();
-  }
-  Timing("fencing", start, confirmed, confirmed ? "" : how + " could not be confirmed");
-  ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": fencing " +
-            (confirmed ? "confirmed: " : "unconfirmed: ") + how);
-  return {confirmed ? "confirmed" : "unconfirmed"};
 }
 
 Recovery::Located Recovery::Locate() {
@@ -282,14 +266,16 @@ Recovery::Located Recovery::Locate() {
 }
 
 void Recovery::DestroyLeftovers() {
-  DestroyRaceLeftovers(ctx_, row_.failover_id, [&](const Instance& i) {
+  Status swept = DestroyRaceLeftovers(ctx_, row_.failover_id, "", [&](const Instance& i) {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
               ", left by an interrupted race");
   });
+  // A failed listing is swept again until it works (PendingCleanups).
+  row_.leftovers_pending = !swept.has_value();
   // Machines rented on suspicion by a controller that was killed before it could hand them
   // over or give them back (this failover's own head start excepted).
   auto rented = ctx_->fleet->provider()->List(SpeculativeLabelPrefix(ctx_, spec_.name));
-  if (!rented) return;  // the reaper's, then
+  if (!rented) return;  // the reaper's, then (unowned, labelled)
   for (const Instance& i : *rented) {
     const bool ours =
         std::any_of(head_start_.begin(), head_start_.end(),
@@ -297,7 +283,10 @@ void Recovery::DestroyLeftovers() {
     if (ours) continue;
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
               ", rented on suspicion by a controller that stopped");
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock);
+    // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
+    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock,
+                      {.instance_id = spec_.name})
+        .IgnoreError();
   }
 }
 
@@ -315,6 +304,7 @@ Status Recovery::Provision() {
   request.failover_id = row_.failover_id;
   request.instance_id = spec_.name;
   request.role = "primary";
+  request.cancel = &cancel_;
   if (!row_.original_machine_id.empty()) {
     // Never back onto the machine being replaced; one that died is kept out of every race.
     request.avoid_machines = {row_.original_machine_id};
@@ -328,9 +318,15 @@ Status Recovery::Provision() {
   auto outcome = ctx_->fleet->Provision(request);
   row_.gpu_provisioning_time_ms += NowMillis(ctx_->clock) - start;
   if (!outcome) {
+    // The provider could not be used (an outage, a 429 storm): no machine was tried.
+    --row_.attempts;
+    provider_backoff_ = std::clamp(provider_backoff_ * 2, std::chrono::milliseconds(5000),
+                                   std::chrono::milliseconds(60000));
     Timing("provisioning", start, false, outcome.error().message);
-    return outcome.error();
+    return outcome.error().WithContext("the provider could not be used; racing again in " +
+                                       std::to_string(provider_backoff_.count() / 1000) + " s");
   }
+  provider_backoff_ = std::chrono::milliseconds(0);
   const RaceResult& race = outcome->race;
   for (const CandidateOutcome& c : race.candidates) {
     row_.candidates_launched += !c.instance_id.empty() && c.outcome != RaceOutcome::kOrphanReaped;
@@ -338,9 +334,10 @@ Status Recovery::Provision() {
   row_.rounds += race.rounds;
   row_.rate_limit_hits += static_cast<int>(race.rate_limit_hits);
   if (!race.winner || race.winner->ssh.empty()) {
-    std::string why = race.candidates.empty()
-                          ? "no offer matches the instance's filter"
-                          : "no machine became ready in " + std::to_string(race.rounds) + " rounds";
+    std::string why = race.cancelled        ? "the race was cancelled"
+                      : race.candidates.empty() ? "no offer matches the instance's filter"
+                                                : "no machine became ready in " +
+                                                      std::to_string(race.rounds) + " rounds";
     Timing("provisioning", start, false, why);
     return UnavailableError(why);
   }

@@ -16,11 +16,12 @@ Status Recovery::Restore() {
   if (no_snapshot_ || row_.snapshot_id.empty()) {
     Timing("restoring", NowMillis(ctx_->clock), true, "no snapshot to restore");
     Timing("validating", NowMillis(ctx_->clock), true, "no snapshot to validate");
-    return Persist(FailoverPhase::kStarting);
+    return Persist(FailoverPhase::kFencing);
   }
   const int64_t start = NowMillis(ctx_->clock);
+  const bool delta = row_.workload_stopped_at > 0 && PreCopy();
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": restoring " + row_.snapshot_id +
-            " onto " + row_.new_instance_id);
+            " onto " + row_.new_instance_id + (delta ? " (only what changed since the copy)" : ""));
   auto transport = JobTransport(NewHost());
   const StoreAccess& store = HostStore();
   HostAgent agent(transport.get(), &store);
@@ -33,21 +34,25 @@ Status Recovery::Restore() {
     if (percent >= persisted + 10 || (percent >= 100 && persisted < 100)) {
       persisted = percent;
       row_.progress = percent;
-      Save().IgnoreError();  // `status` shows "restoring 45%"; a lost update costs nothing
+      // `status` shows "restoring 45%"; a lost update costs nothing.
+      Save().IgnoreError();
     }
   };
-  auto restored = agent.Restore(spec_.name, row_.snapshot_id, spec_.workspace, {}, on_event);
+  // Over what is there: a rerun resumes, and a planned move's second pass fetches only the
+  // chunks its final snapshot changed.
+  auto restored =
+      agent.Restore(spec_.name, row_.snapshot_id, spec_.workspace, {.overwrite = true}, on_event);
   RETURN_IF_ERROR(CheckStop());
   if (!restored) {
-    Timing("restoring", start, false, restored.error().message);
+    Timing(delta ? "restoring_delta" : "restoring", start, false, restored.error().message);
     return ReplacementFailed("restoring", restored.error());
   }
-  row_.restore_ms = NowMillis(ctx_->clock) - start;
-  row_.bytes_restored = restored->bytes_restored;
+  row_.restore_ms += NowMillis(ctx_->clock) - start;
+  row_.bytes_restored += restored->bytes_restored;
   row_.files_restored = restored->files_restored;
   row_.files_expected = restored->files_expected;
   row_.progress = 100;
-  Timing("restoring", start, true);
+  Timing(delta ? "restoring_delta" : "restoring", start, true);
   return Persist(FailoverPhase::kValidating);
 }
 
@@ -62,10 +67,15 @@ Status Recovery::Validate() {
     Timing("validating", start, false, verified.error().message);
     return ReplacementFailed("validating", verified.error());
   }
-  row_.validation_ms = NowMillis(ctx_->clock) - start;
+  row_.validation_ms += NowMillis(ctx_->clock) - start;
   row_.files_restored = verified->files_restored;
   row_.files_expected = verified->files_expected;
-  if (verified->validation != Validation::kOk) {
+#ifdef STANDBY_PLANTED_BUG_ACCEPT_FAILED_VALIDATION
+  const bool failed = false;  // the simulation's planted bug: a failed validation passes
+#else
+  const bool failed = verified->validation != Validation::kOk;
+#endif
+  if (failed) {
     std::string why = "validation failed: " + std::to_string(verified->files_restored) + " of " +
                       std::to_string(verified->files_expected) + " files match snapshot " +
                       row_.snapshot_id;
@@ -81,7 +91,10 @@ Status Recovery::Validate() {
   ctx_->Log(spec_.name + ": failover " + row_.failover_id +
             ": {\"validation\":\"ok\",\"files_restored\":" + std::to_string(row_.files_restored) +
             ",\"files_expected\":" + std::to_string(row_.files_expected) + "}");
-  return Persist(FailoverPhase::kStarting);
+  // A planned move copied the latest snapshot while the old host served: now the old
+  // workload stops and its last changes follow.
+  const bool final_snapshot_due = PreCopy() && !row_.no_stop && row_.workload_stopped_at == 0;
+  return Persist(final_snapshot_due ? FailoverPhase::kFinalSnapshot : FailoverPhase::kFencing);
 }
 
 Status Recovery::Start() {
@@ -141,8 +154,7 @@ Status Recovery::Check() {
       Timing("checking", start, false, why);
       return ReplacementFailed("checking", DeadlineExceededError(why));
     }
-    static const std::atomic<bool> kNeverStop{false};
-    if (!ctx_->clock->SleepUnless(interval, stop_ ? *stop_ : kNeverStop)) return CheckStop();
+    if (!ctx_->clock->SleepUnless(interval, halt_)) return CheckStop();
   }
   row_.health_check_ms = NowMillis(ctx_->clock) - start;
   Timing("checking", start, true);
@@ -150,39 +162,29 @@ Status Recovery::Check() {
 }
 
 Status Recovery::Finish() {
+  if (row_.no_stop && PreCopy() && row_.fence != "confirmed") {
+    // Make before break: the new host passed; now the old one stops serving.
+    int tries = 0;
+    RecordFence(FenceWithRetries([&] { return ++tries < 3; }));
+    if (row_.fence != "confirmed") row_.fence = "pending";
+  }
   const int64_t now = NowMillis(ctx_->clock);
   row_.completed_at = now;
   row_.total_ms = now - row_.first_failure_at;
+  if (row_.workload_stopped_at > 0) row_.pause_ms = now - row_.workload_stopped_at;
   row_.success = true;
   row_.progress = 100;
-  const bool initial = row_.trigger == TriggerName(Trigger::kInitial);
-  // The instance must point at its new host before the failover is done; until it can be
-  // written the failover stays in `checking`, which a resumed controller repeats harmlessly.
-  ASSIGN_OR_RETURN(bool exists, WriteInstance([&](ProtectedInstance& p) {
-                     p.provider = ctx_->fleet->provider()->Name();
-                     p.provider_instance_id = row_.new_instance_id;
-                     p.machine_id = row_.new_machine_id;
-                     p.ssh_host = row_.new_ssh_host;
-                     p.ssh_port = row_.new_ssh_port;
-                     p.ssh_user = row_.new_ssh_user;
-                     p.gpu_name = row_.gpu_name;
-                     p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
-                     p.last_failover_id = row_.failover_id;
-                     if (!initial) {
-                       ++p.failovers;
-                       p.last_mttr_ms = row_.total_ms;
-                     }
-                     p.health_detail = (initial ? "placed on " : "failed over to ") +
-                                       row_.new_instance_id + " in " +
-                                       HumanSeconds(row_.total_ms / 1000.0);
-                   }));
-  if (!exists) {
+  auto instance = ctx_->state->GetProtectedInstance(spec_.name);
+  if (instance && !*instance) {
     // Unprotected while it failed over: nothing serves it any more.
     DiscardReplacement("done", UnavailableError("the instance was unprotected"));
     return Fail("done", spec_.name + " was unprotected during the failover; replacement destroyed");
   }
+  // The record first, then the instance (ApplyFailoverOutcome): a controller killed between
+  // the two finds the instance still failing over and applies the finished row, once.
   row_.phase = std::string(FailoverPhaseName(FailoverPhase::kDone));
   RETURN_IF_ERROR(Save());
+  RETURN_IF_ERROR(WriteOutcome());
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + " done: " + row_.new_instance_id +
             " at " + row_.new_ssh_host + ":" + std::to_string(row_.new_ssh_port) +
             " serves; MTTR " + HumanSeconds(row_.total_ms / 1000.0) + " (detection " +
@@ -191,7 +193,11 @@ Status Recovery::Finish() {
             HumanSeconds(row_.restore_ms / 1000.0) + ", validation " +
             HumanSeconds(row_.validation_ms / 1000.0) + ", start " +
             HumanSeconds(row_.workload_start_ms / 1000.0) + ", check " +
-            HumanSeconds(row_.health_check_ms / 1000.0) + ")");
+            HumanSeconds(row_.health_check_ms / 1000.0) + ")" +
+            (row_.workload_stopped_at > 0 && row_.planned
+                 ? "; the workload paused " + HumanSeconds(row_.pause_ms / 1000.0)
+                 : "") +
+            (row_.fence == "pending" ? "; the old host's fence is pending" : ""));
   return OkStatus();
 }
 
@@ -199,13 +205,14 @@ void Recovery::DiscardReplacement(const std::string& phase, const Error& error) 
   const std::string failed = row_.new_instance_id;
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": replacement " + failed +
             " failed while " + phase + " (" + error.message + "); blacklisting and destroying it");
-  row_.note += (row_.note.empty() ? "" : "; ") +
-               ("replacement " + failed + " failed while " + phase + ": " + error.message);
+  AddNote("replacement " + failed + " failed while " + phase + ": " + error.message);
   if (!row_.new_machine_id.empty()) {
     ctx_->fleet->Blacklist(row_.new_machine_id, "failed while " + phase);
   }
   if (!failed.empty()) {
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, failed, ctx_->clock);
+    Status gone = DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, failed, ctx_->clock,
+                                    {.instance_id = spec_.name});
+    if (!gone) AddNote(gone.error().message);  // pending: retried until confirmed
   }
   row_.new_instance_id.clear();
   row_.new_machine_id.clear();
@@ -224,6 +231,9 @@ Status Recovery::ReplacementFailed(const std::string& phase, const Error& error)
 }
 
 Status Recovery::Fail(const std::string& phase, const std::string& reason) {
+  // Nothing it rented may outlive it: a race interrupted after its winner was owned but
+  // before this row named it leaves a labelled machine only this sweep finds.
+  DestroyLeftovers();
   const int64_t now = NowMillis(ctx_->clock);
   row_.phase = std::string(FailoverPhaseName(FailoverPhase::kFailed));
   row_.failure_phase = phase;
@@ -234,23 +244,18 @@ Status Recovery::Fail(const std::string& phase, const std::string& reason) {
   RETURN_IF_ERROR(Save());
   ctx_->Log(spec_.name + ": failover " + row_.failover_id + " failed while " + phase + ": " +
             reason);
-  // Until the instance reads `failed`, the supervisor would wait on a failover that ended.
-  return WriteInstance([&](ProtectedInstance& p) {
-           p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
-           p.health_detail =
-               "failover " + row_.failover_id + " failed while " + phase + ": " + reason;
-         })
-      .transform([](bool) {});
+  // Until the instance reads the outcome, the supervisor would wait on a failover that ended.
+  return WriteOutcome();
 }
 
-Result<bool> Recovery::WriteInstance(const std::function<void(ProtectedInstance&)>& change) {
+Status Recovery::WriteOutcome() {
   auto backoff = std::chrono::milliseconds(250);
   while (true) {
-    auto updated = UpdateProtectedRow(ctx_, spec_.name, [&](ProtectedInstance& p) {
-      change(p);
-      return true;
-    });
-    if (updated) return updated->has_value();
+    auto applied = ApplyFailoverOutcome(ctx_, row_);
+    if (applied) return OkStatus();
+    ctx_->Log(spec_.name + ": failover " + row_.failover_id +
+              ": cannot record its outcome on the instance yet (" + applied.error().message +
+              "); retrying");
     RETURN_IF_ERROR(CheckStop());
     ctx_->clock->SleepFor(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));

@@ -1,5 +1,9 @@
 #include "failover/runtime.h"
 
+#include <unistd.h>
+
+#include "env/host_info.h"
+
 #include "provision/provider_settings.h"
 #include "state/open_state_store.h"
 #include "store/store_config.h"
@@ -28,6 +32,13 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
   ctx.random = Random::Real();
   ASSIGN_OR_RETURN(ProviderSettings provider, ProviderSettingsFromConfig(config));
   ctx.controller = provider.controller;
+  ctx.process_id = config.GetOr("controller_id", "");
+  if (ctx.process_id.empty()) {
+    // Unique per process: a restarted controller is another process, whose claims start
+    // only where the old ones expired.
+    ctx.process_id = LocalHostname() + ":" + std::to_string(::getpid()) + ":" +
+                     std::to_string(NowMillis(clock));
+  }
   // The provider's settings are checked before the database is opened: a missing API key
   // is the error to show, not what the database says.
   std::optional<Fleet::Parts> fleet_parts;

@@ -60,7 +60,9 @@ std::vector<HeadStartCandidate> Speculation::Take() {
 void Speculation::Cancel(const std::string& why) {
   std::vector<std::string> confirmed, unconfirmed;
   for (const HeadStartCandidate& c : candidates_) {
-    (DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock)
+    // An unconfirmed destroy stays owned and pending (ownership.h): retried, not forgotten.
+    (DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock,
+                       {.instance_id = name_})
          ? confirmed
          : unconfirmed)
         .push_back(c.instance.id);
@@ -69,7 +71,8 @@ void Speculation::Cancel(const std::string& why) {
   std::string line = name_ + ": " + why + ": destroyed the machine(s) rented on suspicion";
   if (!confirmed.empty()) line += " (" + JoinStrings(confirmed, ", ") + ", each confirmed gone)";
   if (!unconfirmed.empty()) {
-    line += "; not confirmed: " + JoinStrings(unconfirmed, ", ") + " (the reaper retries)";
+    line += "; not confirmed: " + JoinStrings(unconfirmed, ", ") +
+            " (destroy pending: retried until the provider confirms)";
   }
   ctx_->Log(line);
 }

@@ -19,14 +19,15 @@ enum class ProtectionState {
 };
 std::string_view ProtectionStateName(ProtectionState s);
 
-// Where a failover is; persisted before each phase's side effects. `kReplacing` runs
-// fencing, provisioning and locating the snapshot in parallel.
+// Where a failover is; persisted before each phase's side effects (recovery.h has the
+// order). `kReplacing` runs fencing, provisioning and locating the snapshot in parallel.
 enum class FailoverPhase {
   kDetected,
-  kFinalSnapshot,  // planned failovers while the old host answers
+  kFinalSnapshot,  // a planned move: the old workload stopped, its last changes snapshotted
   kReplacing,      // fencing ‖ provisioning ‖ locating snapshot
   kRestoring,
   kValidating,
+  kFencing,  // the old host must be fenced (or, by policy, pending) before the new starts
   kStarting,
   kChecking,
   kDone,
@@ -35,6 +36,10 @@ enum class FailoverPhase {
 std::string_view FailoverPhaseName(FailoverPhase p);
 std::optional<FailoverPhase> ParseFailoverPhase(std::string_view name);
 bool Finished(FailoverPhase p);
+
+// What a request for a failover is answered while one runs (the request row's result starts
+// with it and its failover_id names the running failover; the API answers 409 with it).
+inline constexpr std::string_view kAlreadyFailingOver = "already_failing_over";
 
 // Why a failover started.
 enum class Trigger {

@@ -2,43 +2,27 @@
 
 namespace standby {
 
-WorkPool::~WorkPool() {
-  std::vector<Worker> workers;
+WorkPool::~WorkPool() { JoinAll(); }
+
+void WorkPool::JoinAll() {
+  std::vector<std::unique_ptr<Executor::Task>> tasks;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    workers.swap(workers_);
+    tasks.swap(tasks_);
   }
-  for (Worker& w : workers) w.thread.join();
+  for (auto& t : tasks) t->Join();
 }
 
 bool WorkPool::TryRun(std::function<void()> task) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (running_ >= limit_) return false;
-  ++running_;
-  if (!parallel_) {
-    mu_.unlock();
-    task();
-    mu_.lock();
-    --running_;
+  // Finished tasks are joined as new ones start, so they never pile up.
+  std::erase_if(tasks_, [](const std::unique_ptr<Executor::Task>& t) {
+    if (!t->Done()) return false;
+    t->Join();  // it has returned: no wait
     return true;
-  }
-  // Finished threads are joined as new ones start, so they never pile up.
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    if (*it->finished) {
-      it->thread.join();  // it has only the unlock left to do
-      it = workers_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  auto finished = std::make_shared<bool>(false);
-  workers_.push_back({std::thread([this, finished, task = std::move(task)] {
-                        task();
-                        std::lock_guard<std::mutex> done(mu_);
-                        --running_;
-                        *finished = true;
-                      }),
-                      finished});
+  });
+  if (tasks_.size() >= limit_) return false;
+  tasks_.push_back(executor_->Spawn("snapshot", std::move(task)));
   return true;
 }
 

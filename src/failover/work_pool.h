@@ -3,34 +3,31 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
+
+#include "env/executor.h"
 
 namespace standby {
 
-// At most `limit` tasks at once, each on its own thread (periodic snapshots across
-// instances: max_concurrent_snapshots). Without `parallel`, a task runs at once on the
-// caller's thread (the deterministic simulation). The destructor waits for running tasks.
+// At most `limit` tasks at once, each spawned on `executor` (periodic snapshots across
+// instances: max_concurrent_snapshots). The destructor waits for running tasks.
 class WorkPool {
  public:
-  WorkPool(size_t limit, bool parallel) : limit_(limit), parallel_(parallel) {}
+  WorkPool(size_t limit, Executor* executor) : limit_(limit), executor_(executor) {}
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
 
   // Starts `task` unless `limit` tasks run already (then false: try again later).
   bool TryRun(std::function<void()> task);
+  // Waits for every task started so far.
+  void JoinAll();
 
  private:
   const size_t limit_;
-  const bool parallel_;
+  Executor* executor_;
   mutable std::mutex mu_;
-  size_t running_ = 0;
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<bool> finished;  // under mu_
-  };
-  std::vector<Worker> workers_;
+  std::vector<std::unique_ptr<Executor::Task>> tasks_;
 };
 
 }  // namespace standby

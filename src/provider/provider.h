@@ -91,6 +91,9 @@ class Provider {
   virtual Result<std::vector<Instance>> List(const std::string& label_prefix) = 0;
   // Idempotent: an instance already gone is success.
   virtual Status Destroy(const std::string& id) = 0;
+  // Whether Destroy stops the machine (its workload dies with it). A static pool's
+  // "destroy" only releases the claim: the machine, and whatever runs on it, keeps running.
+  virtual bool DestroyStopsMachine() const { return true; }
   // Times the provider answered "too many requests" (429) since creation.
   virtual int64_t RateLimitHits() const { return 0; }
   // Makes the account ready to rent machines the controller can reach: registers

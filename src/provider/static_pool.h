@@ -31,7 +31,9 @@ class StaticPool : public Provider {
   Result<Instance> Create(const Offer& offer, const LaunchSpec& spec) override;
   Result<Instance> Get(const std::string& id) override;
   Result<std::vector<Instance>> List(const std::string& label_prefix) override;
+  // Releases the claim only: the machine keeps running (fencing stops its workload first).
   Status Destroy(const std::string& id) override;
+  bool DestroyStopsMachine() const override { return false; }
 
  private:
   StaticPool(std::vector<PoolHost> hosts, std::string claims_path)

@@ -116,9 +116,9 @@ Result<DestroyOutcome> Fleet::Destroy(const std::string& id) {
   return outcome;
 }
 
-Result<ReapResult> Fleet::Reap(std::chrono::seconds grace) {
-  ASSIGN_OR_RETURN(ReapResult reaped,
-                   ReapUnowned(provider(), state_, provisioner_->LabelPrefix(), grace, clock_));
+Result<ReapResult> Fleet::Reap(std::chrono::seconds grace, bool retry_pending) {
+  ASSIGN_OR_RETURN(ReapResult reaped, ReapUnowned(provider(), state_, provisioner_->LabelPrefix(),
+                                                  grace, clock_, retry_pending));
   for (const std::string& id : reaped.destroyed) ForgetPins(id, {});
   return reaped;
 }

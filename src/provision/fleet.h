@@ -69,8 +69,10 @@ class Fleet {
   // Destroys and confirms (DestroyInstance: already gone is an outcome, not an error), then
   // forgets the host-key pins of the instance and of its SSH endpoints.
   Result<DestroyOutcome> Destroy(const std::string& id);
-  // Destroys this controller's labelled instances nobody owns, older than `grace`.
-  Result<ReapResult> Reap(std::chrono::seconds grace);
+  // Destroys this controller's labelled instances nobody owns, older than `grace`, after one
+  // more try of every destroy-pending machine (unless `retry_pending` is false: the
+  // controller's cleanup task does that itself).
+  Result<ReapResult> Reap(std::chrono::seconds grace, bool retry_pending = true);
   // Removes the host-key pins of instance `id` and of its SSH `endpoints` (it is gone: a later
   // host at the same address is a new host). Failures are logged.
   void ForgetPins(const std::string& id, const std::vector<SshEndpoint>& endpoints);

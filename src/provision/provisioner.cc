@@ -67,17 +67,24 @@ std::string Provisioner::LabelFor(const std::string& purpose, const std::string&
 }
 
 void Provisioner::LoadHistoryOnce() {
-  if (loaded_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (loaded_) return;
+  }
+  // Read without the lock: a slow database holds up no other race, and no task waits on a
+  // database call while holding a mutex (the simulation's scheduler switches there).
   auto attempts = state_->ListProvisioningAttempts(provider_->Name());
   if (!attempts) {
     spdlog::warn("no readiness history yet ({}); the next race reads it again",
                  attempts.error().message);
     return;
   }
-  loaded_ = true;
-  LoadReadinessModel(*attempts, provider_->Name(), &model_);
   const int64_t now_ms = NowMillis(clock_);
   auto blacklisted = state_->ActiveBlacklist(now_ms);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (loaded_) return;
+  loaded_ = true;
+  LoadReadinessModel(*attempts, provider_->Name(), &model_);
   if (!blacklisted) return;
   for (const BlacklistEntry& e : *blacklisted) {
     blacklist_.Add(e.machine_id, clock_->MonotonicNanos() + (e.until - now_ms) * 1'000'000);
@@ -85,10 +92,7 @@ void Provisioner::LoadHistoryOnce() {
 }
 
 ReadinessReport Provisioner::Readiness() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    LoadHistoryOnce();
-  }
+  LoadHistoryOnce();
   ReadinessReport r;
   r.samples = model_.Samples();
   r.ready = model_.ReadySamples();
@@ -175,10 +179,7 @@ Status Provisioner::RecordOwnership(const ProvisionRequest& request, const std::
 
 Result<std::vector<HeadStartCandidate>> Provisioner::LaunchAhead(const ProvisionRequest& request,
                                                                  int count) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    LoadHistoryOnce();
-  }
+  LoadHistoryOnce();
   LaunchSpec spec = request.launch;
   spec.label = LabelFor(request.purpose, request.tag.empty() ? random_->HexId(8) : request.tag);
   ASSIGN_OR_RETURN(auto offers, provider_->SearchOffers(request.filter));
@@ -205,12 +206,7 @@ Result<std::vector<HeadStartCandidate>> Provisioner::LaunchAhead(const Provision
 }
 
 Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request) {
-  {
-    // Only the history load is serialised: races of several instances run side by side
-    // (the model and the blacklist are thread-safe).
-    std::lock_guard<std::mutex> lock(mu_);
-    LoadHistoryOnce();
-  }
+  LoadHistoryOnce();
   for (const std::string& machine : request.avoid_machines) {
     blacklist_.Add(machine, clock_->MonotonicNanos() +
                                 std::chrono::nanoseconds(options_.blacklist_for).count());
@@ -222,6 +218,7 @@ Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request)
   const int64_t started_unix_ms = NowMillis(clock_);
   RaceOptions options = options_;
   options.cancel = request.cancel;
+  options.state = state_;
   options.on_launched = request.on_launched;
   options.head_start = request.head_start;
   ASSIGN_OR_RETURN(out.race, RunRace(provider_, probe_, &model_, &blacklist_, clock_,
@@ -237,9 +234,9 @@ Result<ProvisionOutcome> Provisioner::Provision(const ProvisionRequest& request)
   out.ssh_user =
       w.ssh.empty() || w.ssh.front().user.empty() ? request.ssh_user : w.ssh.front().user;
   if (!owned) {
-    std::string fate = DestroyAndConfirm(provider_, state_, w.id, clock_)
-                           ? "it was destroyed, so nothing is left unowned"
-                           : "destroying it failed too: `standby reap` will remove it";
+    Status gone = DestroyAndConfirm(provider_, state_, w.id, clock_);
+    std::string fate = gone ? "it was destroyed, so nothing is left unowned"
+                            : "destroying it failed too (" + gone.error().message + ")";
     return UnavailableError("rented instance " + w.id +
                             " but could not record its ownership in the state store (" +
                             owned.error().message + "); " + fate);

@@ -91,7 +91,7 @@ class Provisioner {
   const RaceOptions& options() const { return options_; }
 
  private:
-  // Reads the history and the blacklist until a read succeeds (call with mu_ held).
+  // Reads the history and the blacklist until a read succeeds (takes mu_ only to install).
   void LoadHistoryOnce();
   void RecordHistory(const ProvisionRequest& request, const std::string& label,
                      int64_t started_unix_ms, const RaceResult& race);

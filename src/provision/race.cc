@@ -5,7 +5,6 @@
 
 #include "base/enum_names.h"
 #include "base/log.h"
-#include "base/parallel.h"
 #include "provision/ownership.h"
 
 namespace standby {
@@ -145,16 +144,10 @@ class Race {
 
   double SecondsSince(int64_t ns) const { return (clock_->MonotonicNanos() - ns) / 1e9; }
 
-  // fn(0..n-1), on threads unless the options say otherwise.
+  // fn(0..n-1), side by side on the options' executor.
   void ForEach(size_t n, const std::function<void(size_t)>& fn) {
-    if (!options_.parallel) {
-      for (size_t i = 0; i < n; ++i) fn(i);
-      return;
-    }
-    ParallelFor(n, std::max<size_t>(1, n), [&](size_t i) {
-      fn(i);
-      return OkStatus();
-    }).IgnoreError();
+    if (n == 0) return;
+    RunEach(options_.executor, "race", n, fn);
   }
 
   bool Launch(int round, const std::vector<Offer>& offers, size_t* next) {
@@ -206,12 +199,11 @@ class Race {
   }
 
   bool DestroyAndConfirm(const std::string& id, std::string* detail) {
-    if (standby::DestroyAndConfirm(provider_, nullptr, id, clock_, options_.confirm_attempts,
-                                   options_.poll_interval, detail)) {
-      return true;
-    }
-    spdlog::error("instance {} could not be confirmed destroyed; the reaper will retry", id);
-    return false;
+    Status gone = standby::DestroyAndConfirm(
+        provider_, options_.state, id, clock_,
+        {.attempts = options_.confirm_attempts, .poll = options_.poll_interval});
+    if (!gone) *detail = gone.error().message;
+    return gone.has_value();
   }
 
   // Round 1's head start: the candidates launched before the race, as if it had.

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "env/clock.h"
+#include "env/executor.h"
 #include "env/stop_signal.h"
 #include "provider/provider.h"
 #include "provision/readiness_model.h"
+#include "state/state_store.h"
 
 namespace standby {
 
@@ -72,9 +74,11 @@ struct RaceOptions {
   // have an SSH endpoint but are still loading, one at a time in launch order.
   bool probe_before_running = false;
   bool sequential_probes = false;
-  // Probes and destroys run on threads; false runs them one after another on the caller's
-  // thread (the deterministic simulation, where only one thread may use the clock).
-  bool parallel = true;
+  // Where probes and destroys run side by side (the simulation's scheduler in the simulation).
+  Executor* executor = Executor::Threads();
+  // Where a destroy the provider did not confirm is recorded as pending (ownership.h), so it
+  // is retried rather than left to the reaper's age rule. Not owned; may be null.
+  StateStore* state = nullptr;
   // When set (Ctrl-C), the race launches nothing more, destroys every candidate it launched
   // — a create in flight included, once it answers — confirms each is gone and returns
   // without a winner (RaceResult::cancelled). Not owned.

@@ -9,9 +9,10 @@ std::string ControllerLabelPrefix(const std::string& controller) {
   return "standby:" + controller + ":";
 }
 
-Result<ReapResult> ReapOrphans(Provider* provider, const std::string& label_prefix,
+Result<ReapResult> ReapOrphans(Provider* provider, StateStore* state,
+                               const std::string& label_prefix,
                                const std::set<std::string>& owned, std::chrono::seconds grace,
-                               Clock* clock) {
+                               Clock* clock, const LabelRule& rule) {
   if (!label_prefix.starts_with("standby:")) {
     return InvalidArgumentError("refusing to reap instances not labelled by standby");
   }
@@ -20,18 +21,19 @@ Result<ReapResult> ReapOrphans(Provider* provider, const std::string& label_pref
   const int64_t now_ms = clock->Now() / 1'000'000;
   for (const Instance& instance : instances) {
     if (owned.contains(instance.id)) continue;
-    if (now_ms - instance.created_unix_ms < std::chrono::milliseconds(grace).count()) {
+    std::optional<std::chrono::seconds> wait = grace;
+    if (rule) wait = rule(instance.label);
+    if (!wait || now_ms - instance.created_unix_ms < std::chrono::milliseconds(*wait).count()) {
       result.kept_young.push_back(instance.id);
       continue;
     }
-    std::string detail;
-    if (DestroyAndConfirm(provider, nullptr, instance.id, clock, 5, std::chrono::seconds(1),
-                          &detail)) {
+    Status gone = DestroyAndConfirm(provider, state, instance.id, clock);
+    if (gone) {
       spdlog::warn("destroyed orphan instance {} ({}), labelled {}", instance.id, instance.gpu_name,
                    instance.label);
       result.destroyed.push_back(instance.id);
     } else {
-      result.failed.push_back(instance.id + ": " + detail);
+      result.failed.push_back(instance.id + ": " + gone.error().message);
     }
   }
   return result;

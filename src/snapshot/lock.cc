@@ -82,9 +82,10 @@ Result<std::vector<LockInfo>> ListLocks(ObjectStore* store, Clock* clock) {
   return locks;
 }
 
-RepoLock::RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string record)
+RepoLock::RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string record,
+                   Executor* executor)
     : store_(store), clock_(clock), key_(std::move(key)), record_(std::move(record)) {
-  refresher_ = std::thread([this] { RefreshLoop(); });
+  refresher_ = executor->Spawn("lock refresher", [this] { RefreshLoop(); });
 }
 
 RepoLock::~RepoLock() { Release().IgnoreError(); }
@@ -92,7 +93,8 @@ RepoLock::~RepoLock() { Release().IgnoreError(); }
 Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind kind,
                                                     const std::string& operation, Clock* clock,
                                                     std::chrono::seconds wait,
-                                                    const StopSignal* cancel) {
+                                                    const StopSignal* cancel,
+                                                    Executor* executor) {
   std::string key = "locks/" + RandomHex(16);
   json record = {{"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
                  {"operation", operation},
@@ -121,7 +123,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind
       if (!blocker) blocker = other;  // the scan goes on: dead holders' locks still go
     }
     if (!blocker) {
-      return std::unique_ptr<RepoLock>(new RepoLock(store, clock, key, record.dump()));
+      return std::unique_ptr<RepoLock>(new RepoLock(store, clock, key, record.dump(), executor));
     }
     store->Delete(key).IgnoreError();  // ours; if this fails it goes stale on its own
     if (clock->MonotonicNanos() >= deadline) {
@@ -160,12 +162,12 @@ void RepoLock::RefreshLoop() {
 
 void RepoLock::Abandon() {
   if (stopped_.Set()) return;
-  if (refresher_.joinable()) refresher_.join();
+  refresher_->Join();
 }
 
 Status RepoLock::Release() {
   if (stopped_.Set()) return OkStatus();
-  if (refresher_.joinable()) refresher_.join();
+  refresher_->Join();
   return store_->Delete(key_);
 }
 

@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "env/clock.h"
+#include "env/executor.h"
 #include "store/object_store.h"
 
 namespace standby {
@@ -61,11 +62,13 @@ class RepoLock {
   static constexpr std::chrono::minutes kStaleAfter{10};
 
   // Retries until `wait` has passed on `clock`; then kConflict (retryable) naming the holder.
-  // A `cancel` set while it waits ends the wait at once with kCancelled.
+  // A `cancel` set while it waits ends the wait at once with kCancelled. The refresher runs
+  // on `executor`.
   static Result<std::unique_ptr<RepoLock>> Acquire(ObjectStore* store, LockKind kind,
                                                    const std::string& operation, Clock* clock,
                                                    std::chrono::seconds wait,
-                                                   const StopSignal* cancel = nullptr);
+                                                   const StopSignal* cancel = nullptr,
+                                                   Executor* executor = Executor::Threads());
   ~RepoLock();
   RepoLock(const RepoLock&) = delete;
   RepoLock& operator=(const RepoLock&) = delete;
@@ -77,7 +80,8 @@ class RepoLock {
   const std::string& key() const { return key_; }
 
  private:
-  RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string body_prefix);
+  RepoLock(ObjectStore* store, Clock* clock, std::string key, std::string body_prefix,
+           Executor* executor);
   void RefreshLoop();
 
   ObjectStore* store_;
@@ -85,7 +89,7 @@ class RepoLock {
   std::string key_;
   std::string record_;  // JSON without the refresh time
   StopSignal stopped_;
-  std::thread refresher_;
+  std::unique_ptr<Executor::Task> refresher_;
 };
 
 }  // namespace standby

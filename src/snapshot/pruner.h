@@ -6,6 +6,7 @@
 
 #include "base/result.h"
 #include "env/clock.h"
+#include "env/executor.h"
 #include "store/object_store.h"
 
 namespace standby {
@@ -15,6 +16,7 @@ struct PruneOptions {
   size_t keep_last = 1;  // ≥ 1
   std::chrono::seconds lock_wait{0};
   Clock* clock = nullptr;  // required: the time seam
+  Executor* executor = Executor::Threads();  // where the lock's refresher runs
 };
 
 struct PruneResult {

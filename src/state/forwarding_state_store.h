@@ -8,10 +8,12 @@ namespace standby {
 
 // A StateStore that passes every call to `inner`: the base of decorators that change a
 // few calls (the spool; tests and the simulation that make one call fail or crash).
-// `inner` is owned.
+// `inner` is owned, or borrowed (the simulation's processes share one database).
 class ForwardingStateStore : public StateStore {
  public:
-  explicit ForwardingStateStore(std::unique_ptr<StateStore> inner) : inner_(std::move(inner)) {}
+  explicit ForwardingStateStore(std::unique_ptr<StateStore> inner)
+      : owned_(std::move(inner)), inner_(owned_.get()) {}
+  explicit ForwardingStateStore(StateStore* borrowed) : inner_(borrowed) {}
 
   std::string Describe() const override { return inner_->Describe(); }
   Status CreateProtectedInstance(const ProtectedInstance& i) override {
@@ -39,6 +41,11 @@ class ForwardingStateStore : public StateStore {
                                        int64_t at_ms) override {
     return inner_->MarkProviderInstanceDestroyed(provider, id, at_ms);
   }
+  Status MarkProviderInstanceDestroyPending(const std::string& provider, const std::string& id,
+                                            const std::string& instance_id, int64_t at_ms,
+                                            const std::string& error) override {
+    return inner_->MarkProviderInstanceDestroyPending(provider, id, instance_id, at_ms, error);
+  }
   Status RecordSnapshot(const SnapshotRow& row) override { return inner_->RecordSnapshot(row); }
   Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& id) override {
     return inner_->ListSnapshots(id);
@@ -61,6 +68,18 @@ class ForwardingStateStore : public StateStore {
   Result<std::vector<FailoverEvent>> ListFailoverEvents(
       const FailoverFilter& filter = {}) override {
     return inner_->ListFailoverEvents(filter);
+  }
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
+                             int64_t now_ms, int64_t expires_at_ms) override {
+    return inner_->ClaimFailover(failover_id, by, now_ms, expires_at_ms);
+  }
+  Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,
+                                const std::string& to, int64_t fenced_at,
+                                const std::string& detail) override {
+    return inner_->SetFailoverFence(failover_id, from, to, fenced_at, detail);
+  }
+  Status SetFailoverLeftoversPending(const std::string& failover_id, bool pending) override {
+    return inner_->SetFailoverLeftoversPending(failover_id, pending);
   }
   Status CreateRequest(const RequestRow& request) override {
     return inner_->CreateRequest(request);
@@ -89,13 +108,15 @@ class ForwardingStateStore : public StateStore {
     return inner_->ListEventsAfter(after_id, limit);
   }
   Result<int64_t> LastEventId() override { return inner_->LastEventId(); }
+  Status FlushPending() override { return inner_->FlushPending(); }
   Result<int64_t> PruneEvents(int64_t before_ms) override { return inner_->PruneEvents(before_ms); }
 
  protected:
-  StateStore* inner() { return inner_.get(); }
+  StateStore* inner() { return inner_; }
 
  private:
-  std::unique_ptr<StateStore> inner_;
+  std::unique_ptr<StateStore> owned_;
+  StateStore* inner_;
 };
 
 }  // namespace standby

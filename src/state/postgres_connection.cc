@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "env/loopback.h"
 #include "state/sql_connection.h"
+#include "state/sql_errors.h"
 
 namespace standby {
 namespace {
@@ -69,14 +70,7 @@ class PostgresConnection : public SqlConnection {
     std::string message = "PostgreSQL: " + Trimmed(PQresultErrorMessage(res));
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     std::string sqlstate = state ? state : "";
-    if (PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate == "57P01") {
-      return UnavailableError(Redact(message));
-    }
-    if (sqlstate == "23505" || sqlstate == "40001" || sqlstate == "40P01") {
-      return ConflictError(Redact(message), /*retryable=*/sqlstate != "23505");
-    }
-    if (sqlstate == "53100") return ResourceExhaustedError(Redact(message));
-    return InvalidArgumentError(Redact(message));
+    return SqlStateError(sqlstate, Redact(message), PQstatus(conn_) != CONNECTION_OK);
   }
 
   Status Run(const std::string& sql, const std::vector<SqlValue>& params,

@@ -71,6 +71,19 @@ Status SpoolingStateStore::FlushLocked() {
       continue;
     }
     status = Apply(kind, values);
+    if (!status && status.error().code != ErrorCode::kUnavailable) {
+      // The database answered and refused this line (a permanent error): it can never
+      // replay, and must not hold back every write behind it. Kept aside for an operator.
+      const std::string rejected = spool_path_ + ".rejected";
+      auto before = ReadFileToString(fs_, rejected);
+      Status kept = WriteFileAtomically(
+          fs_, rejected, (before ? *before : std::string()) + lines[done] + "\n", 0600);
+      spdlog::error("state spool: the database refused a spooled {} ({}); set it aside in {}{}",
+                    kind, status.error().message, rejected,
+                    kept ? "" : " (and writing that file failed: " + kept.error().message + ")");
+      status = OkStatus();
+      continue;
+    }
     if (!status) break;
   }
   std::string rest;

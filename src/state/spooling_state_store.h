@@ -18,7 +18,9 @@ namespace standby {
 // protected-instance and request calls (which need the database's answer) and
 // RecordProviderInstance (ownership: every controller must see it at once, and a provision
 // whose ownership cannot be written must fail rather than leave an unowned winner) pass
-// through unchanged.
+// through unchanged. A spooled line the database refuses on replay with a permanent error
+// (not kUnavailable) is moved to `<spool_path>.rejected` with an error in the log, so one
+// bad line never blocks the writes behind it.
 // Thread-safe. `inner` is owned.
 class SpoolingStateStore : public ForwardingStateStore {
  public:
@@ -28,6 +30,7 @@ class SpoolingStateStore : public ForwardingStateStore {
 
   // Replays what is spooled; OK when the spool is empty afterwards.
   Status Flush();
+  Status FlushPending() override { return Flush(); }
   // Records waiting in the spool.
   Result<size_t> Pending();
 

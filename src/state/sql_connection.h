@@ -34,6 +34,9 @@ class SqlConnection {
 
 // Opens `path` (created if missing), in WAL mode with a busy timeout.
 Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path);
+// Replaces the content of SQLite database `to` with a copy of `from` (SQLite's online backup):
+// the simulation starts each world's database from one migrated template.
+Status CopySqliteDatabase(SqlConnection* from, SqlConnection* to);
 // Connects with a libpq connection URI (postgresql://user:pass@host:port/db?sslmode=...).
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url);
 // What OpenPostgres connects with: `url` plus connect_timeout=5 and, for a host that is not

@@ -55,13 +55,15 @@ Result<T> SqlStateStore::With(const std::function<Result<T>(SqlConnection*)>& fn
 
 Status SqlStateStore::Upsert(const std::string& table, const std::vector<std::string>& columns,
                              const std::vector<std::string>& keys,
-                             const std::vector<SqlValue>& values) {
+                             const std::vector<SqlValue>& values,
+                             const std::vector<std::string>& insert_only) {
   std::string sql = "INSERT INTO " + table + " (";
   std::string placeholders, updates;
   for (size_t i = 0; i < columns.size(); ++i) {
     sql += (i ? ", " : "") + columns[i];
     placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
-    if (std::find(keys.begin(), keys.end(), columns[i]) == keys.end()) {
+    if (std::find(keys.begin(), keys.end(), columns[i]) == keys.end() &&
+        std::find(insert_only.begin(), insert_only.end(), columns[i]) == insert_only.end()) {
       updates += (updates.empty() ? "" : ", ") + columns[i] + " = excluded." + columns[i];
     }
   }
@@ -186,6 +188,35 @@ Status SqlStateStore::MarkProviderInstanceDestroyed(const std::string& provider,
       .map([](bool) {});
 }
 
+Status SqlStateStore::MarkProviderInstanceDestroyPending(const std::string& provider,
+                                                        const std::string& id,
+                                                        const std::string& instance_id,
+                                                        int64_t at_ms, const std::string& error) {
+  ProviderInstanceRow row;
+  row.provider = provider;
+  row.provider_instance_id = id;
+  row.purpose = "destroy";
+  row.created_at = at_ms;
+  row.instance_id = instance_id;
+  row.destroy_pending_at = at_ms;
+  row.destroy_error = error;
+  const auto& map = ProviderInstanceTable();
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+           // A row of its own when it had none (owned from now on, so it is retried).
+           RETURN_IF_ERROR(c->Exec("INSERT INTO provider_instances (" + map.List() +
+                                       ") VALUES (" + Placeholders(map.Names().size()) +
+                                       ") ON CONFLICT (provider, provider_instance_id) DO NOTHING",
+                                   map.Values(row)));
+           RETURN_IF_ERROR(c->Exec(
+               "UPDATE provider_instances SET destroy_error = $4, destroy_pending_at = CASE WHEN "
+               "destroy_pending_at = 0 THEN $3 ELSE destroy_pending_at END WHERE provider = $1 "
+               "AND provider_instance_id = $2 AND destroyed_at = 0",
+               {provider, id, std::to_string(at_ms), error}));
+           return true;
+         })
+      .map([](bool) {});
+}
+
 Status SqlStateStore::RecordSnapshot(const SnapshotRow& row) {
   const auto& map = SnapshotTable();
   return Upsert(map.table(), map.Names(), {"snapshot_id"}, map.Values(row));
@@ -235,7 +266,44 @@ Result<std::vector<BlacklistEntry>> SqlStateStore::ActiveBlacklist(int64_t now_m
 
 Status SqlStateStore::RecordFailoverEvent(const FailoverEvent& event) {
   const auto& map = FailoverEventTable();
-  return Upsert(map.table(), map.Names(), {"failover_id"}, map.Values(event));
+  return Upsert(map.table(), map.Names(), {"failover_id"}, map.Values(event),
+                {"claimed_by", "claim_expires_at"});
+}
+
+Result<bool> SqlStateStore::SetFailoverFence(const std::string& failover_id,
+                                             const std::string& from, const std::string& to,
+                                             int64_t fenced_at, const std::string& detail) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+    RETURN_IF_ERROR(c->Exec(
+        "UPDATE failover_events SET fence = $3, fenced_at = $4, fence_detail = $5 WHERE "
+        "failover_id = $1 AND fence = $2",
+        {failover_id, from, to, std::to_string(fenced_at), detail}));
+    return c->ChangedRows() > 0;
+  });
+}
+
+Status SqlStateStore::SetFailoverLeftoversPending(const std::string& failover_id, bool pending) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+           RETURN_IF_ERROR(c->Exec(
+               "UPDATE failover_events SET leftovers_pending = $2 WHERE failover_id = $1",
+               {failover_id, std::string(pending ? "1" : "0")}));
+           return true;
+         })
+      .map([](bool) {});
+}
+
+Result<bool> SqlStateStore::ClaimFailover(const std::string& failover_id, const std::string& by,
+                                          int64_t now_ms, int64_t expires_at_ms) {
+  return With<bool>([&](SqlConnection* c) -> Result<bool> {
+    RETURN_IF_ERROR(c->Exec(
+        "UPDATE failover_events SET claimed_by = $2, claim_expires_at = $4 WHERE failover_id = $1 "
+        "AND completed_at = 0 AND (claimed_by = '' OR claimed_by = $2 OR claim_expires_at < $3)",
+        {failover_id, by, std::to_string(now_ms), std::to_string(expires_at_ms)}));
+    ASSIGN_OR_RETURN(auto rows, c->Query("SELECT claimed_by, completed_at FROM failover_events "
+                                         "WHERE failover_id = $1",
+                                         {failover_id}));
+    return !rows.empty() && rows[0][0].value_or("") == by && rows[0][1].value_or("") == "0";
+  });
 }
 
 Result<std::vector<FailoverEvent>> SqlStateStore::ListFailoverEvents(const FailoverFilter& filter) {
@@ -251,6 +319,9 @@ Result<std::vector<FailoverEvent>> SqlStateStore::ListFailoverEvents(const Failo
     where += " AND failover_id = $" + std::to_string(params.size());
   }
   if (filter.unfinished_only) where += " AND completed_at = 0";
+  if (filter.cleanup_pending_only) {
+    where += " AND (fence IN ('pending', 'waiting') OR leftovers_pending = 1)";
+  }
   ASSIGN_OR_RETURN(auto rows, Select("SELECT " + map.List() + " FROM failover_events" + where +
                                          " ORDER BY started_at, failover_id",
                                      params));

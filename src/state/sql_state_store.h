@@ -31,6 +31,15 @@ class SqlStateStore : public StateStore {
   Status DeleteProtectedInstance(const std::string& id) override;
   Status RecordProviderInstance(const ProviderInstanceRow& row) override;
   Result<std::vector<ProviderInstanceRow>> ListProviderInstances() override;
+  Status MarkProviderInstanceDestroyPending(const std::string& provider, const std::string& id,
+                                            const std::string& instance_id, int64_t at_ms,
+                                            const std::string& error) override;
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
+                             int64_t now_ms, int64_t expires_at_ms) override;
+  Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,
+                                const std::string& to, int64_t fenced_at,
+                                const std::string& detail) override;
+  Status SetFailoverLeftoversPending(const std::string& failover_id, bool pending) override;
   Status MarkProviderInstanceDestroyed(const std::string& provider, const std::string& id,
                                        int64_t at_ms) override;
   Status RecordSnapshot(const SnapshotRow& row) override;
@@ -61,8 +70,10 @@ class SqlStateStore : public StateStore {
   // Runs `fn` on a pooled connection; a connection that reported kUnavailable is dropped.
   template <class T>
   Result<T> With(const std::function<Result<T>(SqlConnection*)>& fn);
+  // INSERT ... ON CONFLICT (keys) DO UPDATE every column but the keys and `insert_only`.
   Status Upsert(const std::string& table, const std::vector<std::string>& columns,
-                const std::vector<std::string>& keys, const std::vector<SqlValue>& values);
+                const std::vector<std::string>& keys, const std::vector<SqlValue>& values,
+                const std::vector<std::string>& insert_only = {});
   Result<std::vector<SqlRow>> Select(const std::string& sql, const std::vector<SqlValue>& params);
 
   Connector connect_;

@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <map>
 
 #include "state/sql_connection.h"
 
@@ -19,7 +20,10 @@ std::string ToSqlitePlaceholders(const std::string& sql) {
 class SqliteConnection : public SqlConnection {
  public:
   SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : prepared_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
@@ -35,6 +39,9 @@ class SqliteConnection : public SqlConnection {
   }
 
   Status ExecScript(const std::string& sql) override {
+    // A script may change the schema: statements prepared before it are prepared again.
+    for (auto& [text, stmt] : prepared_) sqlite3_finalize(stmt);
+    prepared_.clear();
     char* message = nullptr;
     int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
     std::string text = message ? message : "";
@@ -44,6 +51,7 @@ class SqliteConnection : public SqlConnection {
   }
 
   int64_t ChangedRows() override { return sqlite3_changes64(db_); }
+  sqlite3* handle() { return db_; }
 
   Error ToError(int rc, const std::string& detail) const {
     std::string message = "SQLite database " + path_ + ": " + detail;
@@ -70,12 +78,26 @@ class SqliteConnection : public SqlConnection {
   }
 
  private:
+  // Statements are prepared once per connection and kept (the controller asks the same few
+  // questions every round): parsing and planning cost more than running them.
   Status Run(const std::string& sql, const std::vector<SqlValue>& params,
              std::vector<SqlRow>* rows) {
     sqlite3_stmt* stmt = nullptr;
-    std::string text = ToSqlitePlaceholders(sql);
-    int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) return ToError(rc, sqlite3_errmsg(db_));
+    auto cached = prepared_.find(sql);
+    if (cached != prepared_.end()) {
+      stmt = cached->second;
+    } else {
+      std::string text = ToSqlitePlaceholders(sql);
+      int rc =
+          sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &stmt, nullptr);
+      if (rc != SQLITE_OK) return ToError(rc, sqlite3_errmsg(db_));
+      if (prepared_.size() >= kMaxPrepared) {
+        sqlite3_finalize(prepared_.begin()->second);
+        prepared_.erase(prepared_.begin());
+      }
+      prepared_[sql] = stmt;
+    }
+    int rc = SQLITE_OK;
     for (size_t i = 0; i < params.size(); ++i) {
       int index = static_cast<int>(i + 1);
       rc = params[i] ? sqlite3_bind_text(stmt, index, params[i]->data(),
@@ -100,16 +122,33 @@ class SqliteConnection : public SqlConnection {
       }
     }
     std::string message = sqlite3_errmsg(db_);
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return ToError(rc, message);
     return OkStatus();
   }
 
+  static constexpr size_t kMaxPrepared = 128;
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, sqlite3_stmt*> prepared_;
 };
 
 }  // namespace
+
+Status CopySqliteDatabase(SqlConnection* from, SqlConnection* to) {
+  auto* source = dynamic_cast<SqliteConnection*>(from);
+  auto* target = dynamic_cast<SqliteConnection*>(to);
+  if (source == nullptr || target == nullptr) {
+    return InvalidArgumentError("CopySqliteDatabase copies SQLite databases only");
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(target->handle(), "main", source->handle(), "main");
+  if (backup == nullptr) return target->ToError(SQLITE_ERROR, sqlite3_errmsg(target->handle()));
+  int rc = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return target->ToError(rc, sqlite3_errmsg(target->handle()));
+  return OkStatus();
+}
 
 Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
   sqlite3* db = nullptr;

@@ -169,7 +169,9 @@ const TableMap<ProviderInstanceRow>& ProviderInstanceTable() {
                                 {"ready_at", &P::ready_at},
                                 {"destroyed_at", &P::destroyed_at},
                                 {"instance_id", &P::instance_id},
-                                {"controller", &P::controller}});
+                                {"controller", &P::controller},
+                                {"destroy_pending_at", &P::destroy_pending_at},
+                                {"destroy_error", &P::destroy_error}});
   return map;
 }
 
@@ -257,7 +259,17 @@ const TableMap<FailoverEvent>& FailoverEventTable() {
                                 {"note", &E::note},
                                 {"updated_at", &E::updated_at},
                                 {"controller", &E::controller},
-                                {"original_ssh_user", &E::original_ssh_user}});
+                                {"original_ssh_user", &E::original_ssh_user},
+                                {"fenced_at", &E::fenced_at},
+                                {"fence_detail", &E::fence_detail},
+                                {"no_stop", &E::no_stop},
+                                {"workload_stopped_at", &E::workload_stopped_at},
+                                {"pause_ms", &E::pause_ms},
+                                {"retry_of", &E::retry_of},
+                                {"leftovers_pending", &E::leftovers_pending},
+                                // Written only by ClaimFailover (and a new row's insert).
+                                {"claimed_by", &E::claimed_by},
+                                {"claim_expires_at", &E::claim_expires_at}});
   return map;
 }
 
@@ -272,7 +284,8 @@ const TableMap<RequestRow>& RequestTable() {
                                             {"taken_at", &R::taken_at},
                                             {"taken_by", &R::taken_by},
                                             {"failover_id", &R::failover_id},
-                                            {"result", &R::result}});
+                                            {"result", &R::result},
+                                            {"no_stop", &R::no_stop}});
   return map;
 }
 

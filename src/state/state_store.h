@@ -59,6 +59,10 @@ struct ProviderInstanceRow {
   int64_t destroyed_at = 0;
   std::string instance_id;  // the protected instance it serves ("" for a bare provision)
   std::string controller;   // the controller that rented it
+  // A destroy was asked for and the provider has not confirmed it yet: still owned (the
+  // reaper's age rule leaves it alone) and retried until the provider confirms.
+  int64_t destroy_pending_at = 0;
+  std::string destroy_error;  // why the last try did not confirm
 };
 
 // A snapshot's manifest header, as recorded by the controller.
@@ -144,6 +148,23 @@ struct FailoverEvent {
   std::string note;  // what an operator should know (a final snapshot that timed out, ...)
   int64_t updated_at = 0;
   std::string controller;
+  // Fencing of the old host: `fence` is confirmed | pending (unconfirmed, the new host serves
+  // and the controller keeps trying) | waiting (fencing.unconfirmed = wait: the new workload
+  // waits for it) | "" (not yet); when it was confirmed and how.
+  int64_t fenced_at = 0;
+  std::string fence_detail;
+  // A planned move: the old workload is left running until the new host passes (make before
+  // break) when no_stop; otherwise it is stopped at workload_stopped_at for the final
+  // snapshot, and pause_ms runs from there to the new host passing its check.
+  bool no_stop = false;
+  int64_t workload_stopped_at = 0;
+  int64_t pause_ms = 0;
+  std::string retry_of;  // the failed failover this one tries again (MTTR counts from its start)
+  // A listing of this failover's race leftovers failed: they are swept again until it works.
+  bool leftovers_pending = false;
+  // The process running the failover and until when its claim holds (ClaimFailover).
+  std::string claimed_by;
+  int64_t claim_expires_at = 0;
 
   friend bool operator==(const FailoverEvent&, const FailoverEvent&) = default;
 };
@@ -153,6 +174,9 @@ struct FailoverFilter {
   std::string instance_id;       // "" = every instance
   std::string failover_id;       // "" = every failover
   bool unfinished_only = false;  // completed_at = 0
+  // Only failovers that left work behind: a fence pending or waiting, or race leftovers
+  // pending (finished or not).
+  bool cleanup_pending_only = false;
 };
 
 // An operator's request to the running controller (`standby failover`, `snapshot now`,
@@ -168,6 +192,7 @@ struct RequestRow {
   std::string taken_by;
   std::string failover_id;
   std::string result;
+  bool no_stop = false;  // a planned move that keeps the old workload serving until the new passes
 };
 
 // A running controller, as it last reported itself.
@@ -226,6 +251,13 @@ class StateStore {
   // an error).
   virtual Status MarkProviderInstanceDestroyed(const std::string& provider, const std::string& id,
                                                int64_t at_ms) = 0;
+  // A destroy of `id` was asked for and not confirmed: marks its row destroy-pending since
+  // `at_ms` (kept if already set) with `error`, creating an owned row for a machine that had
+  // none (a race's candidate), so it is retried instead of forgotten. Not spooled.
+  virtual Status MarkProviderInstanceDestroyPending(const std::string& provider,
+                                                    const std::string& id,
+                                                    const std::string& instance_id, int64_t at_ms,
+                                                    const std::string& error) = 0;
   virtual Status RecordSnapshot(const SnapshotRow& row) = 0;
   virtual Result<std::vector<SnapshotRow>> ListSnapshots(const std::string& instance_id) = 0;
   virtual Status RecordProvisioningAttempt(const ProvisioningAttempt& row) = 0;
@@ -240,6 +272,21 @@ class StateStore {
   // history grows, the questions asked of it every probe round do not).
   virtual Result<std::vector<FailoverEvent>> ListFailoverEvents(
       const FailoverFilter& filter = {}) = 0;
+  // Claims unfinished failover `failover_id` for process `by` until `expires_at_ms` when
+  // nobody holds it, its claim expired before `now_ms`, or `by` holds it already (a renewal):
+  // true when `by` holds it afterwards; false when another process's claim is live, or the
+  // failover is finished or gone (nothing is left to act on).
+  // RecordFailoverEvent never changes a stored claim. Not spooled: a claim needs the answer.
+  virtual Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
+                                     int64_t now_ms, int64_t expires_at_ms) = 0;
+  // Sets a failover's fence to `to` (with when and how) if it still reads `from`: true when
+  // it did. Touches nothing else of the row, so a cleanup or an operator never overwrites
+  // what its failover wrote meanwhile.
+  virtual Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,
+                                        const std::string& to, int64_t fenced_at,
+                                        const std::string& detail) = 0;
+  // Sets whether a failover's race leftovers still wait for a sweep, and nothing else.
+  virtual Status SetFailoverLeftoversPending(const std::string& failover_id, bool pending) = 0;
 
   virtual Status CreateRequest(const RequestRow& request) = 0;
   // Requests not yet taken, oldest first.
@@ -254,6 +301,11 @@ class StateStore {
 
   virtual Status RecordControllerHeartbeat(const ControllerRow& row) = 0;
   virtual Result<std::vector<ControllerRow>> ListControllers() = 0;
+
+  // Writes what a decorator kept back while the database was away (the spool): OK when
+  // nothing is pending any more. A process reads before it adopts another's work, and what it
+  // reads must include what it (or a dead process sharing its state directory) spooled.
+  virtual Status FlushPending() { return OkStatus(); }
 
   // Appends `event` (its id is ignored) and returns the id it was given.
   virtual Result<int64_t> AppendEvent(const EventRow& event) = 0;

@@ -14,14 +14,13 @@ struct Coverage {
     for (const auto& [name, n] : other.hits) hits[name] += n;
   }
 };
-// Every name a run must hit: a crash in each phase, a replacement dying mid-restore, a 429
-// during a race, an API outage during detection, a final snapshot that timed out.
+// Every name a run must hit (docs/design.md, "The deterministic simulation").
 const std::vector<std::string>& RequiredCoverage();
 
 struct SimOptions {
   bool speculative_race = true;  // the policy's renting on suspicion
-  // Only clean cold failovers (the MTTR measurement): the machine dies, with no other fault,
-  // no crash and no failing replacement.
+  // Only clean cold failovers (the MTTR measurement): one instance whose machine dies, with
+  // no other fault, no kill and no failing replacement.
   bool cold_only = false;
 };
 
@@ -41,9 +40,10 @@ struct SeedResult {
   double loser_instance_s = 0;
 };
 
-// One seed: a world, a protected instance placed in it, a scenario of failures drawn from the
-// seed, the real Controller run round by round (and killed and restarted mid-phase), and
-// the invariants checked after every round (docs/design.md, "The deterministic simulation").
+// One seed: a world, one to three protected instances placed in it, a scenario of failures,
+// lies, operator actions and kill -9s drawn from the seed, the production Controller run as
+// its processes on the deterministic scheduler, and the invariants checked at every
+// scheduling step (from the world) and every round (from the database).
 SeedResult RunSeed(uint64_t seed, const SimOptions& options = {});
 
 }  // namespace standby::sim

@@ -4,63 +4,111 @@
 
 #include "base/strings.h"
 #include "env/file_system.h"
+#include "provider/rate_limiter.h"
 #include "provision/fleet.h"
 #include "snapshot/snapshot_writer.h"
+#include "state/spooling_state_store.h"
+#include "state/migrations.h"
 #include "state/sql_connection.h"
 #include "state/sql_state_store.h"
-#include "testing/test_util.h"
+#include "tests/sim/sim_state.h"
+#include "tests/sim/sim_transport.h"
 
 namespace standby::sim {
 namespace {
 
-constexpr int64_t kStartNs = 1'800'000'000'000'000'000;
-
-// The market behind the world's faults: API outages (503), 429 storms, calls that hang and
-// time out, all behind the same rate limiter the Vast.ai client uses. Destroys and creates
-// are reported to the world, which owns the machines' models.
+// One process's client of the world's market (or static pool): API outages (503), 429
+// storms, calls that hang and time out, listings that lie (a live machine shown offline, a
+// 200 without its list), destroys that are acknowledged but not done, machines listed after
+// they are gone — all behind the same rate limiter the Vast.ai client uses.
 class SimProvider : public Provider {
  public:
-  SimProvider(World* world, std::unique_ptr<SimulatedMarket> market)
+  SimProvider(World* world, std::string process)
       : world_(world),
-        market_(std::move(market)),
-        limiter_(&world->clock(), RateLimitOptions{}, world->rng()()) {}
-  std::string Name() const override { return market_->Name(); }
+        process_(std::move(process)),
+        limiter_(&world->sched(), RateLimitOptions{}, world->rng()()) {}
+  std::string Name() const override { return world_->options().pool ? "pool" : "simulated"; }
+  bool DestroyStopsMachine() const override { return !world_->options().pool; }
   Result<std::vector<Offer>> SearchOffers(const OfferFilter& f) override {
     RETURN_IF_ERROR(Call("search offers"));
-    return market_->SearchOffers(f);
+    return world_->market()->SearchOffers(f);
   }
   Result<Instance> Create(const Offer& o, const LaunchSpec& s) override {
     RETURN_IF_ERROR(Call("create"));
-    auto created = market_->Create(o, s);
-    if (created) world_->OnCreated(created->id);
+    auto created = world_->market()->Create(o, s);
+    if (!created) return created;
+    world_->OnCreated(created->id);
+    // A failover's race: "standby:<controller>:failover:<failover id>-<attempt>".
+    if (auto at = s.label.find(":failover:"); at != std::string::npos) {
+      std::string tag = s.label.substr(at + 10);
+      tag = tag.substr(0, tag.rfind('-'));
+      world_->failover_creates[tag].push_back({process_, world_->Now()});
+    }
     return created;
   }
   Result<Instance> Get(const std::string& id) override {
     RETURN_IF_ERROR(Call("get"));
-    return market_->Get(id);
+    if (auto ghost = Ghost(id)) return *ghost;
+    return world_->market()->Get(id);
   }
   Result<std::vector<Instance>> List(const std::string& prefix) override {
     RETURN_IF_ERROR(Call("list"));
-    return market_->List(prefix);
+    if (world_->Uniform() < world_->list_error_share) {
+      // A 200 whose body lacks the list: the client reads it as an error, never as "none".
+      return UnavailableError("list: the provider's answer has no instance list");
+    }
+    ASSIGN_OR_RETURN(auto listed, world_->market()->List(prefix));
+    for (Instance& i : listed) {
+      SimHost* h = world_->Host(i.id);
+      if (h == nullptr || h->dead || i.state != InstanceState::kRunning) continue;
+      if (world_->Uniform() < world_->offline_lie_share) {
+        i.state = InstanceState::kOffline;
+        world_->offline_lies_ns[i.id].push_back(world_->Now());
+        world_->seen.offline_lie = true;
+      }
+    }
+    for (const auto& [id, ghost] : ghosts_) {
+      if (Ghost(id) && ghost.label.starts_with(prefix)) listed.push_back(ghost);
+    }
+    return listed;
   }
   Status Destroy(const std::string& id) override {
     RETURN_IF_ERROR(Call("destroy"));
-    Status done = market_->Destroy(id);
-    if (done) world_->OnDestroyed(id);
+    SimHost* h = world_->Host(id);
+    if (h != nullptr && h->stubborn_until_ns > world_->Now()) {
+      world_->seen.stubborn_destroy = true;
+      return OkStatus();  // acknowledged; the machine runs on
+    }
+    auto before = world_->market()->Get(id);
+    Status done = world_->market()->Destroy(id);
+    if (done && before) {
+      world_->OnDestroyed(id);
+      if (h != nullptr && h->ghost_until_ns > world_->Now()) ghosts_[id] = *before;
+    }
     return done;
   }
   int64_t RateLimitHits() const override { return limiter_.hits(); }
 
  private:
+  std::optional<Instance> Ghost(const std::string& id) {
+    SimHost* h = world_->Host(id);
+    auto it = ghosts_.find(id);
+    if (it == ghosts_.end() || h == nullptr || h->ghost_until_ns <= world_->Now()) {
+      return std::nullopt;
+    }
+    world_->seen.ghost_listing = true;
+    return it->second;
+  }
+
   // One request, with the Vast.ai client's retries: 429 and 5xx back off and retry.
   Status Call(const std::string& what) {
     Error last = UnavailableError(what + ": no attempt");
     for (int attempt = 0; attempt < 4; ++attempt) {
       limiter_.AwaitTurn();
-      const int64_t now = world_->clock().MonotonicNanos();
-      world_->provider_calls_ns.push_back(now);
+      const int64_t now = world_->Now();
+      world_->provider_calls_ns[process_].push_back(now);
       if (world_->Uniform() < world_->timeout_share) {
-        world_->clock().SleepFor(std::chrono::seconds(10));
+        world_->sched().SleepFor(std::chrono::seconds(10));
         last = DeadlineExceededError(what + ": the provider API did not answer within 10 s");
         limiter_.OnRateLimited(false);
         continue;
@@ -85,240 +133,167 @@ class SimProvider : public Provider {
   }
 
   World* world_;
-  std::unique_ptr<SimulatedMarket> market_;
+  const std::string process_;
   RateLimiter limiter_;
-};
-
-// The agent on a simulated host: each job is answered from the host's model, taking
-// simulated time. Errors are those a real transport gives (refused, reset, timed out).
-class SimTransport : public AgentTransport {
- public:
-  SimTransport(World* world, int port) : world_(world), port_(port) {}
-
-  Result<nlohmann::json> RunJob(const AgentJob& job,
-                                const std::function<void(const AgentEvent&)>& on_event) override {
-    FakeClock& clock = world_->clock();
-    SimHost* host = world_->HostAt(port_);
-    if (host == nullptr || host->dead) {
-      return UnavailableError("ssh 127.0.0.1:" + std::to_string(port_) + ": connection refused");
-    }
-    const int64_t now = clock.MonotonicNanos();
-    if (host->drop_until_ns > now) {
-      return UnavailableError("ssh: connection reset by peer");
-    }
-    if (host->hang_until_ns > now) {
-      const int64_t wait = host->hang_until_ns - now;
-      const int64_t hello_ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(hello_timeout_).count();
-      if (hello_ns > 0 && wait >= hello_ns) {
-        clock.SleepFor(std::chrono::nanoseconds(hello_ns));
-        return DeadlineExceededError("the agent did not say hello within " +
-                                     std::to_string(hello_timeout_.count()) + " ms");
-      }
-      clock.SleepFor(std::chrono::nanoseconds(wait));
-    }
-    const int64_t job_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(job_timeout_).count();
-    auto takes = [&](double seconds) -> Status {
-      const int64_t ns = static_cast<int64_t>(seconds * 1e9);
-      if (job_ns > 0 && ns > job_ns) {
-        clock.SleepFor(std::chrono::nanoseconds(job_ns));
-        return DeadlineExceededError("no result within " + std::to_string(job_timeout_.count()) +
-                                     " ms");
-      }
-      clock.SleepFor(std::chrono::nanoseconds(ns));
-      return OkStatus();
-    };
-    const bool alive = host->workload_running && !host->workload_broken;
-    if (job.command == "health") {
-      RETURN_IF_ERROR(takes(0.05));
-      nlohmann::json r = {{"clock_unix_ms", NowMillis(&clock)},
-                          {"uptime_s", 100.0},
-                          {"gpus", {"RTX 4090"}},
-                          {"workload_alive", alive}};
-      if (!job.health_url.empty() || !job.check_command.empty()) {
-        r["workload_health"] = {{"ok", alive}, {"detail", alive ? "ok" : "not running"}};
-      }
-      return r;
-    }
-    if (job.command == "workload start") {
-      RETURN_IF_ERROR(takes(0.2));
-      const bool started = !host->workload_running;
-      host->workload_running = true;
-      return nlohmann::json{{"state", "running"}, {"pid", 4242}, {"started", started}};
-    }
-    if (job.command == "workload stop") {
-      RETURN_IF_ERROR(takes(0.2));
-      host->workload_running = false;
-      return nlohmann::json{{"state", "stopped"}};
-    }
-    if (job.command == "snapshot") {
-      if (host->snapshot_hangs && job_ns > 0) {
-        // Slow but alive (its heartbeats keep coming): only a deadline ends it.
-        host->snapshot_hangs = false;
-        RETURN_IF_ERROR(takes(1e6));
-      }
-      RETURN_IF_ERROR(takes(host->snapshot_s));
-      if (host->dead) return UnavailableError("ssh: connection lost");
-      if (world_->store_down()) return UnavailableError("object store: 503 Slow Down");
-      std::string id = "20300101T000000Z-sim" + std::to_string(++world_->snapshot_counter);
-      world_->catalog.insert(id);
-      return nlohmann::json{{"snapshot_id", id},
-                            {"snapshot_type", "incremental"},
-                            {"base_snapshot_id", world_->seeded_snapshot},
-                            {"files_total", 3},
-                            {"files_changed", 1},
-                            {"bytes_total", 3000},
-                            {"bytes_uploaded", 1000},
-                            {"duration_ms", static_cast<int64_t>(host->snapshot_s * 1000)}};
-    }
-    if (job.command == "restore") {
-      if (world_->store_down()) return UnavailableError("object store: 503 Slow Down");
-      if (world_->catalog.count(job.snapshot_id) == 0) {
-        return NotFoundError("snapshot " + job.snapshot_id + " not found in the repository");
-      }
-      for (int part = 1; part <= 4; ++part) {
-        RETURN_IF_ERROR(takes(host->restore_s / 4));
-        if (part == 2 && host->die_during_restore) {
-          world_->KillHost(host->instance_id);
-          world_->seen.replacement_died_mid_restore = true;
-          return UnavailableError("ssh: connection lost (the host went away)");
-        }
-        if (part == 2 && host->fail_next_restore) {
-          host->fail_next_restore = false;
-          return UnavailableError("ssh: connection reset by peer mid-restore");
-        }
-        if (on_event) on_event(AgentEvent{"progress", {{"percent", part * 25.0}}});
-      }
-      host->restored = job.snapshot_id;
-      return nlohmann::json{
-          {"snapshot_id", job.snapshot_id}, {"files_restored", 3}, {"files_expected", 3},
-          {"bytes_restored", 3000},         {"duration_ms", 1000}, {"validation", "ok"}};
-    }
-    if (job.command == "verify") {
-      RETURN_IF_ERROR(takes(host->verify_s));
-      const bool ok = host->restored == job.snapshot_id && !job.snapshot_id.empty();
-      if (ok) host->validated = job.snapshot_id;
-      return nlohmann::json{{"snapshot_id", job.snapshot_id},
-                            {"validation", ok ? "ok" : "failed"},
-                            {"files_restored", ok ? 3 : 0},
-                            {"files_expected", 3}};
-    }
-    return InvalidArgumentError("the simulated agent has no job " + job.command);
-  }
-
- private:
-  World* world_;
-  int port_;
-};
-
-class SimHosts : public TransportFactory {
- public:
-  explicit SimHosts(World* world) : world_(world) {}
-  std::unique_ptr<AgentTransport> Connect(const HostAddress& address) override {
-    return std::make_unique<SimTransport>(world_, address.port);
-  }
-
- private:
-  World* world_;
+  std::map<std::string, Instance> ghosts_;
 };
 
 }  // namespace
 
-World::World(uint64_t seed)
+World::World(uint64_t seed, WorldOptions options)
     : rng_(seed),
-      clock_(kStartNs, {.auto_advance = true, .quiet = std::chrono::microseconds(0)}),
+      options_(options),
+      sched_({.seed = rng_(), .start = kStartNs}),
       random_(rng_()),
-      mem_(&clock_),
+      mem_(&sched_),
       store_(&mem_) {
   MarketProfile profile = VastLikeProfile();
   profile.offline_lag_s = 5;
-  auto market = std::make_unique<SimulatedMarket>(profile, &clock_, rng_());
-  market_ = market.get();
-  auto state = SqlStateStore::Open([] { return OpenSqlite(":memory:"); }, "sqlite://:memory:", 1);
-  if (!state)
-    throw std::runtime_error("sim: cannot open SQLite in memory: " + state.error().message);
-  state_ = std::move(*state);
-  OpenedProvider opened;
-  opened.provider = std::make_unique<SimProvider>(this, std::move(market));
-  opened.controller = "sim";
-  RaceOptions race;
-  race.poll_interval = std::chrono::milliseconds(1000);
-  race.parallel = false;
-  fleet_ = std::make_unique<Fleet>(std::move(opened), std::make_unique<SimHosts>(this),
-                                   state_.get(), &clock_, &random_, race, "root");
-  ctx_.clock = &clock_;
-  ctx_.random = &random_;
-  ctx_.state = state_.get();
-  ctx_.fleet = fleet_.get();
-  ctx_.open_store = [this](const std::string&) -> Result<std::shared_ptr<ObjectStore>> {
-    return std::shared_ptr<ObjectStore>(&store_, [](ObjectStore*) {});
-  };
-  ctx_.controller = "sim";
-  ctx_.parallel = false;
-  ctx_.max_concurrent_snapshots = 1;
-  ctx_.log = [this](const std::string& line) { Trace(line); };
-  mono_start_ns_ = clock_.MonotonicNanos();
+  market_ = std::make_unique<SimulatedMarket>(profile, &sched_, rng_());
+  // Every world starts from one migrated database per thread (migrating costs more than a
+  // whole seed's queries).
+  static thread_local std::unique_ptr<SqlConnection> migrated = [] {
+    auto conn = OpenSqlite(":memory:");
+    if (!conn || !Migrate(conn->get())) throw std::runtime_error("sim: cannot migrate SQLite");
+    return std::move(*conn);
+  }();
+  auto db = SqlStateStore::Open(
+      []() -> Result<std::unique_ptr<SqlConnection>> {
+        ASSIGN_OR_RETURN(auto conn, OpenSqlite(":memory:"));
+        RETURN_IF_ERROR(CopySqliteDatabase(migrated.get(), conn.get()));
+        return conn;
+      },
+      "sqlite://:memory:", 1);
+  if (!db) throw std::runtime_error("sim: cannot open SQLite in memory: " + db.error().message);
+  db_ = std::move(*db);
+  mono_start_ns_ = sched_.MonotonicNanos();
 }
 
 World::~World() = default;
 
+std::unique_ptr<Process> World::NewProcess(const std::string& id) {
+  auto p = std::make_unique<Process>();
+  p->id = id;
+  // The process's connection: faults of the database below the spool, which replays what a
+  // dead process spooled (the spool lives in the state directory, which outlives it).
+  auto faulty = std::make_unique<FaultyDatabase>(this, db_.get());
+  auto spooled =
+      std::make_unique<SpoolingStateStore>(std::move(faulty), dir_.Sub("state.spool"));
+  p->state = std::make_unique<YieldingDatabase>(this, id, std::move(spooled));
+  OpenedProvider opened;
+  opened.provider = std::make_unique<SimProvider>(this, id);
+  opened.controller = "sim";
+  RaceOptions race;
+  race.poll_interval = std::chrono::milliseconds(1000);
+  race.executor = &sched_;
+  p->fleet = std::make_unique<Fleet>(std::move(opened), std::make_unique<SimHosts>(this),
+                                     p->state.get(), &sched_, &random_, race, "root");
+  ControllerContext& ctx = p->ctx;
+  ctx.clock = &sched_;
+  ctx.executor = &sched_;
+  ctx.random = &random_;
+  ctx.state = p->state.get();
+  ctx.fleet = p->fleet.get();
+  ctx.open_store = [this](const std::string&) -> Result<std::shared_ptr<ObjectStore>> {
+    return std::shared_ptr<ObjectStore>(&store_, [](ObjectStore*) {});
+  };
+  ctx.controller = "sim";
+  ctx.process_id = id;
+  ctx.max_concurrent_snapshots = 1;
+  ctx.log = [this, id](const std::string& line) { Trace("[" + id + "] " + line); };
+  return p;
+}
+
 void World::Trace(const std::string& line) {
-  const double t = static_cast<double>(clock_.MonotonicNanos() - mono_start_ns_) / 1e9;
+  const double t = static_cast<double>(sched_.MonotonicNanos() - mono_start_ns_) / 1e9;
   char at[32];
   std::snprintf(at, sizeof(at), "%8.1f  ", t);
-  // The seeded snapshot's id is drawn once per process (by the snapshot engine, from the
-  // system's randomness); a trace names it the same in every replay.
+  // The seeded snapshots' ids are drawn once per process (by the snapshot engine, from the
+  // system's randomness); a trace names them the same in every replay.
   std::string text = line;
-  for (size_t at_id = 0; !seeded_snapshot.empty() &&
-                         (at_id = text.find(seeded_snapshot, at_id)) != std::string::npos;) {
-    text.replace(at_id, seeded_snapshot.size(), "<seeded snapshot>");
+  for (const auto& [name, id] : seeded) {
+    for (size_t at_id = 0; (at_id = text.find(id, at_id)) != std::string::npos;) {
+      text.replace(at_id, id.size(), "<seeded " + name + ">");
+    }
   }
   trace_.push_back(at + text);
 }
 
+SimHost* World::Host(const std::string& id) {
+  auto it = hosts_.find(id);
+  return it == hosts_.end() ? nullptr : &it->second;
+}
+
 SimHost* World::HostAt(int port) {
-  // Direct endpoints are 20000 + id; proxy endpoints one above (sim market).
-  for (int id : {port - 20000, port - 20001}) {
-    auto it = hosts_.find(std::to_string(id));
-    if (it == hosts_.end()) continue;
-    auto instance = market_->Get(it->first);
-    if (!instance || instance->state != InstanceState::kRunning) continue;
-    return &it->second;
+  // The market's endpoints: direct at 20000 + id, proxy one above (a direct match first).
+  for (int proxy = 0; proxy < 2; ++proxy) {
+    for (auto& [id, h] : hosts_) {
+      if (h.port + proxy != port || (proxy == 1 && h.adopted)) continue;
+      if (h.adopted || (h.pool && h.destroyed)) return &h;  // a released machine runs on
+      auto instance = market_->Get(id);
+      if (!instance || instance->state != InstanceState::kRunning) return nullptr;
+      return &h;
+    }
+  }
+  return nullptr;
+}
+
+SimHost* World::OldHostOf(const FailoverEvent& e) {
+  if (SimHost* h = Host(e.original_instance_id)) return h;
+  for (auto& [id, h] : hosts_) {
+    if (h.adopted && h.port == e.original_ssh_port && !e.original_ssh_host.empty()) return &h;
   }
   return nullptr;
 }
 
 void World::KillHost(const std::string& id) {
-  auto it = hosts_.find(id);
-  if (it == hosts_.end() || it->second.dead) return;
-  it->second.dead = true;
-  it->second.killed = true;
-  market_->Kill(id).IgnoreError();
+  SimHost* h = Host(id);
+  if (h == nullptr || h->dead) return;
+  h->dead = true;
+  h->killed = true;
+  if (!h->adopted) market_->Kill(id).IgnoreError();  // (a released pool machine: not listed)
   Trace("world: machine " + id + " dies");
+}
+
+SimHost& World::AddAdoptedHost(const std::string& instance) {
+  SimHost h;
+  h.id = "ssh-" + std::to_string(++adopted_);
+  h.port = 30000 + adopted_;
+  h.adopted = true;
+  h.serves = instance;
+  h.workload_running = true;
+  h.restored = seeded[instance];
+  h.snapshot_s = 1 + 4 * Uniform();
+  hosts_[h.id] = h;
+  return hosts_[h.id];
 }
 
 void World::OnCreated(const std::string& id) {
   SimHost host;
-  host.instance_id = id;
+  host.id = id;
+  host.port = 20000 + std::atoi(id.c_str());  // the market's direct endpoint
+  host.pool = options_.pool;
   host.fail_next_restore = Uniform() < fail_restore_share;
   host.die_during_restore = Uniform() < die_restore_share;
   host.workload_broken = Uniform() < broken_workload_share;
+  host.corrupt_next_restore = Uniform() < corrupt_restore_share;
   // A 4 GiB workspace at the rates docs/performance.md measured on this machine: restore
   // 1.21 s per GiB (local repository), validation 0.68 s per GiB; ±20%.
   host.restore_s = 4 * 1.21 * (0.8 + 0.4 * Uniform());
   host.verify_s = 4 * 0.68 * (0.8 + 0.4 * Uniform());
   host.snapshot_s = 1 + 4 * Uniform();
+  if (Uniform() < stubborn_share) host.stubborn_until_ns = Now() + int64_t{90'000'000'000};
+  if (Uniform() < ghost_share) host.ghost_until_ns = Now() + int64_t{60'000'000'000};
   hosts_[id] = host;
 }
 
 void World::OnDestroyed(const std::string& id) {
-  auto it = hosts_.find(id);
-  if (it == hosts_.end()) return;
-  if (it->second.destroyed) return;  // a destroy of what is gone already changes nothing
-  it->second.dead = true;
-  it->second.destroyed = true;
-  it->second.destroyed_ns = clock_.MonotonicNanos();
+  SimHost* h = Host(id);
+  if (h == nullptr || h->destroyed) return;  // a destroy of what is gone changes nothing
+  h->destroyed = true;
+  h->destroyed_ns = Now();
+  if (h->pool) return;  // released: the machine, and whatever runs on it, runs on
+  h->dead = true;
 }
 
 void World::BreakStore() {
@@ -341,14 +316,26 @@ bool World::ProviderDown(int64_t now_ns) const {
   return false;
 }
 
-void SeedRepository(ObjectStore* into, const std::string& name, std::string* snapshot_id) {
-  // Made once (a real snapshot of a small real directory), copied into each world.
-  static std::once_flag once;
+bool World::DatabaseDown(int64_t now_ns) const {
+  for (const Window& w : db_outages) {
+    if (w.Contains(now_ns)) return true;
+  }
+  return false;
+}
+
+std::map<std::string, std::string> SeedRepository(ObjectStore* into,
+                                                  const std::vector<std::string>& names) {
+  // Made once (real snapshots of a small real directory), copied into each world.
+  static std::mutex mu;
   static MemObjectStore* templ = nullptr;
-  static std::string id;
-  std::call_once(once, [&] {
+  static std::map<std::string, std::string> ids;
+  std::lock_guard<std::mutex> lock(mu);
+  if (templ == nullptr) {
     static FakeClock clock;
     templ = new MemObjectStore(&clock);
+  }
+  for (const std::string& name : names) {
+    if (ids.contains(name)) continue;
     TempDir dir;
     WriteFile(dir.Sub("ws/model.bin"), RandomBytes(64 << 10, 1));
     WriteFile(dir.Sub("ws/config.json"), "{\"layers\": 2}");
@@ -357,11 +344,12 @@ void SeedRepository(ObjectStore* into, const std::string& name, std::string* sna
     options.instance_id = name;
     options.workspace = dir.Sub("ws");
     options.threads = 1;
+    static FakeClock clock;
     options.clock = &clock;
     auto made = CreateSnapshot(templ, options);
     if (!made) throw std::runtime_error("sim: cannot seed the repository: " + made.error().message);
-    id = made->header.snapshot_id;
-  });
+    ids[name] = made->header.snapshot_id;
+  }
   std::string token;
   do {
     auto page = templ->List("", token);
@@ -371,7 +359,9 @@ void SeedRepository(ObjectStore* into, const std::string& name, std::string* sna
     }
     token = page->next_token;
   } while (!token.empty());
-  *snapshot_id = id;
+  std::map<std::string, std::string> out;
+  for (const std::string& name : names) out[name] = ids[name];
+  return out;
 }
 
 }  // namespace standby::sim
