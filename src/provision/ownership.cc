@@ -13,8 +13,8 @@ Result<std::set<std::string>> OwnedInstances(StateStore* state, const std::strin
   return owned;
 }
 
-Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::string& id,
-                         Clock* clock, const DestroyOptions& options) {
+Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::string& id, Clock* clock,
+                         const DestroyOptions& options) {
   std::string last = "still listed after destroy";
   for (int attempt = 0; attempt < std::max(1, options.attempts); ++attempt) {
     if (attempt > 0) clock->SleepFor(options.poll);
@@ -29,8 +29,7 @@ Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::strin
       if (state != nullptr) {
         // A row left without destroyed_at only keeps a gone machine "owned": harmless, and
         // the next pending retry (or `reap`) ends it.
-        state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock))
-            .IgnoreError();
+        state->MarkProviderInstanceDestroyed(provider->Name(), id, NowMillis(clock)).IgnoreError();
       }
       return OkStatus();
     }
@@ -38,9 +37,8 @@ Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::strin
   }
   std::string pending = "instance " + id + " is not confirmed destroyed (" + last + ")";
   if (state != nullptr) {
-    Status marked = state->MarkProviderInstanceDestroyPending(provider->Name(), id,
-                                                              options.instance_id,
-                                                              NowMillis(clock), last);
+    Status marked = state->MarkProviderInstanceDestroyPending(
+        provider->Name(), id, options.instance_id, NowMillis(clock), last);
     if (marked) {
       pending += "; destroy pending, retried until the provider confirms";
     } else {

@@ -20,9 +20,9 @@ namespace standby {
 Result<std::set<std::string>> OwnedInstances(StateStore* state, const std::string& provider);
 
 struct DestroyOptions {
-  int attempts = 5;                          // destroy + check, up to this many times
-  std::chrono::milliseconds poll{1000};      // between tries
-  std::string instance_id;                   // the protected instance it served, if any
+  int attempts = 5;                      // destroy + check, up to this many times
+  std::chrono::milliseconds poll{1000};  // between tries
+  std::string instance_id;               // the protected instance it served, if any
 };
 
 // Destroys `id` and confirms the provider no longer lists it, then (with `state`) ends its
@@ -31,9 +31,8 @@ struct DestroyOptions {
 // `state` (an owned row is made for one that had none), so RetryPendingDestroys keeps at it
 // until the provider confirms; the result is then kUnavailable naming what failed last.
 // Nothing is forgotten: a caller may go on, but must not treat the machine as gone.
-[[nodiscard]] Status DestroyAndConfirm(Provider* provider, StateStore* state,
-                                       const std::string& id, Clock* clock,
-                                       const DestroyOptions& options = {});
+[[nodiscard]] Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::string& id,
+                                       Clock* clock, const DestroyOptions& options = {});
 
 // One pass over `provider`'s destroy-pending machines: each is destroyed again and, once the
 // provider confirms, its row ends. What the pass did, for the log and `standby reap`.

@@ -10,9 +10,8 @@ std::string ControllerLabelPrefix(const std::string& controller) {
 }
 
 Result<ReapResult> ReapOrphans(Provider* provider, StateStore* state,
-                               const std::string& label_prefix,
-                               const std::set<std::string>& owned, std::chrono::seconds grace,
-                               Clock* clock, const LabelRule& rule) {
+                               const std::string& label_prefix, const std::set<std::string>& owned,
+                               std::chrono::seconds grace, Clock* clock, const LabelRule& rule) {
   if (!label_prefix.starts_with("standby:")) {
     return InvalidArgumentError("refusing to reap instances not labelled by standby");
   }

@@ -32,9 +32,9 @@ struct ReapResult {
 // still runs), 0 reaps it at once (a race nobody runs any more), otherwise `grace` applies.
 using LabelRule = std::function<std::optional<std::chrono::seconds>(const std::string& label)>;
 Result<ReapResult> ReapOrphans(Provider* provider, StateStore* state,
-                               const std::string& label_prefix,
-                               const std::set<std::string>& owned, std::chrono::seconds grace,
-                               Clock* clock, const LabelRule& rule = nullptr);
+                               const std::string& label_prefix, const std::set<std::string>& owned,
+                               std::chrono::seconds grace, Clock* clock,
+                               const LabelRule& rule = nullptr);
 
 // "standby:<controller>:" — the controller is named by the setting or the host name.
 std::string ControllerLabelPrefix(const std::string& controller);

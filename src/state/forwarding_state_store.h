@@ -69,8 +69,8 @@ class ForwardingStateStore : public StateStore {
       const FailoverFilter& filter = {}) override {
     return inner_->ListFailoverEvents(filter);
   }
-  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
-                             int64_t now_ms, int64_t expires_at_ms) override {
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by, int64_t now_ms,
+                             int64_t expires_at_ms) override {
     return inner_->ClaimFailover(failover_id, by, now_ms, expires_at_ms);
   }
   Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,

@@ -2,8 +2,7 @@
 
 namespace standby {
 
-Error SqlStateError(const std::string& sqlstate, const std::string& message,
-                    bool connection_lost) {
+Error SqlStateError(const std::string& sqlstate, const std::string& message, bool connection_lost) {
   const std::string text =
       message + (sqlstate.empty() ? std::string() : " (SQLSTATE " + sqlstate + ")");
   const std::string cls = sqlstate.substr(0, 2);

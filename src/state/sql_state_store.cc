@@ -189,9 +189,9 @@ Status SqlStateStore::MarkProviderInstanceDestroyed(const std::string& provider,
 }
 
 Status SqlStateStore::MarkProviderInstanceDestroyPending(const std::string& provider,
-                                                        const std::string& id,
-                                                        const std::string& instance_id,
-                                                        int64_t at_ms, const std::string& error) {
+                                                         const std::string& id,
+                                                         const std::string& instance_id,
+                                                         int64_t at_ms, const std::string& error) {
   ProviderInstanceRow row;
   row.provider = provider;
   row.provider_instance_id = id;
@@ -203,8 +203,8 @@ Status SqlStateStore::MarkProviderInstanceDestroyPending(const std::string& prov
   const auto& map = ProviderInstanceTable();
   return With<bool>([&](SqlConnection* c) -> Result<bool> {
            // A row of its own when it had none (owned from now on, so it is retried).
-           RETURN_IF_ERROR(c->Exec("INSERT INTO provider_instances (" + map.List() +
-                                       ") VALUES (" + Placeholders(map.Names().size()) +
+           RETURN_IF_ERROR(c->Exec("INSERT INTO provider_instances (" + map.List() + ") VALUES (" +
+                                       Placeholders(map.Names().size()) +
                                        ") ON CONFLICT (provider, provider_instance_id) DO NOTHING",
                                    map.Values(row)));
            RETURN_IF_ERROR(c->Exec(
@@ -274,19 +274,19 @@ Result<bool> SqlStateStore::SetFailoverFence(const std::string& failover_id,
                                              const std::string& from, const std::string& to,
                                              int64_t fenced_at, const std::string& detail) {
   return With<bool>([&](SqlConnection* c) -> Result<bool> {
-    RETURN_IF_ERROR(c->Exec(
-        "UPDATE failover_events SET fence = $3, fenced_at = $4, fence_detail = $5 WHERE "
-        "failover_id = $1 AND fence = $2",
-        {failover_id, from, to, std::to_string(fenced_at), detail}));
+    RETURN_IF_ERROR(
+        c->Exec("UPDATE failover_events SET fence = $3, fenced_at = $4, fence_detail = $5 WHERE "
+                "failover_id = $1 AND fence = $2",
+                {failover_id, from, to, std::to_string(fenced_at), detail}));
     return c->ChangedRows() > 0;
   });
 }
 
 Status SqlStateStore::SetFailoverLeftoversPending(const std::string& failover_id, bool pending) {
   return With<bool>([&](SqlConnection* c) -> Result<bool> {
-           RETURN_IF_ERROR(c->Exec(
-               "UPDATE failover_events SET leftovers_pending = $2 WHERE failover_id = $1",
-               {failover_id, std::string(pending ? "1" : "0")}));
+           RETURN_IF_ERROR(
+               c->Exec("UPDATE failover_events SET leftovers_pending = $2 WHERE failover_id = $1",
+                       {failover_id, std::string(pending ? "1" : "0")}));
            return true;
          })
       .map([](bool) {});

@@ -34,8 +34,8 @@ class SqlStateStore : public StateStore {
   Status MarkProviderInstanceDestroyPending(const std::string& provider, const std::string& id,
                                             const std::string& instance_id, int64_t at_ms,
                                             const std::string& error) override;
-  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
-                             int64_t now_ms, int64_t expires_at_ms) override;
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by, int64_t now_ms,
+                             int64_t expires_at_ms) override;
   Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,
                                 const std::string& to, int64_t fenced_at,
                                 const std::string& detail) override;

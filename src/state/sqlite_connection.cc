@@ -88,8 +88,7 @@ class SqliteConnection : public SqlConnection {
       stmt = cached->second;
     } else {
       std::string text = ToSqlitePlaceholders(sql);
-      int rc =
-          sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &stmt, nullptr);
+      int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &stmt, nullptr);
       if (rc != SQLITE_OK) return ToError(rc, sqlite3_errmsg(db_));
       if (prepared_.size() >= kMaxPrepared) {
         sqlite3_finalize(prepared_.begin()->second);
