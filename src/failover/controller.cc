@@ -92,8 +92,8 @@ void Controller::SyncInstances(const std::atomic<bool>& stop) {
     // Said once: supervisors go on from what they hold until the database answers.
     if (last_sync_error_.empty()) {
       last_sync_error_ = listed.error().message;
-      ctx_->Log("cannot list protected instances (the state store is away?): " +
-                last_sync_error_ + "; watching what is known");
+      ctx_->Log("cannot list protected instances (the state store is away?): " + last_sync_error_ +
+                "; watching what is known");
     }
     return;
   }
@@ -186,9 +186,10 @@ void Controller::HandleRequests() {
     if (!taken || !*taken) continue;  // another controller took it, or read again next time
     auto w = watched_.find(r.instance_id);
     if (w == watched_.end()) {
-      Status answered =
-          ctx_->state->FinishRequest(r.request_id, "", "no protected instance named " + r.instance_id);
-      if (!answered) ctx_->Log("cannot answer request " + r.request_id + ": " + answered.error().message);
+      Status answered = ctx_->state->FinishRequest(r.request_id, "",
+                                                   "no protected instance named " + r.instance_id);
+      if (!answered)
+        ctx_->Log("cannot answer request " + r.request_id + ": " + answered.error().message);
       continue;
     }
     ctx_->Log(r.instance_id + ": " + r.kind + " request " + r.request_id + " taken");

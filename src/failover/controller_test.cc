@@ -622,7 +622,8 @@ TEST_F(ControllerTest, AScheduledDrillRunsWhenDueAndIsSkippedWhenNoOfferFits) {
     provider_->down = true;  // no offer can be searched: the drill must wait
     RunUntil([] { return false; }, 40);
     EXPECT_TRUE(Failovers().empty()) << log_;
-    EXPECT_NE(log_.find("scheduled drill skipped: cannot search offers"), std::string::npos) << log_;
+    EXPECT_NE(log_.find("scheduled drill skipped: cannot search offers"), std::string::npos)
+        << log_;
     provider_->down = false;
     RunUntil([&] { return FailoverFinished(); }, 60);
     auto failovers = Failovers();

@@ -93,35 +93,35 @@ Result<bool> ApplyFailoverOutcome(ControllerContext* ctx, const FailoverEvent& r
   // A planned move that never stopped nor fenced the old host left it serving.
   const bool old_serves = !done && row.planned && row.fence.empty() &&
                           row.workload_stopped_at == 0 && !row.original_ssh_host.empty();
-  ASSIGN_OR_RETURN(auto updated, UpdateProtectedRow(ctx, row.instance_id, [&](ProtectedInstance& p) {
-                     if (p.last_failover_id != row.failover_id || !ClaimsInstance(p)) return false;
-                     if (done) {
-                       p.provider = ctx->fleet->provider()->Name();
-                       p.provider_instance_id = row.new_instance_id;
-                       p.machine_id = row.new_machine_id;
-                       p.ssh_host = row.new_ssh_host;
-                       p.ssh_port = row.new_ssh_port;
-                       p.ssh_user = row.new_ssh_user;
-                       p.gpu_name = row.gpu_name;
-                       p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
-                       if (!initial) {
-                         ++p.failovers;
-                         p.last_mttr_ms = row.total_ms;
-                       }
-                       p.health_detail = (initial ? "placed on " : "failed over to ") +
-                                         row.new_instance_id + " in " +
-                                         HumanSeconds(row.total_ms / 1000.0);
-                     } else if (old_serves) {
-                       p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
-                       p.health_detail = "planned move " + row.failover_id + " failed (" +
-                                         row.failure_reason + ")";
-                     } else {
-                       p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
-                       p.health_detail = "failover " + row.failover_id + " failed while " +
-                                         row.failure_phase + ": " + row.failure_reason;
-                     }
-                     return true;
-                   }));
+  ASSIGN_OR_RETURN(
+      auto updated, UpdateProtectedRow(ctx, row.instance_id, [&](ProtectedInstance& p) {
+        if (p.last_failover_id != row.failover_id || !ClaimsInstance(p)) return false;
+        if (done) {
+          p.provider = ctx->fleet->provider()->Name();
+          p.provider_instance_id = row.new_instance_id;
+          p.machine_id = row.new_machine_id;
+          p.ssh_host = row.new_ssh_host;
+          p.ssh_port = row.new_ssh_port;
+          p.ssh_user = row.new_ssh_user;
+          p.gpu_name = row.gpu_name;
+          p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
+          if (!initial) {
+            ++p.failovers;
+            p.last_mttr_ms = row.total_ms;
+          }
+          p.health_detail = (initial ? "placed on " : "failed over to ") + row.new_instance_id +
+                            " in " + HumanSeconds(row.total_ms / 1000.0);
+        } else if (old_serves) {
+          p.status = std::string(ProtectionStateName(ProtectionState::kHealthy));
+          p.health_detail =
+              "planned move " + row.failover_id + " failed (" + row.failure_reason + ")";
+        } else {
+          p.status = std::string(ProtectionStateName(ProtectionState::kFailed));
+          p.health_detail = "failover " + row.failover_id + " failed while " + row.failure_phase +
+                            ": " + row.failure_reason;
+        }
+        return true;
+      }));
   return updated.has_value();
 }
 
@@ -143,8 +143,8 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
     Status marked = ctx->state->MarkProviderInstanceDestroyPending(
         provider->Name(), replacement, row.instance_id, now, "its failover was abandoned");
     if (!marked) {
-      ctx->Log(row.instance_id + ": failover " + row.failover_id + " not abandoned yet: " +
-               marked.error().message);
+      ctx->Log(row.instance_id + ": failover " + row.failover_id +
+               " not abandoned yet: " + marked.error().message);
       return false;
     }
   }
@@ -158,8 +158,8 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
   row.leftovers_pending = true;
   Status recorded = ctx->state->RecordFailoverEvent(row);
   if (!recorded) {
-    ctx->Log(row.instance_id + ": failover " + row.failover_id + " not abandoned yet: " +
-             recorded.error().message);
+    ctx->Log(row.instance_id + ": failover " + row.failover_id +
+             " not abandoned yet: " + recorded.error().message);
     return false;
   }
   ctx->Log(row.instance_id + ": failover " + row.failover_id + " abandoned: " + reason);
@@ -189,8 +189,8 @@ void AbandonOrphanFailovers(ControllerContext* ctx) {
       AbandonFailover(ctx, e, e.instance_id + " is no longer protected");
     } else if ((*instance)->last_failover_id != e.failover_id && e.phase == "detected") {
       // BeginFailover's process died between its two writes: nothing ran for it.
-      AbandonFailover(ctx, e, "never started (its process stopped before claiming " +
-                                  e.instance_id + ")");
+      AbandonFailover(ctx, e,
+                      "never started (its process stopped before claiming " + e.instance_id + ")");
     }
   }
 }

@@ -38,8 +38,8 @@ FenceResult FenceOldHost(ControllerContext* ctx, const OldHost& old,
   if (rented && provider->DestroyStopsMachine()) {
     std::string stop_note;
     if (has_host) {
-      Status stopped = StopWorkloadConfirmed(ctx, old.instance, old.workspace, old.ssh, old.workload,
-                                             ssh_timeout);
+      Status stopped = StopWorkloadConfirmed(ctx, old.instance, old.workspace, old.ssh,
+                                             old.workload, ssh_timeout);
       stop_note = stopped ? "workload stopped on " + old.ssh.Describe() + "; "
                           : "workload not stopped over SSH (" + stopped.error().message + "); ";
     }
@@ -56,20 +56,20 @@ FenceResult FenceOldHost(ControllerContext* ctx, const OldHost& old,
   }
   // The machine outlives a release (a pool) or nobody rents it (--ssh): only its agent can
   // stop the workload, and only its word that nothing runs confirms it.
-  Status stopped = StopWorkloadConfirmed(ctx, old.instance, old.workspace, old.ssh, old.workload,
-                                             ssh_timeout);
+  Status stopped =
+      StopWorkloadConfirmed(ctx, old.instance, old.workspace, old.ssh, old.workload, ssh_timeout);
   if (!stopped) {
-    return {false, "cannot stop the workload on " + old.ssh.Describe() + ": " +
-                       stopped.error().message};
+    return {false,
+            "cannot stop the workload on " + old.ssh.Describe() + ": " + stopped.error().message};
   }
   std::string detail =
       "workload stopped on " + old.ssh.Describe() + " (the agent confirms it no longer runs)";
   if (rented) {
-    Status released = DestroyAndConfirm(provider, ctx->state, old.provider_instance_id,
-                                        ctx->clock, {.instance_id = old.instance});
-    detail += released ? "; " + provider->Name() + " machine " + old.provider_instance_id +
-                             " released"
-                       : "; releasing it is pending (" + released.error().message + ")";
+    Status released = DestroyAndConfirm(provider, ctx->state, old.provider_instance_id, ctx->clock,
+                                        {.instance_id = old.instance});
+    detail += released
+                  ? "; " + provider->Name() + " machine " + old.provider_instance_id + " released"
+                  : "; releasing it is pending (" + released.error().message + ")";
   }
   return {true, detail};
 }

@@ -10,10 +10,10 @@ namespace standby {
 
 // The host a failover replaces, as fencing needs it.
 struct OldHost {
-  std::string instance;     // the protected instance (the agent's workload is named by it)
-  std::string provider;     // who rents it; "" for a host adopted with --ssh
+  std::string instance;  // the protected instance (the agent's workload is named by it)
+  std::string provider;  // who rents it; "" for a host adopted with --ssh
   std::string provider_instance_id;
-  HostAddress ssh;          // empty host: never had one (a placement)
+  HostAddress ssh;  // empty host: never had one (a placement)
   std::string workspace;
   WorkloadSpec workload;
 };

@@ -55,8 +55,8 @@ Status InstanceSupervisor::StartFailover(const FailoverStart& start,
   for (size_t i = 0; i < request_ids.size(); ++i) {
     Answer(request_ids[i], begun->failover_id,
            i == 0 ? "started"
-                  : std::string(kAlreadyFailingOver) + ": failover " + begun->failover_id +
-                        " of " + name_ + " started for request " + request_ids.front());
+                  : std::string(kAlreadyFailingOver) + ": failover " + begun->failover_id + " of " +
+                        name_ + " started for request " + request_ids.front());
   }
   RunFailover(std::move(*begun), stop);
   return OkStatus();

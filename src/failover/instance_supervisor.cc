@@ -175,9 +175,9 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   }
   std::vector<RequestRow> failovers, drills, snapshots;
   for (RequestRow& r : inbox) {
-    (r.kind == "snapshot"               ? snapshots
+    (r.kind == "snapshot"              ? snapshots
      : r.kind == "drill" && !r.planned ? drills
-                                        : failovers)
+                                       : failovers)
         .push_back(std::move(r));
   }
   auto refuse_all = [&](const std::string& why) {

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -135,7 +135,7 @@ class InstanceSupervisor {
   ProtectionSpec spec_;
   HealthPolicy policy_;
   std::unique_ptr<AgentTransport> probe_transport_;
-  std::string probe_host_;  // host:port the transport was made for
+  std::string probe_host_;                       // host:port the transport was made for
   std::optional<std::string> snapshot_request_;  // waiting for a slot of the snapshot pool
   // A kill drill under way (the host killed or treated as lost, detection running).
   struct ArmedDrill {
@@ -152,8 +152,8 @@ class InstanceSupervisor {
   // A failover this process may resume (claimed, or its claim expired): not before this.
   int64_t resume_at_ns_ = 0;
   std::chrono::milliseconds resume_backoff_{0};
-  std::string claimed_elsewhere_;  // the failover another process runs (logged once)
-  std::string last_state_error_;   // the last failure to write the state (logged once)
+  std::string claimed_elsewhere_;   // the failover another process runs (logged once)
+  std::string last_state_error_;    // the last failure to write the state (logged once)
   int64_t detail_written_ns_ = -1;  // when health_detail was last persisted
   std::shared_ptr<std::atomic<bool>> snapshot_running_;
 };

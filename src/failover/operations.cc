@@ -122,10 +122,10 @@ Result<ProtectedInstance> Protect(ControllerContext* ctx, const ProtectionSpec& 
     ctx->Log(spec.name + ": protected on " + row.ssh_host + ":" + std::to_string(row.ssh_port));
     return row;
   }
-  ASSIGN_OR_RETURN(FailoverEvent placing,
-                   BeginFailover(ctx, row, {.trigger = Trigger::kInitial,
-                                            .first_failure_at_ms = now,
-                                            .reason = "protect --provision"}));
+  ASSIGN_OR_RETURN(FailoverEvent placing, BeginFailover(ctx, row,
+                                                        {.trigger = Trigger::kInitial,
+                                                         .first_failure_at_ms = now,
+                                                         .reason = "protect --provision"}));
   Recovery recovery(ctx, spec, std::move(placing));
   auto ran = recovery.Run(stop);
   if (!ran && stop != nullptr && stop->load()) {
@@ -380,7 +380,7 @@ Result<FailoverEvent> ConfirmFence(ControllerContext* ctx, const std::string& fa
   }
   if (e.fence == "pending" && e.completed_at == 0) {
     return ConflictError("failover " + failover_id + " is still starting its new host; " +
-                         "confirm its fence once it has ended (seconds)",
+                             "confirm its fence once it has ended (seconds)",
                          /*retryable=*/true);
   }
   const std::string was = e.fence;
@@ -394,11 +394,11 @@ Result<FailoverEvent> ConfirmFence(ControllerContext* ctx, const std::string& fa
     // The old machine's rental or pool claim ends now (a waiting failover goes on).
     Status gone = DestroyAndConfirm(provider, ctx->state, e.original_instance_id, ctx->clock,
                                     {.instance_id = e.instance_id});
-    e.fence_detail += gone ? "; instance " + e.original_instance_id + " released"
-                           : "; " + gone.error().message;
+    e.fence_detail +=
+        gone ? "; instance " + e.original_instance_id + " released" : "; " + gone.error().message;
   }
   ASSIGN_OR_RETURN(bool set, ctx->state->SetFailoverFence(failover_id, was, e.fence, e.fenced_at,
-                                                           e.fence_detail));
+                                                          e.fence_detail));
   if (!set) return ConflictError("the fence of failover " + failover_id + " changed meanwhile");
   ctx->Log(e.instance_id + ": fence of failover " + failover_id + " " + e.fence_detail);
   return e;

@@ -70,10 +70,11 @@ void PendingCleanups::RetryFence(FailoverEvent row) {
   row.fence_detail = fenced.detail + " (after the failover, once the old host could be reached)";
   auto recorded = ctx_->state->SetFailoverFence(row.failover_id, "pending", row.fence,
                                                 row.fenced_at, row.fence_detail);
-  ctx_->Log(row.instance_id + ": old host of failover " + row.failover_id + " fenced: " +
-            fenced.detail +
-            (recorded ? "" : " (recording it failed: " + recorded.error().message +
-                                 "; fenced again next pass)"));
+  ctx_->Log(
+      row.instance_id + ": old host of failover " + row.failover_id + " fenced: " + fenced.detail +
+      (recorded
+           ? ""
+           : " (recording it failed: " + recorded.error().message + "; fenced again next pass)"));
   if (recorded && *recorded) ctx_->Notify([&](ControllerObserver& o) { o.FenceChanged(row); });
 }
 
@@ -81,9 +82,9 @@ void PendingCleanups::RetryLeftovers(FailoverEvent row) {
   // Its winner carries the same label: it serves (or was destroyed with the failover).
   Status swept =
       DestroyRaceLeftovers(ctx_, row.failover_id, row.new_instance_id, [&](const Instance& i) {
-    ctx_->Log(row.instance_id + ": destroying " + i.id + ", left by a race of failover " +
-              row.failover_id);
-  });
+        ctx_->Log(row.instance_id + ": destroying " + i.id + ", left by a race of failover " +
+                  row.failover_id);
+      });
   if (!swept) return;  // the next pass
   // Swept again next pass if this write fails (the sweep is idempotent).
   ctx_->state->SetFailoverLeftoversPending(row.failover_id, false).IgnoreError();

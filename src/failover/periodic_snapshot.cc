@@ -45,8 +45,8 @@ void InstanceSupervisor::TakeSnapshot(ProtectedInstance at_start, ProtectionSpec
   if (Status recorded = RecordSnapshotTaken(ctx_, taken); !recorded) {
     // The snapshot is in the repository whatever the database says; its age shows once the
     // database answers and the next snapshot is recorded.
-    ctx_->Log(spec.name + ": recording snapshot " + taken.snapshot_id + " failed: " +
-              recorded.error().message);
+    ctx_->Log(spec.name + ": recording snapshot " + taken.snapshot_id +
+              " failed: " + recorded.error().message);
   }
   ctx_->Notify([&](ControllerObserver& o) { o.SnapshotFinished(spec.name, &taken, 0, ""); });
   std::string line = spec.name + ": snapshot " + snap->snapshot_id + " (" + snap->snapshot_type +

@@ -27,8 +27,8 @@ Recovery::Recovery(ControllerContext* ctx, ProtectionSpec spec, FailoverEvent ro
 HostAddress Recovery::NewHost() const { return NewHostOf(row_, spec_.ssh_user); }
 
 OldHost Recovery::Old() const {
-  OldHost old{spec_.name, row_.provider, row_.original_instance_id, {}, spec_.workspace,
-              spec_.workload};
+  OldHost old{spec_.name, row_.provider,   row_.original_instance_id,
+              {},         spec_.workspace, spec_.workload};
   if (!row_.original_ssh_host.empty()) old.ssh = OriginalHostOf(row_, spec_.ssh_user);
   return old;
 }
@@ -60,7 +60,8 @@ void Recovery::AddNote(const std::string& note) {
 Status Recovery::Save() {
   {
     std::lock_guard<std::mutex> lock(timings_mu_);
-    row_.phase_timings_json = timings_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    row_.phase_timings_json =
+        timings_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   row_.updated_at = NowMillis(ctx_->clock);
   RETURN_IF_ERROR(ctx_->state->RecordFailoverEvent(row_));
@@ -199,9 +200,8 @@ Status Recovery::Replace() {
   Located located;
   std::unique_ptr<Executor::Task> fencing, locating;
   if (fence) {
-    fencing = ctx_->executor->Spawn(spec_.name + "/fence", [&] {
-      fenced = FenceWithRetries([&] { return !raced.load(); });
-    });
+    fencing = ctx_->executor->Spawn(
+        spec_.name + "/fence", [&] { fenced = FenceWithRetries([&] { return !raced.load(); }); });
   }
   if (locate) {
     locating = ctx_->executor->Spawn(spec_.name + "/locate", [&] { located = Locate(); });
@@ -334,10 +334,10 @@ Status Recovery::Provision() {
   row_.rounds += race.rounds;
   row_.rate_limit_hits += static_cast<int>(race.rate_limit_hits);
   if (!race.winner || race.winner->ssh.empty()) {
-    std::string why = race.cancelled        ? "the race was cancelled"
-                      : race.candidates.empty() ? "no offer matches the instance's filter"
-                                                : "no machine became ready in " +
-                                                      std::to_string(race.rounds) + " rounds";
+    std::string why = race.cancelled ? "the race was cancelled"
+                      : race.candidates.empty()
+                          ? "no offer matches the instance's filter"
+                          : "no machine became ready in " + std::to_string(race.rounds) + " rounds";
     Timing("provisioning", start, false, why);
     return UnavailableError(why);
   }

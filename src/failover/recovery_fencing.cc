@@ -44,7 +44,8 @@ Status Recovery::FenceGate() {
     // The old workload stopped (confirmed) for the final snapshot: its machine goes now.
     // A destroy or release the provider does not confirm is pending, not a fence matter.
     FenceResult gone = FenceOldHost(ctx_, Old(), spec_.policy.probe_timeout);
-    row_.fence_detail += gone.confirmed ? "; " + gone.detail : "; machine not yet gone: " + gone.detail;
+    row_.fence_detail +=
+        gone.confirmed ? "; " + gone.detail : "; machine not yet gone: " + gone.detail;
     return Persist(FailoverPhase::kStarting);
   }
   if (row_.fence == "confirmed") return Persist(FailoverPhase::kStarting);
@@ -89,9 +90,8 @@ Status Recovery::FenceGate() {
   } else if (!row_.original_instance_id.empty() &&
              row_.provider == ctx_->fleet->provider()->Name()) {
     // On the operator's word the old host is gone: its rental or pool claim ends too.
-    Status gone = DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state,
-                                    row_.original_instance_id, ctx_->clock,
-                                    {.instance_id = spec_.name});
+    Status gone = DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, row_.original_instance_id,
+                                    ctx_->clock, {.instance_id = spec_.name});
     row_.fence_detail += gone ? "; instance " + row_.original_instance_id + " released"
                               : "; " + gone.error().message;
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": " + row_.fence_detail);
@@ -112,12 +112,13 @@ Status Recovery::FinalSnapshot() {
       // The old host stopped answering during the move: it is a failure now. The copy of
       // the latest snapshot is on the new host; fencing decides as for any failure.
       row_.workload_stopped_at = NowMillis(ctx_->clock);
-      AddNote("the old host stopped answering during the planned move (" +
-              stopped.error().message + "): failing over from the latest stored snapshot");
+      AddNote("the old host stopped answering during the planned move (" + stopped.error().message +
+              "): failing over from the latest stored snapshot");
       Timing("final_snapshot", start, false, stopped.error().message);
       return Persist(FailoverPhase::kFencing);
     }
-    if (!stopped) return AbandonPlannedMove("its workload did not stop: " + stopped.error().message);
+    if (!stopped)
+      return AbandonPlannedMove("its workload did not stop: " + stopped.error().message);
     row_.workload_stopped_at = NowMillis(ctx_->clock);
     row_.fence = "confirmed";
     row_.fenced_at = row_.workload_stopped_at;
@@ -134,9 +135,8 @@ Status Recovery::FinalSnapshot() {
   transport->SetCancelFlag(&cancel);
   StopSignal finished;
   auto watchdog = ctx_->executor->Spawn(spec_.name + "/final-snapshot-watchdog", [&] {
-    const int64_t deadline =
-        ctx_->clock->MonotonicNanos() +
-        std::chrono::nanoseconds(spec_.policy.final_snapshot_timeout).count();
+    const int64_t deadline = ctx_->clock->MonotonicNanos() +
+                             std::chrono::nanoseconds(spec_.policy.final_snapshot_timeout).count();
     while (!finished.IsSet()) {
       const int64_t left = deadline - ctx_->clock->MonotonicNanos();
       if (left <= 0 || Halted()) {
@@ -193,8 +193,8 @@ Status Recovery::AbandonPlannedMove(const std::string& why) {
   if (row_.workload_stopped_at > 0 && !spec_.workload.command.empty()) {
     auto transport = JobTransport(old.ssh);
     StoreAccess no_store;
-    auto started =
-        HostAgent(transport.get(), &no_store).StartWorkload(spec_.name, spec_.workspace, spec_.workload);
+    auto started = HostAgent(transport.get(), &no_store)
+                       .StartWorkload(spec_.name, spec_.workspace, spec_.workload);
     restarted = started ? "; its workload was started again there"
                         : "; starting its workload again failed (" + started.error().message +
                               "): the controller's probes take it from here";

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include "env/host_info.h"
-
 #include "provision/provider_settings.h"
 #include "state/open_state_store.h"
 #include "store/store_config.h"
@@ -36,8 +35,8 @@ Result<std::unique_ptr<ControllerRuntime>> OpenControllerRuntime(const Config& c
   if (ctx.process_id.empty()) {
     // Unique per process: a restarted controller is another process, whose claims start
     // only where the old ones expired.
-    ctx.process_id = LocalHostname() + ":" + std::to_string(::getpid()) + ":" +
-                     std::to_string(NowMillis(clock));
+    ctx.process_id =
+        LocalHostname() + ":" + std::to_string(::getpid()) + ":" + std::to_string(NowMillis(clock));
   }
   // The provider's settings are checked before the database is opened: a missing API key
   // is the error to show, not what the database says.

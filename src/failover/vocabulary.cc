@@ -12,11 +12,15 @@ constexpr EnumName<ProtectionState> kProtectionStates[] = {
 };
 
 constexpr EnumName<FailoverPhase> kPhases[] = {
-    {FailoverPhase::kDetected, "detected"},     {FailoverPhase::kFinalSnapshot, "final_snapshot"},
-    {FailoverPhase::kReplacing, "replacing"},   {FailoverPhase::kRestoring, "restoring"},
-    {FailoverPhase::kValidating, "validating"}, {FailoverPhase::kFencing, "fencing"},
+    {FailoverPhase::kDetected, "detected"},
+    {FailoverPhase::kFinalSnapshot, "final_snapshot"},
+    {FailoverPhase::kReplacing, "replacing"},
+    {FailoverPhase::kRestoring, "restoring"},
+    {FailoverPhase::kValidating, "validating"},
+    {FailoverPhase::kFencing, "fencing"},
     {FailoverPhase::kStarting, "starting"},
-    {FailoverPhase::kChecking, "checking"},     {FailoverPhase::kDone, "done"},
+    {FailoverPhase::kChecking, "checking"},
+    {FailoverPhase::kDone, "done"},
     {FailoverPhase::kFailed, "failed"},
 };
 

@@ -93,8 +93,7 @@ RepoLock::~RepoLock() { Release().IgnoreError(); }
 Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(ObjectStore* store, LockKind kind,
                                                     const std::string& operation, Clock* clock,
                                                     std::chrono::seconds wait,
-                                                    const StopSignal* cancel,
-                                                    Executor* executor) {
+                                                    const StopSignal* cancel, Executor* executor) {
   std::string key = "locks/" + RandomHex(16);
   json record = {{"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
                  {"operation", operation},

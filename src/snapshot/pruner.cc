@@ -33,9 +33,9 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   }
   RETURN_IF_ERROR(ValidateInstanceId(options.instance_id));
   ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/false));
-  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kExclusive, "snapshot prune",
-                                                options.clock, options.lock_wait, nullptr,
-                                                options.executor));
+  ASSIGN_OR_RETURN(auto lock,
+                   RepoLock::Acquire(store, LockKind::kExclusive, "snapshot prune", options.clock,
+                                     options.lock_wait, nullptr, options.executor));
   PruneResult result;
   ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(options.instance_id));
   ASSIGN_OR_RETURN(auto snapshots, repo->ListSnapshots(options.instance_id));

@@ -15,7 +15,7 @@ struct PruneOptions {
   std::string instance_id;
   size_t keep_last = 1;  // ≥ 1
   std::chrono::seconds lock_wait{0};
-  Clock* clock = nullptr;  // required: the time seam
+  Clock* clock = nullptr;                    // required: the time seam
   Executor* executor = Executor::Threads();  // where the lock's refresher runs
 };
 
