@@ -145,8 +145,8 @@ int Main(int argc, char** argv) {
     for (int i = 0; i < races; ++i) {
       // The race's own concurrency (probes and destroys side by side) on the deterministic
       // scheduler, whose clock jumps at once: replayable, and fast enough for thousands.
-      DeterministicScheduler clock({.seed = 1000 + static_cast<uint64_t>(i),
-                                    .start = 1'700'000'000'000'000'000});
+      DeterministicScheduler clock(
+          {.seed = 1000 + static_cast<uint64_t>(i), .start = 1'700'000'000'000'000'000});
       SimulatedMarket sim(*profile, &clock, 1000 + static_cast<uint64_t>(i));
       TimedProbe probe(&clock, 1.5 * profile->time_scale, unready_s * profile->time_scale);
       KaplanMeierModel model;
@@ -158,9 +158,8 @@ int Main(int argc, char** argv) {
       RaceOptions options = strategy.options;
       options.executor = &clock;
       Result<RaceResult> r = InternalError("not run");
-      clock.Run([&] {
-        r = RunRace(&sim, &probe, &model, &blacklist, &clock, filter, spec, options);
-      });
+      clock.Run(
+          [&] { r = RunRace(&sim, &probe, &model, &blacklist, &clock, filter, spec, options); });
       if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
         return 1;

@@ -48,7 +48,8 @@ std::string Judge::EveryStep() {
     }
     if (reachable > 1 || !facts.proceed) {
       return "two machines serve " + name + ":" + ids +
-             (facts.proceed ? " (both reachable by the controller)" : " (fencing.unconfirmed = wait)");
+             (facts.proceed ? " (both reachable by the controller)"
+                            : " (fencing.unconfirmed = wait)");
     }
   }
   return "";
@@ -114,7 +115,8 @@ std::string Judge::CheckFailover(const FailoverEvent& e, Coverage* coverage,
     if (e.trigger == "host_dead" && mttr_ms != nullptr) mttr_ms->push_back(e.total_ms);
     if (e.planned && e.workload_stopped_at > 0) coverage->hits["planned move (pre-copy)"] = 1;
     if (e.no_stop) coverage->hits["make before break (--no-stop)"] = 1;
-    if (e.trigger != "initial" && w_->options().pool) coverage->hits["pool instance failed over"] = 1;
+    if (e.trigger != "initial" && w_->options().pool)
+      coverage->hits["pool instance failed over"] = 1;
     if (e.trigger != "initial" && e.original_instance_id.empty() && !e.original_ssh_host.empty()) {
       coverage->hits["adopted --ssh host failed over"] = 1;
     }
@@ -138,8 +140,8 @@ std::string Judge::CheckServedMachines(const std::vector<FailoverEvent>& events)
     bool fenced = false;
     for (const FailoverEvent& e : events) {
       // (started_at is in whole milliseconds)
-      fenced |= e.original_instance_id == id &&
-                MonoOf(e.started_at) <= host->destroyed_ns + 1'000'000;
+      fenced |=
+          e.original_instance_id == id && MonoOf(e.started_at) <= host->destroyed_ns + 1'000'000;
     }
     if (!fenced) return "machine " + id + " served and was destroyed without a failover of it";
   }
@@ -207,8 +209,10 @@ std::string Judge::EveryRound(Coverage* coverage, std::vector<int64_t>* mttr_ms)
       }
     }
     if (judged_.insert(e.failover_id).second && !Warranted(e)) {
-      return "failover " + e.failover_id + " (" + e.trigger + ") of a machine that never failed "
-             "long enough: " + e.note;
+      return "failover " + e.failover_id + " (" + e.trigger +
+             ") of a machine that never failed "
+             "long enough: " +
+             e.note;
     }
     if (std::string v = CheckFailover(e, coverage, mttr_ms); !v.empty()) return v;
   }

@@ -21,7 +21,7 @@ class Judge {
 
   // What the harness knows of each protected instance.
   struct Instance {
-    bool proceed = true;    // its fence_unconfirmed policy
+    bool proceed = true;  // its fence_unconfirmed policy
     bool unprotected = false;
     // A make-before-break move was asked for: two may serve until then (monotonic ns).
     int64_t two_may_serve_until_ns = -1;
@@ -67,7 +67,7 @@ class Judge {
   World* w_;
   std::map<std::string, int64_t> versions_;
   std::map<std::string, std::string> marks_;  // state/last failover of each instance
-  std::set<std::string> primaries_;  // every machine that served
+  std::set<std::string> primaries_;           // every machine that served
   std::set<std::string> judged_, finished_;
   std::set<std::string> running_;  // instances with a failover running (last round)
   std::vector<ProtectedInstance> rows_;

@@ -31,25 +31,18 @@ const std::vector<std::string>& RequiredCoverage() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
     for (FailoverPhase p : KillPhases()) n.push_back(KillName(FailoverPhaseName(p)));
-    n.insert(n.end(), {"kill -9 between two writes",
-                       "a failover claim adopted after its process died",
-                       "a replacement died mid-restore",
-                       "429 during a race",
-                       "API outage during detection",
-                       "database down during a failover",
-                       "request during a failover",
-                       "two requests in one interval",
-                       "fence unconfirmed: pending (proceed)",
-                       "fence unconfirmed: waiting (wait)",
-                       "a pending fence confirmed once the old host answered",
-                       "destroy pending, then confirmed",
-                       "silent corruption caught by validation",
-                       "planned move (pre-copy)",
-                       "planned move abandoned (its final snapshot failed)",
-                       "make before break (--no-stop)",
-                       "pool instance failed over",
-                       "adopted --ssh host failed over",
-                       "the provider lied (offline, stubborn destroy, ghost)"});
+    n.insert(
+        n.end(),
+        {"kill -9 between two writes", "a failover claim adopted after its process died",
+         "a replacement died mid-restore", "429 during a race", "API outage during detection",
+         "database down during a failover", "request during a failover",
+         "two requests in one interval", "fence unconfirmed: pending (proceed)",
+         "fence unconfirmed: waiting (wait)",
+         "a pending fence confirmed once the old host answered", "destroy pending, then confirmed",
+         "silent corruption caught by validation", "planned move (pre-copy)",
+         "planned move abandoned (its final snapshot failed)", "make before break (--no-stop)",
+         "pool instance failed over", "adopted --ssh host failed over",
+         "the provider lied (offline, stubborn destroy, ghost)"});
     return n;
   }();
   return names;
@@ -113,8 +106,7 @@ void SeedRun::StartController() {
       },
       &r->process->group);
   // After a kill, the dead process's failovers wait for their claims to expire.
-  judge_.controller_able_since_ns =
-      w_.Now() + (judge_.any_kill ? 25 * kSecond + 2 * kSecond : 0);
+  judge_.controller_able_since_ns = w_.Now() + (judge_.any_kill ? 25 * kSecond + 2 * kSecond : 0);
 }
 
 void SeedRun::Kill() {
@@ -141,8 +133,8 @@ void SeedRun::StepHook() {
   if (!violation_.empty()) return;
   if (!controller_) return;
   const bool at_step = kill_at_step_ > 0 && w_.sched().steps() >= kill_at_step_;
-  const bool in_phase = !kill_in_phase_.empty() &&
-                        w_.phase_written[controller_->process->id] == kill_in_phase_;
+  const bool in_phase =
+      !kill_in_phase_.empty() && w_.phase_written[controller_->process->id] == kill_in_phase_;
   if (at_step || in_phase) Kill();
 }
 
@@ -181,8 +173,8 @@ void SeedRun::Round() {
   // between two writes, mid-restore).
   bool running = false;
   for (const std::string& name : names_) running |= judge_.FailoverRunning(name);
-  if (kills_left_ > 0 && kill_at_step_ == 0 && kill_in_phase_.empty() && controller_ &&
-      running && !healed_ && w_.Uniform() < 0.35) {
+  if (kills_left_ > 0 && kill_at_step_ == 0 && kill_in_phase_.empty() && controller_ && running &&
+      !healed_ && w_.Uniform() < 0.35) {
     --kills_left_;
     // At any step soon, or at the next write of a phase (so every phase sees kills).
     if (w_.Uniform() < 0.4) {
@@ -220,8 +212,8 @@ void SeedRun::Harness() {
     if (!violation_.empty()) break;
     if (healed_ && controller_ && round % 3 == 0 && judge_.Quiet(&why)) break;
     if (Elapsed() > kActiveS + kQuietBoundS) {
-      violation_ = "not quiet " + std::to_string(kQuietBoundS) +
-                   " s after every fault healed: " + why;
+      violation_ =
+          "not quiet " + std::to_string(kQuietBoundS) + " s after every fault healed: " + why;
       break;
     }
     w_.sched().SleepFor(kRound);
@@ -261,7 +253,8 @@ void SeedRun::Account() {
         line.find(" fenced: ") != std::string::npos) {
       result_.coverage.hits["a pending fence confirmed once the old host answered"] = 1;
     }
-    if (line.find("(its process ") != std::string::npos && line.find("stopped)") != std::string::npos) {
+    if (line.find("(its process ") != std::string::npos &&
+        line.find("stopped)") != std::string::npos) {
       result_.coverage.hits["a failover claim adopted after its process died"] = 1;
     }
   }

@@ -23,7 +23,8 @@ ProtectionSpec SeedRun::Spec(const std::string& name) {
   s.policy.retry_backoff = std::chrono::seconds(60);
   s.policy.direct_probe = false;  // the simulated hosts have no port to reach
   s.policy.speculative_race = options_.speculative_race;
-  s.policy.fence_unconfirmed = proceed_[name] ? FenceUnconfirmed::kProceed : FenceUnconfirmed::kWait;
+  s.policy.fence_unconfirmed =
+      proceed_[name] ? FenceUnconfirmed::kProceed : FenceUnconfirmed::kWait;
   return s;
 }
 
@@ -121,8 +122,8 @@ void SeedRun::LatePlacement() {
       "protect " + name,
       [this, p, stop, name] {
         auto placed = Protect(&p->ctx, Spec(name), {"", std::nullopt, true}, stop.get());
-        w_.Trace("world: protect --provision " + name + " ended: " +
-                 (placed ? placed->status : placed.error().message));
+        w_.Trace("world: protect --provision " + name +
+                 " ended: " + (placed ? placed->status : placed.error().message));
         judge_.killed_at[p->id] = w_.Now();  // it exited: it acts no more
       },
       &p->group);
@@ -130,12 +131,12 @@ void SeedRun::LatePlacement() {
     events_.push_back({Elapsed() + w_.Between(2, 40), "Ctrl-C on protect --provision " + name,
                        [stop] { *stop = true; }});
   } else if (fate < 0.5) {
-    events_.push_back({Elapsed() + w_.Between(2, 40), "protect --provision " + name + " is killed",
-                       [this, p] {
-                         judge_.killed_at[p->id] = w_.Now();
-                         judge_.any_kill = true;
-                         w_.sched().Abandon(p->group);
-                       }});
+    events_.push_back(
+        {Elapsed() + w_.Between(2, 40), "protect --provision " + name + " is killed", [this, p] {
+           judge_.killed_at[p->id] = w_.Now();
+           judge_.any_kill = true;
+           w_.sched().Abandon(p->group);
+         }});
   }
   // Neither is ever destroyed: a killed process's memory stays as it was.
   cli.release();
@@ -212,8 +213,9 @@ void SeedRun::DrawMainFailure(const std::string& name, double t0) {
     }
     case 9: {
       const double length = w_.Between(10, 200);
-      at(t0, "the controller is cut off from the primary (which serves on) for " +
-                 std::to_string(int(length)) + " s",
+      at(t0,
+         "the controller is cut off from the primary (which serves on) for " +
+             std::to_string(int(length)) + " s",
          [this, name, length] { Fault(name, length, 2); });
       break;
     }
@@ -240,8 +242,8 @@ void SeedRun::DrawNoise() {
   }
   if (w_.Uniform() < 0.2) {
     const double from = w_.Between(10, kActiveS - 60), length = w_.Between(5, 40);
-    events_.push_back({from, "provider API outage for " + std::to_string(int(length)) + " s",
-                       [] {}});
+    events_.push_back(
+        {from, "provider API outage for " + std::to_string(int(length)) + " s", [] {}});
     w_.outages.push_back({NsAt(from), NsAt(from + length)});
   }
   if (w_.Uniform() < 0.2) {
@@ -257,12 +259,11 @@ void SeedRun::DrawNoise() {
   }
   if (w_.Uniform() < 0.15) {
     const double from = w_.Between(10, kActiveS - 60), length = w_.Between(5, 50);
+    events_.push_back({from,
+                       "the object store is unreachable for " + std::to_string(int(length)) + " s",
+                       [this] { w_.BreakStore(); }});
     events_.push_back(
-        {from, "the object store is unreachable for " + std::to_string(int(length)) + " s",
-         [this] { w_.BreakStore(); }});
-    events_.push_back({from + length, "the object store answers again", [this] {
-                         w_.RestoreStore();
-                       }});
+        {from + length, "the object store answers again", [this] { w_.RestoreStore(); }});
   }
 }
 
@@ -272,9 +273,9 @@ void SeedRun::DrawOperators() {
   const double pick = w_.Uniform();
   if (pick < 0.25) {
     const int count = w_.Uniform() < 0.5 ? 2 : 1;
-    events_.push_back({t, name + ": an operator asks for " + std::to_string(count) +
-                              " failover(s) at once",
-                       [this, name, count] { Request(name, false, false, count); }});
+    events_.push_back(
+        {t, name + ": an operator asks for " + std::to_string(count) + " failover(s) at once",
+         [this, name, count] { Request(name, false, false, count); }});
   } else if (pick < 0.35) {
     events_.push_back({t, name + ": paused for maintenance", [this, name] {
                          PauseProtection(&cli_->ctx, name).IgnoreError();  // busy: refused

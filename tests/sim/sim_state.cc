@@ -46,9 +46,9 @@ Status FaultyDatabase::MarkProviderInstanceDestroyed(const std::string& provider
   STANDBY_SIM_FAULTY(inner()->MarkProviderInstanceDestroyed(provider, id, at_ms));
 }
 Status FaultyDatabase::MarkProviderInstanceDestroyPending(const std::string& provider,
-                                                         const std::string& id,
-                                                         const std::string& instance_id,
-                                                         int64_t at_ms, const std::string& error) {
+                                                          const std::string& id,
+                                                          const std::string& instance_id,
+                                                          int64_t at_ms, const std::string& error) {
   STANDBY_SIM_FAULTY(
       inner()->MarkProviderInstanceDestroyPending(provider, id, instance_id, at_ms, error));
 }
@@ -126,12 +126,12 @@ Status YieldingDatabase::MarkProviderInstanceDestroyed(const std::string& provid
   STANDBY_SIM_YIELD(true, inner()->MarkProviderInstanceDestroyed(provider, id, at_ms));
 }
 Status YieldingDatabase::MarkProviderInstanceDestroyPending(const std::string& provider,
-                                                           const std::string& id,
-                                                           const std::string& instance_id,
-                                                           int64_t at_ms,
-                                                           const std::string& error) {
-  STANDBY_SIM_YIELD(true, inner()->MarkProviderInstanceDestroyPending(provider, id, instance_id,
-                                                                      at_ms, error));
+                                                            const std::string& id,
+                                                            const std::string& instance_id,
+                                                            int64_t at_ms,
+                                                            const std::string& error) {
+  STANDBY_SIM_YIELD(
+      true, inner()->MarkProviderInstanceDestroyPending(provider, id, instance_id, at_ms, error));
 }
 Status YieldingDatabase::RecordSnapshot(const SnapshotRow& row) {
   STANDBY_SIM_YIELD(true, inner()->RecordSnapshot(row));
@@ -144,9 +144,8 @@ Result<std::vector<FailoverEvent>> YieldingDatabase::ListFailoverEvents(
     const FailoverFilter& filter) {
   STANDBY_SIM_YIELD(false, inner()->ListFailoverEvents(filter));
 }
-Result<bool> YieldingDatabase::ClaimFailover(const std::string& failover_id,
-                                             const std::string& by, int64_t now_ms,
-                                             int64_t expires_at_ms) {
+Result<bool> YieldingDatabase::ClaimFailover(const std::string& failover_id, const std::string& by,
+                                             int64_t now_ms, int64_t expires_at_ms) {
   STANDBY_SIM_YIELD(true, inner()->ClaimFailover(failover_id, by, now_ms, expires_at_ms));
 }
 Status YieldingDatabase::FinishRequest(const std::string& id, const std::string& failover_id,
@@ -159,8 +158,7 @@ Result<bool> YieldingDatabase::SetFailoverFence(const std::string& failover_id,
                                                 int64_t fenced_at, const std::string& detail) {
   STANDBY_SIM_YIELD(true, inner()->SetFailoverFence(failover_id, from, to, fenced_at, detail));
 }
-Status YieldingDatabase::SetFailoverLeftoversPending(const std::string& failover_id,
-                                                     bool pending) {
+Status YieldingDatabase::SetFailoverLeftoversPending(const std::string& failover_id, bool pending) {
   STANDBY_SIM_YIELD(true, inner()->SetFailoverLeftoversPending(failover_id, pending));
 }
 

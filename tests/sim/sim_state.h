@@ -34,8 +34,8 @@ class FaultyDatabase : public ForwardingStateStore {
   Status BlacklistMachine(const BlacklistEntry& entry) override;
   Status RecordFailoverEvent(const FailoverEvent& event) override;
   Result<std::vector<FailoverEvent>> ListFailoverEvents(const FailoverFilter& filter) override;
-  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
-                             int64_t now_ms, int64_t expires_at_ms) override;
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by, int64_t now_ms,
+                             int64_t expires_at_ms) override;
   Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,
                                 const std::string& to, int64_t fenced_at,
                                 const std::string& detail) override;
@@ -71,8 +71,8 @@ class YieldingDatabase : public ForwardingStateStore {
   Status RecordSnapshot(const SnapshotRow& row) override;
   Status RecordFailoverEvent(const FailoverEvent& event) override;
   Result<std::vector<FailoverEvent>> ListFailoverEvents(const FailoverFilter& filter) override;
-  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by,
-                             int64_t now_ms, int64_t expires_at_ms) override;
+  Result<bool> ClaimFailover(const std::string& failover_id, const std::string& by, int64_t now_ms,
+                             int64_t expires_at_ms) override;
   Status FinishRequest(const std::string& id, const std::string& failover_id,
                        const std::string& result) override;
   Result<bool> SetFailoverFence(const std::string& failover_id, const std::string& from,

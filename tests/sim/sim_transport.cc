@@ -7,8 +7,7 @@ namespace standby::sim {
 Status SimTransport::Takes(double seconds) {
   DeterministicScheduler& clock = world_->sched();
   const int64_t ns = static_cast<int64_t>(seconds * 1e9);
-  const int64_t job_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(job_timeout_).count();
+  const int64_t job_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(job_timeout_).count();
   const int64_t wait = job_ns > 0 ? std::min(ns, job_ns) : ns;
   static const std::atomic<bool> kNever{false};
   if (!clock.SleepUnless(std::chrono::nanoseconds(wait), cancel_ ? *cancel_ : kNever)) {
@@ -52,8 +51,8 @@ Result<nlohmann::json> SimTransport::RunJob(
   // The host may have died or been cut off while this job waited.
   host = world_->HostAt(address_.port);
   if (host == nullptr || host->dead) return UnavailableError(where + ": connection lost");
-  const bool alive = host->workload_running && !host->workload_broken &&
-                     host->serves == job.instance_id;
+  const bool alive =
+      host->workload_running && !host->workload_broken && host->serves == job.instance_id;
   if (job.command == "health") {
     RETURN_IF_ERROR(Takes(0.05));
     nlohmann::json r = {{"clock_unix_ms", NowMillis(&clock)},

@@ -7,8 +7,8 @@
 #include "provider/rate_limiter.h"
 #include "provision/fleet.h"
 #include "snapshot/snapshot_writer.h"
-#include "state/spooling_state_store.h"
 #include "state/migrations.h"
+#include "state/spooling_state_store.h"
 #include "state/sql_connection.h"
 #include "state/sql_state_store.h"
 #include "tests/sim/sim_state.h"
@@ -177,8 +177,7 @@ std::unique_ptr<Process> World::NewProcess(const std::string& id) {
   // The process's connection: faults of the database below the spool, which replays what a
   // dead process spooled (the spool lives in the state directory, which outlives it).
   auto faulty = std::make_unique<FaultyDatabase>(this, db_.get());
-  auto spooled =
-      std::make_unique<SpoolingStateStore>(std::move(faulty), dir_.Sub("state.spool"));
+  auto spooled = std::make_unique<SpoolingStateStore>(std::move(faulty), dir_.Sub("state.spool"));
   p->state = std::make_unique<YieldingDatabase>(this, id, std::move(spooled));
   OpenedProvider opened;
   opened.provider = std::make_unique<SimProvider>(this, id);

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "env/random.h"
 #include "failover/controller.h"
 #include "failover/controller_context.h"
 #include "provider/simulated_market.h"
 #include "state/state_store.h"
 #include "store/fault_injecting_store.h"
 #include "store/mem_object_store.h"
-#include "env/random.h"
 #include "testing/deterministic_scheduler.h"
 #include "testing/test_util.h"
 
@@ -38,12 +38,12 @@ struct Window {
 
 // A machine as the world sees it: a market instance, a pool machine or an adopted host.
 struct SimHost {
-  std::string id;        // the market's instance id, or "ssh-N" for an adopted host
-  int port = 0;          // its SSH port
-  bool pool = false;     // a pool machine: a "destroy" only releases it; it runs on
-  bool adopted = false;  // reached over SSH, rented from no provider
-  bool dead = false;     // killed or destroyed: nothing answers, nothing serves
-  bool killed = false;   // the world killed it (a failure), as opposed to a destroy
+  std::string id;             // the market's instance id, or "ssh-N" for an adopted host
+  int port = 0;               // its SSH port
+  bool pool = false;          // a pool machine: a "destroy" only releases it; it runs on
+  bool adopted = false;       // reached over SSH, rented from no provider
+  bool dead = false;          // killed or destroyed: nothing answers, nothing serves
+  bool killed = false;        // the world killed it (a failure), as opposed to a destroy
   bool destroyed = false;     // destroyed or released through the provider
   int64_t destroyed_ns = -1;  // monotonic, when
   // Its workload: the protected instance it serves (the last one started there).
@@ -146,7 +146,7 @@ class World {
 
   // Provider trouble (monotonic windows), lies, and the calls each process made.
   std::vector<Window> outages, storms, db_outages;
-  double timeout_share = 0.0;     // provider calls that hang, then time out
+  double timeout_share = 0.0;      // provider calls that hang, then time out
   double offline_lie_share = 0.0;  // a listing shows a live machine offline
   double list_error_share = 0.0;   // a listing answers 200 without its list (read as an error)
   double stubborn_share = 0.0;     // a new machine's destroys are acknowledged, not done, a while
