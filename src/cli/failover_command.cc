@@ -11,7 +11,8 @@ void PrintProgress(const FailoverEvent& e) {
   if (e.phase == "restoring") line += " " + std::to_string(static_cast<int>(e.progress)) + "%";
   if (e.phase == "done") {
     line += ": MTTR " + std::to_string(e.total_ms) + " ms";
-    if (e.planned && e.pause_ms > 0) line += ", workload paused " + std::to_string(e.pause_ms) + " ms";
+    if (e.planned && e.pause_ms > 0)
+      line += ", workload paused " + std::to_string(e.pause_ms) + " ms";
   }
   if (e.fence == "pending") line += " (old host not fenced yet: retried)";
   if (e.fence == "waiting") line += " (waiting for the old host to be fenced)";

@@ -63,11 +63,13 @@ int RunProtect(const std::vector<std::string>& args) {
   }
   // Ctrl-C during a placement stops it at a safe point and gives back what it rented.
   StopSignal* interrupted =
-      placement.provision
-          ? CatchInterrupts("stopping the placement: destroying what it rented",
-                            [] { return std::string("what the placement rented may still run: "
-                                                    "run `standby reap --grace-seconds 0`"); })
-          : nullptr;
+      placement.provision ? CatchInterrupts("stopping the placement: destroying what it rented",
+                                            [] {
+                                              return std::string(
+                                                  "what the placement rented may still run: "
+                                                  "run `standby reap --grace-seconds 0`");
+                                            })
+                          : nullptr;
   auto runtime = OpenControllerRuntime(inv->config);
   if (!runtime) return Fail(runtime.error(), inv->json);
   (*runtime)->ctx.log = [](const std::string& line) { Say(line); };
