@@ -232,11 +232,17 @@ Status Controller::Run(const std::atomic<bool>& stop) {
   auto lister = ctx_->executor->Spawn("lister", [&] {
     while (ctx_->clock->SleepUnless(options_.interval, stop)) RefreshListing();
   });
+  PendingCleanups cleanup(ctx_, started_at_ms_);
+  auto fences = ctx_->executor->Spawn("fences", [&] {
+    while (ctx_->clock->SleepUnless(options_.interval, stop)) cleanup.RetryFences();
+  });
   auto cleanups = ctx_->executor->Spawn("cleanups", [&] {
-    PendingCleanups cleanup(ctx_, options_.cleanup_every);
-    while (ctx_->clock->SleepUnless(options_.interval, stop)) cleanup.RunOnce();
+    while (ctx_->clock->SleepUnless(options_.cleanup_every, stop)) cleanup.RetryTheRest();
   });
   while (!stop.load()) {
+    // What was spooled while the database was away reaches it as soon as it answers, not
+    // at the next write of the same kind (which may be an hour away).
+    ctx_->state->FlushPending().IgnoreError();  // still away: the next interval
     SyncInstances(stop);
     HandleRequests();
     Heartbeat();
@@ -245,6 +251,7 @@ Status Controller::Run(const std::atomic<bool>& stop) {
     ctx_->clock->SleepUnless(options_.interval, stop);
   }
   lister->Join();
+  fences->Join();
   cleanups->Join();
   ctx_->Log("stopping: letting every instance reach a safe point");
   for (auto& [name, w] : watched_) w.stop->store(true);

@@ -4,6 +4,7 @@
 #include "base/strings.h"
 #include "failover/protected_rows.h"
 #include "failover/recovery.h"
+#include "failover/speculation.h"
 #include "provision/ownership.h"
 
 namespace standby {
@@ -170,7 +171,7 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
                       {.instance_id = row.instance_id})
         .IgnoreError();
   }
-  if (DestroyRaceLeftovers(ctx, row.failover_id, "", nullptr)) {
+  if (DestroyRaceLeftovers(ctx, row, {}, nullptr)) {
     // Else swept again by the cleanup task (the sweep is idempotent).
     ctx->state->SetFailoverLeftoversPending(row.failover_id, false).IgnoreError();
   }
@@ -195,21 +196,45 @@ void AbandonOrphanFailovers(ControllerContext* ctx) {
   }
 }
 
-Status DestroyRaceLeftovers(ControllerContext* ctx, const std::string& failover_id,
-                            const std::string& keep,
+Status DestroyRaceLeftovers(ControllerContext* ctx, const FailoverEvent& row,
+                            const std::set<std::string>& keep,
                             const std::function<void(const Instance&)>& on_each) {
-  // Every attempt's race is labelled failover:<failover_id>-<attempt>.
   Provider* provider = ctx->fleet->provider();
-  auto leftovers =
-      provider->List(ctx->fleet->provisioner()->LabelFor("failover", failover_id + "-"));
-  if (!leftovers) {
-    return leftovers.error().WithContext("listing what the races of " + failover_id + " left");
+  // Every attempt's race is labelled failover:<failover_id>-<attempt>…; machines rented on
+  // suspicion speculative:<instance>+….
+  auto raced =
+      provider->List(ctx->fleet->provisioner()->LabelFor("failover", row.failover_id + "-"));
+  auto speculated = provider->List(SpeculativeLabelPrefix(ctx, row.instance_id));
+  // What still serves or may serve is never a leftover: a protected instance's host, what a
+  // running failover names (its replacement, an old host still to fence).
+  std::set<std::string> named = keep;
+  auto instances = ctx->state->ListProtectedInstances();
+  auto running = ctx->state->ListFailoverEvents({.unfinished_only = true});
+  if (!instances || !running) {
+    return (!instances ? instances.error() : running.error())
+        .WithContext("reading what serves before sweeping the races of " + row.failover_id);
   }
-  for (const Instance& i : *leftovers) {
-    if (i.id == keep) continue;
-    if (on_each) on_each(i);
-    // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
-    DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock).IgnoreError();
+  for (const ProtectedInstance& p : *instances) named.insert(p.provider_instance_id);
+  for (const FailoverEvent& e : *running) {
+    if (e.failover_id == row.failover_id) continue;
+    named.insert(e.new_instance_id);
+    named.insert(e.original_instance_id);
+  }
+  for (const auto* listed : {&raced, &speculated}) {
+    if (!*listed) continue;
+    for (const Instance& i : **listed) {
+      if (named.contains(i.id)) continue;
+      if (on_each) on_each(i);
+      // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
+      DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock, {.instance_id = row.instance_id})
+          .IgnoreError();
+    }
+  }
+  if (!raced)
+    return raced.error().WithContext("listing what the races of " + row.failover_id + " left");
+  if (!speculated) {
+    return speculated.error().WithContext("listing what was rented on suspicion for " +
+                                          row.instance_id);
   }
   return OkStatus();
 }

@@ -1,25 +1,61 @@
 #include "failover/pending_cleanups.h"
 
+#include <set>
+
 #include "failover/fencing.h"
 #include "failover/protection_spec.h"
 #include "failover/recovery.h"
+#include "failover/speculation.h"
 #include "provision/ownership.h"
 
 namespace standby {
 
-void PendingCleanups::RunOnce() {
-  const int64_t now_ns = ctx_->clock->MonotonicNanos();
-  const bool slow = next_slow_ns_ < 0 || now_ns >= next_slow_ns_;
-  if (slow) next_slow_ns_ = now_ns + std::chrono::nanoseconds(slow_every_).count();
+void PendingCleanups::RetryFences() {
   auto rows = ctx_->state->ListFailoverEvents({.cleanup_pending_only = true});
-  if (rows) {
-    for (FailoverEvent& row : *rows) {
-      if (row.completed_at == 0) continue;  // its failover still runs and fences it itself
-      if (row.fence == "pending") RetryFence(row);
-      if (slow && row.leftovers_pending) RetryLeftovers(row);
+  if (!rows) return;  // the next pass
+  for (FailoverEvent& row : *rows) {
+    // A pending fence is retried while its failover still starts and checks the new host
+    // too (the old one may hold what the new one needs: a port, a lock); the failover takes
+    // the confirmation over when it next writes its row.
+    if (row.fence == "pending") RetryFence(row);
+  }
+}
+
+void PendingCleanups::GiveBackOrphanedSpeculation() {
+  auto instances = ctx_->state->ListProtectedInstances();
+  if (!instances) return;  // the next pass
+  std::set<std::string> named;
+  for (const ProtectedInstance& p : *instances) named.insert(p.provider_instance_id);
+  // Every failover's replacement, finished ones too: a failover's row ends before its outcome
+  // reaches the instance, so a replacement may be named by its row alone (once, at start).
+  if (auto failovers = ctx_->state->ListFailoverEvents({})) {
+    for (const FailoverEvent& e : *failovers) named.insert(e.new_instance_id);
+  } else {
+    return;
+  }
+  for (const ProtectedInstance& p : *instances) {
+    auto rented = ctx_->fleet->provider()->List(SpeculativeLabelPrefix(ctx_, p.instance_id));
+    if (!rented) return;  // the next pass
+    for (const Instance& i : *rented) {
+      if (named.contains(i.id) || i.created_unix_ms >= started_at_ms_) continue;
+      ctx_->Log(p.instance_id + ": destroying " + i.id +
+                ", rented on suspicion by a controller that stopped");
+      // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
+      DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock,
+                        {.instance_id = p.instance_id})
+          .IgnoreError();
     }
   }
-  if (!slow) return;
+  speculation_swept_ = true;
+}
+
+void PendingCleanups::RetryTheRest() {
+  if (!speculation_swept_) GiveBackOrphanedSpeculation();
+  if (auto rows = ctx_->state->ListFailoverEvents({.cleanup_pending_only = true})) {
+    for (FailoverEvent& row : *rows) {
+      if (row.leftovers_pending && row.completed_at > 0) RetryLeftovers(row);
+    }
+  }
 #ifdef STANDBY_PLANTED_BUG_NEVER_RETRY_PENDING_DESTROY
   // The simulation's planted bug (a test build only): a pending destroy is never retried.
   Result<PendingDestroys> destroys = PendingDestroys{};
@@ -80,11 +116,10 @@ void PendingCleanups::RetryFence(FailoverEvent row) {
 
 void PendingCleanups::RetryLeftovers(FailoverEvent row) {
   // Its winner carries the same label: it serves (or was destroyed with the failover).
-  Status swept =
-      DestroyRaceLeftovers(ctx_, row.failover_id, row.new_instance_id, [&](const Instance& i) {
-        ctx_->Log(row.instance_id + ": destroying " + i.id + ", left by a race of failover " +
-                  row.failover_id);
-      });
+  Status swept = DestroyRaceLeftovers(ctx_, row, {row.new_instance_id}, [&](const Instance& i) {
+    ctx_->Log(row.instance_id + ": destroying " + i.id + ", left by a race of failover " +
+              row.failover_id);
+  });
   if (!swept) return;  // the next pass
   // Swept again next pass if this write fails (the sweep is idempotent).
   ctx_->state->SetFailoverLeftoversPending(row.failover_id, false).IgnoreError();

@@ -58,6 +58,15 @@ void Recovery::AddNote(const std::string& note) {
 }
 
 Status Recovery::Save() {
+  if (row_.fence == "pending") {
+    // The cleanup task (or an operator) may have fenced the old host meanwhile.
+    auto stored = ctx_->state->ListFailoverEvents({.failover_id = row_.failover_id});
+    if (stored && !stored->empty() && stored->front().fence == "confirmed") {
+      row_.fence = "confirmed";
+      row_.fenced_at = stored->front().fenced_at;
+      row_.fence_detail = stored->front().fence_detail;
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(timings_mu_);
     row_.phase_timings_json =
@@ -266,28 +275,17 @@ Recovery::Located Recovery::Locate() {
 }
 
 void Recovery::DestroyLeftovers() {
-  Status swept = DestroyRaceLeftovers(ctx_, row_.failover_id, "", [&](const Instance& i) {
+  // This failover's own head start (rented on suspicion, about to race) is kept.
+  std::set<std::string> keep;
+  for (const HeadStartCandidate& h : head_start_) keep.insert(h.instance.id);
+  Status swept = DestroyRaceLeftovers(ctx_, row_, keep, [&](const Instance& i) {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
-              ", left by an interrupted race");
+              (i.label.find(":speculative:") != std::string::npos
+                   ? ", rented on suspicion by a controller that stopped"
+                   : ", left by an interrupted race"));
   });
   // A failed listing is swept again until it works (PendingCleanups).
   row_.leftovers_pending = !swept.has_value();
-  // Machines rented on suspicion by a controller that was killed before it could hand them
-  // over or give them back (this failover's own head start excepted).
-  auto rented = ctx_->fleet->provider()->List(SpeculativeLabelPrefix(ctx_, spec_.name));
-  if (!rented) return;  // the reaper's, then (unowned, labelled)
-  for (const Instance& i : *rented) {
-    const bool ours =
-        std::any_of(head_start_.begin(), head_start_.end(),
-                    [&](const HeadStartCandidate& h) { return h.instance.id == i.id; });
-    if (ours) continue;
-    ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + i.id +
-              ", rented on suspicion by a controller that stopped");
-    // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock,
-                      {.instance_id = spec_.name})
-        .IgnoreError();
-  }
 }
 
 Status Recovery::Provision() {
@@ -300,7 +298,10 @@ Status Recovery::Provision() {
   request.launch.image = spec_.image;
   request.launch.disk_gb = spec_.disk_gb;
   request.purpose = "failover";
-  request.tag = row_.failover_id + "-" + std::to_string(row_.attempts);
+  // Unique per race, not only per attempt: a process that lost the claim may still be giving
+  // back its own race's machines (found by its tag) while the new owner races.
+  request.tag =
+      row_.failover_id + "-" + std::to_string(row_.attempts) + "x" + ctx_->random->HexId(4);
   request.failover_id = row_.failover_id;
   request.instance_id = spec_.name;
   request.role = "primary";

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,14 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
 // (a process died between BeginFailover's two writes) — whose claim has expired: abandoned.
 void AbandonOrphanFailovers(ControllerContext* ctx);
 
-// Destroys what the races of failover `failover_id` left rented (found by their label) but
-// `keep` (its winner, once it serves), telling `on_each` (may be null) about each first.
-// kUnavailable when the listing failed (a destroy that is not confirmed is pending and
-// retried: ownership.h); the caller records the sweep as pending.
-Status DestroyRaceLeftovers(ControllerContext* ctx, const std::string& failover_id,
-                            const std::string& keep,
+// Destroys what the races of failover `row` left rented — found by its label, and machines
+// rented on suspicion for its instance (a race may have taken one as its winner, then its
+// process died) — but `keep` and any machine a protected instance or a running failover
+// still names, telling `on_each` (may be null) about each first. kUnavailable when a listing
+// failed (a destroy that is not confirmed is pending and retried: ownership.h); the caller
+// records the sweep as pending.
+Status DestroyRaceLeftovers(ControllerContext* ctx, const FailoverEvent& row,
+                            const std::set<std::string>& keep,
                             const std::function<void(const Instance&)>& on_each);
 
 // A finished failover's outcome on its protected instance, when the instance still points at

@@ -11,11 +11,25 @@ std::string SpeculativeLabelPrefix(ControllerContext* ctx, const std::string& na
 
 Speculation::~Speculation() {
   if (live()) Cancel("the instance is no longer watched here");
+  Reap(/*wait=*/true);
+}
+
+void Speculation::Reap(bool wait) {
+  if (task_ && (wait || task_->Done())) {
+    task_->Join();
+    task_.reset();
+  }
+}
+
+bool Speculation::live() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return launching_ || !candidates_.empty();
 }
 
 void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row) {
+  Reap(false);
   const int64_t now = ctx_->clock->MonotonicNanos();
-  if (live() ||
+  if (task_ || live() ||
       (last_start_ns_ >= 0 &&
        now - last_start_ns_ < std::chrono::nanoseconds(spec.policy.speculative_window).count())) {
     return;
@@ -32,19 +46,41 @@ void Speculation::Start(const ProtectionSpec& spec, const ProtectedInstance& row
   request.ssh_user = spec.ssh_user;
   const RaceOptions& race = ctx_->fleet->provisioner()->options();
   const int count = std::min(race.initial_batch, race.max_in_flight);
-  auto launched = ctx_->fleet->LaunchAhead(request, count);
-  if (!launched) {
-    ctx_->Log(name_ + ": renting on suspicion failed (" + launched.error().message +
-              "); the race will start from nothing if the host is declared dead");
-    return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    launching_ = true;
+    cancelled_.clear();
   }
-  if (launched->empty()) return;
-  candidates_ = std::move(*launched);
-  std::vector<std::string> ids;
-  for (const HeadStartCandidate& c : candidates_) ids.push_back(c.instance.id);
-  ctx_->Log(name_ + ": host suspect: renting on suspicion, " + std::to_string(ids.size()) +
-            " machine(s) loading (" + JoinStrings(ids, ", ") +
-            "); nothing is fenced until the host is declared dead");
+  task_ = ctx_->executor->Spawn(name_ + "/speculation", [this, request, count] {
+    auto launched = ctx_->fleet->LaunchAhead(request, count);
+    std::vector<HeadStartCandidate> given_back;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      launching_ = false;
+      if (launched && !cancelled_.empty()) {
+        given_back = std::move(*launched);
+        why = cancelled_;
+      } else if (launched) {
+        candidates_ = std::move(*launched);
+      }
+    }
+    if (!launched) {
+      ctx_->Log(name_ + ": renting on suspicion failed (" + launched.error().message +
+                "); the race will start from nothing if the host is declared dead");
+      return;
+    }
+    if (!given_back.empty()) return GiveBack(std::move(given_back), why);
+    std::vector<std::string> ids;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const HeadStartCandidate& c : candidates_) ids.push_back(c.instance.id);
+    }
+    if (ids.empty()) return;
+    ctx_->Log(name_ + ": host suspect: renting on suspicion, " + std::to_string(ids.size()) +
+              " machine(s) loading (" + JoinStrings(ids, ", ") +
+              "); nothing is fenced until the host is declared dead");
+  });
 }
 
 std::chrono::nanoseconds Speculation::age() const {
@@ -52,14 +88,32 @@ std::chrono::nanoseconds Speculation::age() const {
 }
 
 std::vector<HeadStartCandidate> Speculation::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (launching_) cancelled_ = "the failover started before renting on suspicion ended";
   std::vector<HeadStartCandidate> out;
   out.swap(candidates_);
   return out;
 }
 
 void Speculation::Cancel(const std::string& why) {
+  std::vector<HeadStartCandidate> machines;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (launching_) {
+      cancelled_ = why;  // the launch gives back what it rented when it ends
+      return;
+    }
+    machines.swap(candidates_);
+  }
+  if (machines.empty()) return;
+  Reap(/*wait=*/true);  // (a finished launch, or an earlier give-back)
+  task_ = ctx_->executor->Spawn(name_ + "/speculation",
+                                [this, machines, why] { GiveBack(machines, why); });
+}
+
+void Speculation::GiveBack(std::vector<HeadStartCandidate> machines, const std::string& why) {
   std::vector<std::string> confirmed, unconfirmed;
-  for (const HeadStartCandidate& c : candidates_) {
+  for (const HeadStartCandidate& c : machines) {
     // An unconfirmed destroy stays owned and pending (ownership.h): retried, not forgotten.
     (DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock,
                        {.instance_id = name_})
@@ -67,7 +121,6 @@ void Speculation::Cancel(const std::string& why) {
          : unconfirmed)
         .push_back(c.instance.id);
   }
-  candidates_.clear();
   std::string line = name_ + ": " + why + ": destroyed the machine(s) rented on suspicion";
   if (!confirmed.empty()) line += " (" + JoinStrings(confirmed, ", ") + ", each confirmed gone)";
   if (!unconfirmed.empty()) {

@@ -156,6 +156,13 @@ Status SimulatedMarket::Destroy(const std::string& id) {
   auto it = instances_.find(id);
   if (it != instances_.end() && it->second.destroyed_ns < 0) {
     it->second.destroyed_ns = clock_->MonotonicNanos();
+    // A destroyed instance frees its machine's offer, as on a real market; a machine that
+    // died stays out.
+    if (it->second.killed_ns < 0) {
+      for (auto& [offer_id, m] : machines_) {
+        if (m.offer.machine_id == it->second.instance.machine_id) m.rented = false;
+      }
+    }
   }
   return OkStatus();
 }

@@ -57,19 +57,34 @@ Status SqlStateStore::Upsert(const std::string& table, const std::vector<std::st
                              const std::vector<std::string>& keys,
                              const std::vector<SqlValue>& values,
                              const std::vector<std::string>& insert_only) {
-  std::string sql = "INSERT INTO " + table + " (";
-  std::string placeholders, updates;
-  for (size_t i = 0; i < columns.size(); ++i) {
-    sql += (i ? ", " : "") + columns[i];
-    placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
-    if (std::find(keys.begin(), keys.end(), columns[i]) == keys.end() &&
-        std::find(insert_only.begin(), insert_only.end(), columns[i]) == insert_only.end()) {
-      updates += (updates.empty() ? "" : ", ") + columns[i] + " = excluded." + columns[i];
-    }
+  // Built once per table and shape (every write of a table has the same statement).
+  static std::mutex built_mu;
+  static std::map<std::string, std::string> built;
+  std::string shape = table;
+  for (const std::string& k : keys) shape += "|" + k;
+  for (const std::string& k : insert_only) shape += "!" + k;
+  std::string sql;
+  {
+    std::lock_guard<std::mutex> lock(built_mu);
+    if (auto it = built.find(shape); it != built.end()) sql = it->second;
   }
-  sql += ") VALUES (" + placeholders + ") ON CONFLICT (";
-  for (size_t i = 0; i < keys.size(); ++i) sql += (i ? ", " : "") + keys[i];
-  sql += ") DO UPDATE SET " + updates;
+  if (sql.empty()) {
+    sql = "INSERT INTO " + table + " (";
+    std::string placeholders, updates;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? ", " : "") + columns[i];
+      placeholders += (i ? ", $" : "$") + std::to_string(i + 1);
+      if (std::find(keys.begin(), keys.end(), columns[i]) == keys.end() &&
+          std::find(insert_only.begin(), insert_only.end(), columns[i]) == insert_only.end()) {
+        updates += (updates.empty() ? "" : ", ") + columns[i] + " = excluded." + columns[i];
+      }
+    }
+    sql += ") VALUES (" + placeholders + ") ON CONFLICT (";
+    for (size_t i = 0; i < keys.size(); ++i) sql += (i ? ", " : "") + keys[i];
+    sql += ") DO UPDATE SET " + updates;
+    std::lock_guard<std::mutex> lock(built_mu);
+    built[shape] = sql;
+  }
   return With<bool>([&](SqlConnection* c) -> Result<bool> {
            RETURN_IF_ERROR(c->Exec(sql, values));
            return true;

@@ -1,7 +1,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
-#include <map>
+#include <unordered_map>
 
 #include "state/sql_connection.h"
 
@@ -130,7 +130,7 @@ class SqliteConnection : public SqlConnection {
   static constexpr size_t kMaxPrepared = 128;
   sqlite3* db_;
   std::string path_;
-  std::map<std::string, sqlite3_stmt*> prepared_;
+  std::unordered_map<std::string, sqlite3_stmt*> prepared_;
 };
 
 }  // namespace

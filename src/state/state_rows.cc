@@ -70,17 +70,12 @@ bool Assign(T& row, const typename TableMap<T>::Member& member, const std::strin
 }  // namespace
 
 template <class T>
-std::vector<std::string> TableMap<T>::Names() const {
-  std::vector<std::string> out;
-  for (const Column& c : columns_) out.push_back(c.name);
-  return out;
-}
-
-template <class T>
-std::string TableMap<T>::List() const {
-  std::string out;
-  for (size_t i = 0; i < columns_.size(); ++i) out += (i ? ", " : "") + columns_[i].name;
-  return out;
+TableMap<T>::TableMap(std::string table, std::vector<Column> columns)
+    : table_(std::move(table)), columns_(std::move(columns)) {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    names_.push_back(columns_[i].name);
+    list_ += (i ? ", " : "") + columns_[i].name;
+  }
 }
 
 template <class T>

@@ -23,12 +23,11 @@ class TableMap {
     std::string name;  // as in SQL (quoted where it is a keyword)
     Member member;
   };
-  TableMap(std::string table, std::vector<Column> columns)
-      : table_(std::move(table)), columns_(std::move(columns)) {}
+  TableMap(std::string table, std::vector<Column> columns);
 
   const std::string& table() const { return table_; }
-  std::vector<std::string> Names() const;
-  std::string List() const;  // "a, b, c"
+  const std::vector<std::string>& Names() const { return names_; }
+  const std::string& List() const { return list_; }  // "a, b, c"
   std::vector<SqlValue> Values(const T& row) const;
   // {"column": value, ...} with every column under its unquoted name, typed (text, number,
   // boolean): what the commands print, so no column is left out by hand.
@@ -40,6 +39,8 @@ class TableMap {
  private:
   std::string table_;
   std::vector<Column> columns_;
+  std::vector<std::string> names_;  // (computed once: every query names every column)
+  std::string list_;
 };
 
 const TableMap<ProtectedInstance>& ProtectedInstanceTable();

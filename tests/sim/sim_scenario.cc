@@ -12,7 +12,7 @@ ProtectionSpec SeedRun::Spec(const std::string& name) {
   s.repo = "/repo";
   s.workload.command = "python3 serve.py";
   s.workload.health_url = "http://127.0.0.1:8000/health";
-  s.snapshot_every = std::chrono::seconds(180);
+  s.snapshot_every = std::chrono::seconds(300);
   s.keep_last = 3;
   s.policy.probe_interval = kRound;
   s.policy.probe_timeout = std::chrono::seconds(3);

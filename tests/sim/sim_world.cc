@@ -184,6 +184,9 @@ std::unique_ptr<Process> World::NewProcess(const std::string& id) {
   opened.controller = "sim";
   RaceOptions race;
   race.poll_interval = std::chrono::milliseconds(1000);
+  // The simulated market is small: an hour-long blacklist could empty it for the whole quiet
+  // window, which says nothing about the controller.
+  race.blacklist_for = std::chrono::seconds(600);
   race.executor = &sched_;
   p->fleet = std::make_unique<Fleet>(std::move(opened), std::make_unique<SimHosts>(this),
                                      p->state.get(), &sched_, &random_, race, "root");
