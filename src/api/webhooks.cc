@@ -131,6 +131,29 @@ nlohmann::json WebhookNotifier::FailoverBody(const FailoverEvent& e) {
 
 void WebhookNotifier::FailoverPhase(const FailoverEvent& e) { Enqueue(FailoverBody(e)); }
 
+nlohmann::json WebhookNotifier::FenceBody(const FailoverEvent& e) {
+  std::string text = "standby: " + e.instance_id + ": failover " + e.failover_id + ": ";
+  if (e.fence == "confirmed") {
+    text += "the old host " + e.original_instance_id + " is fenced now";
+  } else if (e.fence == "waiting") {
+    text += "the new host waits until the old host " + e.original_instance_id +
+            " is fenced (standby fence confirm " + e.failover_id + " once it is off)";
+  } else {
+    text += "the new host serves, but the old host " + e.original_instance_id +
+            " is not fenced yet (retried)";
+  }
+  if (!e.fence_detail.empty()) text += ": " + SlackEscape(e.fence_detail);
+  return {{"event", "failover.fence"},
+          {"text", text},
+          {"instance", e.instance_id},
+          {"failover_id", e.failover_id},
+          {"fence", e.fence},
+          {"detail", e.fence_detail},
+          {"old_instance", e.original_instance_id}};
+}
+
+void WebhookNotifier::FenceChanged(const FailoverEvent& e) { Enqueue(FenceBody(e)); }
+
 void WebhookNotifier::SnapshotFinished(const std::string& instance, const SnapshotRow* taken,
                                        int failures, const std::string& error) {
   // Announced once per run of failures.
@@ -153,7 +176,8 @@ void WebhookNotifier::Enqueue(nlohmann::json body) {
       spdlog::warn("webhooks: {} deliveries queued; dropping the oldest", queue_.size());
       queue_.pop_front();
     }
-    queue_.push_back(body.dump());
+    // A host's text may be any bytes: invalid UTF-8 is replaced, never thrown over.
+    queue_.push_back(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   wake_.notify_all();
 }

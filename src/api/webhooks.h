@@ -44,11 +44,15 @@ class WebhookNotifier : public ControllerObserver {
   ~WebhookNotifier();
 
   void FailoverPhase(const FailoverEvent& e) override;
+  // failover.fence: an old host's fence became pending or waiting (someone should look at
+  // it), or such a fence was confirmed.
+  void FenceChanged(const FailoverEvent& e) override;
   void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,
                         const std::string& error) override;
 
   // The body a failover row becomes (tests; docs/manual.md lists its fields).
   static nlohmann::json FailoverBody(const FailoverEvent& e);
+  static nlohmann::json FenceBody(const FailoverEvent& e);
 
  private:
   struct Target {

@@ -126,6 +126,22 @@ TEST(WebhooksTest, AHostsTextCannotBecomeASlackMentionOrLink) {
   EXPECT_NE(text.find("&amp; more"), std::string::npos) << text;
 }
 
+TEST(WebhooksTest, AnUnfencedOldHostIsAnnouncedWithWhatToDo) {
+  FailoverEvent e = Row("starting");
+  e.original_instance_id = "1001";
+  e.fence = "waiting";
+  e.fence_detail = "ssh: connection timed out <!here>";
+  nlohmann::json body = WebhookNotifier::FenceBody(e);
+  EXPECT_EQ(body["event"], "failover.fence");
+  EXPECT_EQ(body["fence"], "waiting");
+  const std::string text = body["text"];
+  EXPECT_NE(text.find("standby fence confirm " + e.failover_id), std::string::npos) << text;
+  EXPECT_EQ(text.find('<'), std::string::npos) << text;
+  e.fence = "confirmed";
+  EXPECT_NE(WebhookNotifier::FenceBody(e)["text"].get<std::string>().find("fenced now"),
+            std::string::npos);
+}
+
 TEST(WebhooksTest, OnlyHttpUrlsAreAccepted) {
   for (const char* url : {"ftp://x/y", "http://", "https://h:0/x", "h:80/x"}) {
     WebhookOptions options;

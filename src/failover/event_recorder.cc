@@ -6,6 +6,14 @@
 #include "failover/vocabulary.h"
 
 namespace standby {
+namespace {
+
+// A host's bytes are not trusted to be UTF-8 (nlohmann would throw on them).
+std::string Dump(const nlohmann::json& data) {
+  return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
 
 EventRecorder::EventRecorder(StateStore* state, Clock* clock, std::chrono::hours keep,
                              size_t max_queued)
@@ -41,7 +49,15 @@ void EventRecorder::FailoverPhase(const FailoverEvent& row) {
          finished  ? "failover.finished"
          : started ? "failover.started"
                    : "failover.phase",
-         data.dump());
+         Dump(data));
+}
+
+void EventRecorder::FenceChanged(const FailoverEvent& row) {
+  Append(row.instance_id, "failover.fence",
+         Dump({{"failover_id", row.failover_id},
+               {"fence", row.fence},
+               {"detail", row.fence_detail},
+               {"old_instance", row.original_instance_id}}));
 }
 
 void EventRecorder::SnapshotFinished(const std::string& instance, const SnapshotRow* taken,
@@ -57,12 +73,12 @@ void EventRecorder::SnapshotFinished(const std::string& instance, const Snapshot
   } else {
     data = {{"result", "failed"}, {"error", error}, {"failures", failures}};
   }
-  Append(instance, "snapshot.finished", data.dump());
+  Append(instance, "snapshot.finished", Dump(data));
 }
 
 void EventRecorder::HealthChanged(const std::string& instance, const std::string& state,
                                   const std::string& detail) {
-  Append(instance, "instance.health", nlohmann::json{{"state", state}, {"detail", detail}}.dump());
+  Append(instance, "instance.health", Dump({{"state", state}, {"detail", detail}}));
 }
 
 void EventRecorder::Append(const std::string& instance, const std::string& type,

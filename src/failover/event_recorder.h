@@ -19,13 +19,15 @@ namespace standby {
 //   failover.started / failover.phase / failover.finished
 //       {failover_id, trigger, planned, phase, elapsed_ms, progress, attempts,
 //        and when finished: success, total_ms, failure_phase, failure_reason}
+//   failover.fence     {failover_id, fence: pending|waiting|confirmed, detail, old_instance}
 //   instance.health    {state, detail}
 //   snapshot.finished  {result: "ok"|"failed", and snapshot_id, snapshot_type,
 //                       bytes_uploaded, duration_ms | error, failures}
-// The controller only queues (its failover must not wait on the database); a thread of the
-// recorder appends in order. An event that cannot be written is logged and dropped, as are
-// events beyond `max_queued` while the database is away: the log is a view, the failover
-// and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
+// Text that came from a host (a detail, an error) may be any bytes: invalid UTF-8 is
+// replaced, never thrown over. The controller only queues (its failover must not wait on the
+// database); a thread of the recorder appends in order. An event that cannot be written is logged
+// and dropped, as are events beyond `max_queued` while the database is away: the log is a view, the
+// failover and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
 class EventRecorder : public ControllerObserver {
  public:
   EventRecorder(StateStore* state, Clock* clock,
@@ -34,6 +36,7 @@ class EventRecorder : public ControllerObserver {
   ~EventRecorder() override;
 
   void FailoverPhase(const FailoverEvent& row) override;
+  void FenceChanged(const FailoverEvent& row) override;
   void SnapshotFinished(const std::string& instance, const SnapshotRow* taken, int failures,
                         const std::string& error) override;
   void HealthChanged(const std::string& instance, const std::string& state,

@@ -82,5 +82,30 @@ TEST(EventRecorderTest, EventsArriveInOrderAndTheControllerNeverWaitsForTheStore
   EXPECT_EQ(events[0].instance_id, "llm-1");
 }
 
+TEST(EventRecorderTest, AFenceChangeIsLoggedAndAHostsInvalidUtf8NeverThrows) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStateStore("", dir.Sub("state")));
+  {
+    EventRecorder recorder(store.get(), Clock::Real());
+    FailoverEvent row = Row("starting");
+    row.fence = "pending";
+    row.fence_detail = "cannot stop the workload: \xff\xfe";
+    row.original_instance_id = "1001";
+    recorder.FenceChanged(row);
+    recorder.HealthChanged("llm-1", "suspect", "agent said \xc3\x28");
+  }
+  ASSERT_OK_AND_ASSIGN(auto events, store->ListEventsAfter(0, 100));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "failover.fence");
+  auto fence = nlohmann::json::parse(events[0].data_json);
+  EXPECT_EQ(fence["fence"], "pending");
+  EXPECT_EQ(fence["old_instance"], "1001");
+  EXPECT_EQ(fence["failover_id"], "fo-1");
+  EXPECT_EQ(events[1].type, "instance.health");
+  EXPECT_NE(
+      nlohmann::json::parse(events[1].data_json)["detail"].get<std::string>().find("agent said"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace standby

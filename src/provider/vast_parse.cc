@@ -114,7 +114,12 @@ Result<std::vector<Instance>> ParseVastInstances(const std::string& body) {
   try {
     json j = ParseUntrustedJson(body);
     std::vector<Instance> out;
-    if (!j.contains("instances") || j["instances"].is_null()) return out;
+    // `instances: null` is an empty list; an answer without the key is not an answer (a
+    // proxy's page, a changed API): read as "nothing listed" it would confirm a fence.
+    if (!j.is_object() || !j.contains("instances")) {
+      return UnavailableError("Vast.ai instances: the answer has no \"instances\" field");
+    }
+    if (j["instances"].is_null()) return out;
     for (const json& i : j["instances"]) out.push_back(InstanceFrom(i));
     return out;
   } catch (const std::exception& e) {
@@ -125,7 +130,10 @@ Result<std::vector<Instance>> ParseVastInstances(const std::string& body) {
 Result<std::optional<Instance>> ParseVastInstance(const std::string& body) {
   try {
     json j = ParseUntrustedJson(body);
-    if (!j.contains("instances") || j["instances"].is_null()) return std::nullopt;
+    if (!j.is_object() || !j.contains("instances")) {
+      return UnavailableError("Vast.ai instance: the answer has no \"instances\" field");
+    }
+    if (j["instances"].is_null()) return std::nullopt;
     const json& i = j["instances"];
     if (i.is_array()) {
       if (i.empty()) return std::nullopt;

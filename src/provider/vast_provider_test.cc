@@ -71,6 +71,18 @@ TEST(VastParseTest, NullInstancesAndStatesBeforeRunning) {
   EXPECT_FALSE(ParseVastInstances("<html>").has_value());
 }
 
+// A 200 that does not say what is listed is not "nothing is listed": read that way, a
+// proxy's error page would confirm a fence and drop an ownership row.
+TEST(VastParseTest, AnAnswerWithoutTheInstancesFieldIsAnErrorNotAnEmptyList) {
+  for (const char* body : {"{}", R"({"success": true})", "[]", R"({"error": "busy"})"}) {
+    auto listed = ParseVastInstances(body);
+    ASSERT_FALSE(listed.has_value()) << body;
+    EXPECT_EQ(listed.error().code, ErrorCode::kUnavailable) << body;
+    EXPECT_NE(listed.error().message.find("no \"instances\" field"), std::string::npos);
+    EXPECT_FALSE(ParseVastInstance(body).has_value()) << body;
+  }
+}
+
 TEST(VastParseTest, OffersWithStringNumbersAndNulls) {
   ASSERT_OK_AND_ASSIGN(auto offers, ParseVastOffers(R"({"offers": [
       {"id": 4000001, "machine_id": 30001, "gpu_name": " RTX 4090 ", "num_gpus": 1,

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -331,12 +332,107 @@ TYPED_TEST_P(StateStoreContractTest, AReaderFollowingConcurrentAppendsByIdMisses
   EXPECT_EQ(seen, appended);
 }
 
+// Claims: one live holder at a time; the holder renews; an expired claim is taken over; a
+// finished or unknown failover is never claimed; a later full write keeps the claim.
+TYPED_TEST_P(StateStoreContractTest, AFailoverHasOneLiveClaimantAndOnlyAnExpiredClaimMoves) {
+  StateStore* s = this->store_.get();
+  FailoverEvent running = FullEvent("fo-run", 0);
+  running.completed_at = 0;
+  ASSERT_OK(s->RecordFailoverEvent(running));
+  ASSERT_OK(s->RecordFailoverEvent(FullEvent("fo-done", 1000)));
+  auto claim = [&](const std::string& id, const std::string& by, int64_t now, int64_t until) {
+    auto got = s->ClaimFailover(id, by, now, until);
+    EXPECT_TRUE(got.has_value()) << (got ? "" : got.error().message);
+    return got.value_or(false);
+  };
+  EXPECT_TRUE(claim("fo-run", "p1", 100, 200));
+  EXPECT_FALSE(claim("fo-run", "p2", 150, 250)) << "a live claim moved";
+  EXPECT_TRUE(claim("fo-run", "p1", 190, 300)) << "the holder could not renew";
+  EXPECT_FALSE(claim("fo-run", "p2", 299, 400));
+  running.phase = "restoring";  // the failover's own full write, meanwhile
+  ASSERT_OK(s->RecordFailoverEvent(running));
+  ASSERT_OK_AND_ASSIGN(auto rows, s->ListFailoverEvents({.failover_id = "fo-run"}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].claimed_by, "p1");
+  EXPECT_EQ(rows[0].claim_expires_at, 300);
+  EXPECT_EQ(rows[0].phase, "restoring");
+  EXPECT_TRUE(claim("fo-run", "p2", 301, 400)) << "an expired claim was not taken over";
+  EXPECT_FALSE(claim("fo-run", "p1", 350, 450));
+  EXPECT_FALSE(claim("fo-done", "p1", 100, 200)) << "a finished failover was claimed";
+  EXPECT_FALSE(claim("fo-nobody", "p1", 100, 200));
+}
+
+// A fence moves only from what the caller read, and touches nothing else of the row.
+TYPED_TEST_P(StateStoreContractTest, AFenceChangesOnlyFromWhatItWasAndNothingElseMoves) {
+  StateStore* s = this->store_.get();
+  FailoverEvent e = FullEvent("fo-f", 0);
+  e.completed_at = 0;
+  e.fence = "pending";
+  e.phase = "checking";
+  ASSERT_OK(s->RecordFailoverEvent(e));
+  ASSERT_OK_AND_ASSIGN(bool wrong, s->SetFailoverFence("fo-f", "waiting", "confirmed", 5, "x"));
+  EXPECT_FALSE(wrong);
+  ASSERT_OK_AND_ASSIGN(bool moved,
+                       s->SetFailoverFence("fo-f", "pending", "confirmed", 777, "destroyed"));
+  EXPECT_TRUE(moved);
+  ASSERT_OK_AND_ASSIGN(bool again, s->SetFailoverFence("fo-f", "pending", "confirmed", 9, "y"));
+  EXPECT_FALSE(again) << "a second cleanup overwrote the first";
+  ASSERT_OK(s->SetFailoverLeftoversPending("fo-f", true));
+  ASSERT_OK_AND_ASSIGN(auto rows, s->ListFailoverEvents({.failover_id = "fo-f"}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].fence, "confirmed");
+  EXPECT_EQ(rows[0].fenced_at, 777);
+  EXPECT_EQ(rows[0].fence_detail, "destroyed");
+  EXPECT_TRUE(rows[0].leftovers_pending);
+  EXPECT_EQ(rows[0].phase, "checking");
+  EXPECT_EQ(rows[0].restore_ms, e.restore_ms);
+  ASSERT_OK_AND_ASSIGN(auto cleanup, s->ListFailoverEvents({.cleanup_pending_only = true}));
+  ASSERT_EQ(cleanup.size(), 1u) << "leftovers pending is work left";
+  ASSERT_OK(s->SetFailoverLeftoversPending("fo-f", false));
+  ASSERT_OK_AND_ASSIGN(auto none, s->ListFailoverEvents({.cleanup_pending_only = true}));
+  EXPECT_TRUE(none.empty());
+}
+
+// An unconfirmed destroy is recorded (even for a machine with no row) and stays pending, with
+// its first time kept, until it is marked destroyed.
+TYPED_TEST_P(StateStoreContractTest, AnUnconfirmedDestroyIsKeptPendingUntilConfirmed) {
+  StateStore* s = this->store_.get();
+  ProviderInstanceRow owned;
+  owned.provider = "vast";
+  owned.provider_instance_id = "42";
+  owned.instance_id = "gpu-1";
+  owned.created_at = 10;
+  ASSERT_OK(s->RecordProviderInstance(owned));
+  ASSERT_OK(s->MarkProviderInstanceDestroyPending("vast", "42", "gpu-1", 100, "still listed"));
+  ASSERT_OK(s->MarkProviderInstanceDestroyPending("vast", "42", "gpu-1", 200, "503"));
+  ASSERT_OK(s->MarkProviderInstanceDestroyPending("vast", "77", "gpu-1", 300, "timeout"));
+  ASSERT_OK_AND_ASSIGN(auto rows, s->ListProviderInstances());
+  std::map<std::string, ProviderInstanceRow> by_id;
+  for (const ProviderInstanceRow& r : rows) by_id[r.provider_instance_id] = r;
+  ASSERT_EQ(by_id.size(), 2u) << "the unrecorded machine was forgotten";
+  EXPECT_EQ(by_id["42"].destroy_pending_at, 100) << "the first time was not kept";
+  EXPECT_EQ(by_id["42"].destroy_error, "503");
+  EXPECT_EQ(by_id["42"].destroyed_at, 0);
+  EXPECT_EQ(by_id["77"].destroy_pending_at, 300);
+  EXPECT_EQ(by_id["77"].instance_id, "gpu-1");
+  ASSERT_OK(s->MarkProviderInstanceDestroyed("vast", "42", 400));
+  ASSERT_OK_AND_ASSIGN(auto after, s->ListProviderInstances());
+  for (const ProviderInstanceRow& r : after) {
+    if (r.provider_instance_id == "42") {
+      EXPECT_EQ(r.destroyed_at, 400);
+    }
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
                             EveryColumnIsWrittenAndReadBack, SummariesOfKnownDataGiveKnownNumbers,
                             TwoWritersOnOneInstanceOneWinsNothingIsLost,
                             FailoversAreNarrowedByInstanceIdAndUnfinished,
                             EventsGetGrowingIdsAndPruningNeverLowersTheLast,
-                            AReaderFollowingConcurrentAppendsByIdMissesNone);
+                            AReaderFollowingConcurrentAppendsByIdMissesNone,
+                            AFailoverHasOneLiveClaimantAndOnlyAnExpiredClaimMoves,
+                            AFenceChangesOnlyFromWhatItWasAndNothingElseMoves,
+                            AnUnconfirmedDestroyIsKeptPendingUntilConfirmed);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StateStoreContractTest, ::testing::Types<SqliteBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(PG_, StateStoreContractTest, ::testing::Types<PostgresBackend>);
 
