@@ -528,6 +528,42 @@ TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
   });
 }
 
+// A request that reaches the controller while the instance fails over (it raced past the
+// command's own check) is answered, not dropped, and starts nothing; the command itself
+// refuses once the failover has begun.
+TEST_F(ControllerTest, ARequestDuringAFailoverIsAnsweredAlreadyFailingOverAndStartsNothing) {
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance p = Placed(Spec());
+    Running controller(this);
+    RunUntil([] { return false; }, 2);
+    Kill(p);
+    RunUntil([&] { return Current().status == "failing_over"; }, 30);
+    ASSERT_EQ(Current().status, "failing_over") << log_;
+    auto refused = SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kManual, false);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().message.find("already_failing_over"), std::string::npos)
+        << refused.error().message;
+    RequestRow raced;
+    raced.request_id = "rq-raced";
+    raced.instance_id = "llm-1";
+    raced.kind = "failover";
+    raced.trigger = "manual";
+    raced.created_at = NowMillis(&sched_);
+    ASSERT_OK(state_->CreateRequest(raced));
+    RunUntil([&] { return FailoverFinished(); });
+    RunUntil([] { return false; }, 3);
+    ASSERT_OK_AND_ASSIGN(auto answered, state_->GetRequest("rq-raced"));
+    ASSERT_TRUE(answered.has_value());
+    EXPECT_GT(answered->taken_at, 0) << "the request was never taken";
+    EXPECT_TRUE(answered->result.starts_with("already_failing_over")) << answered->result;
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << "the request started a second failover\n" << log_;
+    EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
+    EXPECT_EQ(failovers[0].trigger, "host_dead");
+  });
+}
+
 // A kill drill where the provider cannot kill a machine (the simulated market here, a static
 // pool in real life): the workload is stopped, the host is treated as lost, detection runs on
 // failed probes, and the failover is a drill that answers its request.
