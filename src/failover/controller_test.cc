@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <filesystem>
+#include <optional>
 
 #include "agent/in_process_hosts.h"
 #include "base/strings.h"
@@ -66,8 +70,11 @@ class SwitchableProvider : public Provider {
     RETURN_IF_ERROR(Check());
     return market_->Destroy(id);
   }
+  // false: a static pool's "destroy" only releases the machine, which keeps running.
+  bool DestroyStopsMachine() const override { return destroy_stops.load(); }
   SimulatedMarket* market() { return market_.get(); }
   std::atomic<bool> down{false};
+  std::atomic<bool> destroy_stops{true};
 
  private:
   Status Check() const {
@@ -561,6 +568,67 @@ TEST_F(ControllerTest, ARequestDuringAFailoverIsAnsweredAlreadyFailingOverAndSta
     ASSERT_EQ(failovers.size(), 1u) << "the request started a second failover\n" << log_;
     EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
     EXPECT_EQ(failovers[0].trigger, "host_dead");
+  });
+}
+
+// Where the provider's destroy only releases the machine (a static pool: here the market's
+// destroy leaves the in-process host and its workload running), fencing stops the workload
+// through the agent and confirms it: after a manual failover the old host runs nothing; and
+// an unreachable pool host is never read as fenced because the provider let it go.
+TEST_F(ControllerTest, OnAPoolTheOldWorkloadIsStoppedAndConfirmedBeforeTheNewOneStarts) {
+  Sim([&] {
+    SeedSnapshot();
+    provider_->destroy_stops = false;
+    ProtectionSpec spec = Spec();
+    spec.workload.command = "exec sleep 600";
+    ProtectedInstance before = Placed(spec);
+    ASSERT_EQ(before.status, "healthy");
+    const std::string old_root = hosts_.HostPath(HostKey(before.ssh_host, before.ssh_port));
+    auto running_pids = [&] {
+      std::vector<pid_t> pids;
+      for (const auto& f : std::filesystem::recursive_directory_iterator(old_root)) {
+        if (f.path().filename() != "workload.pid") continue;
+        const pid_t pid = std::atoi(ReadFile(f.path().string()).c_str());
+        if (pid > 0 && ::kill(pid, 0) == 0) pids.push_back(pid);
+      }
+      return pids;
+    };
+    ASSERT_EQ(running_pids().size(), 1u) << "the workload did not start on the pool host";
+    Running controller(this);
+    RunUntil([] { return false; }, 2);
+    ASSERT_OK_AND_ASSIGN(RequestRow request,
+                         SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kManual, false));
+    RunUntil([&] { return FailoverFinished(); });
+    auto failovers = Failovers();
+    ASSERT_EQ(failovers.size(), 1u) << log_;
+    const FailoverEvent& e = failovers[0];
+    EXPECT_TRUE(e.success) << e.failure_reason;
+    EXPECT_EQ(e.fence, "confirmed") << e.fence_detail;
+    EXPECT_NE(e.fence_detail.find("stopped"), std::string::npos) << e.fence_detail;
+    EXPECT_TRUE(running_pids().empty()) << "the old pool host still runs its workload\n" << log_;
+    ProtectedInstance moved = Current();
+    EXPECT_NE(moved.provider_instance_id, before.provider_instance_id);
+
+    // Its host unreachable, a pool machine cannot be confirmed fenced: the provider's
+    // "destroy" says nothing about it. The new host serves (proceed) and the fence stays
+    // pending, then is confirmed once the host answers again.
+    const std::string key = HostKey(moved.ssh_host, moved.ssh_port);
+    hosts_.Kill(key);
+    auto host_dead = [&]() -> std::optional<FailoverEvent> {
+      for (const FailoverEvent& f : Failovers()) {  // newest first
+        if (f.trigger == "host_dead") return f;
+      }
+      return std::nullopt;
+    };
+    RunUntil([&] { return host_dead() && host_dead()->completed_at > 0; });
+    ASSERT_TRUE(host_dead().has_value()) << log_;
+    FailoverEvent second = *host_dead();
+    EXPECT_TRUE(second.success) << second.failure_reason;
+    EXPECT_EQ(second.fence, "pending") << "an unreachable pool host read as fenced: "
+                                       << second.fence_detail;
+    hosts_.Revive(key);
+    RunUntil([&] { return host_dead()->fence == "confirmed"; }, 30);
+    EXPECT_EQ(host_dead()->fence, "confirmed") << log_;
   });
 }
 
