@@ -7,7 +7,6 @@
 #include "failover/controller.h"
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <atomic>
@@ -624,8 +623,8 @@ TEST_F(ControllerTest, OnAPoolTheOldWorkloadIsStoppedAndConfirmedBeforeTheNewOne
     ASSERT_TRUE(host_dead().has_value()) << log_;
     FailoverEvent second = *host_dead();
     EXPECT_TRUE(second.success) << second.failure_reason;
-    EXPECT_EQ(second.fence, "pending") << "an unreachable pool host read as fenced: "
-                                       << second.fence_detail;
+    EXPECT_EQ(second.fence, "pending")
+        << "an unreachable pool host read as fenced: " << second.fence_detail;
     hosts_.Revive(key);
     RunUntil([&] { return host_dead()->fence == "confirmed"; }, 30);
     EXPECT_EQ(host_dead()->fence, "confirmed") << log_;

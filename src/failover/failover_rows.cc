@@ -183,7 +183,9 @@ void AbandonOrphanFailovers(ControllerContext* ctx) {
   if (!events) return;  // the next pass
   const int64_t now = NowMillis(ctx->clock);
   for (const FailoverEvent& e : *events) {
-    if (e.claim_expires_at >= now && e.claimed_by != ctx->ProcessId()) continue;  // live
+    // A live claim is left alone, this process's own too: its failover may be between
+    // BeginFailover's two writes right now.
+    if (e.claim_expires_at >= now) continue;
     auto instance = ctx->state->GetProtectedInstance(e.instance_id);
     if (!instance) continue;
     if (!*instance) {

@@ -52,6 +52,26 @@ Status InstanceSupervisor::StartFailover(const FailoverStart& start,
     for (const std::string& id : request_ids) Answer(id, "", begun.error().message);
     return OkStatus();
   }
+  // Requests that arrived since this Tick took its own (this failover may be automatic) are
+  // answered by it too: none runs after it and moves the new host again.
+  std::vector<RequestRow> overtaken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_failover_ = begun->failover_id;
+    for (auto it = requests_.begin(); it != requests_.end();) {
+      if (it->kind == "failover" || (it->kind == "drill" && it->planned)) {
+        overtaken.push_back(*it);
+        it = requests_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const RequestRow& r : overtaken) {
+    Answer(r.request_id, begun->failover_id,
+           std::string(kAlreadyFailingOver) + ": failover " + begun->failover_id + " of " + name_ +
+               " started (" + begun->trigger + ")");
+  }
   for (size_t i = 0; i < request_ids.size(); ++i) {
     Answer(request_ids[i], begun->failover_id,
            i == 0 ? "started"

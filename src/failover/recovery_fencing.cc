@@ -108,17 +108,14 @@ Status Recovery::FinalSnapshot() {
     Status stopped = StopWorkloadConfirmed(ctx_, spec_.name, spec_.workspace, old.ssh,
                                            spec_.workload, spec_.policy.probe_timeout);
     RETURN_IF_ERROR(CheckStop());
-    if (!stopped && stopped.error().code != ErrorCode::kInternal) {
-      // The old host stopped answering during the move: it is a failure now. The copy of
-      // the latest snapshot is on the new host; fencing decides as for any failure.
-      row_.workload_stopped_at = NowMillis(ctx_->clock);
-      AddNote("the old host stopped answering during the planned move (" + stopped.error().message +
-              "): failing over from the latest stored snapshot");
+    // Whatever the reason (a refusal, a timeout, a blip of SSH), a stop that is not
+    // confirmed abandons the move: going on from the pre-copied snapshot would lose what
+    // was written since. A host that really died is then detected and failed over as any.
+    if (!stopped) {
       Timing("final_snapshot", start, false, stopped.error().message);
-      return Persist(FailoverPhase::kFencing);
+      return AbandonPlannedMove("its workload's stop was not confirmed: " +
+                                stopped.error().message);
     }
-    if (!stopped)
-      return AbandonPlannedMove("its workload did not stop: " + stopped.error().message);
     row_.workload_stopped_at = NowMillis(ctx_->clock);
     row_.fence = "confirmed";
     row_.fenced_at = row_.workload_stopped_at;

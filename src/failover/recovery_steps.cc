@@ -1,6 +1,7 @@
 // The phases of a failover after the replacement is rented: restore, validate, start,
 // check, and the endings (recovery.h has the state machine).
 #include "base/strings.h"
+#include "failover/fencing.h"
 #include "failover/protected_rows.h"
 #include "failover/recovery.h"
 #include "provision/ownership.h"
@@ -208,6 +209,15 @@ void Recovery::DiscardReplacement(const std::string& phase, const Error& error) 
   AddNote("replacement " + failed + " failed while " + phase + ": " + error.message);
   if (!row_.new_machine_id.empty()) {
     ctx_->fleet->Blacklist(row_.new_machine_id, "failed while " + phase);
+  }
+  Provider* provider = ctx_->fleet->provider();
+  if (!failed.empty() && !provider->DestroyStopsMachine() && !row_.new_ssh_host.empty() &&
+      (phase == "starting" || phase == "checking")) {
+    // A pool's release leaves the machine running: its workload is stopped first, so a
+    // machine handed back to the pool never serves this instance beside its next host.
+    Status stopped = StopWorkloadConfirmed(ctx_, spec_.name, spec_.workspace, NewHost(),
+                                           spec_.workload, spec_.policy.probe_timeout);
+    if (!stopped) AddNote("the workload on " + failed + " was not confirmed stopped");
   }
   if (!failed.empty()) {
     Status gone = DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, failed, ctx_->clock,

@@ -48,7 +48,8 @@ TEST(SpoolReplayTest, ARefusedLineIsSetAsideAndNeverBlocksTheWritesBehindIt) {
   SpoolingStateStore store(std::move(refusing), spool);
 
   db->down = true;
-  for (const char* id : {"first", "poison", "last"}) ASSERT_OK(store.RecordFailoverEvent(Event(id)));
+  for (const char* id : {"first", "poison", "last"})
+    ASSERT_OK(store.RecordFailoverEvent(Event(id)));
   ASSERT_OK_AND_ASSIGN(size_t pending, store.Pending());
   EXPECT_EQ(pending, 3u);
   // Still away: a retryable error keeps everything, in order.
@@ -71,8 +72,8 @@ TEST(SpoolReplayTest, ARefusedLineIsSetAsideAndNeverBlocksTheWritesBehindIt) {
 }
 
 TEST(SqlStateErrorTest, TheDatabaseBeingAwayIsRetryableAndEverythingElseIsNot) {
-  for (const char* away : {"08006", "08001", "53300", "53100", "57P01", "57P03", "57014",
-                           "25006", "40001", "40P01"}) {
+  for (const char* away :
+       {"08006", "08001", "53300", "53100", "57P01", "57P03", "57014", "25006", "40001", "40P01"}) {
     Error e = SqlStateError(away, "x", false);
     EXPECT_EQ(e.code, ErrorCode::kUnavailable) << away;
     EXPECT_NE(e.message.find(away), std::string::npos) << "the SQLSTATE is not in the message";

@@ -417,11 +417,11 @@ TYPED_TEST_P(StateStoreContractTest, AnUnconfirmedDestroyIsKeptPendingUntilConfi
   EXPECT_EQ(by_id["77"].instance_id, "gpu-1");
   ASSERT_OK(s->MarkProviderInstanceDestroyed("vast", "42", 400));
   ASSERT_OK_AND_ASSIGN(auto after, s->ListProviderInstances());
+  int64_t destroyed_at = -1;
   for (const ProviderInstanceRow& r : after) {
-    if (r.provider_instance_id == "42") {
-      EXPECT_EQ(r.destroyed_at, 400);
-    }
+    if (r.provider_instance_id == "42") destroyed_at = r.destroyed_at;
   }
+  EXPECT_EQ(destroyed_at, 400) << "row 42 is gone or not marked destroyed";
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StateStoreContractTest, MigrationsAreAppliedOnceAndRerunsAreNoOps,
