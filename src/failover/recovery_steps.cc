@@ -167,7 +167,10 @@ Status Recovery::Finish() {
     // Make before break: the new host passed; now the old one stops serving.
     int tries = 0;
     RecordFence(FenceWithRetries([&] { return ++tries < 3; }));
-    if (row_.fence != "confirmed") row_.fence = "pending";
+    if (row_.fence != "confirmed") {
+      row_.fence = "pending";
+      ctx_->Notify([&](ControllerObserver& o) { o.FenceChanged(row_); });
+    }
   }
   const int64_t now = NowMillis(ctx_->clock);
   row_.completed_at = now;

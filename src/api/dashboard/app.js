@@ -118,6 +118,18 @@ async function failOver(name, button) {
   refreshSoon();
 }
 
+// An old host whose fence is not confirmed: someone should know, and when the new workload
+// waits for it, what to do.
+function fenceLine(f) {
+  const old = 'old host ' + f.ssh_host + ':' + f.ssh_port +
+    (f.provider_instance_id ? ' (' + f.provider_instance_id + ')' : '');
+  const text = f.fence === 'waiting'
+    ? 'Fence waiting: the new workload waits until the ' + old + ' is off; then run ' +
+      '`standby fence confirm ' + f.failover_id + '`'
+    : 'Fence pending: the ' + old + ' may still serve; the controller keeps trying to stop it';
+  return el('div', {class: 'fence small', title: f.detail || ''}, text);
+}
+
 function renderInstances(report) {
   const body = $('instances').tBodies[0];
   body.replaceChildren();
@@ -129,7 +141,8 @@ function renderInstances(report) {
     const host = i.ssh_host ? i.ssh_host + ':' + i.ssh_port : 'no host';
     body.append(el('tr', {'data-instance': i.name},
       el('th', {scope: 'row'}, i.name),
-      el('td', {}, stateChip(i.state), i.health_detail ? el('div', {class: 'muted small'}, i.health_detail) : ''),
+      el('td', {}, stateChip(i.state), i.health_detail ? el('div', {class: 'muted small'}, i.health_detail) : '',
+        ...(i.fence_pending || []).map(fenceLine)),
       el('td', {}, host, el('div', {class: 'muted small'}, i.gpu_name || '')),
       el('td', {}, i.price_per_hour ? '$' + i.price_per_hour.toFixed(3) : '—'),
       el('td', {}, snapshotCell(i)),
