@@ -75,7 +75,12 @@ TEST(WebhooksTest, FailoverStartPhasesAndEndArePostedSignedWithASlackText) {
   for (const char* phase : {"detected", "replacing", "done"}) hooks->FailoverPhase(Row(phase));
   hooks->SnapshotFinished("llm-1", nullptr, 2, "store away");  // below the threshold: quiet
   hooks->SnapshotFinished("llm-1", nullptr, 3, "store away");
-  ASSERT_TRUE(WaitFor([&] { return receiver.Count() == 4; })) << receiver.Count();
+  FailoverEvent fence = Row("checking");
+  fence.fence = "pending";
+  fence.original_instance_id = "1001";
+  fence.fence_detail = "bad bytes \xff\xfe from a host";  // invalid UTF-8: replaced, sent
+  hooks->FenceChanged(fence);
+  ASSERT_TRUE(WaitFor([&] { return receiver.Count() == 5; })) << receiver.Count();
   hooks.reset();
   std::vector<json> got;
   for (const std::string& b : receiver.bodies) got.push_back(json::parse(b));
@@ -88,6 +93,9 @@ TEST(WebhooksTest, FailoverStartPhasesAndEndArePostedSignedWithASlackText) {
   EXPECT_EQ(got[2]["text"], "standby: llm-1: failover fo-1 done: 771086 serves; MTTR 41.6 s");
   EXPECT_EQ(got[3]["event"], "snapshot.failing");
   EXPECT_EQ(got[3]["consecutive_failures"], 3);
+  EXPECT_EQ(got[4]["event"], "failover.fence");
+  EXPECT_EQ(got[4]["fence"], "pending");
+  EXPECT_EQ(got[4]["old_instance"], "1001");
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(receiver.signatures[i],
               "sha256=" + HexEncode(HmacSha256("hook-secret", receiver.bodies[i])));

@@ -511,14 +511,30 @@ TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
     RunUntil([] { return false; }, 2);
     WriteFile(hosts_.HostPath(HostKey(p.ssh_host, p.ssh_port), "/workspace/written-just-now.txt"),
               "the last step");
+    // The replacement is copied while the old host serves: what is written then (here, the
+    // moment the copy begins) is not in the pre-copied snapshot, and must reach the new host
+    // through the final one.
+    const std::string during =
+        hosts_.HostPath(HostKey(p.ssh_host, p.ssh_port), "/workspace/during-copy.txt");
+    bool written = false;
+    ctx_.log = [&](const std::string& line) {
+      log_ += line + "\n";
+      if (!written && line.find(" onto ") != std::string::npos &&
+          line.find("only what changed") == std::string::npos) {
+        WriteFile(during, "written while the replacement was copied");
+        written = true;
+      }
+    };
     ASSERT_OK_AND_ASSIGN(RequestRow request,
                          SubmitRequest(&ctx_, "llm-1", "failover", Trigger::kPlanned, true));
     RunUntil([&] { return FailoverFinished(); });
+    EXPECT_TRUE(written) << log_;
     auto failovers = Failovers();
     ASSERT_EQ(failovers.size(), 1u);
     EXPECT_TRUE(failovers[0].success) << failovers[0].failure_reason;
     EXPECT_EQ(failovers[0].trigger, "planned");
     EXPECT_TRUE(failovers[0].planned);
+    EXPECT_GT(failovers[0].workload_stopped_at, 0);
     // The final snapshot was taken on the old host and is the one restored.
     ASSERT_OK_AND_ASSIGN(auto snapshots, state_->ListSnapshots("llm-1"));
     ASSERT_FALSE(snapshots.empty());
@@ -529,6 +545,9 @@ TEST_F(ControllerTest, APlannedFailoverTakesAFinalSnapshotSoNothingIsLost) {
     EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port),
                                        "/workspace/written-just-now.txt")),
               "the last step");
+    EXPECT_EQ(ReadFile(hosts_.HostPath(HostKey(after.ssh_host, after.ssh_port),
+                                       "/workspace/during-copy.txt")),
+              "written while the replacement was copied");
     ASSERT_OK_AND_ASSIGN(auto taken, state_->GetRequest(request.request_id));
     EXPECT_EQ(taken->failover_id, failovers[0].failover_id);
   });

@@ -1,18 +1,22 @@
 #include "tests/sim/sim_state.h"
 
+#include "state/sql_errors.h"
 #include "tests/sim/sim_world.h"
 
 namespace standby::sim {
 
 Status FaultyDatabase::Check() {
   if (!world_->DatabaseDown(world_->Now())) return OkStatus();
-  static const char* kErrors[] = {
-      "PostgreSQL: server closed the connection unexpectedly (SQLSTATE 08006)",
-      "PostgreSQL: the database system is starting up (SQLSTATE 57P03)",
-      "PostgreSQL: cannot execute UPDATE in a read-only transaction (SQLSTATE 25006)",
-      "PostgreSQL: sorry, too many clients already (SQLSTATE 53300)",
-      "PostgreSQL: could not serialize access (SQLSTATE 40001)"};
-  return UnavailableError(kErrors[world_->rng()() % 5]);
+  // What PostgreSQL answers while it is away, classified by the production code (a class it
+  // got wrong would surface as a permanent error mid-failover).
+  static const char* kErrors[][2] = {
+      {"08006", "PostgreSQL: server closed the connection unexpectedly"},
+      {"57P03", "PostgreSQL: the database system is starting up"},
+      {"25006", "PostgreSQL: cannot execute UPDATE in a read-only transaction"},
+      {"53300", "PostgreSQL: sorry, too many clients already"},
+      {"40001", "PostgreSQL: could not serialize access"}};
+  const auto& e = kErrors[world_->rng()() % 5];
+  return SqlStateError(e[0], e[1], /*connection_lost=*/false);
 }
 
 #define STANDBY_SIM_FAULTY(call) \
