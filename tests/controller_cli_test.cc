@@ -514,5 +514,64 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   StopServe();
 }
 
+// `protect --provision` killed (kill -9) mid-race while `serve` runs: serve leaves the
+// placement to its process while the claim is renewed, takes it over once the claim has
+// expired, destroys what the dead race left rented and finishes the placement, once.
+TEST_F(ControllerCliTest, SSH_AProtectKilledMidRaceIsFinishedByServeOnceItsClaimExpires) {
+  Seed();
+  // Boots of about 12 s, so the race can be caught under way.
+  WriteFile(dir_.Sub("slow.toml"),
+            "name = \"slow\"\nboot_median_s = 12\nboot_p90_s = 14\nnever_ready_share = 0\n"
+            "exit_during_boot_share = 0\ntime_scale = 1.0\noffline_lag_s = 1\n[[gpu]]\n"
+            "name = \"RTX 4090\"\ngpu_ram_gb = 24\nprice_per_hour = 0.40\nreliability = 0.99\n"
+            "download_mbps = 900\nmachines = 8\nregion = \"US\"\n");
+  extra_env_ = " STANDBY_MARKET=" + dir_.Sub("slow.toml");
+  StartServe();
+  std::vector<std::string> args = {"env", "STANDBY_STATE_DIR=" + dir_.Sub("state"),
+                                   "STANDBY_REPO=" + repo_,
+                                   "STANDBY_MARKET=" + dir_.Sub("slow.toml")};
+  args.insert(args.end(),
+              {Binary(), "protect", "llm-1", "--provision", "--gpu", "RTX 4090", "--workload",
+               "exec python3 -m http.server --bind 127.0.0.1 " + std::to_string(port_),
+               "--health-url", "http://127.0.0.1:" + std::to_string(port_) + "/health.txt",
+               "--probe-interval", "500", "--snapshot-every", "0"});
+  auto protect = SpawnChild(args, dir_.Sub("protect.log"));
+  ASSERT_TRUE(protect.has_value());
+  auto placement = [&]() -> nlohmann::json {
+    ProcessRun events = Standby("events llm-1 --json", Env());
+    if (events.exit_code != 0) return nullptr;
+    const nlohmann::json parsed = events.json();  // alive for the whole loop
+    for (const auto& e : parsed["events"]) {
+      if (e["trigger"] == "initial") return e;
+    }
+    return nullptr;
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        nlohmann::json p = placement();
+        return !p.is_null() && p["phase"] == "replacing";
+      },
+      60))
+      << ReadFile(dir_.Sub("protect.log"));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // machines are being rented
+  ::kill(*protect, SIGKILL);
+  ::waitpid(*protect, nullptr, 0);
+  ASSERT_TRUE(WaitFor([&] { return Instance()["state"] == "healthy"; }, 150))
+      << ServeLog() << ReadFile(dir_.Sub("protect.log"));
+  nlohmann::json placed = placement();
+  EXPECT_TRUE(placed["success"].get<bool>()) << placed.dump();
+  const std::string id = placed["failover_id"];
+  const std::string log = ServeLog();
+  // Left to protect (its claim names its pid) while it lived.
+  EXPECT_NE(log.find(id + " is run by "), std::string::npos) << log;
+  EXPECT_NE(log.find(":" + std::to_string(*protect) + ":"), std::string::npos) << log;
+  EXPECT_NE(log.find("resuming failover " + id), std::string::npos) << log;
+  EXPECT_EQ(Fetch("/health.txt"), "ok");
+  EXPECT_TRUE(WaitFor([&] { return LiveInstances() == 1u; }, 60))
+      << "the killed race left machines rented: " << LiveInstances() << "\n"
+      << ServeLog();
+  StopServe();
+}
+
 }  // namespace
 }  // namespace standby
