@@ -360,6 +360,57 @@ TEST_F(ProviderCliTest, SSH_ProvisionThroughTheVastApi) {
   StopChild(*fake);
 }
 
+// A destroy the API acknowledges but does not carry out is not a destroy: `destroy` says so
+// in one line and exits 1, the machine stays owned and listed (the reaper never takes it for
+// an orphan), and a later `reap` retries it until the API confirms.
+TEST_F(ProviderCliTest, SSH_AnAcknowledgedDestroyThatDidNotHappenStaysPendingUntilConfirmed) {
+  ProcessRun key = Standby("ssh-key", Env());
+  ASSERT_EQ(key.exit_code, 0);
+  auto host = SshdHost::Start(key.out.substr(0, key.out.find('\n')));
+  ASSERT_TRUE(host.has_value());
+  int port = FreeLoopbackPort();
+  const std::string api_key = "vast-cli-test-key-5e4d3c";
+  auto fake = SpawnChild({"node", SourceDir() + "/tests/tools/fake_vast.js", std::to_string(port),
+                          api_key, std::to_string((*host)->port())},
+                         dir_.Sub("fake_vast.log"));
+  ASSERT_TRUE(fake.has_value());
+  ASSERT_TRUE(WaitForPort(port, 10000));
+  WriteFile(dir_.Sub(".env"), "VAST_API_KEY=" + api_key + "\n");
+  std::string env =
+      Env() + " STANDBY_PROVIDER=vast VAST_URL=http://127.0.0.1:" + std::to_string(port);
+  std::string user = (*host)->target().substr(0, (*host)->target().find('@'));
+  ProcessRun run = Standby("provision --gpu 'RTX 4090' --ssh-user " + user + " --json", env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string id = run.json()["winner"]["instance_id"];
+  auto control = [&](const std::string& body) {
+    WriteFile(dir_.Sub("control.in"), body);
+    const std::string command =
+        "python3 -c 'import sys, urllib.request; data = open(sys.argv[1], \"rb\").read(); "
+        "print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], data=data or None), "
+        "timeout=5).read().decode())' " +
+        dir_.Sub("control.in") + " http://127.0.0.1:" + std::to_string(port) + "/_control >" +
+        dir_.Sub("control.out");
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return ReadFile(dir_.Sub("control.out"));
+  };
+  control(R"({"stubborn_destroy_ms": 12000})");
+  ProcessRun lied = Standby("destroy " + id, env);
+  EXPECT_EQ(lied.exit_code, 1) << lied.out;
+  ASSERT_EQ(lied.ErrorLines().size(), 1u) << lied.err;
+  EXPECT_NE(lied.err.find("not confirmed destroyed"), std::string::npos) << lied.err;
+  EXPECT_NE(lied.err.find("destroy pending"), std::string::npos) << lied.err;
+  // Still listed: the machine is not gone until the API really lets it go.
+  ProcessRun listed = Standby("instances --json", env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json()["instances"].size(), 1u);
+  std::this_thread::sleep_for(std::chrono::seconds(13));
+  ProcessRun reaped = Standby("reap --json", env);
+  EXPECT_EQ(reaped.exit_code, 0) << reaped.err;
+  EXPECT_TRUE(Standby("instances --json", env).json()["instances"].empty());
+  EXPECT_TRUE(nlohmann::json::parse(control(""))["live"].empty());
+  StopChild(*fake);
+}
+
 }  // namespace
 }  // namespace standby
 

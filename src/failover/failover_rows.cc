@@ -166,16 +166,19 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
   ctx->Log(row.instance_id + ": failover " + row.failover_id + " abandoned: " + reason);
   ctx->Notify([&](ControllerObserver& o) { o.FailoverPhase(row); });
   if (!replacement.empty()) {
-    // Unconfirmed, it stays destroy-pending and is retried (ownership.h).
-    DestroyAndConfirm(provider, ctx->state, replacement, ctx->clock,
-                      {.instance_id = row.instance_id})
-        .IgnoreError();
+    DestroyOrPending(ctx, replacement, row.instance_id);
   }
   if (DestroyRaceLeftovers(ctx, row, {}, nullptr)) {
     // Else swept again by the cleanup task (the sweep is idempotent).
     ctx->state->SetFailoverLeftoversPending(row.failover_id, false).IgnoreError();
   }
   return true;
+}
+
+void DestroyOrPending(ControllerContext* ctx, const std::string& id, const std::string& instance) {
+  Status gone = DestroyAndConfirm(ctx->fleet->provider(), ctx->state, id, ctx->clock,
+                                  {.instance_id = instance});
+  if (!gone) ctx->Log(instance + ": " + gone.error().message);
 }
 
 void AbandonOrphanFailovers(ControllerContext* ctx) {
@@ -227,9 +230,7 @@ Status DestroyRaceLeftovers(ControllerContext* ctx, const FailoverEvent& row,
     for (const Instance& i : **listed) {
       if (named.contains(i.id)) continue;
       if (on_each) on_each(i);
-      // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
-      DestroyAndConfirm(provider, ctx->state, i.id, ctx->clock, {.instance_id = row.instance_id})
-          .IgnoreError();
+      DestroyOrPending(ctx, i.id, row.instance_id);
     }
   }
   if (!raced)

@@ -40,10 +40,7 @@ void PendingCleanups::GiveBackOrphanedSpeculation() {
       if (named.contains(i.id) || i.created_unix_ms >= started_at_ms_) continue;
       ctx_->Log(p.instance_id + ": destroying " + i.id +
                 ", rented on suspicion by a controller that stopped");
-      // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
-      DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, i.id, ctx_->clock,
-                        {.instance_id = p.instance_id})
-          .IgnoreError();
+      DestroyOrPending(ctx_, i.id, p.instance_id);
     }
   }
   speculation_swept_ = true;

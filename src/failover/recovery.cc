@@ -39,10 +39,7 @@ Recovery::~Recovery() {
   for (const HeadStartCandidate& c : head_start_) {
     ctx_->Log(spec_.name + ": failover " + row_.failover_id + ": destroying " + c.instance.id +
               ", rented on suspicion and not raced");
-    // Unconfirmed, it is recorded destroy-pending and retried (ownership.h).
-    DestroyAndConfirm(ctx_->fleet->provider(), ctx_->state, c.instance.id, ctx_->clock,
-                      {.instance_id = spec_.name})
-        .IgnoreError();
+    DestroyOrPending(ctx_, c.instance.id, spec_.name);
   }
 }
 

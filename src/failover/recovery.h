@@ -50,6 +50,10 @@ bool AbandonFailover(ControllerContext* ctx, FailoverEvent row, const std::strin
 // (a process died between BeginFailover's two writes) — whose claim has expired: abandoned.
 void AbandonOrphanFailovers(ControllerContext* ctx);
 
+// Destroys `id` (rented for `instance`), saying so in the log when the provider does not
+// confirm it (it is then destroy-pending and retried until it does: ownership.h).
+void DestroyOrPending(ControllerContext* ctx, const std::string& id, const std::string& instance);
+
 // Destroys what the races of failover `row` left rented — found by its label, and machines
 // rented on suspicion for its instance (a race may have taken one as its winner, then its
 // process died) — but `keep` and any machine a protected instance or a running failover

@@ -47,7 +47,7 @@ Status DestroyAndConfirm(Provider* provider, StateStore* state, const std::strin
       pending += "; recording the pending destroy failed: the reaper will remove it";
     }
   }
-  spdlog::error("{}", pending);
+  // The caller says it (a command's one error line, the controller's decision line).
   return UnavailableError(pending);
 }
 

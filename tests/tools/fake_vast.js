@@ -4,7 +4,9 @@
 // Machines follow a boot script set through POST /_control (JSON):
 //   {"offers": N, "boot_ms": MS, "boot": {"<machine_id>": MS | "never" | {"exit_ms": MS}},
 //    "stale": ["<offer_id>"], "thresholds_ms": {"<METHOD> <route>": MS},
-//    "drop_next_create": true, "padded": true, "outage": 503 (0 ends it)}
+//    "drop_next_create": true, "padded": true, "outage": 503 (0 ends it),
+//    "stubborn_destroy_ms": MS (a destroy is acknowledged but the instance stays listed this
+//    long)}
 // and misbehaves like the real API: 429 with the plain-text "API requests too frequent
 // endpoint threshold=X" (no Retry-After) when an endpoint is called again sooner than its
 // threshold; 404 no_such_ask for stale offers; instances stuck in "loading" or going
@@ -173,6 +175,15 @@ const server = http.createServer((req, res) => {
       case 'DELETE instance': {
         if (!instances.has(params.id)) {
           return send(res, 404, {success: false, error: 'not_found', msg: 'Instance not found'});
+        }
+        if (scenario.stubborn_destroy_ms > 0) {
+          // Acknowledged, not done: the instance stays listed as it was for a while.
+          const id = params.id;
+          if (!instances.get(id).stubborn) {
+            instances.get(id).stubborn = true;
+            setTimeout(() => { instances.delete(id); destroyed += 1; }, scenario.stubborn_destroy_ms);
+          }
+          return send(res, 200, {success: true});
         }
         instances.delete(params.id);
         destroyed += 1;
