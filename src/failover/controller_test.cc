@@ -165,9 +165,15 @@ class ControllerTest : public ::testing::Test {
    public:
     explicit Running(ControllerTest* t, ControllerOptions options = {}) : t_(t) {
       controller_ = std::make_unique<Controller>(&t->ctx_, options);
-      EXPECT_OK(controller_->Start());
+      // Started inside its group: every task it spawns is the process's, killed with it.
       task_ = t->sched_.SpawnInGroup(
-          "controller", [this] { controller_->Run(stop_).IgnoreError(); }, &group_);
+          "controller",
+          [this] {
+            Status started = controller_->Start();
+            EXPECT_OK(started);
+            if (started) controller_->Run(stop_).IgnoreError();
+          },
+          &group_);
     }
     ~Running() {
       if (killed_) {

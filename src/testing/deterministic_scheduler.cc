@@ -180,7 +180,9 @@ bool DeterministicScheduler::Wait(int64_t deadline_ns, std::function<bool()> rea
     return false;
   }
   Fiber* self = current_;
-  self->state = Fiber::State::kWaiting;
+  // A fiber that abandoned its own group (kill -9 from inside the process) stays abandoned:
+  // it leaves here and never runs again.
+  if (self->state != Fiber::State::kAbandoned) self->state = Fiber::State::kWaiting;
   self->deadline_ns = deadline_ns;
   self->ready = std::move(ready);
   self->woke_ready = false;

@@ -124,6 +124,34 @@ TEST(DeterministicSchedulerTest, AnAbandonedGroupNeverRunsAgainAndKeepsItsStack)
   EXPECT_FALSE(destroyed) << "kill -9 runs no destructor";
 }
 
+// A process that kills itself from one of its own tasks (a crash hook inside it): that task
+// stops at its next wait too, and nothing of the process runs again.
+TEST(DeterministicSchedulerTest, AGroupAbandonedFromInsideStopsAtItsNextWait) {
+  DeterministicScheduler s({.seed = 3});
+  int ticks = 0;
+  int after_kill = 0;
+  s.Run([&] {
+    int group = 0;
+    auto process = s.SpawnInGroup(
+        "process",
+        [&] {
+          while (true) {
+            if (++ticks == 3) {
+              s.Abandon(s.CurrentGroup());
+              s.SleepFor(seconds(1));
+              ++after_kill;  // never reached
+            }
+            s.SleepFor(seconds(1));
+          }
+        },
+        &group);
+    s.SleepFor(seconds(20));
+    process->Join();
+  });
+  EXPECT_EQ(ticks, 3);
+  EXPECT_EQ(after_kill, 0) << "a task that killed its own process ran on";
+}
+
 TEST(DeterministicSchedulerTest, TheStepHookRunsBetweenSwitchesAndCanKill) {
   DeterministicScheduler s({.seed = 9});
   int steps_seen = 0;

@@ -1,6 +1,7 @@
 #include "tests/sim/sim_run.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "failover/vocabulary.h"
 #include "tests/sim/sim_seed.h"
@@ -291,6 +292,18 @@ SeedResult SeedRun::Finish() {
     r->controller.release();
     r->process.release();
     r.release();
+  }
+  if (late_task_ != nullptr && !late_killed_ && late_task_->Done()) {
+    late_task_.reset();  // it exited: gone as a process's memory goes
+    late_process_.reset();
+  } else if (late_task_ != nullptr) {
+    // Killed, or stopped mid-placement by the end of the seed: never destroyed (its tasks
+    // may still point into it), and kept reachable for the leak checker.
+    static std::mutex kept_mu;
+    static auto* kept = new std::vector<std::shared_ptr<void>>;
+    std::lock_guard<std::mutex> lock(kept_mu);
+    kept->push_back(std::shared_ptr<void>(std::move(late_task_)));
+    kept->push_back(std::shared_ptr<void>(std::move(late_process_)));
   }
   return std::move(result_);
 }

@@ -135,12 +135,12 @@ void SeedRun::LatePlacement() {
         {Elapsed() + w_.Between(2, 40), "protect --provision " + name + " is killed", [this, p] {
            judge_.killed_at[p->id] = w_.Now();
            judge_.any_kill = true;
+           late_killed_ = true;
            w_.sched().Abandon(p->group);
          }});
   }
-  // Neither is ever destroyed: a killed process's memory stays as it was.
-  cli.release();
-  task.release();
+  late_process_ = std::move(cli);
+  late_task_ = std::move(task);
 }
 
 void SeedRun::DrawMainFailure(const std::string& name, double t0) {

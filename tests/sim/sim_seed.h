@@ -86,6 +86,10 @@ class SeedRun {
   std::unique_ptr<Process> cli_;  // the operator's commands
   std::unique_ptr<Running> controller_;
   std::vector<std::unique_ptr<Running>> killed_;
+  // The `protect --provision` process of the late placement, and whether it was killed.
+  std::unique_ptr<Process> late_process_;
+  std::unique_ptr<Executor::Task> late_task_;
+  bool late_killed_ = false;
   int generation_ = 0;
   int64_t restart_at_ns_ = -1;
   uint64_t kill_at_step_ = 0;
