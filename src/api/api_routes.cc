@@ -165,23 +165,9 @@ HttpServerResponse ApiServer::Route(const HttpServerRequest& request, const std:
         }
         planned = body.value("planned", false);
       }
-      if (failover) {
-        auto report = StatusReport(ctx_, name);
-        if (!report) return FromError(report.error());
-        const json& now = (*report)["instances"][0];
-        if (!now["failover_id"].is_null() || now["state"] == "failing_over") {
-          return Problem(409, "Conflict", "a failover of " + name + " is already running");
-        }
-        auto pending = ctx_->state->ListPendingRequests();
-        if (!pending) return FromError(pending.error());
-        for (const RequestRow& r : *pending) {
-          if (r.instance_id == name && r.kind == "failover") {
-            return Problem(409, "Conflict",
-                           "a failover of " + name + " was requested already (" + r.request_id +
-                               "); the controller starts it within one probe interval");
-          }
-        }
-      }
+      // The same rules as `standby failover`: a failover running is a 409 that says
+      // already_failing_over with its id; requests made while none runs are queued, each
+      // answered by the controller.
       auto submitted = SubmitRequest(ctx_, name, failover ? "failover" : "snapshot",
                                      planned ? Trigger::kPlanned : Trigger::kManual, planned);
       if (!submitted) return FromError(submitted.error());

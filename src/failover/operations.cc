@@ -346,10 +346,17 @@ Result<RequestRow> SubmitRequest(ControllerContext* ctx, const std::string& name
   const bool failing_over =
       existing->status == ProtectionStateName(ProtectionState::kFailingOver) ||
       existing->status == ProtectionStateName(ProtectionState::kPlacing);
-  if (failing_over && (kind == "failover" || (kind == "drill" && planned))) {
-    return ConflictError(std::string(kAlreadyFailingOver) + ": failover " +
-                         existing->last_failover_id + " of " + name +
-                         " is running (follow it with `standby events " + name + "`)");
+  const bool moves = kind == "failover" || (kind == "drill" && planned);
+  std::string running = failing_over ? existing->last_failover_id : "";
+  if (moves && running.empty()) {
+    // Its row is written before the instance is marked: a failover may be that young.
+    ASSIGN_OR_RETURN(auto unfinished, ctx->state->ListFailoverEvents(
+                                          {.instance_id = name, .unfinished_only = true}));
+    if (!unfinished.empty()) running = unfinished.front().failover_id;
+  }
+  if (moves && (failing_over || !running.empty())) {
+    return ConflictError(std::string(kAlreadyFailingOver) + ": failover " + running + " of " +
+                         name + " is running (follow it with `standby events " + name + "`)");
   }
   ASSIGN_OR_RETURN(auto controller, LiveController(ctx));
   if (!controller) {
