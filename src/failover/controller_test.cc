@@ -656,6 +656,32 @@ TEST_F(ControllerTest, OnAPoolTheOldWorkloadIsStoppedAndConfirmedBeforeTheNewOne
   });
 }
 
+// `serve` stopped (SIGTERM) while it fails an instance over, then `unprotect`: the stopped
+// process's claim ended with it, so unprotect gives the failover up at once, and nothing
+// it rented stays behind (before, the live-looking claim kept the failover open for good).
+TEST_F(ControllerTest, AFailoverStoppedBySigtermIsGivenUpByUnprotectAndLeavesNothing) {
+  Sim([&] {
+    SeedSnapshot();
+    ProtectedInstance p = Placed(Spec());
+    {
+      Running controller(this);
+      RunUntil([] { return false; }, 2);
+      Kill(p);
+      RunUntil([&] { return Current().status == "failing_over"; }, 30);
+      ASSERT_EQ(Current().status, "failing_over") << log_;
+    }  // stopped at a safe point
+    EXPECT_NE(log_.find("stopping at a safe point"), std::string::npos) << log_;
+    ctx_.process_id = "the-operators-unprotect";  // another process than the stopped serve
+    ASSERT_OK(Unprotect(&ctx_, "llm-1", false));
+    ASSERT_OK_AND_ASSIGN(auto rows, state_->ListFailoverEvents({.instance_id = "llm-1"}));
+    for (const FailoverEvent& e : rows) {
+      EXPECT_GT(e.completed_at, 0) << e.failover_id << " was left open\n" << log_;
+    }
+    // Only the dead primary may still be listed (unprotect without --destroy leaves it).
+    EXPECT_LE(provider_->market()->LiveInstances(), 1u) << log_;
+  });
+}
+
 // A kill drill where the provider cannot kill a machine (the simulated market here, a static
 // pool in real life): the workload is stopped, the host is treated as lost, detection runs on
 // failed probes, and the failover is a drill that answers its request.

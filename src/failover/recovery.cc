@@ -111,6 +111,17 @@ Status Recovery::CheckStop() const {
   return OkStatus();
 }
 
+void Recovery::ReleaseClaimIfStopped() {
+  // Stopped at a safe point (SIGTERM): nothing of this process acts on it any more, so its
+  // claim ends now rather than at its expiry — a next `serve` resumes it at once, and an
+  // `unprotect` gives it up (destroying its replacement) instead of leaving it to a live
+  // claim that nobody renews.
+  if (stop_ == nullptr || !stop_->load() || row_.completed_at > 0) return;
+  const int64_t now = NowMillis(ctx_->clock);
+  ctx_->state->ClaimFailover(row_.failover_id, ctx_->ProcessId(), now, now - 1)
+      .IgnoreError();  // the database away: the claim expires on its own
+}
+
 void Recovery::KeepClaim() {
   int64_t renewed_ns = ctx_->clock->MonotonicNanos();
   const int64_t ttl_ns = std::chrono::nanoseconds(ctx_->claim_ttl).count();
@@ -149,6 +160,7 @@ Result<FailoverEvent> Recovery::Run(const std::atomic<bool>* stop) {
     ~EndKeeper() {
       r->done_.Set();
       task->Join();
+      r->ReleaseClaimIfStopped();
     }
   } end_keeper{this, keeper.get()};
   while (true) {

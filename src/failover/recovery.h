@@ -161,6 +161,8 @@ class Recovery {
   void AddNote(const std::string& note);
 
   HostAddress NewHost() const;
+  // Ends this process's claim when the run stopped because the process is stopping.
+  void ReleaseClaimIfStopped();
   // ApplyFailoverOutcome, again and again (backing off, until stopped) while the database
   // is away or other writers race it.
   Status WriteOutcome();
