@@ -103,7 +103,11 @@ void InstanceSupervisor::RunFailover(FailoverEvent row, const std::atomic<bool>&
   }
   Reload();
   if (!finished) {
-    if (stop.load()) return;  // the controller stops or the instance was unprotected
+    if (stop.load()) {  // the controller stops or the instance was unprotected
+      ctx_->Log(spec.name + ": failover " + recovery.row().failover_id + " paused in " +
+                recovery.row().phase + ": this process stops; the next to run resumes it");
+      return;
+    }
     // Paused (its claim lost, the database away, a crash point): resumed here after a
     // backoff once it can be claimed again, never left for the life of the process.
     resume_backoff_ = std::clamp(resume_backoff_ * 2, std::chrono::milliseconds(2000),
