@@ -20,6 +20,18 @@ namespace {
 class ProviderCliTest : public CliTest {
  protected:
   std::string Env() { return "STANDBY_STATE_DIR=" + dir_.Sub("state"); }
+  // The fake Vast API's /_control on `port`: POSTs `body` (GETs when empty), returns the answer.
+  std::string FakeVastControl(int port, const std::string& body) {
+    WriteFile(dir_.Sub("control.in"), body);
+    const std::string command =
+        "python3 -c 'import sys, urllib.request; data = open(sys.argv[1], \"rb\").read(); "
+        "print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], data=data or None), "
+        "timeout=5).read().decode())' " +
+        dir_.Sub("control.in") + " http://127.0.0.1:" + std::to_string(port) + "/_control >" +
+        dir_.Sub("control.out");
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return ReadFile(dir_.Sub("control.out"));
+  }
   void TearDown() override {
     // Whatever a failed assertion left: destroy it, so no host outlives the test.
     ProcessRun left = Standby("instances --all --json", Env());
@@ -216,18 +228,7 @@ TEST_F(ProviderCliTest, ASecondCtrlCExitsAtOnceAndSaysWhatToReap) {
                          dir_.Sub("fake_vast.log"));
   ASSERT_TRUE(fake.has_value());
   ASSERT_TRUE(WaitForPort(port, 10000));
-  // The fake API's /_control: POSTs `body` (GETs when empty) and returns the answer.
-  auto control = [&](const std::string& body) {
-    WriteFile(dir_.Sub("control.in"), body);
-    const std::string command =
-        "python3 -c 'import sys, urllib.request; data = open(sys.argv[1], \"rb\").read(); "
-        "print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], data=data or None), "
-        "timeout=5).read().decode())' " +
-        dir_.Sub("control.in") + " http://127.0.0.1:" + std::to_string(port) + "/_control >" +
-        dir_.Sub("control.out");
-    EXPECT_EQ(std::system(command.c_str()), 0) << command;
-    return ReadFile(dir_.Sub("control.out"));
-  };
+  auto control = [&](const std::string& body) { return FakeVastControl(port, body); };
   control(R"({"boot_ms": 600000, "thresholds_ms": {"DELETE instance": 3000}})");
   WriteFile(dir_.Sub(".env"), "VAST_API_KEY=" + api_key + "\n");
   const std::string env =
@@ -382,17 +383,7 @@ TEST_F(ProviderCliTest, SSH_AnAcknowledgedDestroyThatDidNotHappenStaysPendingUnt
   ProcessRun run = Standby("provision --gpu 'RTX 4090' --ssh-user " + user + " --json", env);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string id = run.json()["winner"]["instance_id"];
-  auto control = [&](const std::string& body) {
-    WriteFile(dir_.Sub("control.in"), body);
-    const std::string command =
-        "python3 -c 'import sys, urllib.request; data = open(sys.argv[1], \"rb\").read(); "
-        "print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], data=data or None), "
-        "timeout=5).read().decode())' " +
-        dir_.Sub("control.in") + " http://127.0.0.1:" + std::to_string(port) + "/_control >" +
-        dir_.Sub("control.out");
-    EXPECT_EQ(std::system(command.c_str()), 0) << command;
-    return ReadFile(dir_.Sub("control.out"));
-  };
+  auto control = [&](const std::string& body) { return FakeVastControl(port, body); };
   control(R"({"stubborn_destroy_ms": 12000})");
   ProcessRun lied = Standby("destroy " + id, env);
   EXPECT_EQ(lied.exit_code, 1) << lied.out;
