@@ -75,7 +75,8 @@ void PendingCleanups::RetryFence(FailoverEvent row) {
   std::chrono::milliseconds timeout(3000);
   std::string user = row.original_ssh_user.empty() ? "root" : row.original_ssh_user;
   auto instance = ctx_->state->GetProtectedInstance(row.instance_id);
-  if (instance && *instance) {
+  if (!instance) return;  // the database is away: the next pass fences with the spec
+  if (*instance) {        // (unprotected since: the fence needs no workspace or workload)
     if (auto spec = SpecFromJson((*instance)->spec_json)) {
       old.workspace = spec->workspace;
       old.workload = spec->workload;
