@@ -114,6 +114,40 @@ TEST_F(ProvisionerTest, ReapNeverDestroysAnOwnedInstance) {
   EXPECT_EQ(again, DestroyOutcome::kAlreadyGone);
 }
 
+// docs/design.md: the reaper never destroys a machine of a live race (its failover's claim
+// is unexpired), and reaps one whose failover's process died at once, whatever the grace.
+TEST_F(ProvisionerTest, ReapNeverTakesALiveRaceAndTakesADeadOneAtOnce) {
+  auto db = OpenDb();
+  Provisioner provisioner(market_.get(), &probe_, db.get(), &clock_, &random_, Options(), "ctl");
+  FailoverEvent racing;
+  racing.failover_id = "fo-live";
+  racing.instance_id = "gpu-1";
+  racing.trigger = "host_dead";
+  racing.phase = "replacing";
+  racing.started_at = NowMillis(&clock_);
+  ASSERT_OK(db->RecordFailoverEvent(racing));
+  ASSERT_OK_AND_ASSIGN(bool claimed, db->ClaimFailover("fo-live", "p1", NowMillis(&clock_),
+                                                       NowMillis(&clock_) + 60'000));
+  ASSERT_TRUE(claimed);
+  ASSERT_OK_AND_ASSIGN(auto offers, market_->SearchOffers({}));
+  ASSERT_FALSE(offers.empty());
+  LaunchSpec spec;
+  spec.label = provisioner.LabelFor("failover", "fo-live-1xab12");
+  ASSERT_OK_AND_ASSIGN(Instance candidate, market_->Create(offers[0], spec));
+  clock_.Advance(std::chrono::seconds(30));  // the claim still holds
+  ASSERT_OK_AND_ASSIGN(ReapResult live,
+                       ReapUnowned(market_.get(), db.get(), provisioner.LabelPrefix(),
+                                   std::chrono::seconds(0), &clock_));
+  EXPECT_TRUE(live.destroyed.empty()) << "a live race's candidate was reaped";
+  EXPECT_EQ(market_->LiveInstances(), 1u);
+  clock_.Advance(std::chrono::seconds(60));  // its process died: the claim expired
+  ASSERT_OK_AND_ASSIGN(ReapResult dead,
+                       ReapUnowned(market_.get(), db.get(), provisioner.LabelPrefix(),
+                                   std::chrono::hours(24), &clock_));
+  EXPECT_EQ(dead.destroyed, std::vector<std::string>{candidate.id});
+  EXPECT_EQ(market_->LiveInstances(), 0u);
+}
+
 TEST_F(ProvisionerTest, MetricsAndTheRaceUseTheSameTimingsForTheSameHistory) {
   auto db = OpenDb();
   // A history with censored samples (losers, timeouts) that a naive count would misread.
