@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/api_token.h"
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "env/loopback.h"
@@ -66,7 +67,7 @@ std::pair<std::string, std::map<std::string, std::string>> SplitTarget(const std
 HttpServerResponse Problem(int status, const std::string& title, const std::string& detail) {
   nlohmann::json body = {
       {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-  return {status, {{"Content-Type", "application/problem+json"}}, body.dump() + "\n"};
+  return {status, {{"Content-Type", "application/problem+json"}}, DumpJson(body) + "\n"};
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(ControllerContext* ctx,
@@ -192,8 +193,15 @@ std::optional<HttpServerResponse> ApiServer::Authenticate(const HttpServerReques
     });
   }
   if (++f.count >= kMaxAuthFailures) f.blocked_until = now + kAuthWindow;
-  // Never the token, given or expected, in the log.
-  spdlog::warn("API: refused a request from {} (wrong token)", request.peer);
+  // Never the token, given or expected, in the log; and at most a line every 10 s, however
+  // many addresses guess (each 127/8 address is another peer).
+  ++refusals_unlogged_;
+  if (now - last_refusal_logged_ >= std::chrono::seconds(10)) {
+    spdlog::warn("API: refused {} request(s) with a wrong token (the last from {})",
+                 refusals_unlogged_, EscapeControl(request.peer));
+    refusals_unlogged_ = 0;
+    last_refusal_logged_ = now;
+  }
   HttpServerResponse r = Problem(401, "Unauthorized", "send Authorization: Bearer <token>");
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"standby\"");
   return r;

@@ -86,7 +86,9 @@ class ApiServer {
     std::chrono::steady_clock::time_point first, blocked_until;
   };
   std::map<std::string, Failures> failures_;  // by client address
-  std::atomic<int> sse_clients_{0};           // event streams open
+  int64_t refusals_unlogged_ = 0;             // wrong tokens since the last log line
+  std::chrono::steady_clock::time_point last_refusal_logged_{};
+  std::atomic<int> sse_clients_{0};  // event streams open
   std::atomic<int64_t> auth_failures_{0};
   std::unique_ptr<HttpServer> http_;
 };

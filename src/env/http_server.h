@@ -46,9 +46,19 @@ struct HttpServerResponse {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an address to bind, never a name to resolve
   uint16_t port = 0;               // 0: any free port (HttpServer::port() says which)
-  size_t max_connections = 64;     // more are answered 503 and closed
+  // Connections served at once, in all and from one address. At either cap a new connection
+  // takes the place of the one that has waited longest for a request (a new or kept
+  // connection that is not being served holds no capacity); only when every connection has a
+  // request being served is the new one answered 503 and closed.
+  size_t max_connections = 64;
+  size_t max_connections_per_address = 32;
+  // A request's header; the header, chunk framing, body and trailers together are bounded by
+  // 2 * max_header_bytes + max_body_bytes.
   size_t max_header_bytes = 8192;
   size_t max_body_bytes = 64 * 1024;
+  // A new connection's first request (after the TLS handshake, within the same time) must
+  // arrive whole within this.
+  std::chrono::milliseconds first_request_timeout{5000};
   // A connection that sends nothing for this long (between or within requests) is closed.
   std::chrono::milliseconds idle_timeout{30000};
   // HTTPS when both are set: a PEM certificate chain and its PEM private key (TLS 1.2+).

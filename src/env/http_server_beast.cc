@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "base/log.h"
 #include "env/http_server.h"
@@ -42,7 +43,7 @@ class BeastServer : public HttpServer {
       // A blocked accept() returns on shutdown (a close from another thread would not wake
       // it); blocked reads likewise.
       ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
-      for (const auto& [fd, deadline] : open_) ::shutdown(fd, SHUT_RDWR);
+      for (const auto& [fd, connection] : open_) ::shutdown(fd, SHUT_RDWR);
     }
     changed_.notify_all();
     if (acceptor_thread_.joinable()) acceptor_thread_.join();
@@ -114,13 +115,15 @@ class BeastServer : public HttpServer {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
-      if (open_.size() >= options_.max_connections) {
+      beast::error_code peer_ec;
+      std::string peer = socket->remote_endpoint(peer_ec).address().to_string();
+      if (!MakeRoomFor(peer)) {
         lock.unlock();
         if (!secure_) Refuse(*socket);  // a TLS client would not read a plain answer
         continue;
       }
       const int fd = socket->native_handle();
-      open_[fd] = kDisarmed;
+      open_[fd] = {kDisarmed, std::move(peer), Now(), false};
       try {
         std::thread([this, fd, s = std::move(socket)]() mutable {
           Accepted(*s);
@@ -136,6 +139,31 @@ class BeastServer : public HttpServer {
     }
   }
 
+  // Whether a new connection from `peer` may be served, making room if it must: connections
+  // waiting for a request (new ones, kept ones between requests) hold no capacity against one
+  // that might bring one — at the cap (all connections, or this address's), the one waiting
+  // longest is closed. Refused only when every connection is busy with a request. Called
+  // with mu_ held.
+  bool MakeRoomFor(const std::string& peer) {
+    size_t open = 0, from_peer = 0;
+    for (const auto& [fd, c] : open_) {
+      if (c.evicted) continue;
+      ++open;
+      from_peer += c.peer == peer;
+    }
+    const bool peer_full = from_peer >= options_.max_connections_per_address;
+    if (open < options_.max_connections && !peer_full) return true;
+    int oldest = -1;
+    for (const auto& [fd, c] : open_) {
+      if (c.evicted || c.waiting_since == 0 || (peer_full && c.peer != peer)) continue;
+      if (oldest < 0 || c.waiting_since < open_[oldest].waiting_since) oldest = fd;
+    }
+    if (oldest < 0) return false;
+    ::shutdown(oldest, SHUT_RDWR);
+    open_[oldest].evicted = true;
+    return true;
+  }
+
   static void Refuse(tcp::socket& socket) {
     http::response<http::string_body> res{http::status::service_unavailable, 11};
     res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -148,14 +176,24 @@ class BeastServer : public HttpServer {
   }
 
   static constexpr int64_t kDisarmed = INT64_MAX;
+  static constexpr std::chrono::milliseconds kNever{-1};
+  static constexpr size_t kReadChunk = 64 * 1024;
   static int64_t Now() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
   // While armed, a connection that has not finished its read or write by idle_timeout is
   // shut down by the watchdog (Asio's blocking reads cannot time out by themselves): a
   // client that stops sending cannot hold its thread. The handler runs disarmed.
-  void Arm(int fd, bool armed) {
+  void Arm(int fd, bool armed) { Arm(fd, armed ? options_.idle_timeout : kNever); }
+  void Arm(int fd, std::chrono::milliseconds timeout) {
     std::lock_guard<std::mutex> lock(mu_);
-    open_[fd] = armed ? Now() + std::chrono::nanoseconds(options_.idle_timeout).count() : kDisarmed;
+    open_[fd].deadline =
+        timeout == kNever ? kDisarmed : Now() + std::chrono::nanoseconds(timeout).count();
+  }
+  // Whether the connection waits for a request (from accept, and between requests of a kept
+  // connection: it may be closed to make room) or has one being served (it holds its place).
+  void Waiting(int fd, bool waiting) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_[fd].waiting_since = waiting ? Now() : 0;
   }
 
   void Watchdog() {
@@ -163,10 +201,10 @@ class BeastServer : public HttpServer {
     while (!stopping_) {
       changed_.wait_for(lock, std::chrono::milliseconds(100));
       const int64_t now = Now();
-      for (auto& [fd, deadline] : open_) {
-        if (deadline <= now) {
+      for (auto& [fd, connection] : open_) {
+        if (connection.deadline <= now) {
           ::shutdown(fd, SHUT_RDWR);
-          deadline = kDisarmed;
+          connection.deadline = kDisarmed;
         }
       }
     }
@@ -183,7 +221,7 @@ class BeastServer : public HttpServer {
       return;
     }
     TlsStream tls(socket, tls_);
-    Arm(fd, true);
+    Arm(fd, options_.first_request_timeout);
     tls.handshake(ssl::stream_base::server, ec);
     Arm(fd, false);
     if (!ec) {
@@ -196,35 +234,64 @@ class BeastServer : public HttpServer {
     socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 
+  // One request within its byte budget: header, chunk framing, body and trailers together
+  // (Beast bounds the header and the body, but not the trailers of a chunked body).
+  template <class S>
+  beast::error_code ReadRequest(S& stream, beast::flat_buffer& buffer,
+                                http::request_parser<http::string_body>& parser) {
+    const uint64_t budget = 2 * options_.max_header_bytes + options_.max_body_bytes;
+    uint64_t consumed = 0;
+    beast::error_code ec;
+    while (!parser.is_done()) {
+      consumed += http::read_some(stream, buffer, parser, ec);
+      if (ec) return ec;
+      if (consumed > budget) return http::error::header_limit;
+    }
+    return ec;
+  }
+
   template <class S>
   void Serve(S& stream, int fd, const std::string& peer) {
     beast::error_code ec;
-    beast::flat_buffer buffer;
-    while (true) {
+    // What is buffered but not parsed yet: one header line or chunk header at most.
+    beast::flat_buffer buffer(options_.max_header_bytes + kReadChunk);
+    for (bool first = true;; first = false) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
-      Arm(fd, true);
-      http::read(stream, buffer, parser, ec);
+      if (!first) Waiting(fd, true);
+      Arm(fd, first ? options_.first_request_timeout : options_.idle_timeout);
+      ec = ReadRequest(stream, buffer, parser);
       Arm(fd, false);
+      if (!ec) Waiting(fd, false);
       if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
           ec == asio::error::eof || ec == asio::error::would_block ||
           ec == asio::error::try_again || ec == asio::error::shut_down) {
         break;
       }
       if (ec) {
-        const bool too_big = ec == http::error::body_limit || ec == http::error::header_limit;
+        const bool too_big = ec == http::error::body_limit || ec == http::error::header_limit ||
+                             ec == http::error::buffer_overflow;
         WriteError(stream, too_big ? 413 : 400, too_big ? "request too large" : "bad request");
+        if constexpr (std::is_same_v<S, tcp::socket>) DrainBeforeClose(stream, fd);
         break;
       }
       const auto& req = parser.get();
       HttpServerRequest in;
       in.method = std::string(req.method_string());
       in.target = std::string(req.target());
+      bool repeated = false;  // a credential or routing header twice: which one counts?
       for (const auto& field : req) {
         std::string name(field.name_string());
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool once = name == "host" || name == "authorization" || name == "cookie" ||
+                          name == "content-length" || name == "transfer-encoding";
+        repeated |= once && in.headers.contains(name);
         in.headers[name] = std::string(field.value());
+      }
+      if (repeated) {
+        WriteError(stream, 400, "bad request: a header that may appear once is repeated");
+        break;
       }
       in.body = req.body();
       in.peer = peer;
@@ -338,6 +405,20 @@ class BeastServer : public HttpServer {
     Arm(fd, false);
   }
 
+  // After an error answer the client may still be sending; a close now would reset the
+  // connection, and the reset can discard the answer before the client reads it. So: stop
+  // writing, then discard what still comes, bounded in time and bytes.
+  void DrainBeforeClose(tcp::socket& socket, int fd) {
+    beast::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    Arm(fd, std::chrono::milliseconds(1000));
+    char sink[16384];
+    for (size_t drained = 0; !ec && drained < (8u << 20);) {
+      drained += socket.read_some(asio::buffer(sink), ec);
+    }
+    Arm(fd, false);
+  }
+
   template <class S>
   void WriteError(S& stream, int status, const std::string& text) {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
@@ -361,8 +442,13 @@ class BeastServer : public HttpServer {
   std::mutex mu_;
   std::condition_variable drained_;
   std::condition_variable changed_;
-  // The connections being served: descriptor → when its read or write must have ended.
-  std::map<int, int64_t> open_;
+  struct Connection {
+    int64_t deadline;  // when its read or write must have ended
+    std::string peer;
+    int64_t waiting_since;  // since when it waits for a request; 0 while one is served
+    bool evicted;           // shut down to make room; its thread has not ended yet
+  };
+  std::map<int, Connection> open_;  // the connections being served, by descriptor
   bool stopping_ = false;
 };
 
