@@ -59,6 +59,10 @@ class Conversation {
   std::optional<Error> protocol_error_;
   std::string pending_, stderr_tail_;
   size_t scanned_ = 0;
+  size_t stderr_bytes_ = 0;
+  int64_t authorize_count_ = 0;
+  double authorize_tokens_ = kAuthorizeBurst;
+  int64_t authorize_refilled_ns_ = 0;
 };
 
 Status Conversation::OnHello(const json& body) {
@@ -77,7 +81,7 @@ Status Conversation::OnHello(const json& body) {
   job_deadline_ = options_.clock->MonotonicNanos() + Nanos(deadline);
   if (options_.on_hello) options_.on_hello(body);
   // Stdin stays open: grant answers follow the job on it.
-  return channel_.Write(AgentJobToJson(job_).dump() + "\n");
+  return channel_.Write(DumpJson(AgentJobToJson(job_)) + "\n");
 }
 
 Status Conversation::OnAuthorize(const json& body) {
@@ -85,9 +89,24 @@ Status Conversation::OnAuthorize(const json& body) {
   int64_t id = f.Int("id", 0, int64_t{1} << 40);
   RETURN_IF_ERROR(f.status());
   ASSIGN_OR_RETURN(S3Operation op, ParseS3Operation(body));
-  Result<QueryParams> grant = options_.authorize
-                                  ? options_.authorize(op)
-                                  : PermissionDeniedError("this job has no store grants");
+  if (++authorize_count_ > kMaxAuthorizePerJob) {
+    return ResourceExhaustedError("the agent asked for more than " +
+                                  std::to_string(kMaxAuthorizePerJob) +
+                                  " store grants in one job and was stopped");
+  }
+  const int64_t now = options_.clock->MonotonicNanos();
+  authorize_tokens_ = std::min<double>(
+      kAuthorizeBurst, authorize_tokens_ + static_cast<double>(now - authorize_refilled_ns_) *
+                                               kAuthorizePerSecond / 1e9);
+  authorize_refilled_ns_ = now;
+  const bool within_rate = authorize_tokens_ >= 1;
+  if (within_rate) authorize_tokens_ -= 1;
+  Result<QueryParams> grant =
+      !within_rate         ? ResourceExhaustedError("grant requests come faster than " +
+                                                    std::to_string(kAuthorizePerSecond) +
+                                                    " a second; this one is refused")
+      : options_.authorize ? options_.authorize(op)
+                           : PermissionDeniedError("this job has no store grants");
   json answer = {{"type", "grant"}, {"id", id}};
   if (grant) {
     answer["query"] = QueryToJson(*grant);
@@ -95,7 +114,7 @@ Status Conversation::OnAuthorize(const json& body) {
     answer["error"] = {{"code", ErrorCodeName(grant.error().code)},
                        {"message", grant.error().message}};
   }
-  return channel_.Write(answer.dump() + "\n");
+  return channel_.Write(DumpJson(answer) + "\n");
 }
 
 Status Conversation::TakeResult(const json& body) {
@@ -194,6 +213,7 @@ std::optional<Error> Conversation::Expired() {
 
 Result<json> Conversation::Run(AgentDidNotStart* did_not_start) {
   hello_deadline_ = options_.clock->MonotonicNanos() + Nanos(options_.hello_timeout);
+  authorize_refilled_ns_ = options_.clock->MonotonicNanos();
   last_output_ns_ = options_.clock->MonotonicNanos();
   while (!result_) {
     if (std::optional<Error> expired = Expired()) {
@@ -209,9 +229,17 @@ Result<json> Conversation::Run(AgentDidNotStart* did_not_start) {
     if (!output->out.empty() || !output->err.empty()) {
       last_output_ns_ = options_.clock->MonotonicNanos();
     }
+    stderr_bytes_ += output->err.size() + output->err_dropped;
     stderr_tail_ += output->err;
     if (stderr_tail_.size() > kAgentStderrTail) {
       stderr_tail_.erase(0, stderr_tail_.size() - kAgentStderrTail);
+    }
+    if (stderr_bytes_ > kMaxAgentStderrPerJob) {
+      channel_.Terminate();
+      return ResourceExhaustedError(
+          "the agent wrote more than " + std::to_string(kMaxAgentStderrPerJob >> 20) +
+          " MiB to its stderr and was stopped (last: " + EscapeControl(LastLine(stderr_tail_)) +
+          ")");
     }
     pending_ += output->out;
     if (Status lines = DrainLines(); !lines) {

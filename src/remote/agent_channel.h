@@ -14,9 +14,10 @@ namespace standby {
 
 // What one read from a running agent produced.
 struct ChannelOutput {
-  std::string out;   // stdout bytes
-  std::string err;   // stderr bytes
-  bool eof = false;  // stdout is closed: the agent has ended (or the connection has)
+  std::string out;         // stdout bytes
+  std::string err;         // stderr bytes (at most kMaxStderrPerRead; the latest ones)
+  size_t err_dropped = 0;  // stderr bytes read and discarded beyond that
+  bool eof = false;        // stdout is closed: the agent has ended (or the connection has)
 };
 
 // A started standby-agent's standard streams, wherever it runs (local subprocess, SSH
@@ -58,9 +59,16 @@ struct ConversationOptions {
   std::function<Result<QueryParams>(const S3Operation&)> authorize;
 };
 
-// Bounds on what an agent may send (hostile input): one line, and the stderr kept.
+// Bounds on what an agent may send (hostile input): one line, the stderr kept, all the
+// stderr of one job (past it the job ends: an agent logs its events on stdout, stderr carries
+// little more than a crash), and its grant requests (each may become a signature and a HEAD
+// of the store; past the total the job ends, past the rate one is refused).
 inline constexpr size_t kMaxAgentLine = 1 << 20;
 inline constexpr size_t kAgentStderrTail = 2048;
+inline constexpr size_t kMaxAgentStderrPerJob = 4 << 20;
+inline constexpr int64_t kMaxAuthorizePerJob = 200'000;
+inline constexpr int64_t kAuthorizePerSecond = 500;
+inline constexpr int64_t kAuthorizeBurst = 2000;
 // Longest a write to the agent may wait for it to read (a host that stops reading its input
 // must not block the controller), and most stderr one Read takes in.
 inline constexpr std::chrono::seconds kAgentWriteTimeout{30};

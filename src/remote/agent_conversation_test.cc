@@ -158,9 +158,11 @@ TEST_F(AgentConversationTest, AnEndlessLineIsCutAtOneMebibyte) {
   EXPECT_LE(channel.reads, 20) << "the controller kept reading past the cap";
 }
 
-// An agent that says hello, then floods stderr and dies: only a bounded tail is kept.
+// An agent that says hello, then writes 64 KiB to stderr on each of `floods` reads and dies:
+// only a bounded tail is kept.
 class StderrFloodChannel : public AgentChannel {
  public:
+  explicit StderrFloodChannel(int floods) : floods_(floods) {}
   Status Write(std::string_view) override { return OkStatus(); }
   Status CloseStdin() override { return OkStatus(); }
   Result<ChannelOutput> Read(std::chrono::milliseconds) override {
@@ -169,7 +171,7 @@ class StderrFloodChannel : public AgentChannel {
       out.out = kHelloLine;
       return out;
     }
-    if (reads_ < 200) {
+    if (reads_ <= floods_) {
       out.err = std::string(64 * 1024, 'e') + "\x1b[2J last line\n";
       return out;
     }
@@ -177,16 +179,19 @@ class StderrFloodChannel : public AgentChannel {
     return out;
   }
   std::string Ending() override { return "exited with status 3"; }
-  void Terminate() override {}
+  void Terminate() override { terminated = true; }
+  int reads() const { return reads_; }
+  bool terminated = false;
   static inline const std::string kHelloLine =
       "{\"type\":\"hello\",\"protocol\":" + std::to_string(kAgentProtocolVersion) + "}\n";
 
  private:
+  const int floods_;
   int reads_ = 0;
 };
 
 TEST_F(AgentConversationTest, AStderrFloodKeepsOnlyAnEscapedTail) {
-  StderrFloodChannel channel;
+  StderrFloodChannel channel(40);  // 2.6 MB: within a job's stderr budget
   auto result = RunAgentConversation(channel, job_, nullptr, options_);
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
@@ -194,6 +199,55 @@ TEST_F(AgentConversationTest, AStderrFloodKeepsOnlyAnEscapedTail) {
   EXPECT_NE(result.error().message.find("\\x1b[2J last line"), std::string::npos)
       << result.error().message.substr(0, 300);
   EXPECT_EQ(result.error().message.find('\x1b'), std::string::npos);
+}
+
+// Past kMaxAgentStderrPerJob the job ends at once: a host flooding stderr after its hello
+// no longer keeps the controller reading (and buffering) for the life of the job.
+TEST_F(AgentConversationTest, AStderrFloodPastTheJobsBudgetEndsTheJob) {
+  StderrFloodChannel channel(100'000);
+  auto result = RunAgentConversation(channel, job_, nullptr, options_);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kResourceExhausted) << result.error().message;
+  EXPECT_TRUE(channel.terminated);
+  EXPECT_LE(static_cast<size_t>(channel.reads()) * (64 << 10), kMaxAgentStderrPerJob + (256 << 10));
+  EXPECT_NE(result.error().message.find("\\x1b[2J last line"), std::string::npos)
+      << result.error().message.substr(0, 300);
+  EXPECT_EQ(result.error().message.find('\x1b'), std::string::npos);
+}
+
+// Grant requests are bounded per job: past the rate one is refused (the agent hears why),
+// past the total the job ends.
+TEST_F(AgentConversationTest, AGrantRequestFloodIsRefusedThenEndsTheJob) {
+  int64_t signed_ops = 0;
+  options_.authorize = [&](const S3Operation&) -> Result<QueryParams> {
+    ++signed_ops;
+    return QueryParams{{"X-Amz-Signature", "sig"}};
+  };
+  const std::string ask =
+      "{\"type\":\"authorize\",\"id\":1,\"method\":\"GET\",\"key\":\"config\","
+      "\"bucket\":false}\n";
+  std::string burst;
+  for (int i = 0; i < kAuthorizeBurst + 100; ++i) burst += ask;  // all in one read
+  ScriptedChannel rated(&clock_, {kHello, burst, "{\"type\":\"result\",\"ok\":true}\n"}, true,
+                        "exited with status 0");
+  ASSERT_OK(Talk(rated));
+  EXPECT_LE(signed_ops, kAuthorizeBurst + 1);
+  EXPECT_NE(rated.written.find("resource_exhausted"), std::string::npos);
+
+  // Spread out in time (1 s between reads), the total still ends the job.
+  signed_ops = 0;
+  std::deque<std::string> chunks = {kHello};
+  std::string per_second;
+  for (int i = 0; i < kAuthorizePerSecond; ++i) per_second += ask;
+  for (int64_t i = 0; i <= kMaxAuthorizePerJob / kAuthorizePerSecond; ++i) {
+    chunks.push_back(per_second);
+  }
+  ScriptedChannel endless(&clock_, chunks, false, "", std::chrono::seconds(1));
+  auto ended = Talk(endless);
+  ASSERT_FALSE(ended.has_value());
+  EXPECT_EQ(ended.error().code, ErrorCode::kResourceExhausted) << ended.error().message;
+  EXPECT_TRUE(endless.terminated);
+  EXPECT_LE(signed_ops, kMaxAuthorizePerJob);
 }
 
 TEST_F(AgentConversationTest, AShortJobSilentAfterHelloEndsAtItsDefaultDeadline) {

@@ -33,9 +33,11 @@ class AgentTransport {
     cancel_grace_ = grace;
   }
   // How long the agent has to say hello, then to send its result, and at most between two
-  // of its lines (0 = no limit; ConversationOptions).
+  // of its lines (0 = no limit; ConversationOptions). Every job heartbeats every 5 s, so the
+  // default idle bound only ends jobs whose host or connection stalled.
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout{60000};
   void SetTimeouts(std::chrono::milliseconds hello, std::chrono::milliseconds job,
-                   std::chrono::milliseconds idle = std::chrono::milliseconds(0)) {
+                   std::chrono::milliseconds idle = kDefaultIdleTimeout) {
     hello_timeout_ = hello;
     job_timeout_ = job;
     idle_timeout_ = idle;
@@ -58,7 +60,7 @@ class AgentTransport {
   std::function<Result<QueryParams>(const S3Operation&)> authorize_;
   std::chrono::milliseconds hello_timeout_{30000};
   std::chrono::milliseconds job_timeout_{0};
-  std::chrono::milliseconds idle_timeout_{0};
+  std::chrono::milliseconds idle_timeout_{kDefaultIdleTimeout};
   nlohmann::json failure_data_;
 };
 

@@ -112,9 +112,17 @@ class SshChannel : public AgentChannel {
         ssh_channel_read_timeout(channel_, buf, sizeof(buf), 0, static_cast<int>(timeout.count()));
     if (n == SSH_ERROR) return Lost();
     if (n > 0) output.out.assign(buf, static_cast<size_t>(n));
-    while (output.err.size() < kMaxStderrPerRead &&
-           (n = ssh_channel_read_nonblocking(channel_, buf, sizeof(buf), 1)) > 0) {
+    // All the stderr that has arrived is taken (libssh would otherwise keep buffering it for
+    // as long as the job runs), the latest kMaxStderrPerRead of it kept, in up to 64 reads.
+    for (int reads = 0;
+         reads < 64 && (n = ssh_channel_read_nonblocking(channel_, buf, sizeof(buf), 1)) > 0;
+         ++reads) {
       output.err.append(buf, static_cast<size_t>(n));
+      if (output.err.size() > kMaxStderrPerRead) {
+        const size_t excess = output.err.size() - kMaxStderrPerRead;
+        output.err.erase(0, excess);
+        output.err_dropped += excess;
+      }
     }
     if (n == SSH_ERROR) return Lost();
     if (output.out.empty() && ssh_channel_is_eof(channel_)) output.eof = true;
