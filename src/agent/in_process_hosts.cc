@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/json_fields.h"
 #include "env/file_system.h"
 #include "remote/agent_channel.h"
 
@@ -170,7 +171,7 @@ class InProcessTransport : public AgentTransport {
             if (die_after >= 0 && !pipe->lost) hosts->Kill(key);
             pipe->lost = true;
           }
-          if (!pipe->lost) pipe->out += event.dump() + "\n";
+          if (!pipe->lost) pipe->out += DumpJson(event) + "\n";
           pipe->changed.notify_all();
         };
         int status = RunAgentSession(read_line, emit, env, 1);

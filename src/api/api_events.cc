@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_server.h"
+#include "base/json_fields.h"
 #include "base/strings.h"
 
 namespace standby {
@@ -18,7 +19,8 @@ std::string Frame(const EventRow& e) {
   data["instance"] = e.instance_id;
   data["at_ms"] = e.at;
   // dump() escapes newlines: one data line per event.
-  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data.dump() + "\n\n";
+  return "id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + DumpJson(data) +
+         "\n\n";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "api/api_metrics.h"
 #include "api/api_server.h"
 #include "api/prometheus_text.h"
+#include "base/json_fields.h"
 #include "base/strings.h"
 #include "failover/operations.h"
 #include "provision/provisioner.h"
@@ -13,7 +14,7 @@ namespace {
 using json = nlohmann::json;
 
 HttpServerResponse Json(int status, const json& body) {
-  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+  return {status, {{"Content-Type", "application/json"}}, DumpJson(body) + "\n"};
 }
 
 HttpServerResponse FromError(const Error& e) {

@@ -25,6 +25,14 @@ namespace standby {
 inline constexpr int kMaxJsonDepth = 64;
 nlohmann::json ParseUntrustedJson(std::string_view text);
 
+// JSON text of a value that may carry text from outside (a host's stderr in a detail, a
+// file name, a message): bytes that are not UTF-8 become U+FFFD instead of an exception
+// from nlohmann::json::dump. Every output of such data (--json, the API, SSE, protocol
+// answers) goes through it.
+inline std::string DumpJson(const nlohmann::json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 class JsonFields {
  public:
   JsonFields(const nlohmann::json& object, std::string what);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/json_text.h"
+
 namespace standby {
 
 std::string HexEncode(std::string_view bytes) {
@@ -73,17 +75,19 @@ std::string EscapeControl(std::string_view text) {
     std::snprintf(buf, sizeof(buf), "\\x%02x", c);
     out += buf;
   };
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      escape(c);
-    } else if (c == 0xc2 && i + 1 < text.size() &&
-               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+    const size_t n = Utf8SequenceLength(text, i);
+    if (c < 0x20 || c == 0x7f || n == 0) {
+      escape(c);  // a C0 control, DEL, or a byte that is no UTF-8
+      ++i;
+    } else if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
       escape(c);  // a C1 control (U+0080–U+009F) in UTF-8
-      escape(static_cast<unsigned char>(text[++i]));
+      escape(static_cast<unsigned char>(text[i + 1]));
+      i += 2;
     } else {
-      out.push_back(static_cast<char>(c));
+      out.append(text.substr(i, n));
+      i += n;
     }
   }
   return out;

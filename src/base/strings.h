@@ -19,9 +19,10 @@ std::string HumanRate(double bytes_per_second);
 // "4.1 s": a duration for log lines and messages, to a tenth of a second.
 std::string HumanSeconds(double seconds);
 
-// Text from someone we do not trust, made safe for a terminal or a log line: C0 and C1
-// control characters (escape sequences, carriage returns, newlines) and DEL become "\xNN";
-// every other byte, UTF-8 included, is kept.
+// Text from someone we do not trust, made safe for a terminal, a log line or a JSON string:
+// C0 and C1 control characters (escape sequences, carriage returns, newlines), DEL and every
+// byte that is not part of well-formed UTF-8 become "\xNN"; valid UTF-8 is kept. The result
+// is always valid UTF-8.
 std::string EscapeControl(std::string_view text);
 
 std::string_view TrimWhitespace(std::string_view text);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "base/json_text.h"
+
 namespace standby {
 namespace {
 
@@ -47,6 +51,28 @@ TEST(StringsTest, EscapeControlNeutralisesTerminalSequences) {
                           "31m"),
             "\\xc2\\x9b31m");
   EXPECT_EQ(EscapeControl("\x7f"), "\\x7f");
+}
+
+// What a host writes to stderr reaches JSON output (status --json, the event stream): bytes
+// that are no UTF-8 (a lone continuation byte, a truncated or overlong sequence, a surrogate)
+// are escaped, so the result always is UTF-8 and nlohmann::json::dump never throws on it.
+TEST(StringsTest, EscapeControlAlwaysReturnsValidUtf8) {
+  EXPECT_EQ(EscapeControl("a\xff\xfe" "b"), "a\\xff\\xfeb");
+  EXPECT_EQ(EscapeControl("\xe2\x9c"), "\\xe2\\x9c");           // truncated at the end
+  EXPECT_EQ(EscapeControl("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
+  EXPECT_EQ(EscapeControl("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a UTF-16 surrogate
+  EXPECT_EQ(EscapeControl("\x80ok"), "\\x80ok");
+  uint64_t state = 0x9e3779b97f4a7c15;
+  for (int round = 0; round < 200; ++round) {
+    std::string noise(64, '\0');
+    for (char& c : noise) {
+      state = state * 6364136223846793005 + 1442695040888963407;
+      c = static_cast<char>(state >> 56);
+    }
+    const std::string escaped = EscapeControl(noise);
+    EXPECT_TRUE(IsValidUtf8(escaped)) << round;
+    EXPECT_NO_THROW(nlohmann::json(escaped).dump()) << round;
+  }
 }
 
 }  // namespace

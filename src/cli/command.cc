@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdio>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "cli/command_table.h"
 #include "cli/interrupt.h"
@@ -82,7 +83,7 @@ Result<Invocation> Prepare(const std::string& command, const std::vector<std::st
 }
 
 void PrintJson(const nlohmann::json& j) {
-  std::string text = Redact(j.dump()) + "\n";
+  std::string text = Redact(DumpJson(j)) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }

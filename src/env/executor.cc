@@ -1,17 +1,30 @@
 #include "env/executor.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
+
+#include "base/strings.h"
 
 namespace standby {
 namespace {
 
 class ThreadTask : public Executor::Task {
  public:
-  explicit ThreadTask(std::function<void()> fn)
-      : thread_([this, fn = std::move(fn)] {
-          fn();
+  ThreadTask(std::string name, std::function<void()> fn)
+      : thread_([this, name = std::move(name), fn = std::move(fn)] {
+          // An exception must not reach std::terminate and end every instance's protection:
+          // the loops guard their passes (ControllerContext::Guarded); this is the last net.
+          try {
+            fn();
+          } catch (const std::exception& e) {
+            spdlog::error("task {} ended by an unexpected error: {}", name,
+                          EscapeControl(e.what()));
+          } catch (...) {
+            spdlog::error("task {} ended by an unexpected error", name);
+          }
           done_ = true;
         }) {}
   ~ThreadTask() override { Join(); }
@@ -28,8 +41,7 @@ class ThreadTask : public Executor::Task {
 class ThreadExecutor : public Executor {
  public:
   std::unique_ptr<Task> Spawn(std::string name, std::function<void()> fn) override {
-    (void)name;
-    return std::make_unique<ThreadTask>(std::move(fn));
+    return std::make_unique<ThreadTask>(std::move(name), std::move(fn));
   }
 };
 

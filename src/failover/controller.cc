@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "env/host_info.h"
 #include "failover/pending_cleanups.h"
 #include "failover/protected_rows.h"
@@ -15,6 +16,20 @@ void ControllerContext::Log(const std::string& line) const {
   } else {
     spdlog::info("{}", line);
   }
+}
+
+bool ControllerContext::Guarded(const std::string& what, const std::function<void()>& pass) const {
+  std::string failure;
+  try {
+    pass();
+    return true;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception that is not a std::exception";
+  }
+  Log(what + " failed unexpectedly (" + EscapeControl(failure) + "); it goes on at its next pass");
+  return false;
 }
 
 bool ControllerContext::StoreReachable(const std::string& repo) const {
@@ -77,7 +92,10 @@ void Controller::StartTask(const std::string& name, Watched& w,
   w.task = ctx_->executor->Spawn(name, [this, supervisor, mine, &global_stop] {
     while (!mine->load() && !global_stop.load()) {
       const int64_t round = ctx_->clock->MonotonicNanos();
-      supervisor->Tick(*Listing(), *mine);
+      if (!ctx_->Guarded(supervisor->name() + ": its supervisor",
+                         [&] { supervisor->Tick(*Listing(), *mine); })) {
+        supervisor->MarkFault();
+      }
       // Probes start every interval, whatever the last one cost (up to its timeout).
       auto spent = std::chrono::nanoseconds(ctx_->clock->MonotonicNanos() - round);
       auto interval = std::chrono::nanoseconds(supervisor->probe_interval());
@@ -230,24 +248,32 @@ Status Controller::Run(const std::atomic<bool>& stop) {
   // hold up requests, heartbeats or the instance set.
   RefreshListing();
   auto lister = ctx_->executor->Spawn("lister", [&] {
-    while (ctx_->clock->SleepUnless(options_.interval, stop)) RefreshListing();
+    while (ctx_->clock->SleepUnless(options_.interval, stop)) {
+      ctx_->Guarded("the provider listing", [&] { RefreshListing(); });
+    }
   });
   PendingCleanups cleanup(ctx_, started_at_ms_);
   auto fences = ctx_->executor->Spawn("fences", [&] {
-    while (ctx_->clock->SleepUnless(options_.interval, stop)) cleanup.RetryFences();
+    while (ctx_->clock->SleepUnless(options_.interval, stop)) {
+      ctx_->Guarded("retrying pending fences", [&] { cleanup.RetryFences(); });
+    }
   });
   auto cleanups = ctx_->executor->Spawn("cleanups", [&] {
-    while (ctx_->clock->SleepUnless(options_.cleanup_every, stop)) cleanup.RetryTheRest();
+    while (ctx_->clock->SleepUnless(options_.cleanup_every, stop)) {
+      ctx_->Guarded("the cleanups", [&] { cleanup.RetryTheRest(); });
+    }
   });
   while (!stop.load()) {
     // What was spooled while the database was away reaches it as soon as it answers, not
     // at the next write of the same kind (which may be an hour away).
-    ctx_->state->FlushPending().IgnoreError();  // still away: the next interval
-    SyncInstances(stop);
-    HandleRequests();
-    Heartbeat();
-    MaybeReap();
-    ReapStopped(false);
+    ctx_->Guarded("the controller's main loop", [&] {
+      ctx_->state->FlushPending().IgnoreError();  // still away: the next interval
+      SyncInstances(stop);
+      HandleRequests();
+      Heartbeat();
+      MaybeReap();
+      ReapStopped(false);
+    });
     ctx_->clock->SleepUnless(options_.interval, stop);
   }
   lister->Join();

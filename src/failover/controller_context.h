@@ -57,6 +57,10 @@ struct ControllerContext {
   std::vector<ControllerObserver*> observers;
 
   void Log(const std::string& line) const;
+  // Runs one pass of a loop the controller keeps running (a supervisor's tick, the lister,
+  // the cleanups). An exception escaping the pass (a bug, or outside input nothing validated)
+  // is logged with `what` and reported false; the loop goes on, the process never ends.
+  bool Guarded(const std::string& what, const std::function<void()>& pass) const;
   const std::string& ProcessId() const { return process_id.empty() ? controller : process_id; }
   template <class F>
   void Notify(const F& tell) const {

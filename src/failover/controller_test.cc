@@ -863,5 +863,25 @@ TEST_F(ControllerTest, ASuspectHostRentsAheadAndABlipDestroysWhatItRented) {
   });
 }
 
+// A pass of a loop the controller keeps running that throws (a bug, or outside input nothing
+// validated) is logged with what failed, escaped, and the loop is told to go on.
+TEST(ControllerContextTest, AnExceptionEscapingAGuardedPassIsLoggedNotFatal) {
+  ControllerContext ctx;
+  std::vector<std::string> lines;
+  ctx.log = [&](const std::string& line) { lines.push_back(line); };
+  int ran = 0;
+  EXPECT_TRUE(ctx.Guarded("quiet", [&] { ++ran; }));
+  EXPECT_FALSE(ctx.Guarded("llm-1: its supervisor",
+                           [] { throw std::runtime_error("bad \xff\x1b[2J byte"); }));
+  EXPECT_FALSE(ctx.Guarded("the lister", [] { throw 42; }));
+  EXPECT_EQ(ran, 1);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0],
+            "llm-1: its supervisor failed unexpectedly (bad \\xff\\x1b[2J byte); it goes on at "
+            "its next pass");
+  EXPECT_NE(lines[1].find("the lister failed unexpectedly (an exception that is not a "),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace standby

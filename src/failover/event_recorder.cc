@@ -1,33 +1,24 @@
 #include "failover/event_recorder.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "failover/vocabulary.h"
 
 namespace standby {
-namespace {
-
-// A host's bytes are not trusted to be UTF-8 (nlohmann would throw on them).
-std::string Dump(const nlohmann::json& data) {
-  return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
 
 EventRecorder::EventRecorder(StateStore* state, Clock* clock, std::chrono::hours keep,
-                             size_t max_queued)
+                             size_t max_queued, Executor* executor)
     : state_(state), clock_(clock), keep_(keep), max_queued_(max_queued) {
-  writer_ = std::thread([this] { Loop(); });
+  writer_ = executor->Spawn("event recorder", [this] { Loop(); });
 }
 
 EventRecorder::~EventRecorder() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
+  stopping_ = true;
+  queued_.Ring();
+  writer_->Join();
 }
 
 void EventRecorder::FailoverPhase(const FailoverEvent& row) {
@@ -49,12 +40,12 @@ void EventRecorder::FailoverPhase(const FailoverEvent& row) {
          finished  ? "failover.finished"
          : started ? "failover.started"
                    : "failover.phase",
-         Dump(data));
+         DumpJson(data));
 }
 
 void EventRecorder::FenceChanged(const FailoverEvent& row) {
   Append(row.instance_id, "failover.fence",
-         Dump({{"failover_id", row.failover_id},
+         DumpJson({{"failover_id", row.failover_id},
                {"fence", row.fence},
                {"detail", row.fence_detail},
                {"old_instance", row.original_instance_id}}));
@@ -73,12 +64,12 @@ void EventRecorder::SnapshotFinished(const std::string& instance, const Snapshot
   } else {
     data = {{"result", "failed"}, {"error", error}, {"failures", failures}};
   }
-  Append(instance, "snapshot.finished", Dump(data));
+  Append(instance, "snapshot.finished", DumpJson(data));
 }
 
 void EventRecorder::HealthChanged(const std::string& instance, const std::string& state,
                                   const std::string& detail) {
-  Append(instance, "instance.health", Dump({{"state", state}, {"detail", detail}}));
+  Append(instance, "instance.health", DumpJson({{"state", state}, {"detail", detail}}));
 }
 
 void EventRecorder::Append(const std::string& instance, const std::string& type,
@@ -95,26 +86,33 @@ void EventRecorder::Append(const std::string& instance, const std::string& type,
     queue_.push_back(
         {.at = NowMillis(clock_), .instance_id = instance, .type = type, .data_json = data});
   }
-  wake_.notify_one();
+  queued_.Ring();
 }
 
 void EventRecorder::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything was written
-    EventRow event = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
+    std::optional<EventRow> next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!queue_.empty()) {
+        next = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    if (!next) {
+      if (stopping_.load()) return;  // stopping, and everything was written
+      clock_->WaitForBell(std::chrono::seconds(1), queued_);
+      continue;
+    }
+    const EventRow& event = *next;
     auto id = state_->AppendEvent(event);
     if (!id) {
       spdlog::warn("{}: event {} not logged: {}", event.instance_id, event.type,
                    id.error().message);
     } else if (++appended_ % 100 == 1) {
       const int64_t keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(keep_).count();
-      state_->PruneEvents(event.at - keep_ms).IgnoreError();
+      state_->PruneEvents(event.at - keep_ms).IgnoreError();  // the next prune retries
     }
-    lock.lock();
   }
 }
 

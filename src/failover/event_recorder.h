@@ -1,13 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "env/clock.h"
+#include "env/doorbell.h"
+#include "env/executor.h"
 #include "failover/controller_observer.h"
 #include "state/state_store.h"
 
@@ -25,13 +27,15 @@ namespace standby {
 //                       bytes_uploaded, duration_ms | error, failures}
 // Text that came from a host (a detail, an error) may be any bytes: invalid UTF-8 is
 // replaced, never thrown over. The controller only queues (its failover must not wait on the
-// database); a thread of the recorder appends in order. An event that cannot be written is logged
+// database); a task of the recorder, on `executor`, appends in order (it waits on `clock`, so
+// the simulation's scheduler can run it). An event that cannot be written is logged
 // and dropped, as are events beyond `max_queued` while the database is away: the log is a view, the
 // failover and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
 class EventRecorder : public ControllerObserver {
  public:
   EventRecorder(StateStore* state, Clock* clock,
-                std::chrono::hours keep = std::chrono::hours(24 * 7), size_t max_queued = 10000);
+                std::chrono::hours keep = std::chrono::hours(24 * 7), size_t max_queued = 10000,
+                Executor* executor = Executor::Threads());
   // Writes what is queued (each append bounded by the store's own timeouts), then stops.
   ~EventRecorder() override;
 
@@ -50,13 +54,13 @@ class EventRecorder : public ControllerObserver {
   Clock* clock_;
   const std::chrono::hours keep_;
   const size_t max_queued_;
-  int64_t appended_ = 0;  // by the writer thread
-  std::mutex mu_;
-  std::condition_variable wake_;
+  int64_t appended_ = 0;  // by the writer task
+  std::mutex mu_;  // queue_ and dropped_; never held while waiting
   std::deque<EventRow> queue_;
-  bool stopping_ = false;
   size_t dropped_ = 0;
-  std::thread writer_;
+  std::atomic<bool> stopping_{false};
+  Doorbell queued_;
+  std::unique_ptr<Executor::Task> writer_;  // last: started once the rest exists
 };
 
 }  // namespace standby

@@ -289,6 +289,17 @@ void InstanceSupervisor::Tick(const ProviderListing& listing, const std::atomic<
   }
 }
 
+void InstanceSupervisor::MarkFault() {
+  auto updated = UpdateProtectedRow(ctx_, spec_.name, [](ProtectedInstance& p) {
+    p.health_detail =
+        "the controller failed unexpectedly while watching this instance (its log says how); "
+        "it keeps watching";
+    return true;
+  });
+  if (updated && *updated) SetRow(**updated);
+  // Unwritten: the log has it, and the next probe writes the state anyway.
+}
+
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {
   std::string name(ProtectionStateName(state));
   const int64_t now_ns = ctx_->clock->MonotonicNanos();

@@ -58,6 +58,10 @@ class InstanceSupervisor {
   // then runs as for a real failure and the failover is recorded with trigger `drill`.
   void Request(const RequestRow& request);
 
+  // A Tick ended by an exception (ControllerContext::Guarded logged it): the row's detail
+  // says so until the next probe's state replaces it; the instance stays watched.
+  void MarkFault();
+
   const std::string& name() const { return name_; }
   // The failover of this instance running now (here or in another process), "" if none.
   std::string running_failover() const;
