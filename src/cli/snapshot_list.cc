@@ -13,13 +13,25 @@ int RunSnapshotList(const std::vector<std::string>& args) {
   if (!store) return Fail(store.error(), inv->json);
   auto repo = Repository::Open(store->get(), /*create=*/false);
   if (!repo) return Fail(repo.error(), inv->json);
-  auto snapshots = (*repo)->ListSnapshots(inv->Flag("instance"));
+  std::vector<UnreadableObject> unreadable;
+  auto snapshots = (*repo)->ListSnapshots(inv->Flag("instance"), &unreadable);
   if (!snapshots) return Fail(snapshots.error(), inv->json);
   if (inv->json) {
     nlohmann::json list = nlohmann::json::array();
     for (const SnapshotHeader& h : *snapshots) list.push_back(HeaderJson(h));
-    PrintJson({{"snapshots", std::move(list)}, {"count", snapshots->size()}});
+    nlohmann::json bad = nlohmann::json::array();
+    for (const UnreadableObject& u : unreadable) {
+      bad.push_back(
+          {{"instance_id", u.instance_id}, {"key", u.key}, {"problem", EscapeControl(u.problem)}});
+    }
+    PrintJson({{"snapshots", std::move(list)},
+               {"count", snapshots->size()},
+               {"unreadable", std::move(bad)}});
     return kExitOk;
+  }
+  for (const UnreadableObject& u : unreadable) {
+    std::fprintf(stderr, "warning: %s is unreadable: %s\n", EscapeControl(u.key).c_str(),
+                 EscapeControl(u.problem).c_str());
   }
   std::printf("%-28s %-16s %-11s %8s %10s %10s  %s\n", "SNAPSHOT", "INSTANCE", "TYPE", "FILES",
               "SIZE", "UPLOADED", "CREATED");

@@ -34,8 +34,12 @@ int RunSnapshotPrune(const std::vector<std::string>& args) {
                {"kept", result->kept},
                {"packs_deleted", result->packs_deleted},
                {"packs_kept", result->packs_kept},
-               {"bytes_freed", result->bytes_freed}});
+               {"bytes_freed", result->bytes_freed},
+               {"unreadable", result->unreadable}});
   } else {
+    for (const std::string& u : result->unreadable) {
+      std::fprintf(stderr, "warning: %s; every pack of its instance was kept\n", u.c_str());
+    }
     Print("✓ Pruned " + std::to_string(result->removed.size()) + " snapshots of " + *instance +
           " (kept " + std::to_string(result->kept.size()) + "), deleted " +
           std::to_string(result->packs_deleted) + " packs, freed " +

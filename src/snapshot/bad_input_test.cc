@@ -5,11 +5,13 @@
 
 #include <cerrno>
 
+#include "base/strings.h"
 #include "env/fault_injecting_file_system.h"
 #include "snapshot/compression.h"
 #include "snapshot/pack.h"
 #include "snapshot/test_fixture.h"
 #include "store/fault_injecting_store.h"
+#include "testing/memory_probe.h"
 
 namespace standby {
 namespace {
@@ -186,6 +188,36 @@ TEST_F(BadInputTest, AManifestBombIsRefusedBeforeItIsInflated) {
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().code, ErrorCode::kCorruption);
   EXPECT_NE(m.error().message.find("implausible size"), std::string::npos) << m.error().message;
+}
+
+// A reference bomb: a manifest within the decompression bounds (4 MiB of poorly compressible
+// padding lets it inflate to 130 MB) whose one file lists its chunk 60 million times. Counted
+// as parsed, it is refused after 2^20 references, well within a stated memory bound (without
+// the count the parse took well over a gigabyte: a JSON node and an index per reference).
+TEST_F(BadInputTest, AReferenceBombIsRefusedWithinBoundedMemory) {
+  WriteFile(ws("a.bin"), RandomBytes(100000, 5));
+  ASSERT_OK_AND_ASSIGN(SnapshotResult s, Snap());
+  ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
+  ManifestEntry bomb = m.entries.back();
+  ASSERT_EQ(bomb.type, FileType::kRegular);
+  ASSERT_FALSE(bomb.chunks.empty());
+  bomb.path = HexEncode(RandomBytes(4 << 20, 9));  // 8 MiB of hex: a 4 MiB frame may inflate
+  bomb.chunks.assign(60'000'000, bomb.chunks.front());
+  bomb.size = bomb.chunks.size() * m.chunks[bomb.chunks.front()].raw_length;
+  m.entries.push_back(std::move(bomb));
+  const std::string frame = CompressObject(SerializeManifest(m));
+  m = Manifest();  // the test's own copy is gone before the measure
+  ASSERT_OK(store_->Put(SnapshotPrefix("gpu-1", s.header.snapshot_id) + "manifest", frame));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store_.get(), false));
+  auto refused = repo->LoadManifest("gpu-1", s.header.snapshot_id);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(refused.error().message.find("more than 1048576 chunks"), std::string::npos)
+      << refused.error().message;
+  ASSERT_OK_AND_ASSIGN(uint64_t growth, PeakMemoryGrowthInChild([&] {
+                         repo->LoadManifest("gpu-1", s.header.snapshot_id).IgnoreError();
+                       }));
+  EXPECT_LT(growth, 600ull << 20) << "the refused manifest cost " << (growth >> 20) << " MiB";
 }
 
 TEST_F(BadInputTest, ChunkLengthsBeyondTheChunkerAreRefused) {

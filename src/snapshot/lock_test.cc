@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "env/host_info.h"
+#include "snapshot/repository.h"
 #include "store/mem_object_store.h"
 #include "testing/test_util.h"
 
@@ -93,6 +94,29 @@ TEST(RepoLockTest, ALockDatedInTheFutureStillGoesStale) {
             ErrorCode::kConflict);
   clock.Advance(2 * RepoLock::kStaleAfter + std::chrono::minutes(1));
   EXPECT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
+}
+
+// Lock records may come from anywhere (an old host's, a damaged object): an oversized one is
+// not read whole (it is unreadable, blocks nobody), and its words reach messages escaped.
+TEST(RepoLockTest, AHugeLockIsNotReadAndALocksWordsAreEscaped) {
+  FakeClock clock;
+  MemObjectStore store(&clock);
+  ASSERT_OK(store.Put("locks/00000000000000000000000000000001",
+                      std::string(kMaxLockBytes + 1, ' ') + "{\"kind\":\"exclusive\"}"));
+  ASSERT_OK_AND_ASSIGN(auto locks, ListLocks(&store, &clock));
+  ASSERT_EQ(locks.size(), 1u);
+  EXPECT_FALSE(locks[0].readable);
+  ASSERT_OK(RepoLock::Acquire(&store, LockKind::kShared, "w", &clock, std::chrono::seconds(0)));
+  ASSERT_OK(store.Delete("locks/00000000000000000000000000000001"));
+  ASSERT_OK(store.Put("locks/00000000000000000000000000000002",
+                      "{\"kind\":\"exclusive\",\"operation\":\"\\u001b]0;owned\\u0007\","
+                      "\"hostname\":\"h\\u001b[2J\",\"refreshed_at_ns\":0}"));
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_OK_AND_ASSIGN(locks, ListLocks(&store, &clock));
+  ASSERT_EQ(locks.size(), 1u);
+  EXPECT_EQ(locks[0].Describe().find('\x1b'), std::string::npos) << locks[0].Describe();
+  EXPECT_NE(locks[0].Describe().find("\\x1b]0;owned\\x07 on h\\x1b[2J"), std::string::npos)
+      << locks[0].Describe();
 }
 
 // A lock left on this host by a process that is gone (Ctrl-C'd, kill -9) blocks nobody and

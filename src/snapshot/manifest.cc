@@ -226,11 +226,25 @@ Result<Manifest> ParseManifest(std::string_view text) {
   Manifest m;
   std::optional<Error> failure;
   std::string section;  // the top-level key being parsed
+  // Chunk references are counted as they are parsed, before an entry's DOM can grow: a few
+  // compressed bytes of "0,0,0,..." must not expand to gigabytes (a reference bomb).
+  uint64_t entry_references = 0, references = 0;
   auto on_event = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
     if (depth > kMaxJsonDepth) throw std::runtime_error("manifest nested too deeply");
+    if (depth == 4 && event == json::parse_event_t::value && section == "entries") {
+      if (++entry_references > kMaxChunksPerFile) {
+        throw std::runtime_error("a file lists more than " + std::to_string(kMaxChunksPerFile) +
+                                 " chunks");
+      }
+      if (++references > kMaxChunkReferences) {
+        throw std::runtime_error("the files list more than " + std::to_string(kMaxChunkReferences) +
+                                 " chunks in all");
+      }
+    }
     if (event == json::parse_event_t::key && depth == 1) {
       section = parsed.get<std::string>();
     } else if (depth == 2 && section == "entries" && event == json::parse_event_t::object_end) {
+      entry_references = 0;
       auto entry = EntryFromJson(parsed);
       if (entry) {
         m.entries.push_back(std::move(*entry));

@@ -25,6 +25,15 @@ struct ChunkRef {
   Compression compression = Compression::kNone;
 };
 
+// The permission bits a restore gives an entry unless asked to keep setuid and setgid
+// (RestoreOptions::keep_special_bits): the stored mode & this. Validation accepts both.
+inline constexpr uint32_t kModeRestoredByDefault = 01777;
+
+// Bounds on what a manifest may expand to (a host writes it): chunk references per file
+// (2^20 chunks of at least the chunker's minimum: terabytes) and in all.
+inline constexpr uint64_t kMaxChunksPerFile = 1 << 20;
+inline constexpr uint64_t kMaxChunkReferences = 1 << 24;
+
 // One workspace entry. Paths are relative to the workspace root, '/'-separated.
 struct ManifestEntry {
   std::string path;

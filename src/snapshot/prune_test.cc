@@ -2,6 +2,7 @@
 
 #include "snapshot/lock.h"
 #include "snapshot/pruner.h"
+#include "snapshot/repository.h"
 #include "snapshot/test_fixture.h"
 #include "snapshot/verifier.h"
 
@@ -66,6 +67,45 @@ TEST_F(PruneTest, NeverTouchesAnotherInstancesData) {
   ASSERT_OK_AND_ASSIGN(Manifest m, repo->LoadManifest("gpu-2", *latest));
   ASSERT_OK_AND_ASSIGN(DataVerification v, VerifySnapshotData(store_.get(), m));
   EXPECT_TRUE(v.problems.empty());
+}
+
+// One instance's garbage (a host writes under its own prefix) stops neither another
+// instance's prune nor the listing: the damaged instance keeps every pack, and is reported.
+TEST_F(PruneTest, AGarbageManifestOrHeaderOfOneInstanceDoesNotStopAnothersPrune) {
+  SnapshotOptions other = Options();
+  other.instance_id = "gpu-2";
+  WriteFile(ws("theirs.bin"), RandomBytes(1 << 20, 7));
+  ASSERT_OK_AND_ASSIGN(SnapshotResult theirs, CreateSnapshot(store_.get(), other));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    WriteFile(ws("theirs.bin"), RandomBytes(1 << 20, 20 + i));
+    ASSERT_OK_AND_ASSIGN(SnapshotResult r, Snap());
+    ids.push_back(r.header.snapshot_id);
+  }
+  ASSERT_OK(store_->Put(SnapshotPrefix("gpu-2", theirs.header.snapshot_id) + "manifest",
+                        "not a manifest"));
+  ASSERT_OK(store_->Put("snapshots/gpu-2/20260101T000000Z-deadbeef/header.json", "{garbage"));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store_.get(), false));
+  std::vector<UnreadableObject> unreadable;
+  ASSERT_OK_AND_ASSIGN(auto listed, repo->ListSnapshots(std::nullopt, &unreadable));
+  EXPECT_EQ(listed.size(), 3u);  // gpu-2's readable header, and both of gpu-1's
+  ASSERT_EQ(unreadable.size(), 1u);
+  EXPECT_EQ(unreadable[0].instance_id, "gpu-2");
+  EXPECT_FALSE(repo->ListSnapshots(std::nullopt).has_value()) << "strict listing";
+
+  const size_t theirs_packs = ListAll(store_.get(), "packs/gpu-2/")->size();
+  PruneOptions o;
+  o.clock = Clock::Real();
+  o.instance_id = "gpu-1";
+  o.keep_last = 1;
+  ASSERT_OK_AND_ASSIGN(PruneResult r, PruneSnapshots(store_.get(), o));
+  EXPECT_EQ(r.removed, std::vector<std::string>{ids[0]});
+  EXPECT_GT(r.packs_deleted, 0u) << "gpu-1's dead packs are collected";
+  EXPECT_EQ(ListAll(store_.get(), "packs/gpu-2/")->size(), theirs_packs);
+  ASSERT_EQ(r.unreadable.size(), 2u);
+  EXPECT_NE(r.unreadable[0].find("snapshots/gpu-2/"), std::string::npos) << r.unreadable[0];
+  ASSERT_OK(RestoreTo(out()));
+  EXPECT_EQ(ReadFile(out("theirs.bin")), RandomBytes(1 << 20, 21));
 }
 
 TEST_F(PruneTest, DeletesPacksLeftByACrashedSnapshot) {

@@ -1,8 +1,10 @@
 #include "snapshot/pruner.h"
 
+#include <set>
 #include <unordered_set>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "snapshot/lock.h"
 #include "snapshot/pack.h"
 #include "snapshot/repository.h"
@@ -38,7 +40,8 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
                                      options.lock_wait, nullptr, options.executor));
   PruneResult result;
   ASSIGN_OR_RETURN(auto latest, repo->ReadLatest(options.instance_id));
-  ASSIGN_OR_RETURN(auto snapshots, repo->ListSnapshots(options.instance_id));
+  std::vector<UnreadableObject> unreadable;
+  ASSIGN_OR_RETURN(auto snapshots, repo->ListSnapshots(options.instance_id, &unreadable));
   if (snapshots.empty() && !latest) {
     // An instance whose only snapshots were interrupted has packs to collect: not unknown.
     ASSIGN_OR_RETURN(auto page, store->List("packs/" + options.instance_id + "/", "", 1));
@@ -58,24 +61,46 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
     }
   }
 
-  // Mark: every pack any remaining snapshot of any instance references.
-  ASSIGN_OR_RETURN(auto remaining, repo->ListSnapshots(std::nullopt));
+  // Mark: every pack any remaining snapshot of any instance references. An instance with an
+  // object that cannot be read (a host may have written garbage under its own prefix) keeps
+  // every pack it has, and is reported; the others are collected as usual.
+  unreadable.clear();
+  ASSIGN_OR_RETURN(auto remaining, repo->ListSnapshots(std::nullopt, &unreadable));
   std::unordered_set<std::string> live;  // pack keys
   for (const SnapshotHeader& h : remaining) {
     auto manifest = repo->LoadManifest(h.instance_id, h.snapshot_id);
     if (!manifest) {
-      return manifest.error().WithContext("garbage collection skipped, nothing deleted beyond " +
-                                          std::to_string(result.removed.size()) + " snapshots");
+      const ErrorCode code = manifest.error().code;
+      if (code == ErrorCode::kUnavailable || code == ErrorCode::kPermissionDenied) {
+        return manifest.error().WithContext("garbage collection skipped, nothing deleted beyond " +
+                                            std::to_string(result.removed.size()) + " snapshots");
+      }
+      unreadable.push_back({h.instance_id,
+                            SnapshotPrefix(h.instance_id, h.snapshot_id) + "manifest",
+                            manifest.error().message});
+      continue;
     }
     for (const ChunkRef& c : manifest->chunks) live.insert(PackKey(h.instance_id, c.pack));
   }
+  std::set<std::string> kept_whole;  // instances whose every pack stays
+  for (const UnreadableObject& u : unreadable) kept_whole.insert(u.instance_id);
 
   // Sweep, per instance: its new index first, then its old index files; then dead packs.
   ASSIGN_OR_RETURN(auto instances, IndexedInstances(store));
   for (const std::string& instance : instances) {
+    if (kept_whole.contains(instance)) continue;
     std::vector<std::string> old_index_keys;
     std::vector<PackRecord> indexed;
-    ASSIGN_OR_RETURN(ChunkIndex ignored, repo->LoadIndex(instance, &old_index_keys, &indexed));
+    auto loaded = repo->LoadIndex(instance, &old_index_keys, &indexed);
+    if (!loaded) {
+      const ErrorCode code = loaded.error().code;
+      if (code == ErrorCode::kUnavailable || code == ErrorCode::kPermissionDenied) {
+        return loaded.error();
+      }
+      unreadable.push_back({instance, "index/" + instance + "/", loaded.error().message});
+      kept_whole.insert(instance);
+      continue;
+    }
     std::vector<PackRecord> kept_records;
     std::unordered_set<Hash256, Hash256Hasher> recorded;
     for (PackRecord& record : indexed) {
@@ -94,7 +119,8 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   }
   ASSIGN_OR_RETURN(auto packs, ListAll(store, "packs/"));
   for (const ObjectInfo& pack : packs) {
-    if (live.contains(pack.key)) {
+    const std::vector<std::string> parts = SplitString(pack.key, '/');
+    if (live.contains(pack.key) || (parts.size() >= 2 && kept_whole.contains(parts[1]))) {
       ++result.packs_kept;
       continue;
     }
@@ -108,6 +134,11 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   ASSIGN_OR_RETURN(result.abandoned_bytes_freed,
                    store->RemoveAbandonedUploads(options.clock->Now() - age_ns));
   result.bytes_freed += result.abandoned_bytes_freed;
+  for (const UnreadableObject& u : unreadable) {
+    spdlog::warn("prune: {} is unreadable ({}); every pack of instance {} was kept", u.key,
+                 EscapeControl(u.problem), u.instance_id.empty() ? "?" : u.instance_id);
+    result.unreadable.push_back(u.key + ": " + EscapeControl(u.problem));
+  }
   RETURN_IF_ERROR(lock->Release());
   spdlog::debug("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",
                 result.removed.size(), result.packs_deleted, result.bytes_freed, result.packs_kept);

@@ -40,7 +40,7 @@ std::string SnapshotPrefix(const std::string& instance_id, const std::string& sn
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool create) {
-  auto config = store->Get("config");
+  auto config = GetBounded(store, "config", kMaxConfigBytes);
   if (!config) {
     if (config.error().code != ErrorCode::kNotFound) {
       return config.error().WithContext("cannot read repository " + store->Url());
@@ -90,7 +90,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool cr
 
 Result<std::optional<std::string>> Repository::ReadLatest(const std::string& instance_id) {
   RETURN_IF_ERROR(ValidateInstanceId(instance_id));
-  auto pointer = store_->Get("snapshots/" + instance_id + "/latest");
+  auto pointer = GetBounded(store_, "snapshots/" + instance_id + "/latest", kMaxPointerBytes);
   if (!pointer) {
     if (pointer.error().code == ErrorCode::kNotFound) return std::optional<std::string>();
     return pointer.error();
@@ -122,7 +122,7 @@ Result<Manifest> Repository::LoadManifest(const std::string& instance_id,
   RETURN_IF_ERROR(ValidateInstanceId(instance_id));
   RETURN_IF_ERROR(ValidateSnapshotId(snapshot_id));
   std::string key = SnapshotPrefix(instance_id, snapshot_id) + "manifest";
-  auto frame = store_->Get(key);
+  auto frame = GetBounded(store_, key, kMaxManifestFrameBytes);
   if (!frame) {
     if (frame.error().code == ErrorCode::kNotFound) {
       return NotFoundError("snapshot " + snapshot_id + " of instance " + instance_id +
@@ -156,7 +156,7 @@ Result<std::string> Repository::FindInstance(const std::string& snapshot_id) {
 }
 
 Result<std::vector<SnapshotHeader>> Repository::ListSnapshots(
-    const std::optional<std::string>& instance_id) {
+    const std::optional<std::string>& instance_id, std::vector<UnreadableObject>* unreadable) {
   std::string prefix = "snapshots/";
   if (instance_id) {
     RETURN_IF_ERROR(ValidateInstanceId(*instance_id));
@@ -166,13 +166,27 @@ Result<std::vector<SnapshotHeader>> Repository::ListSnapshots(
   std::vector<SnapshotHeader> headers;
   for (const ObjectInfo& object : objects) {
     if (!object.key.ends_with("/header.json")) continue;
-    auto text = store_->Get(object.key);
-    if (!text) {
-      if (text.error().code == ErrorCode::kNotFound) continue;  // pruned meanwhile
-      return text.error();
+    auto text = GetBounded(store_, object.key, kMaxHeaderBytes);
+    if (!text && text.error().code == ErrorCode::kNotFound) continue;  // pruned meanwhile
+    Result<SnapshotHeader> header =
+        text ? ParseHeader(*text) : Result<SnapshotHeader>(text.error());
+    const std::vector<std::string> parts = SplitString(object.key, '/');
+    const std::string owner = parts.size() == 4 ? parts[1] : "";
+    if (header && (header->instance_id != owner ||
+                   SnapshotPrefix(owner, header->snapshot_id) + "header.json" != object.key)) {
+      header = CorruptionError("it names snapshot " + header->snapshot_id + " of instance " +
+                               header->instance_id + ", not the one it is stored as");
     }
-    ASSIGN_OR_RETURN(SnapshotHeader header, ParseHeader(*text));
-    headers.push_back(std::move(header));
+    if (header) {
+      headers.push_back(std::move(*header));
+      continue;
+    }
+    const bool store_failed = header.error().code == ErrorCode::kUnavailable ||
+                              header.error().code == ErrorCode::kPermissionDenied;
+    if (unreadable == nullptr || store_failed) {
+      return header.error().WithContext("reading " + object.key);
+    }
+    unreadable->push_back({owner, object.key, header.error().message});
   }
   std::sort(headers.begin(), headers.end(), [](const SnapshotHeader& a, const SnapshotHeader& b) {
     return a.created_at != b.created_at ? a.created_at < b.created_at
@@ -197,7 +211,7 @@ Result<ChunkIndex> Repository::LoadIndex(const std::string& instance_id,
   std::vector<std::optional<std::string>> frames(objects.size());
   RETURN_IF_ERROR(
       ParallelFor(objects.size(), store_->PreferredConcurrency(), [&](size_t i) -> Status {
-        auto frame = store_->Get(objects[i].key);
+        auto frame = GetBounded(store_, objects[i].key, kMaxIndexFrameBytes);
         if (frame) {
           frames[i] = std::move(*frame);
         } else if (frame.error().code != ErrorCode::kNotFound) {  // absent: replaced by a prune

@@ -13,6 +13,22 @@
 
 namespace standby {
 
+// The most the controller reads of each kind of repository object (hosts write most of them,
+// through their grants; docs/design.md, "Limits"). A larger object is refused unread.
+inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
+inline constexpr uint64_t kMaxPointerBytes = 4 << 10;  // snapshots/<instance>/latest
+inline constexpr uint64_t kMaxHeaderBytes = 1 << 20;   // header.json
+inline constexpr uint64_t kMaxLockBytes = 64 << 10;
+inline constexpr uint64_t kMaxManifestFrameBytes = 256 << 20;  // compressed
+inline constexpr uint64_t kMaxIndexFrameBytes = 256 << 20;     // compressed
+
+// An object of the repository that could not be read or made sense of, and whose it is.
+struct UnreadableObject {
+  std::string instance_id;
+  std::string key;
+  std::string problem;
+};
+
 // chunk id → where it is stored
 using ChunkIndex = std::unordered_map<Hash256, ChunkRef, Hash256Hasher>;
 
@@ -50,8 +66,13 @@ class Repository {
   Result<Manifest> LoadManifest(const std::string& instance_id, const std::string& snapshot_id);
   // Finds the instance a snapshot id belongs to (lists snapshots/; not for the failover path).
   Result<std::string> FindInstance(const std::string& snapshot_id);
-  // Headers of every complete snapshot (of one instance when given), oldest first.
-  Result<std::vector<SnapshotHeader>> ListSnapshots(const std::optional<std::string>& instance_id);
+  // Headers of every complete snapshot (of one instance when given), oldest first. With
+  // `unreadable`, a header that cannot be read (damaged, too large: a host may have written
+  // it) is reported there and skipped, so one instance's garbage never hides the others';
+  // without it, it is an error. A store that does not answer is an error either way.
+  Result<std::vector<SnapshotHeader>> ListSnapshots(
+      const std::optional<std::string>& instance_id,
+      std::vector<UnreadableObject>* unreadable = nullptr);
   // Removes a snapshot's objects, header first so listings never show a half-deleted one.
   Status DeleteSnapshot(const std::string& instance_id, const std::string& snapshot_id);
 

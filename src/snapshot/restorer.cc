@@ -68,7 +68,7 @@ class Restore {
   void Cleanup();
   // The mode to give `e`: setuid/setgid cleared unless kept on request.
   uint32_t ModeOf(const ManifestEntry& e) const {
-    return o_.keep_special_bits ? e.mode & 07777 : e.mode & 01777;
+    return o_.keep_special_bits ? e.mode & 07777 : e.mode & kModeRestoredByDefault;
   }
 
   ObjectStore* store_;

@@ -103,7 +103,7 @@ class ChunkSink {
       if (!put && put.error().code == ErrorCode::kPermissionDenied) {
         // Packs are immutable: one with this content may exist already (uploaded by a
         // snapshot that died before writing its index). Identical bytes are as good as ours.
-        auto existing = store_->Get(key);
+        auto existing = GetBounded(store_, key, data->size());
         if (existing && *existing == *data) put = OkStatus();
       }
       if (!put) return put.error().WithContext("uploading pack to " + store_->Url());
@@ -230,8 +230,11 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
   RETURN_IF_ERROR(CheckWorkspaceDirectory(options.fs, options.workspace));
   ASSIGN_OR_RETURN(std::vector<std::string> exclude, RepositoryInside(store, options.workspace));
   ASSIGN_OR_RETURN(auto repo, Repository::Open(store, /*create=*/true));
-  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create", clock,
-                                                options.lock_wait, options.cancel));
+  std::unique_ptr<RepoLock> lock;
+  if (!options.lock_held_by_caller) {
+    ASSIGN_OR_RETURN(lock, RepoLock::Acquire(store, LockKind::kShared, "snapshot create", clock,
+                                             options.lock_wait, options.cancel));
+  }
 
   std::optional<Manifest> parent;
   if (!options.force_full) {
@@ -349,7 +352,7 @@ Result<SnapshotResult> CreateSnapshot(ObjectStore* store, const SnapshotOptions&
     return wrote.error().WithContext("snapshot failed writing the manifest, latest unchanged");
   Status pointed = repo->WriteLatest(h.instance_id, h.snapshot_id);
   if (!pointed) return pointed.error().WithContext("snapshot written but latest not moved");
-  RETURN_IF_ERROR(lock->Release());
+  if (lock) RETURN_IF_ERROR(lock->Release());
 
   if (parent) {
     spdlog::info("Incremental: {} files changed out of {} total", h.files_changed, h.files_total);

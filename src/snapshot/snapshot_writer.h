@@ -20,6 +20,9 @@ struct SnapshotOptions {
   size_t pack_size = 16 * 1024 * 1024;  // target pack size in bytes
   bool force_full = false;              // ignore the parent: re-read every file
   std::chrono::seconds lock_wait{60};   // how long to wait for a running prune
+  // The caller holds a shared repository lock for this snapshot (the controller does, for a
+  // host that may not write locks): none is taken here.
+  bool lock_held_by_caller = false;
   FileSystem* fs = FileSystem::Real();
   Clock* clock = nullptr;  // required: the time seam
   // When set (Ctrl-C), the snapshot stops at the next chunk: uploads in flight finish, no

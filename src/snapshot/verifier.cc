@@ -103,7 +103,7 @@ Result<DirectoryVerification> VerifyDirectory(const Manifest& m, const std::stri
                            "points to " + (target ? *target : std::string("?")) + ", expected " +
                                e.symlink_target};
       }
-    } else if (stat->mode != e.mode) {
+    } else if (stat->mode != e.mode && stat->mode != (e.mode & kModeRestoredByDefault)) {
       problem = Mismatch{e.path, "mode", "is " + Octal(stat->mode) + ", expected " + Octal(e.mode)};
     } else if (e.type == FileType::kRegular) {
       uint64_t read = 0;

@@ -34,8 +34,9 @@ struct DirectoryVerification {
   std::vector<std::string> extra;  // present in the directory, absent from the snapshot
 };
 
-// Re-reads `dir` and compares it with `manifest`: every entry's type, mode and (for files)
-// size, mtime and content: each file is split at the snapshot's chunk boundaries and every
+// Re-reads `dir` and compares it with `manifest`: every entry's type, mode (as stored, or with
+// setuid and setgid cleared as a restore leaves them by default: kModeRestoredByDefault) and (for
+// files) size, mtime and content: each file is split at the snapshot's chunk boundaries and every
 // piece's SHA-256 compared with the chunk id. Extra entries are listed but do not fail the
 // validation. Reads files in parallel on `threads` threads (0 = one per core).
 Result<DirectoryVerification> VerifyDirectory(const Manifest& manifest, const std::string& dir,

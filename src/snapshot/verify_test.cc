@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "snapshot/pack.h"
 #include "snapshot/test_fixture.h"
@@ -34,6 +35,34 @@ TEST_F(VerifyTest, NamesEveryKindOfMismatch) {
   EXPECT_EQ(problems["run.sh"], "mode");
   EXPECT_EQ(problems["data/train.txt"], "size");
   EXPECT_EQ(v.extra, std::vector<std::string>{"surprise.txt"});
+}
+
+// A restore clears setuid and setgid unless told to keep them; validation agrees with it, so
+// a workspace holding a setuid file fails over (it failed validation after the old host was
+// destroyed). A special bit the snapshot never had is still a mismatch.
+TEST_F(VerifyTest, AFaithfulRestoreOfSetuidAndSetgidEntriesValidates) {
+  MakeWorkspace();
+  ASSERT_EQ(::chmod(ws("run.sh").c_str(), 04755), 0);
+  ASSERT_EQ(::chmod(ws("outputs").c_str(), 02700), 0);
+  ASSERT_OK(Snap());
+  ASSERT_OK_AND_ASSIGN(Manifest m, Latest());
+  ASSERT_OK_AND_ASSIGN(RestoreResult restored, RestoreTo(out()));
+  EXPECT_EQ(restored.validation, Validation::kOk);
+  struct stat st;
+  ASSERT_EQ(::stat(out("run.sh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  ASSERT_OK_AND_ASSIGN(DirectoryVerification cleared,
+                       VerifyDirectory(m, out(), FileSystem::Real()));
+  EXPECT_EQ(cleared.validation, Validation::kOk) << cleared.mismatches.size();
+  ASSERT_EQ(::chmod(out("run.sh").c_str(), 04755), 0);  // as --keep-special-bits leaves it
+  ASSERT_OK_AND_ASSIGN(DirectoryVerification kept, VerifyDirectory(m, out(), FileSystem::Real()));
+  EXPECT_EQ(kept.validation, Validation::kOk);
+  ASSERT_EQ(::chmod(out("empty.txt").c_str(), 04644), 0);
+  ASSERT_OK_AND_ASSIGN(DirectoryVerification added, VerifyDirectory(m, out(), FileSystem::Real()));
+  EXPECT_EQ(added.validation, Validation::kFailed);
+  ASSERT_EQ(added.mismatches.size(), 1u);
+  EXPECT_EQ(added.mismatches[0].path, "empty.txt");
+  EXPECT_EQ(added.mismatches[0].problem, "mode");
 }
 
 TEST_F(VerifyTest, SnapshotDataCheckFindsDamagedAndMissingPacks) {

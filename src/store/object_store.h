@@ -82,4 +82,10 @@ Status ValidateObjectKey(std::string_view key);
 // Every object under `prefix`, following pagination.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix);
 
+// `key` whole when it holds at most `limit` bytes, for objects someone we do not trust may
+// have written (locks, pointers, headers, manifests and indexes written through a host's
+// grants): never more than limit + 1 bytes are transferred or held. A larger object is
+// kResourceExhausted naming it and the limit; errors of Get otherwise.
+Result<std::string> GetBounded(ObjectStore* store, const std::string& key, uint64_t limit);
+
 }  // namespace standby

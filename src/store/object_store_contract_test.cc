@@ -106,6 +106,24 @@ TYPED_TEST_P(ObjectStoreContractTest, RangedGetsAreClippedAndChecked) {
   EXPECT_EQ(this->store_->Get("k", ByteRange{0, 0}).error().code, ErrorCode::kInvalidArgument);
 }
 
+// GetBounded, on every store: an object within the limit whole (the empty one too), a
+// larger one refused without reading it all, a missing one kNotFound.
+TYPED_TEST_P(ObjectStoreContractTest, BoundedGetsReadAtMostTheirLimit) {
+  ASSERT_OK(this->store_->Put("small", "0123456789"));
+  ASSERT_OK(this->store_->Put("empty", ""));
+  ASSERT_OK(this->store_->Put("big", std::string(1 << 20, 'b')));
+  ASSERT_OK_AND_ASSIGN(std::string small, GetBounded(this->store_.get(), "small", 10));
+  EXPECT_EQ(small, "0123456789");
+  ASSERT_OK_AND_ASSIGN(std::string empty, GetBounded(this->store_.get(), "empty", 10));
+  EXPECT_EQ(empty, "");
+  auto big = GetBounded(this->store_.get(), "big", 64 << 10);
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(big.error().message.find("big is larger than 65536 bytes"), std::string::npos)
+      << big.error().message;
+  EXPECT_EQ(GetBounded(this->store_.get(), "nope", 10).error().code, ErrorCode::kNotFound);
+}
+
 TYPED_TEST_P(ObjectStoreContractTest, MissingKeysAreNotFound) {
   EXPECT_EQ(this->store_->Get("nope").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(this->store_->Head("nope").error().code, ErrorCode::kNotFound);
@@ -179,9 +197,9 @@ TYPED_TEST_P(ObjectStoreContractTest, ConcurrentPutsOfOneKeyLeaveOneWholeValue) 
 
 REGISTER_TYPED_TEST_SUITE_P(ObjectStoreContractTest, PutThenGetReturnsTheSameBytes,
                             PutReplacesWholly, RangedGetsAreClippedAndChecked,
-                            MissingKeysAreNotFound, HeadReportsSize, DeleteRemoves,
-                            ListIsSortedPrefixFilteredAndPaginated, RejectsUnsafeKeys,
-                            ConcurrentPutsOfOneKeyLeaveOneWholeValue);
+                            BoundedGetsReadAtMostTheirLimit, MissingKeysAreNotFound,
+                            HeadReportsSize, DeleteRemoves, ListIsSortedPrefixFilteredAndPaginated,
+                            RejectsUnsafeKeys, ConcurrentPutsOfOneKeyLeaveOneWholeValue);
 using LocalStores = ::testing::Types<FsFactory, MemFactory, FaultInjectingFactory>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, ObjectStoreContractTest, LocalStores);
 // Against a real S3 server (s3rver on loopback), started by the test itself.
