@@ -58,6 +58,7 @@ Result<json> Snapshot(const AgentJob& job, const EventWriter& emit, const AgentE
   }
   options.pack_size = job.pack_size_mb * 1024 * 1024;
   options.lock_wait = std::chrono::seconds(job.lock_wait_seconds);
+  options.lock_held_by_caller = job.lock_held;
   options.threads = job.threads;
   options.cancel = env.cancel;
   ASSIGN_OR_RETURN(SnapshotResult r, CreateSnapshot(store.get(), options));

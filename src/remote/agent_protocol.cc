@@ -28,6 +28,7 @@ json AgentJobToJson(const AgentJob& job) {
             {"compression", job.compression},
             {"pack_size_mb", job.pack_size_mb},
             {"lock_wait_seconds", job.lock_wait_seconds},
+            {"lock_held", job.lock_held},
             {"threads", job.threads},
             {"workload",
              {{"command", job.workload_command},
@@ -87,6 +88,7 @@ Result<AgentJob> ParseAgentJob(std::string_view text) {
     job.compression = j.value("compression", "lz4");
     job.pack_size_mb = j.value("pack_size_mb", uint64_t{16});
     job.lock_wait_seconds = j.value("lock_wait_seconds", uint64_t{60});
+    job.lock_held = j.value("lock_held", false);
     job.threads = j.value("threads", size_t{0});
     if (j.contains("workload")) {
       const json& w = j["workload"];

@@ -58,6 +58,9 @@ struct AgentJob {
   std::string compression = "lz4";
   uint64_t pack_size_mb = 16;
   uint64_t lock_wait_seconds = 60;
+  // snapshot: the controller holds the repository's shared lock for the job (a host never
+  // writes locks into an S3 repository: remote/store_grants.h).
+  bool lock_held = false;
   size_t threads = 0;  // 0 = automatic
   // The workload (workload start|stop|status, and health's workload check).
   std::string workload_command;  // run with /bin/sh -c in the workspace

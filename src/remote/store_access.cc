@@ -1,5 +1,6 @@
 #include "remote/store_access.h"
 
+#include "snapshot/lock.h"
 #include "store/s3_object_store.h"
 
 namespace standby {
@@ -33,6 +34,16 @@ Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, A
   ASSIGN_OR_RETURN(GrantScope scope, access.signer->ScopeForJob(job));
   auto grants = std::make_unique<StoreGrants>(access.signer, std::move(scope));
   ASSIGN_OR_RETURN(job->grants, grants->GrantsInAdvance());
+  if (job->command == "snapshot") {
+    // The host writes no lock: it could write an exclusive one, or keep one alive with grants
+    // that outlive its job. The controller holds the snapshot's shared lock for the job.
+    ASSIGN_OR_RETURN(
+        auto lock, RepoLock::Acquire(access.signer->store(), LockKind::kShared,
+                                     "snapshot create on a host of " + job->instance_id,
+                                     Clock::Real(), std::chrono::seconds(job->lock_wait_seconds)));
+    grants->HoldLock(std::move(lock));
+    job->lock_held = true;
+  }
   return grants;
 }
 

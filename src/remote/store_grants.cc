@@ -19,16 +19,12 @@ std::set<std::string> QueryNames(const S3Operation& op) {
   return names;
 }
 
-// One of `instance`'s pack or index keys (PackKey, Repository::WriteIndex), or a lock.
+// One of `instance`'s pack or index keys (PackKey, Repository::WriteIndex). Never a lock:
+// the controller holds a host's snapshot lock for it (AddStoreAccess).
 bool ImmutableKey(const std::string& key, const std::string& instance) {
   const auto id = Hash256::FromHex(key.substr(key.rfind('/') + 1));
   if (key.starts_with("packs/")) return id && key == PackKey(instance, *id);
   if (key.starts_with("index/")) return id && key == "index/" + instance + "/" + id->Hex();
-  if (key.starts_with("locks/")) {
-    std::string name = key.substr(6);
-    return !name.empty() && name.size() <= 64 &&
-           name.find_first_not_of("0123456789abcdef") == std::string::npos;
-  }
   return false;
 }
 
@@ -53,7 +49,7 @@ Status StoreGrants::CheckList(const S3Operation& op) const {
   const std::string own = "snapshots/" + scope_.instance_id + "/";
   if (prefix.starts_with(own)) return OkStatus();
   if (scope_.kind == GrantScope::Kind::kWriteSnapshot &&
-      (prefix.starts_with("index/" + scope_.instance_id + "/") || prefix.starts_with("locks/"))) {
+      prefix.starts_with("index/" + scope_.instance_id + "/")) {
     return OkStatus();
   }
   return PermissionDeniedError("listing \"" + prefix + "\" is outside this job's instance");
@@ -71,11 +67,8 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
     if (writing_.count(op.key)) return OkStatus();
     return PermissionDeniedError("no upload of this object was started by this job");
   }
-  if (op.method == "DELETE" && names.empty()) {
-    // Only the lock this job took.
-    if (op.key.starts_with("locks/") && writing_.count(op.key)) return OkStatus();
+  if (op.method == "DELETE" && names.empty())
     return PermissionDeniedError("deleting is not granted");
-  }
   if (!put && !start_multipart) return PermissionDeniedError("not a write this job may do");
   const std::string own = "snapshots/" + scope_.instance_id + "/";
   if (op.key.starts_with(own)) {
@@ -84,7 +77,8 @@ Status StoreGrants::CheckWrite(const S3Operation& op) {
   }
   if (!ImmutableKey(op.key, scope_.instance_id)) {
     return PermissionDeniedError(
-        "the object is neither this instance's snapshot, pack or index nor a lock");
+        "the object is neither this instance's snapshot, pack or index (a host writes no lock: "
+        "the controller holds its job's)");
   }
   if (writing_.count(op.key)) return OkStatus();  // a retry of our own write
   auto existing = signer_->store()->Head(op.key);
@@ -115,11 +109,11 @@ Status StoreGrants::Check(const S3Operation& op) {
   if (read) {
     if (op.key == "config" || op.key.starts_with(own) ||
         op.key.starts_with("index/" + scope_.instance_id + "/") ||
-        op.key.starts_with("packs/" + scope_.instance_id + "/") || op.key.starts_with("locks/")) {
+        op.key.starts_with("packs/" + scope_.instance_id + "/")) {
       return OkStatus();
     }
     return PermissionDeniedError(
-        "a snapshot job reads only its own instance's snapshots, packs and indexes, and locks");
+        "a snapshot job reads only its own instance's snapshots, packs and indexes");
   }
   return CheckWrite(op);
 }

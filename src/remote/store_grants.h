@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "remote/agent_protocol.h"
+#include "snapshot/lock.h"
 #include "store/s3_object_store.h"
 
 namespace standby {
@@ -64,6 +65,8 @@ class StoreGrants {
   Result<std::vector<ObjectGrant>> GrantsInAdvance();
 
   const GrantScope& scope() const { return scope_; }
+  // Keeps `lock` (taken for the job) until these grants end with the job.
+  void HoldLock(std::unique_ptr<RepoLock> lock) { lock_ = std::move(lock); }
 
  private:
   Status Check(const S3Operation& op);
@@ -74,6 +77,7 @@ class StoreGrants {
   GrantScope scope_;
   std::mutex mu_;
   std::set<std::string> writing_;  // keys this job was allowed to create
+  std::unique_ptr<RepoLock> lock_;
 };
 
 }  // namespace standby

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "base/strings.h"
+#include "remote/store_access.h"
+#include "snapshot/lock.h"
 #include "snapshot/pack.h"
 #include "snapshot/repository.h"
 #include "snapshot/snapshot_writer.h"
@@ -101,6 +103,43 @@ TEST_F(StoreGrantsTest, S3_ARestoreReadsExactlyItsSnapshot) {
   for (const ObjectGrant& g : in_advance) EXPECT_EQ(g.op.method, "GET");
 }
 
+// A host's snapshot job takes no lock of its own: the controller holds the shared lock for
+// the job's lifetime (the grants'), so a prune waits for it and nothing a host wrote can block
+// another instance once its job is over.
+TEST_F(StoreGrantsTest, S3_TheControllerHoldsTheLockOfAHostsSnapshotJob) {
+  StoreAccess access;
+  access.repo = repo_;
+  access.settings.s3_endpoint = server_->endpoint();
+  access.settings.credentials = {"S3RVER", "S3RVER", ""};
+  access.settings.clock = Clock::Real();
+  AgentJob job;
+  job.command = "snapshot";
+  job.instance_id = "gpu-1";
+  ASSERT_OK_AND_ASSIGN(auto grants, AddStoreAccess(access, &job));
+  ASSERT_NE(grants, nullptr);
+  EXPECT_TRUE(job.lock_held);
+  ASSERT_OK_AND_ASSIGN(auto locks, ListLocks(store_.get(), Clock::Real()));
+  ASSERT_EQ(locks.size(), 1u);
+  EXPECT_EQ(locks[0].kind, "shared");
+  EXPECT_NE(locks[0].operation.find("gpu-1"), std::string::npos) << locks[0].operation;
+  auto prune = RepoLock::Acquire(store_.get(), LockKind::kExclusive, "snapshot prune",
+                                 Clock::Real(), std::chrono::seconds(0));
+  ASSERT_FALSE(prune.has_value());
+  EXPECT_EQ(prune.error().code, ErrorCode::kConflict);
+  grants.reset();  // the job is over
+  ASSERT_OK_AND_ASSIGN(locks, ListLocks(store_.get(), Clock::Real()));
+  EXPECT_TRUE(locks.empty());
+  EXPECT_OK(RepoLock::Acquire(store_.get(), LockKind::kExclusive, "snapshot prune", Clock::Real(),
+                              std::chrono::seconds(0)));
+  // A restore holds none.
+  AgentJob restore;
+  restore.command = "restore";
+  restore.instance_id = "gpu-1";
+  ASSERT_OK_AND_ASSIGN(auto reading, AddStoreAccess(access, &restore));
+  EXPECT_FALSE(restore.lock_held);
+  EXPECT_TRUE(ListLocks(store_.get(), Clock::Real())->empty());
+}
+
 TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   auto grants = Grants("snapshot");
   const std::string fresh_pack = "packs/gpu-1/ab/ab" + std::string(62, '0');
@@ -122,17 +161,18 @@ TEST_F(StoreGrantsTest, S3_ASnapshotWritesOnlyNewObjectsAndItsOwnInstance) {
   EXPECT_FALSE(Granted(*grants, Op("PUT", "config")));
   EXPECT_FALSE(Granted(*grants, Op("PUT", "packs/gpu-1/zz/not-a-pack")));
   EXPECT_FALSE(Granted(*grants, Op("DELETE", "snapshots/gpu-1/latest")));
-  // Locks: its own may be taken, refreshed and released; another's only read.
+  // Locks: none at all. A host could write an exclusive one (blocking every instance) or keep
+  // one alive with grants that outlive its job; the controller holds its job's lock.
   ASSERT_OK(store_->Put("locks/0123456789abcdef", "{}"));
-  EXPECT_TRUE(Granted(*grants, Op("GET", "locks/0123456789abcdef")));
+  EXPECT_FALSE(Granted(*grants, Op("GET", "locks/0123456789abcdef")));
   EXPECT_FALSE(Granted(*grants, Op("DELETE", "locks/0123456789abcdef")));
-  EXPECT_TRUE(Granted(*grants, Op("PUT", "locks/fedcba9876543210")));
-  EXPECT_TRUE(Granted(*grants, Op("DELETE", "locks/fedcba9876543210")));
-  // Listings: indexes, locks and its own instance.
+  EXPECT_FALSE(Granted(*grants, Op("PUT", "locks/fedcba9876543210")));
+  EXPECT_FALSE(Granted(*grants, Op("DELETE", "locks/fedcba9876543210")));
+  // Listings: its own indexes and instance.
   EXPECT_TRUE(Granted(*grants, ListOp("index/gpu-1/")));
   EXPECT_FALSE(Granted(*grants, ListOp("index/")));
   EXPECT_FALSE(Granted(*grants, ListOp("index/gpu-2/")));
-  EXPECT_TRUE(Granted(*grants, ListOp("locks/")));
+  EXPECT_FALSE(Granted(*grants, ListOp("locks/")));
   EXPECT_TRUE(Granted(*grants, ListOp("snapshots/gpu-1/")));
   EXPECT_FALSE(Granted(*grants, ListOp("snapshots/")));
   EXPECT_FALSE(Granted(*grants, ListOp("packs/")));
