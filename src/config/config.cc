@@ -69,7 +69,8 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
 // StrictModes). Checked and read through one descriptor (no symlink followed), so the file
 // checked is the file read.
 Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named .env must not hang every command in its directory.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     if (errno == ELOOP) return PermissionDeniedError("refusing " + path + ": it is a symlink");
@@ -78,7 +79,9 @@ Result<std::optional<std::string>> ReadDotEnvFile(const std::string& path) {
   struct stat st;
   std::string text;
   Status checked = ::fstat(fd, &st) != 0 ? Status(ErrnoError(errno, "stat " + path))
-                                         : CheckOwnedAndPrivate(path, st.st_uid, st.st_mode);
+                   : !S_ISREG(st.st_mode)
+                       ? Status(PermissionDeniedError("refusing " + path + ": not a regular file"))
+                       : CheckOwnedAndPrivate(path, st.st_uid, st.st_mode);
   if (checked) {
     char buf[4096];
     ssize_t n;

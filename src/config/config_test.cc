@@ -104,6 +104,13 @@ TEST_F(ConfigTest, BadInputNamesTheFileAndLine) {
   ASSERT_FALSE(dotenv.has_value());
   EXPECT_NE(dotenv.error().message.find("line 1"), std::string::npos);
   ASSERT_EQ(::unlink(dir_.Sub(".env").c_str()), 0);
+  // A FIFO named .env (nobody writes to it) is refused at once instead of hanging.
+  ASSERT_EQ(::mkfifo(dir_.Sub(".env").c_str(), 0600), 0);
+  auto fifo = Config::Load(Inputs());
+  ASSERT_FALSE(fifo.has_value());
+  EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos)
+      << fifo.error().message;
+  ASSERT_EQ(::unlink(dir_.Sub(".env").c_str()), 0);
   ASSERT_OK_AND_ASSIGN(Config config, Config::Load(Inputs({{"STANDBY_THREADS", "many"}})));
   EXPECT_FALSE(config.GetUint("threads").has_value());
 }
