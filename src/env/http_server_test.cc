@@ -215,6 +215,23 @@ TEST(HttpServerTest, ARepeatedCredentialOrRoutingHeaderIsRefused) {
   EXPECT_EQ(calls.load(), 0);
 }
 
+// The client's side of a byte budget: a response body longer than the request allows is
+// kResourceExhausted (never retried, never buffered past the limit).
+TEST(HttpServerTest, AResponseLargerThanTheClientAllowsIsRefused) {
+  auto handler = [](const HttpServerRequest&) {
+    return HttpServerResponse{200, {{"Content-Type", "text/plain"}}, std::string(1 << 20, 'b')};
+  };
+  ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Start({.port = 0}, handler));
+  HttpRequest r = To(server->port(), "/");
+  r.max_body = 64 << 10;
+  auto refused = MakeHttpClient()->Send(r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted) << refused.error().message;
+  r.max_body = 2 << 20;
+  ASSERT_OK_AND_ASSIGN(HttpResponse whole, MakeHttpClient()->Send(r));
+  EXPECT_EQ(whole.body.size(), 1u << 20);
+}
+
 TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
   std::atomic<int> calls{0};
   auto server = HttpServer::Start({.port = 0}, Echo(&calls));  // 30 s idle timeout

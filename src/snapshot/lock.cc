@@ -75,7 +75,7 @@ Result<std::vector<LockInfo>> ListLocks(ObjectStore* store, Clock* clock) {
   std::vector<LockInfo> locks;
   for (const ObjectInfo& info : objects) {
     // A host may write a lock: one larger than any lock is unreadable, not read whole.
-    auto body = GetBounded(store, info.key, kMaxLockBytes);
+    auto body = store->GetBounded(info.key, kMaxLockBytes);
     if (!body && body.error().code == ErrorCode::kResourceExhausted) {
       locks.push_back(ParseLock(info, "", clock));
       continue;

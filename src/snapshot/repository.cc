@@ -40,7 +40,7 @@ std::string SnapshotPrefix(const std::string& instance_id, const std::string& sn
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool create) {
-  auto config = GetBounded(store, "config", kMaxConfigBytes);
+  auto config = store->GetBounded("config", kMaxConfigBytes);
   if (!config) {
     if (config.error().code != ErrorCode::kNotFound) {
       return config.error().WithContext("cannot read repository " + store->Url());
@@ -90,7 +90,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool cr
 
 Result<std::optional<std::string>> Repository::ReadLatest(const std::string& instance_id) {
   RETURN_IF_ERROR(ValidateInstanceId(instance_id));
-  auto pointer = GetBounded(store_, "snapshots/" + instance_id + "/latest", kMaxPointerBytes);
+  auto pointer = store_->GetBounded("snapshots/" + instance_id + "/latest", kMaxPointerBytes);
   if (!pointer) {
     if (pointer.error().code == ErrorCode::kNotFound) return std::optional<std::string>();
     return pointer.error();
@@ -122,7 +122,7 @@ Result<Manifest> Repository::LoadManifest(const std::string& instance_id,
   RETURN_IF_ERROR(ValidateInstanceId(instance_id));
   RETURN_IF_ERROR(ValidateSnapshotId(snapshot_id));
   std::string key = SnapshotPrefix(instance_id, snapshot_id) + "manifest";
-  auto frame = GetBounded(store_, key, kMaxManifestFrameBytes);
+  auto frame = store_->GetBounded(key, kMaxManifestFrameBytes);
   if (!frame) {
     if (frame.error().code == ErrorCode::kNotFound) {
       return NotFoundError("snapshot " + snapshot_id + " of instance " + instance_id +
@@ -166,7 +166,7 @@ Result<std::vector<SnapshotHeader>> Repository::ListSnapshots(
   std::vector<SnapshotHeader> headers;
   for (const ObjectInfo& object : objects) {
     if (!object.key.ends_with("/header.json")) continue;
-    auto text = GetBounded(store_, object.key, kMaxHeaderBytes);
+    auto text = store_->GetBounded(object.key, kMaxHeaderBytes);
     if (!text && text.error().code == ErrorCode::kNotFound) continue;  // pruned meanwhile
     Result<SnapshotHeader> header =
         text ? ParseHeader(*text) : Result<SnapshotHeader>(text.error());
@@ -211,7 +211,7 @@ Result<ChunkIndex> Repository::LoadIndex(const std::string& instance_id,
   std::vector<std::optional<std::string>> frames(objects.size());
   RETURN_IF_ERROR(
       ParallelFor(objects.size(), store_->PreferredConcurrency(), [&](size_t i) -> Status {
-        auto frame = GetBounded(store_, objects[i].key, kMaxIndexFrameBytes);
+        auto frame = store_->GetBounded(objects[i].key, kMaxIndexFrameBytes);
         if (frame) {
           frames[i] = std::move(*frame);
         } else if (frame.error().code != ErrorCode::kNotFound) {  // absent: replaced by a prune

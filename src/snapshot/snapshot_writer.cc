@@ -103,7 +103,7 @@ class ChunkSink {
       if (!put && put.error().code == ErrorCode::kPermissionDenied) {
         // Packs are immutable: one with this content may exist already (uploaded by a
         // snapshot that died before writing its index). Identical bytes are as good as ours.
-        auto existing = GetBounded(store_, key, data->size());
+        auto existing = store_->GetBounded(key, data->size());
         if (existing && *existing == *data) put = OkStatus();
       }
       if (!put) return put.error().WithContext("uploading pack to " + store_->Url());

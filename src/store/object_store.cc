@@ -44,20 +44,22 @@ Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& p
   return InternalError("listing " + store->Url() + " returned too many pages");
 }
 
-Result<std::string> GetBounded(ObjectStore* store, const std::string& key, uint64_t limit) {
-  auto body = store->Get(key, ByteRange{0, limit + 1});
+Error ObjectTooLargeError(const std::string& url, const std::string& key, uint64_t limit) {
+  return ResourceExhaustedError(url + (url.ends_with("/") ? "" : "/") + key + " is larger than " +
+                                std::to_string(limit) +
+                                " bytes, more than such an object ever holds; not read (was it "
+                                "written by a misbehaving host?)");
+}
+
+Result<std::string> ObjectStore::GetBounded(const std::string& key, uint64_t limit) {
+  auto body = Get(key, ByteRange{0, limit + 1});
   if (!body && body.error().code == ErrorCode::kInvalidArgument) {
     // A range starting at the end: the object may be empty (or the key is bad: Head says).
-    ASSIGN_OR_RETURN(ObjectInfo info, store->Head(key));
+    ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
     if (info.size == 0) return std::string();
     return body.error();
   }
-  if (body && body->size() > limit) {
-    return ResourceExhaustedError(store->Url() + "/" + key + " is larger than " +
-                                  std::to_string(limit) +
-                                  " bytes, more than such an object ever holds; not read (was "
-                                  "it written by a misbehaving host?)");
-  }
+  if (body && body->size() > limit) return ObjectTooLargeError(Url(), key, limit);
   return body;
 }
 

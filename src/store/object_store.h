@@ -47,6 +47,12 @@ class ObjectStore {
   // range starting at or past the end, or of length 0, is kInvalidArgument.
   virtual Result<std::string> Get(const std::string& key,
                                   std::optional<ByteRange> range = std::nullopt) = 0;
+  // `key` whole when it holds at most `limit` bytes, for objects someone we do not trust may
+  // have written (locks, pointers, headers, manifests and indexes written through a host's
+  // grants): never more than limit + 1 bytes are transferred or held. A larger object is
+  // kResourceExhausted (ObjectTooLargeError); errors of Get otherwise. The default asks
+  // for a range of limit + 1 bytes.
+  virtual Result<std::string> GetBounded(const std::string& key, uint64_t limit);
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
   // Up to `max_keys` objects whose key starts with `prefix`, after `token` (from a previous
   // page; empty for the first page).
@@ -82,10 +88,7 @@ Status ValidateObjectKey(std::string_view key);
 // Every object under `prefix`, following pagination.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix);
 
-// `key` whole when it holds at most `limit` bytes, for objects someone we do not trust may
-// have written (locks, pointers, headers, manifests and indexes written through a host's
-// grants): never more than limit + 1 bytes are transferred or held. A larger object is
-// kResourceExhausted naming it and the limit; errors of Get otherwise.
-Result<std::string> GetBounded(ObjectStore* store, const std::string& key, uint64_t limit);
+// What GetBounded says of an object over its limit.
+Error ObjectTooLargeError(const std::string& url, const std::string& key, uint64_t limit);
 
 }  // namespace standby

@@ -112,16 +112,16 @@ TYPED_TEST_P(ObjectStoreContractTest, BoundedGetsReadAtMostTheirLimit) {
   ASSERT_OK(this->store_->Put("small", "0123456789"));
   ASSERT_OK(this->store_->Put("empty", ""));
   ASSERT_OK(this->store_->Put("big", std::string(1 << 20, 'b')));
-  ASSERT_OK_AND_ASSIGN(std::string small, GetBounded(this->store_.get(), "small", 10));
+  ASSERT_OK_AND_ASSIGN(std::string small, this->store_->GetBounded("small", 10));
   EXPECT_EQ(small, "0123456789");
-  ASSERT_OK_AND_ASSIGN(std::string empty, GetBounded(this->store_.get(), "empty", 10));
+  ASSERT_OK_AND_ASSIGN(std::string empty, this->store_->GetBounded("empty", 10));
   EXPECT_EQ(empty, "");
-  auto big = GetBounded(this->store_.get(), "big", 64 << 10);
+  auto big = this->store_->GetBounded("big", 64 << 10);
   ASSERT_FALSE(big.has_value());
   EXPECT_EQ(big.error().code, ErrorCode::kResourceExhausted);
   EXPECT_NE(big.error().message.find("big is larger than 65536 bytes"), std::string::npos)
       << big.error().message;
-  EXPECT_EQ(GetBounded(this->store_.get(), "nope", 10).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->store_->GetBounded("nope", 10).error().code, ErrorCode::kNotFound);
 }
 
 TYPED_TEST_P(ObjectStoreContractTest, MissingKeysAreNotFound) {

@@ -73,6 +73,9 @@ class S3ObjectStore : public ObjectStore {
   Status Put(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key,
                           std::optional<ByteRange> range = std::nullopt) override;
+  // A whole-object GET whose response body the client stops reading past `limit` (one
+  // request; a ranged GET of an empty object is answered differently by different stores).
+  Result<std::string> GetBounded(const std::string& key, uint64_t limit) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const std::string& prefix, const std::string& token,
                         size_t max_keys = 1000) override;
@@ -103,6 +106,7 @@ class S3ObjectStore : public ObjectStore {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string_view body;
     std::chrono::milliseconds timeout{0};  // 0: options.request_timeout
+    uint64_t max_body = kMaxObjectBody;    // a longer response is kResourceExhausted
   };
   // Signs and sends with retries; returns any non-retryable response (callers map statuses).
   Result<HttpResponse> Send(const Call& call);

@@ -200,7 +200,7 @@ Result<HttpResponse> S3ObjectStore::Send(const Call& call) {
   const std::string path = UriEncode(signable.path, true);
   request.body = call.body;
   request.timeout = call.timeout.count() ? call.timeout : options_.request_timeout;
-  request.max_body = kMaxObjectBody;
+  request.max_body = call.max_body;
 
   int64_t waited_ms = 0;
   std::optional<Error> last_error;
