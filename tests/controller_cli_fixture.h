@@ -77,6 +77,19 @@ class ControllerCliTest : public CliTest {
     serve_ = *pid;
     ASSERT_TRUE(WaitFor([&] { return ServeLog().find("started on") != std::string::npos; }, 30));
   }
+  // `serve` run from the test's directory, so that it reads the .env there (DATABASE_URL).
+  void StartServeInTestDir() {
+    std::vector<std::string> args = {"sh", "-c",
+                                     "cd " + dir_.path() +
+                                         " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
+                                         " STANDBY_REPO=" + repo_ + extra_env_ + " " + Binary() +
+                                         " serve --probe-interval 500 --listen 127.0.0.1:0"};
+    auto pid = SpawnChild(args, dir_.Sub("serve.log"));
+    ASSERT_TRUE(pid.has_value());
+    serve_ = *pid;
+    ASSERT_TRUE(WaitFor([&] { return ServeLog().find("started on") != std::string::npos; }, 30))
+        << ServeLog();
+  }
   void StopServe() {
     if (serve_ > 0) StopChild(serve_);
     serve_ = -1;

@@ -490,17 +490,8 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
-  // serve runs in the test's directory so it reads the same .env.
-  std::vector<std::string> args = {"sh", "-c",
-                                   "cd " + dir_.path() +
-                                       " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
-                                       " STANDBY_REPO=" + repo_ + " " + Binary() +
-                                       " serve --probe-interval 500 --listen 127.0.0.1:0"};
-  auto pid = SpawnChild(args, dir_.Sub("serve.log"));
-  ASSERT_TRUE(pid.has_value());
-  serve_ = *pid;
-  ASSERT_TRUE(WaitFor([&] { return ServeLog().find("postgresql://") != std::string::npos; }, 30))
-      << ServeLog();
+  StartServeInTestDir();
+  EXPECT_NE(ServeLog().find("postgresql://"), std::string::npos) << ServeLog();
   EXPECT_EQ(ServeLog().find((*pg)->password()), std::string::npos);
   KillHost(placed.json()["provider_instance_id"]);
   ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 90)) << ServeLog();
@@ -509,6 +500,62 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   EXPECT_TRUE(failovers[0]["success"].get<bool>());
   EXPECT_EQ(Fetch("/model.txt"), RandomBytes(1 << 20, 7));
   EXPECT_EQ(LiveInstances(), 1u);
+  StopServe();
+}
+
+// The state database fails under a running failover as managed PostgreSQL does: restarted
+// (connections cut, 57P01/08006 while it is down), then read-only (25006, a standby being
+// promoted). The failover goes on through the spool and the retries and completes once.
+TEST_F(ControllerCliTest, PG_SSH_AFailoverCompletesOnceThroughADatabaseRestartAndReadOnlySpell) {
+  auto pg = PostgresServer::Start();
+  ASSERT_TRUE(pg.has_value()) << pg.error().message;
+  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + (*pg)->url() + "\n");
+  Seed();
+  ProcessRun placed = Protect();
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  // Boots of about 6 s from here on, so the database can fail while the race runs.
+  WriteFile(dir_.Sub("slow.toml"),
+            "name = \"slow\"\nboot_median_s = 6\nboot_p90_s = 7\nnever_ready_share = 0\n"
+            "exit_during_boot_share = 0\ntime_scale = 1.0\noffline_lag_s = 1\n[[gpu]]\n"
+            "name = \"RTX 4090\"\ngpu_ram_gb = 24\nprice_per_hour = 0.40\nreliability = 0.99\n"
+            "download_mbps = 900\nmachines = 8\nregion = \"US\"\n");
+  extra_env_ = " STANDBY_MARKET=" + dir_.Sub("slow.toml");
+  StartServeInTestDir();
+  KillHost(placed.json()["provider_instance_id"]);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto f = Failovers();
+        return !f.empty() && f[0]["phase"] == "replacing";
+      },
+      60))
+      << ServeLog();
+  ASSERT_TRUE((*pg)->Stop());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE((*pg)->Restart());
+  // Read-only for new sessions, and the controller's sessions cut so that it reconnects.
+  ASSERT_TRUE(
+      (*pg)->Psql("ALTER DATABASE standby SET default_transaction_read_only = on", "postgres"));
+  ASSERT_TRUE(
+      (*pg)->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                  "datname = 'standby' AND pid <> pg_backend_pid()",
+                  "postgres"));
+  EXPECT_TRUE(
+      WaitFor([&] { return ServeLog().find("read-only transaction") != std::string::npos; }, 30))
+      << ServeLog();
+  ASSERT_TRUE(
+      (*pg)->Psql("ALTER DATABASE standby SET default_transaction_read_only = off", "postgres"));
+  ASSERT_TRUE(
+      (*pg)->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                  "datname = 'standby' AND pid <> pg_backend_pid()",
+                  "postgres"));
+  ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 120)) << ServeLog();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a second failover would begin here
+  auto failovers = Failovers();
+  ASSERT_EQ(failovers.size(), 1u) << ServeLog();
+  EXPECT_TRUE(failovers[0]["success"].get<bool>()) << failovers[0].dump();
+  EXPECT_EQ(Instance()["state"], "healthy") << ServeLog();
+  EXPECT_EQ(Fetch("/model.txt"), RandomBytes(1 << 20, 7));
+  EXPECT_EQ(LiveInstances(), 1u) << ServeLog();
   StopServe();
 }
 

@@ -28,8 +28,10 @@ std::string FindBinDir() {
 }  // namespace
 
 Status PostgresServer::Run(const std::string& command) const {
+  std::string quoted;  // `command` inside single quotes: each ' becomes '\''
+  for (char c : command) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   std::string wrapped =
-      ::geteuid() == 0 ? "runuser -u postgres -- sh -c '" + command + "'" : command;
+      ::geteuid() == 0 ? "runuser -u postgres -- sh -c '" + quoted + "'" : command;
   wrapped += " >>" + dir_ + "/commands.log 2>&1";
   int rc = std::system(wrapped.c_str());
   if (rc != 0)
