@@ -45,11 +45,11 @@ run_job() {  # run_job JSON [S3 OPTIONS]: hello, the job, grants on request; the
   shift
   python3 "$driver" "$job" "$@" -- chroot "$root" /opt/standby/standby-agent
 }
-run_job '{"protocol":2,"command":"snapshot","repo":"/work/repo","instance_id":"p","workspace":"/work/ws"}' |
+run_job '{"protocol":3,"command":"snapshot","repo":"/work/repo","instance_id":"p","workspace":"/work/ws"}' |
   grep -q '"ok":true' || { echo "FAIL: snapshot in the $suite root" >&2; exit 1; }
-run_job '{"protocol":2,"command":"restore","repo":"/work/repo","instance_id":"p","target":"/work/out"}' |
+run_job '{"protocol":3,"command":"restore","repo":"/work/repo","instance_id":"p","target":"/work/out"}' |
   grep -q '"validation":"ok"' || { echo "FAIL: restore in the $suite root" >&2; exit 1; }
-run_job '{"protocol":2,"command":"health","workspace":"/work/out"}' | grep -q '"no GPU"' ||
+run_job '{"protocol":3,"command":"health","workspace":"/work/out"}' | grep -q '"no GPU"' ||
   { echo "FAIL: health in the $suite root" >&2; exit 1; }
 cmp "$root/work/ws/weights.bin" "$root/work/out/weights.bin"
 echo "OK: snapshot, restore (validated) and health ran in the $suite root"
@@ -70,9 +70,9 @@ if [ -f "$s3rver" ] && command -v node >/dev/null; then
   grants=(--endpoint "http://localhost:$port" --bucket portable --key-id S3RVER --secret-env S3_SECRET)
   export S3_SECRET=S3RVER
   rm -rf "$root/work/out"
-  run_job '{"protocol":2,"command":"snapshot","repo":"s3://portable/p",'"$s3"',"instance_id":"p","workspace":"/work/ws"}' "${grants[@]}" |
+  run_job '{"protocol":3,"command":"snapshot","repo":"s3://portable/p",'"$s3"',"instance_id":"p","workspace":"/work/ws"}' "${grants[@]}" |
     grep -q '"ok":true' || { echo "FAIL: snapshot to S3 in the $suite root" >&2; exit 1; }
-  run_job '{"protocol":2,"command":"restore","repo":"s3://portable/p",'"$s3"',"instance_id":"p","target":"/work/out"}' "${grants[@]}" |
+  run_job '{"protocol":3,"command":"restore","repo":"s3://portable/p",'"$s3"',"instance_id":"p","target":"/work/out"}' "${grants[@]}" |
     grep -q '"validation":"ok"' || { echo "FAIL: restore from S3 in the $suite root" >&2; exit 1; }
   cmp "$root/work/ws/weights.bin" "$root/work/out/weights.bin"
   echo "OK: snapshot to and validated restore from S3 (s3rver) in the $suite root"

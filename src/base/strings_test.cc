@@ -57,7 +57,9 @@ TEST(StringsTest, EscapeControlNeutralisesTerminalSequences) {
 // that are no UTF-8 (a lone continuation byte, a truncated or overlong sequence, a surrogate)
 // are escaped, so the result always is UTF-8 and nlohmann::json::dump never throws on it.
 TEST(StringsTest, EscapeControlAlwaysReturnsValidUtf8) {
-  EXPECT_EQ(EscapeControl("a\xff\xfe" "b"), "a\\xff\\xfeb");
+  EXPECT_EQ(EscapeControl("a\xff\xfe"
+                          "b"),
+            "a\\xff\\xfeb");
   EXPECT_EQ(EscapeControl("\xe2\x9c"), "\\xe2\\x9c");           // truncated at the end
   EXPECT_EQ(EscapeControl("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(EscapeControl("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a UTF-16 surrogate

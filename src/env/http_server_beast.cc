@@ -189,11 +189,21 @@ class BeastServer : public HttpServer {
     open_[fd].deadline =
         timeout == kNever ? kDisarmed : Now() + std::chrono::nanoseconds(timeout).count();
   }
-  // Whether the connection waits for a request (from accept, and between requests of a kept
-  // connection: it may be closed to make room) or has one being served (it holds its place).
+  // The connection waits for a request (from accept, and between requests of a kept
+  // connection): it may be closed to make room.
   void Waiting(int fd, bool waiting) {
     std::lock_guard<std::mutex> lock(mu_);
     open_[fd].waiting_since = waiting ? Now() : 0;
+  }
+  // Its read has ended: disarmed, and from now on it holds its place while it is served.
+  // False when it was closed to make room (it must not be served).
+  bool Served(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Connection& c = open_[fd];
+    c.deadline = kDisarmed;
+    if (c.evicted) return false;
+    c.waiting_since = 0;
+    return true;
   }
 
   void Watchdog() {
@@ -262,8 +272,9 @@ class BeastServer : public HttpServer {
       if (!first) Waiting(fd, true);
       Arm(fd, first ? options_.first_request_timeout : options_.idle_timeout);
       ec = ReadRequest(stream, buffer, parser);
-      Arm(fd, false);
-      if (!ec) Waiting(fd, false);
+      // One step, so that a connection closed to make room meanwhile is not served: its
+      // request (already read) goes unanswered rather than run with nobody to hear it.
+      if (!Served(fd)) break;
       if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
           ec == asio::error::eof || ec == asio::error::would_block ||
           ec == asio::error::try_again || ec == asio::error::shut_down) {

@@ -46,9 +46,9 @@ void EventRecorder::FailoverPhase(const FailoverEvent& row) {
 void EventRecorder::FenceChanged(const FailoverEvent& row) {
   Append(row.instance_id, "failover.fence",
          DumpJson({{"failover_id", row.failover_id},
-               {"fence", row.fence},
-               {"detail", row.fence_detail},
-               {"old_instance", row.original_instance_id}}));
+                   {"fence", row.fence},
+                   {"detail", row.fence_detail},
+                   {"old_instance", row.original_instance_id}}));
 }
 
 void EventRecorder::SnapshotFinished(const std::string& instance, const SnapshotRow* taken,

@@ -55,7 +55,7 @@ class EventRecorder : public ControllerObserver {
   const std::chrono::hours keep_;
   const size_t max_queued_;
   int64_t appended_ = 0;  // by the writer task
-  std::mutex mu_;  // queue_ and dropped_; never held while waiting
+  std::mutex mu_;         // queue_ and dropped_; never held while waiting
   std::deque<EventRow> queue_;
   size_t dropped_ = 0;
   std::atomic<bool> stopping_{false};

@@ -16,7 +16,9 @@ namespace standby {
 // The controller ↔ standby-agent protocol (docs/formats/agent-protocol.md): one JSON job on
 // the agent's stdin, JSON lines on its stdout; grant requests and answers while it runs. No
 // credential ever travels: the host gets presigned grants for exactly what its job may do.
-constexpr int kAgentProtocolVersion = 2;
+// 3: a snapshot job takes no repository lock when told `lock_held` (an agent of 2 would try to
+// write one, which hosts may no longer do).
+constexpr int kAgentProtocolVersion = 3;
 
 // The line the controller writes to a running agent's stdin to stop its job at the next safe
 // point; the agent keeps answering grants (its cleanup may need them) and sends its result.

@@ -1,5 +1,7 @@
 #include "remote/store_access.h"
 
+#include <algorithm>
+
 #include "snapshot/lock.h"
 #include "store/s3_object_store.h"
 
@@ -37,10 +39,13 @@ Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, A
   if (job->command == "snapshot") {
     // The host writes no lock: it could write an exclusive one, or keep one alive with grants
     // that outlive its job. The controller holds the snapshot's shared lock for the job.
+    // Waited for here, before the job runs, where no watchdog can cut it short: at most
+    // kHostLockWait (a prune holds the repository for seconds; the snapshot is retried).
+    const auto wait = std::min(std::chrono::seconds(job->lock_wait_seconds), kHostLockWait);
     ASSIGN_OR_RETURN(
-        auto lock, RepoLock::Acquire(access.signer->store(), LockKind::kShared,
-                                     "snapshot create on a host of " + job->instance_id,
-                                     Clock::Real(), std::chrono::seconds(job->lock_wait_seconds)));
+        auto lock,
+        RepoLock::Acquire(access.signer->store(), LockKind::kShared,
+                          "snapshot create on a host of " + job->instance_id, Clock::Real(), wait));
     grants->HoldLock(std::move(lock));
     job->lock_held = true;
   }

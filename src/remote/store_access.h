@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,9 @@ struct StoreAccess {
 // the job gets in advance; the returned StoreGrants answers the job's further requests.
 // Null for a directory repository, which the host reads itself. kInvalidArgument for a
 // repository a host cannot name (a relative path).
+// For a snapshot job the controller takes the repository's shared lock itself (a host never
+// writes a lock), waiting at most kHostLockWait, and holds it until the grants are destroyed.
+inline constexpr std::chrono::seconds kHostLockWait{10};
 Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, AgentJob* job);
 
 }  // namespace standby

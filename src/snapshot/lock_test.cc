@@ -101,8 +101,11 @@ TEST(RepoLockTest, ALockDatedInTheFutureStillGoesStale) {
 TEST(RepoLockTest, AHugeLockIsNotReadAndALocksWordsAreEscaped) {
   FakeClock clock;
   MemObjectStore store(&clock);
+  // A whole, fresh exclusive record, padded past the limit: read, it would block everyone.
   ASSERT_OK(store.Put("locks/00000000000000000000000000000001",
-                      std::string(kMaxLockBytes + 1, ' ') + "{\"kind\":\"exclusive\"}"));
+                      std::string(kMaxLockBytes, ' ') +
+                          "{\"kind\":\"exclusive\",\"operation\":\"x\",\"refreshed_at_ns\":" +
+                          std::to_string(clock.Now()) + "}"));
   ASSERT_OK_AND_ASSIGN(auto locks, ListLocks(&store, &clock));
   ASSERT_EQ(locks.size(), 1u);
   EXPECT_FALSE(locks[0].readable);
