@@ -15,6 +15,7 @@
 #include "base/strings.h"
 #include "env/loopback.h"
 #include "testing/child_process.h"
+#include "testing/postgres.h"
 #include "tests/cli_runner.h"
 
 namespace standby {
@@ -184,6 +185,9 @@ class ControllerCliTest : public CliTest {
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
   }
 
+  // A PG_ test's database: a member, so that it outlives TearDown, whose cleanup of rented
+  // machines reads the database (a server stopped with the test body leaked them).
+  std::unique_ptr<PostgresServer> pg_;
   int port_ = 0;
   pid_t serve_ = -1;
   std::vector<std::string> serve_args_;  // more options for `serve`

@@ -484,15 +484,17 @@ TEST_F(ControllerCliTest, SSH_NoFailoverForAnApiOutageOrAnIsolatedController) {
 }
 
 TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStore) {
-  auto pg = PostgresServer::Start();
-  ASSERT_TRUE(pg.has_value()) << pg.error().message;
-  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + (*pg)->url() + "\n");  // a secret: not argv
+  auto started = PostgresServer::Start();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  pg_ = std::move(*started);
+  PostgresServer* pg = pg_.get();
+  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + pg->url() + "\n");  // a secret: not argv
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   StartServeInTestDir();
   EXPECT_NE(ServeLog().find("postgresql://"), std::string::npos) << ServeLog();
-  EXPECT_EQ(ServeLog().find((*pg)->password()), std::string::npos);
+  EXPECT_EQ(ServeLog().find(pg->password()), std::string::npos);
   KillHost(placed.json()["provider_instance_id"]);
   ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 90)) << ServeLog();
   auto failovers = Failovers();
@@ -507,9 +509,11 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
 // (connections cut, 57P01/08006 while it is down), then read-only (25006, a standby being
 // promoted). The failover goes on through the spool and the retries and completes once.
 TEST_F(ControllerCliTest, PG_SSH_AFailoverCompletesOnceThroughADatabaseRestartAndReadOnlySpell) {
-  auto pg = PostgresServer::Start();
-  ASSERT_TRUE(pg.has_value()) << pg.error().message;
-  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + (*pg)->url() + "\n");
+  auto started = PostgresServer::Start();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  pg_ = std::move(*started);
+  PostgresServer* pg = pg_.get();
+  WriteFile(dir_.Sub(".env"), "DATABASE_URL=" + pg->url() + "\n");
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
@@ -529,25 +533,25 @@ TEST_F(ControllerCliTest, PG_SSH_AFailoverCompletesOnceThroughADatabaseRestartAn
       },
       60))
       << ServeLog();
-  ASSERT_TRUE((*pg)->Stop());
+  ASSERT_TRUE(pg->Stop());
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  ASSERT_TRUE((*pg)->Restart());
+  ASSERT_TRUE(pg->Restart());
   // Read-only for new sessions, and the controller's sessions cut so that it reconnects.
   ASSERT_TRUE(
-      (*pg)->Psql("ALTER DATABASE standby SET default_transaction_read_only = on", "postgres"));
+      pg->Psql("ALTER DATABASE standby SET default_transaction_read_only = on", "postgres"));
   ASSERT_TRUE(
-      (*pg)->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                  "datname = 'standby' AND pid <> pg_backend_pid()",
-                  "postgres"));
+      pg->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+               "datname = 'standby' AND pid <> pg_backend_pid()",
+               "postgres"));
   EXPECT_TRUE(
       WaitFor([&] { return ServeLog().find("read-only transaction") != std::string::npos; }, 30))
       << ServeLog();
   ASSERT_TRUE(
-      (*pg)->Psql("ALTER DATABASE standby SET default_transaction_read_only = off", "postgres"));
+      pg->Psql("ALTER DATABASE standby SET default_transaction_read_only = off", "postgres"));
   ASSERT_TRUE(
-      (*pg)->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                  "datname = 'standby' AND pid <> pg_backend_pid()",
-                  "postgres"));
+      pg->Psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+               "datname = 'standby' AND pid <> pg_backend_pid()",
+               "postgres"));
   ASSERT_TRUE(WaitFor([&] { return FailoversFinished(1); }, 120)) << ServeLog();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // a second failover would begin here
   auto failovers = Failovers();
