@@ -2,10 +2,8 @@
 // resources and the failover endpoint, webhooks, and Prometheus's own tools on /metrics:
 // promtool's linter, and a real Prometheus server scraping with the token file.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -14,6 +12,7 @@
 
 #include "env/http_client.h"
 #include "env/http_server.h"
+#include "testing/raw_socket.h"
 #include "tests/controller_cli_fixture.h"
 
 namespace standby {
@@ -79,15 +78,7 @@ TEST_F(ApiCliTest, IdleSocketsAndEndlessTrailersDoNotLockTheOperatorOut) {
   StartServe();
   ConnectApi();
   std::vector<int> idle;
-  for (int i = 0; i < 64; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(api_port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    idle.push_back(fd);
-  }
+  for (int i = 0; i < 64; ++i) idle.push_back(RawLoopbackConnection(api_port_));
   int answered = 0;
   for (int i = 0; i < 50; ++i) {
     answered += Api("GET", "/metrics").status == 200;
@@ -100,27 +91,9 @@ TEST_F(ApiCliTest, IdleSocketsAndEndlessTrailersDoNotLockTheOperatorOut) {
       "POST /api/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
       "1\r\nx\r\n0\r\n";
   while (endless.size() < (2 << 20)) endless += "X-Pad: " + std::string(200, 'p') + "\r\n";
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(api_port_);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  timeval ten{10, 0};  // a server that never answers fails the test, not hangs it
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten, sizeof(ten));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten, sizeof(ten));
-  std::thread sender([&] {
-    for (size_t sent = 0; sent < endless.size();) {
-      ssize_t n = ::send(fd, endless.data() + sent, endless.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<size_t>(n);
-    }
-  });
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; answer.size() < 12 && (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) {
-    answer.append(buf, static_cast<size_t>(n));
-  }
+  int fd = RawLoopbackConnection(api_port_);
+  std::thread sender([&] { SendWhileRead(fd, endless); });
+  const std::string answer = ReadUntilClosed(fd);
   ::shutdown(fd, SHUT_RDWR);
   sender.join();
   ::close(fd);

@@ -14,6 +14,7 @@
 
 #include "testing/child_process.h"
 #include "testing/s3rver.h"
+#include "testing/sshd.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -87,6 +88,24 @@ class CliTest : public ::testing::Test {
     run.out = ReadFile(dir_.Sub(".bg.out"));
     run.err = ReadFile(dir_.Sub(".bg.err"));
     return run;
+  }
+  // `count` real sshd hosts that accept standby's key (`standby ssh-key`), listed as a static
+  // pool of RTX 4090s in <test dir>/pool.toml. Fewer (after a failed expectation) when one
+  // cannot start.
+  std::vector<std::unique_ptr<SshdHost>> StartPool(size_t count, const std::string& env) {
+    std::vector<std::unique_ptr<SshdHost>> hosts;
+    ProcessRun key = Standby("ssh-key", env);
+    EXPECT_EQ(key.exit_code, 0) << key.err;
+    std::string toml;
+    for (size_t i = 0; i < count && key.exit_code == 0; ++i) {
+      auto host = SshdHost::Start(key.out.substr(0, key.out.find('\n')));
+      EXPECT_TRUE(host.has_value()) << host.error().message;
+      if (!host) break;
+      toml += "[[host]]\nssh = \"" + (*host)->target() + "\"\ngpu_name = \"RTX 4090\"\n";
+      hosts.push_back(std::move(*host));
+    }
+    WriteFile(dir_.Sub("pool.toml"), toml);
+    return hosts;
   }
   std::string Repo() { return "--repo " + dir_.Sub("repo"); }
   void Workspace() {

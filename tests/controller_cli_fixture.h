@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <functional>
 #include <thread>
 
 #include "base/strings.h"
+#include "env/local_sshd.h"
 #include "env/loopback.h"
 #include "testing/child_process.h"
 #include "testing/postgres.h"
@@ -60,31 +62,39 @@ class ControllerCliTest : public CliTest {
     extra_env_ = " STANDBY_S3_ENDPOINT=" + s3.endpoint() +
                  " AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=" + secret;
   }
+  // From here on the local market boots its machines in about `boot_s` seconds (the p90 one
+  // later), so a race can be caught under way; returns the profile's path.
+  std::string UseSlowMarket(int boot_s) {
+    const std::string path = dir_.Sub("slow.toml");
+    WriteFile(path, "name = \"slow\"\nboot_median_s = " + std::to_string(boot_s) +
+                        "\nboot_p90_s = " + std::to_string(boot_s + boot_s / 6) +
+                        "\nnever_ready_share = 0\nexit_during_boot_share = 0\ntime_scale = 1.0\n"
+                        "offline_lag_s = 1\n[[gpu]]\nname = \"RTX 4090\"\ngpu_ram_gb = 24\n"
+                        "price_per_hour = 0.40\nreliability = 0.99\ndownload_mbps = 900\n"
+                        "machines = 8\nregion = \"US\"\n");
+    extra_env_ += " STANDBY_MARKET=" + path;
+    return path;
+  }
   ProcessRun Protect(const std::string& extra = "") {
     return Standby("protect llm-1 --provision --gpu 'RTX 4090' --workload " + Workload() +
                        " --health-url http://127.0.0.1:" + std::to_string(port_) +
                        "/health.txt --probe-interval 500 --snapshot-every 0 --json " + extra,
                    Env());
   }
+  // `serve`, run from the test's directory like every command here, so that it reads the
+  // .env there (DATABASE_URL, VAST_API_KEY) when a test wrote one.
   void StartServe() {
-    std::vector<std::string> args = {"env", "STANDBY_STATE_DIR=" + dir_.Sub("state"),
+    std::vector<std::string> args = {"sh",
+                                     "-c",
+                                     "cd \"$0\" && exec \"$@\"",
+                                     dir_.path(),
+                                     "env",
+                                     "STANDBY_STATE_DIR=" + dir_.Sub("state"),
                                      "STANDBY_REPO=" + repo_};
     for (const std::string& e : SplitEnv(extra_env_)) args.push_back(e);
     args.insert(args.end(),
                 {Binary(), "serve", "--probe-interval", "500", "--listen", "127.0.0.1:0"});
     args.insert(args.end(), serve_args_.begin(), serve_args_.end());
-    auto pid = SpawnChild(args, dir_.Sub("serve.log"));
-    ASSERT_TRUE(pid.has_value());
-    serve_ = *pid;
-    ASSERT_TRUE(WaitFor([&] { return ServeLog().find("started on") != std::string::npos; }, 30));
-  }
-  // `serve` run from the test's directory, so that it reads the .env there (DATABASE_URL).
-  void StartServeInTestDir() {
-    std::vector<std::string> args = {"sh", "-c",
-                                     "cd " + dir_.path() +
-                                         " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
-                                         " STANDBY_REPO=" + repo_ + extra_env_ + " " + Binary() +
-                                         " serve --probe-interval 500 --listen 127.0.0.1:0"};
     auto pid = SpawnChild(args, dir_.Sub("serve.log"));
     ASSERT_TRUE(pid.has_value());
     serve_ = *pid;
@@ -158,8 +168,28 @@ class ControllerCliTest : public CliTest {
     for (const auto& e : f) finished += e["completed_at"].get<int64_t>() > 0;
     return finished >= n;
   }
+  // A local market host's directory, its workspace, and the agent's record of the workload
+  // it started there (the file stays when the workload dies; absent when none was started).
+  std::string HostDir(const std::string& instance_id) {
+    return dir_.Sub("state/market/hosts/" + instance_id);
+  }
   std::string HostWorkspace(const std::string& instance_id) {
-    return dir_.Sub("state/market/hosts/" + instance_id + "/workspace");
+    return HostDir(instance_id) + "/workspace";
+  }
+  static std::string WorkloadPidFileUnder(const std::string& home) {
+    return home + "/.local/state/standby-agent/llm-1/workload.pid";
+  }
+  std::string WorkloadPidFile(const std::string& instance_id) {
+    return WorkloadPidFileUnder(HostDir(instance_id) + "/home");
+  }
+  // Stops (SIGSTOP) or resumes (SIGCONT) every process of a local market host (an SSH stall),
+  // except those of the session `spared` leads (a workload that answers on).
+  void SignalHost(const std::string& instance_id, int sig, pid_t spared = 0) {
+    const pid_t supervisor = std::atoi(ReadFile(HostDir(instance_id) + "/supervisor.pid").c_str());
+    ASSERT_GT(supervisor, 1);
+    for (pid_t pid : DescendantsOf(supervisor)) {
+      if (spared == 0 || ::getsid(pid) != spared) ::kill(pid, sig);
+    }
   }
   std::string Fetch(const std::string& path) {
     std::string out = dir_.Sub("fetched");

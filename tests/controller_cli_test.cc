@@ -159,12 +159,6 @@ TEST_F(ControllerCliTest, SSH_AControllerKilledInAnyPhaseFinishesTheFailoverOnce
   }
 }
 
-// Stops (or continues) every process of a local market host: an SSH stall.
-void SignalHost(const std::string& host_dir, int sig) {
-  pid_t supervisor = std::atoi(ReadFile(host_dir + "/supervisor.pid").c_str());
-  for (pid_t pid : DescendantsOf(supervisor)) ::kill(pid, sig);
-}
-
 // A 4 s SSH stall of a live host: its first failed probe rents machines on suspicion
 // (nothing fenced), the host answers again before dead_after failures, every machine rented
 // is destroyed, and no failover is recorded.
@@ -174,12 +168,11 @@ TEST_F(ControllerCliTest, SSH_AShortSshStallIsNoFailoverAndItsSpeculativeRentals
   ProcessRun placed = Protect("--probe-timeout 800 --dead-after 10");
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   StartServe();
-  std::string host_dir =
-      dir_.Sub("state/market/hosts/" + placed.json()["provider_instance_id"].get<std::string>());
+  const std::string host = placed.json()["provider_instance_id"];
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  SignalHost(host_dir, SIGSTOP);
+  SignalHost(host, SIGSTOP);
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  SignalHost(host_dir, SIGCONT);
+  SignalHost(host, SIGCONT);
   ASSERT_TRUE(WaitFor(
       [&] {
         return ServeLog().find(
@@ -209,8 +202,7 @@ TEST_F(ControllerCliTest, SSH_AWorkloadCrashIsRestartedInPlaceAndACrashLoopFails
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   const std::string host = placed.json()["provider_instance_id"];
   StartServe();
-  const std::string pid_file = dir_.Sub("state/market/hosts/" + host +
-                                        "/home/.local/state/standby-agent/llm-1/workload.pid");
+  const std::string pid_file = WorkloadPidFile(host);
   auto kill_workload = [&] {
     pid_t pid = std::atoi(ReadFile(pid_file).c_str());
     ASSERT_GT(pid, 1);
@@ -450,15 +442,7 @@ TEST_F(ControllerCliTest, SSH_NoFailoverForAnApiOutageOrAnIsolatedController) {
                                    " --probe-interval 500 --probe-timeout 800 --snapshot-every 0",
                                Env());
   ASSERT_EQ(adopted.exit_code, 0) << adopted.err;
-  // serve runs in the test's directory so it reads the .env with the API key.
-  std::vector<std::string> args = {"sh", "-c",
-                                   "cd " + dir_.path() +
-                                       " && exec env STANDBY_STATE_DIR=" + dir_.Sub("state") +
-                                       " STANDBY_REPO=" + repo_ + extra_env_ + " " + Binary() +
-                                       " serve --probe-interval 500 --listen 127.0.0.1:0"};
-  auto pid = SpawnChild(args, dir_.Sub("serve.log"));
-  ASSERT_TRUE(pid.has_value());
-  serve_ = *pid;
+  StartServe();  // from the test's directory: it reads the .env with the API key
   ASSERT_TRUE(WaitFor([&] { return ServeLog().find("watching") != std::string::npos; }, 30))
       << ServeLog();
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -492,7 +476,7 @@ TEST_F(ControllerCliTest, PG_SSH_AKilledHostIsReplacedWithPostgresAsTheStateStor
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
-  StartServeInTestDir();
+  StartServe();
   EXPECT_NE(ServeLog().find("postgresql://"), std::string::npos) << ServeLog();
   EXPECT_EQ(ServeLog().find(pg->password()), std::string::npos);
   KillHost(placed.json()["provider_instance_id"]);
@@ -517,14 +501,8 @@ TEST_F(ControllerCliTest, PG_SSH_AFailoverCompletesOnceThroughADatabaseRestartAn
   Seed();
   ProcessRun placed = Protect();
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
-  // Boots of about 6 s from here on, so the database can fail while the race runs.
-  WriteFile(dir_.Sub("slow.toml"),
-            "name = \"slow\"\nboot_median_s = 6\nboot_p90_s = 7\nnever_ready_share = 0\n"
-            "exit_during_boot_share = 0\ntime_scale = 1.0\noffline_lag_s = 1\n[[gpu]]\n"
-            "name = \"RTX 4090\"\ngpu_ram_gb = 24\nprice_per_hour = 0.40\nreliability = 0.99\n"
-            "download_mbps = 900\nmachines = 8\nregion = \"US\"\n");
-  extra_env_ = " STANDBY_MARKET=" + dir_.Sub("slow.toml");
-  StartServeInTestDir();
+  UseSlowMarket(6);  // from here on, so the database can fail while the race runs
+  StartServe();
   KillHost(placed.json()["provider_instance_id"]);
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -568,17 +546,10 @@ TEST_F(ControllerCliTest, PG_SSH_AFailoverCompletesOnceThroughADatabaseRestartAn
 // expired, destroys what the dead race left rented and finishes the placement, once.
 TEST_F(ControllerCliTest, SSH_AProtectKilledMidRaceIsFinishedByServeOnceItsClaimExpires) {
   Seed();
-  // Boots of about 12 s, so the race can be caught under way.
-  WriteFile(dir_.Sub("slow.toml"),
-            "name = \"slow\"\nboot_median_s = 12\nboot_p90_s = 14\nnever_ready_share = 0\n"
-            "exit_during_boot_share = 0\ntime_scale = 1.0\noffline_lag_s = 1\n[[gpu]]\n"
-            "name = \"RTX 4090\"\ngpu_ram_gb = 24\nprice_per_hour = 0.40\nreliability = 0.99\n"
-            "download_mbps = 900\nmachines = 8\nregion = \"US\"\n");
-  extra_env_ = " STANDBY_MARKET=" + dir_.Sub("slow.toml");
+  const std::string slow = UseSlowMarket(12);  // so the race can be caught under way
   StartServe();
   std::vector<std::string> args = {"env", "STANDBY_STATE_DIR=" + dir_.Sub("state"),
-                                   "STANDBY_REPO=" + repo_,
-                                   "STANDBY_MARKET=" + dir_.Sub("slow.toml")};
+                                   "STANDBY_REPO=" + repo_, "STANDBY_MARKET=" + slow};
   args.insert(args.end(),
               {Binary(), "protect", "llm-1", "--provision", "--gpu", "RTX 4090", "--workload",
                "exec python3 -m http.server --bind 127.0.0.1 " + std::to_string(port_),

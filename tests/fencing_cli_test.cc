@@ -42,12 +42,7 @@ class FencingCliTest : public ControllerCliTest {
     EXPECT_EQ(placed.exit_code, 0) << placed.err;
     return id;
   }
-  std::string HostDir(const std::string& id) { return dir_.Sub("state/market/hosts/" + id); }
-  // The agent's record of the workload it started on `id` (it stays when the workload dies);
-  // 0 when none was ever started.
-  std::string WorkloadPidFile(const std::string& id) {
-    return HostDir(id) + "/home/.local/state/standby-agent/llm-1/workload.pid";
-  }
+  // 0 when no workload was ever started on `id`.
   pid_t WorkloadPid(const std::string& id) {
     return std::atoi(ReadFile(WorkloadPidFile(id)).c_str());
   }
@@ -64,11 +59,7 @@ class FencingCliTest : public ControllerCliTest {
   void Partition(const std::string& id, int sig) {
     const pid_t workload = WorkloadPid(id);
     ASSERT_GT(workload, 1);
-    const pid_t supervisor = std::atoi(ReadFile(HostDir(id) + "/supervisor.pid").c_str());
-    ASSERT_GT(supervisor, 1);
-    for (pid_t pid : DescendantsOf(supervisor)) {
-      if (::getsid(pid) != workload) ::kill(pid, sig);
-    }
+    SignalHost(id, sig, workload);
   }
   nlohmann::json FencePending() {
     nlohmann::json i = Instance();
@@ -172,15 +163,10 @@ TEST_F(FencingCliTest, SSH_WithProceedThePartitionedOldHostIsFencedOnceItAnswers
 // only then releases the old machine to the pool. Exactly one host serves at the end, read
 // from the outside (both hosts' workloads would bind the same port; their pids are checked).
 TEST_F(FencingCliTest, SSH_APoolInstanceFailedOverByRequestEndsWithExactlyOneHostServing) {
-  ProcessRun key = Standby("ssh-key", Env());
-  ASSERT_EQ(key.exit_code, 0) << key.err;
-  const std::string public_key = key.out.substr(0, key.out.find('\n'));
-  auto a = SshdHost::Start(public_key);
-  auto b = SshdHost::Start(public_key);
-  ASSERT_TRUE(a.has_value() && b.has_value());
-  WriteFile(dir_.Sub("pool.toml"), "[[host]]\nssh = \"" + (*a)->target() +
-                                       "\"\ngpu_name = \"RTX 4090\"\n[[host]]\nssh = \"" +
-                                       (*b)->target() + "\"\ngpu_name = \"RTX 4090\"\n");
+  auto pool = StartPool(2, Env());
+  ASSERT_EQ(pool.size(), 2u);
+  const SshdHost* a = pool[0].get();
+  const SshdHost* b = pool[1].get();
   extra_env_ = " STANDBY_PROVIDER=pool STANDBY_POOL_FILE=" + dir_.Sub("pool.toml");
   Seed();
   // The pool's hosts share this machine's file system: one workspace path for both.
@@ -194,13 +180,13 @@ TEST_F(FencingCliTest, SSH_APoolInstanceFailedOverByRequestEndsWithExactlyOneHos
     const nlohmann::json parsed = listed.json();  // alive for the whole loop
     for (const auto& i : parsed["instances"]) {
       if (i["instance_id"] == id) {
-        return i["ssh_port"].get<int>() == (*a)->port() ? (*a)->home() : (*b)->home();
+        return i["ssh_port"].get<int>() == a->port() ? a->home() : b->home();
       }
     }
     return std::string();
   };
   auto workload_pid = [&](const std::string& home) {
-    return std::atoi(ReadFile(home + "/.local/state/standby-agent/llm-1/workload.pid").c_str());
+    return std::atoi(ReadFile(WorkloadPidFileUnder(home)).c_str());
   };
   // Workloads outlive their sshd (their own session): whatever runs when the test ends dies.
   struct KillWorkloadsAtExit {
@@ -211,7 +197,7 @@ TEST_F(FencingCliTest, SSH_APoolInstanceFailedOverByRequestEndsWithExactlyOneHos
         if (pid_t pid = pid_of(home); pid > 1) ::kill(-pid, SIGKILL);
       }
     }
-  } cleanup{workload_pid, {(*a)->home(), (*b)->home()}};
+  } cleanup{workload_pid, {a->home(), b->home()}};
   const std::string old_home = home_of(first);
   ASSERT_FALSE(old_home.empty()) << first << "\n" << last_listing << placed.out;
   const pid_t old_workload = workload_pid(old_home);
@@ -228,7 +214,7 @@ TEST_F(FencingCliTest, SSH_APoolInstanceFailedOverByRequestEndsWithExactlyOneHos
   const std::string second = e["new_instance_id"];
   ASSERT_NE(second, first);
   EXPECT_FALSE(Running(old_workload)) << "the old pool host still runs the workload";
-  const std::string new_home = old_home == (*a)->home() ? (*b)->home() : (*a)->home();
+  const std::string new_home = old_home == a->home() ? b->home() : a->home();
   EXPECT_TRUE(Running(workload_pid(new_home)));
   ASSERT_TRUE(WaitFor([&] { return Fetch("/model.txt") == RandomBytes(1 << 20, 7); }, 20));
   // The old machine went back to the pool (released once fenced); the new one is claimed.

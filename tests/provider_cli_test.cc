@@ -298,15 +298,8 @@ TEST_F(ProviderCliTest, SSH_AMarketWhereNothingBootsEndsWithoutLeaks) {
 }
 
 TEST_F(ProviderCliTest, SSH_AStaticPoolHandsOutEachHostOnce) {
-  ProcessRun key = Standby("ssh-key", Env());
-  ASSERT_EQ(key.exit_code, 0);
-  std::string public_key = key.out.substr(0, key.out.find('\n'));
-  auto a = SshdHost::Start(public_key);
-  auto b = SshdHost::Start(public_key);
-  ASSERT_TRUE(a.has_value() && b.has_value());
-  WriteFile(dir_.Sub("pool.toml"), "[[host]]\nssh = \"" + (*a)->target() +
-                                       "\"\ngpu_name = \"RTX 4090\"\n[[host]]\nssh = \"" +
-                                       (*b)->target() + "\"\ngpu_name = \"RTX 4090\"\n");
+  auto hosts = StartPool(2, Env());
+  ASSERT_EQ(hosts.size(), 2u);
   std::string pool = " --provider pool --pool " + dir_.Sub("pool.toml");
   ProcessRun first = Standby("provision --initial 1 --max-in-flight 1 --json" + pool, Env());
   ASSERT_EQ(first.exit_code, 0) << first.err;

@@ -3,18 +3,16 @@
 #include "env/http_server.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
 
 #include "env/http_client.h"
+#include "testing/raw_socket.h"
 #include "testing/test_util.h"
 
 namespace standby {
@@ -38,21 +36,6 @@ HttpRequest To(uint16_t port, const std::string& target) {
   r.target = target;
   r.timeout = std::chrono::seconds(5);
   return r;
-}
-
-std::string ReadUntilClosed(int fd);
-
-// A raw TCP connection to the server that sends nothing (an idle or slow client).
-int IdleConnection(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval five{5, 0};  // a read that waits for the server gives up (the test fails, not hangs)
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  return fd;
 }
 
 TEST(HttpServerTest, ServesRequestsOverOneKeptConnection) {
@@ -97,7 +80,7 @@ TEST(HttpServerTest, IdleConnectionsHoldNoCapacity) {
   ASSERT_OK_AND_ASSIGN(auto server,
                        HttpServer::Start({.port = 0, .max_connections = 8}, Echo(&calls)));
   std::vector<int> idle;
-  for (int i = 0; i < 64; ++i) idle.push_back(IdleConnection(server->port()));
+  for (int i = 0; i < 64; ++i) idle.push_back(RawLoopbackConnection(server->port()));
   auto client = MakeHttpClient();
   int served = 0;
   for (int i = 0; i < 50; ++i) {
@@ -111,7 +94,7 @@ TEST(HttpServerTest, IdleConnectionsHoldNoCapacity) {
 }
 
 // Connections that are busy with a request keep their place: past the cap a new one is
-// answered 503. One address cannot take more than its share either.
+// answered 503. Past its own cap one address is refused while another is served.
 TEST(HttpServerTest, BusyConnectionsBeyondTheCapAreTurnedAway) {
   std::atomic<bool> release{false};
   auto handler = [&](const HttpServerRequest&) {
@@ -127,7 +110,7 @@ TEST(HttpServerTest, BusyConnectionsBeyondTheCapAreTurnedAway) {
   const std::string get = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    int fd = IdleConnection(server->port());
+    int fd = RawLoopbackConnection(server->port());
     ASSERT_EQ(::send(fd, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
     char buf[256];
     ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);  // its stream has begun
@@ -135,6 +118,26 @@ TEST(HttpServerTest, BusyConnectionsBeyondTheCapAreTurnedAway) {
   }
   ASSERT_OK_AND_ASSIGN(HttpResponse full, MakeHttpClient()->Send(To(server->port(), "/")));
   EXPECT_EQ(full.status, 503);
+  release = true;
+  for (int fd : held) ::close(fd);
+  held.clear();
+  release = false;
+  ASSERT_OK_AND_ASSIGN(
+      auto shared,
+      HttpServer::Start({.port = 0, .max_connections = 8, .max_connections_per_address = 2},
+                        handler));
+  auto answer_to = [&](const std::string& from) {
+    int fd = RawLoopbackConnection(shared->port(), from);
+    EXPECT_EQ(::send(fd, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+    char buf[256];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    held.push_back(fd);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  EXPECT_EQ(answer_to("127.0.0.1").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(answer_to("127.0.0.1").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(answer_to("127.0.0.1").rfind("HTTP/1.1 503", 0), 0u) << "over its address's share";
+  EXPECT_EQ(answer_to("127.0.0.2").rfind("HTTP/1.1 200", 0), 0u) << "another address";
   release = true;
   for (int fd : held) ::close(fd);
 }
@@ -145,22 +148,12 @@ TEST(HttpServerTest, AFirstRequestThatDoesNotArriveInTimeEndsItsConnection) {
       auto server,
       HttpServer::Start({.port = 0, .first_request_timeout = std::chrono::milliseconds(300)},
                         Echo(&calls)));
-  int idle = IdleConnection(server->port());  // its reads give up after 5 s
+  int idle = RawLoopbackConnection(server->port());  // its reads give up after 5 s
   const auto start = std::chrono::steady_clock::now();
   char byte;
   EXPECT_EQ(::recv(idle, &byte, 1, 0), 0) << "closed by the server, not by our 5 s timeout";
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
   ::close(idle);
-}
-
-// Sends `text` on `fd` for as long as the server reads it; stops when it closes.
-void SendWhileRead(int fd, const std::string& text) {
-  for (size_t sent = 0; sent < text.size();) {
-    ssize_t n =
-        ::send(fd, text.data() + sent, std::min<size_t>(text.size() - sent, 65536), MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += n;
-  }
 }
 
 // The header, chunk framing, body and trailers of one request share one byte budget: a
@@ -177,7 +170,7 @@ TEST(HttpServerTest, ChunkedTrailersAndExtensionsCountAgainstTheRequestBudget) {
     extensions += "1;pad=" + std::string(1000, 'b') + "\r\nz\r\n";
   }
   for (const std::string* attack : {&trailers, &extensions}) {
-    int fd = IdleConnection(server->port());
+    int fd = RawLoopbackConnection(server->port());
     std::thread sender([&] { SendWhileRead(fd, *attack); });
     const std::string answer = ReadUntilClosed(fd);
     ::shutdown(fd, SHUT_RDWR);
@@ -187,7 +180,7 @@ TEST(HttpServerTest, ChunkedTrailersAndExtensionsCountAgainstTheRequestBudget) {
   }
   EXPECT_EQ(calls.load(), 0);
   // A request within the budget, trailers and all, is served.
-  int fd = IdleConnection(server->port());
+  int fd = RawLoopbackConnection(server->port());
   const std::string fine = head + "5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n";
   ASSERT_EQ(::send(fd, fine.data(), fine.size(), 0), static_cast<ssize_t>(fine.size()));
   char buf[512];
@@ -205,7 +198,7 @@ TEST(HttpServerTest, ARepeatedCredentialOrRoutingHeaderIsRefused) {
   for (const std::string twice :
        {"Host: a\r\nHost: b\r\n",
         "Host: a\r\nAuthorization: Bearer x\r\nAuthorization: Bearer y\r\n"}) {
-    int fd = IdleConnection(server->port());
+    int fd = RawLoopbackConnection(server->port());
     const std::string request = "GET / HTTP/1.1\r\n" + twice + "\r\n";
     ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
     const std::string answer = ReadUntilClosed(fd);
@@ -236,7 +229,7 @@ TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
   std::atomic<int> calls{0};
   auto server = HttpServer::Start({.port = 0}, Echo(&calls));  // 30 s idle timeout
   ASSERT_TRUE(server.has_value());
-  int idle = IdleConnection((*server)->port());
+  int idle = RawLoopbackConnection((*server)->port());
   // Half a request: the server has accepted it and sits in its read.
   const std::string partial = "GET / HTTP/1.1\r\nHost: x\r\n";
   ASSERT_EQ(::send(idle, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
@@ -247,14 +240,6 @@ TEST(HttpServerTest, StoppingClosesIdleConnectionsAtOnce) {
   char byte;
   EXPECT_EQ(::recv(idle, &byte, 1, 0), 0) << "the connection was closed by the stop";
   ::close(idle);
-}
-
-// Everything the server sends on `fd` until it closes (or 5 s pass without a byte).
-std::string ReadUntilClosed(int fd) {
-  std::string got;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) got.append(buf, n);
-  return got;
 }
 
 TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerStops) {
@@ -278,7 +263,7 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
   };
   ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Start({.port = 0}, handler));
   const std::string get = "GET /short HTTP/1.1\r\nHost: x\r\n\r\n";
-  int fd = IdleConnection(server->port());
+  int fd = RawLoopbackConnection(server->port());
   ASSERT_EQ(::send(fd, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
   const std::string got = ReadUntilClosed(fd);
   ::close(fd);
@@ -289,14 +274,14 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
 
   // HTTP/1.0 has no chunks: the body as it comes, ended by the close. HEAD: headers only.
   const std::string old = "GET /short HTTP/1.0\r\n\r\n";
-  fd = IdleConnection(server->port());
+  fd = RawLoopbackConnection(server->port());
   ASSERT_EQ(::send(fd, old.data(), old.size(), 0), static_cast<ssize_t>(old.size()));
   const std::string plain = ReadUntilClosed(fd);
   ::close(fd);
   EXPECT_EQ(plain.find("chunked"), std::string::npos) << plain;
   EXPECT_NE(plain.find("\r\n\r\ndata: one\n\ndata: two\n\n"), std::string::npos) << plain;
   const std::string head = "HEAD /short HTTP/1.1\r\nHost: x\r\n\r\n";
-  fd = IdleConnection(server->port());
+  fd = RawLoopbackConnection(server->port());
   ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
   const std::string headers = ReadUntilClosed(fd);
   ::close(fd);
@@ -305,7 +290,7 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
 
   // A client that hangs up ends its stream (its thread is not held until the stop).
   const std::string endless = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
-  fd = IdleConnection(server->port());
+  fd = RawLoopbackConnection(server->port());
   ASSERT_EQ(::send(fd, endless.data(), endless.size(), 0), static_cast<ssize_t>(endless.size()));
   char buf[256];
   ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
@@ -317,7 +302,7 @@ TEST(HttpServerTest, AStreamIsSentInChunksAndEndsWhenTheClientLeavesOrTheServerS
 
   // A stream still open when the server stops ends, and the stop does not wait for it.
   client_gone = false;
-  fd = IdleConnection(server->port());
+  fd = RawLoopbackConnection(server->port());
   ASSERT_EQ(::send(fd, endless.data(), endless.size(), 0), static_cast<ssize_t>(endless.size()));
   ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
   const auto start = std::chrono::steady_clock::now();
