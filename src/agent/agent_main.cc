@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agent/agent_jobs.h"
+#include "base/json_fields.h"
 #include "base/log.h"
 
 namespace {
@@ -24,8 +25,7 @@ std::mutex out_mu;
 standby::StopSignal cancel;
 
 void Emit(const nlohmann::json& event) {
-  std::string line =
-      standby::Redact(event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\n";
+  std::string line = standby::Redact(standby::DumpJson(event)) + "\n";
   std::lock_guard<std::mutex> lock(out_mu);
   if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() || std::fflush(stdout) != 0) {
     cancel.Set();  // nobody reads us any more: finish cleaning up and end

@@ -18,7 +18,7 @@ Status Serve(const Config& config, const ServeOptions& options, const std::atomi
   ControllerOptions controller_options;
   controller_options.interval = std::chrono::milliseconds(std::max<uint64_t>(100, interval));
   // Observers outlive the controller (declared before it), which calls them.
-  EventRecorder events(runtime->ctx.state, runtime->ctx.clock);
+  EventRecorder events(runtime->ctx.state, runtime->ctx.clock, runtime->ctx.executor);
   LiveMetrics live;
   runtime->ctx.observers = {&events, &live};
   std::unique_ptr<ApiServer> api;

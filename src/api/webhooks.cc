@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/sha256_hex.h"
 #include "base/strings.h"
@@ -177,7 +178,7 @@ void WebhookNotifier::Enqueue(nlohmann::json body) {
       queue_.pop_front();
     }
     // A host's text may be any bytes: invalid UTF-8 is replaced, never thrown over.
-    queue_.push_back(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    queue_.push_back(DumpJson(body));
   }
   wake_.notify_all();
 }

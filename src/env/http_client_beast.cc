@@ -185,8 +185,9 @@ class BeastHttpClient : public HttpClient {
     if (request.method == "HEAD") parser.skip(true);
     conn->lowest().expires_after(request.timeout);
     auto on_read = [&](beast::error_code e, size_t) { ec = e; };
-    // The header first: Beast 1.74 does not hold a Content-Length against the body limit
-    // (chunked and read-to-end bodies it does), so that is checked here before the body.
+    // The header first: parsing eagerly, as http::read does, Beast 1.74 skips holding a
+    // Content-Length against the body limit (chunked and read-to-end bodies it checks), so
+    // that is checked here before the body is read.
     if (conn->secure) {
       http::async_read_header(*conn->secure, conn->buffer, parser, on_read);
     } else {

@@ -191,9 +191,9 @@ class BeastServer : public HttpServer {
   }
   // The connection waits for a request (from accept, and between requests of a kept
   // connection): it may be closed to make room.
-  void Waiting(int fd, bool waiting) {
+  void MarkWaiting(int fd) {
     std::lock_guard<std::mutex> lock(mu_);
-    open_[fd].waiting_since = waiting ? Now() : 0;
+    open_[fd].waiting_since = Now();
   }
   // Its read has ended: disarmed, and from now on it holds its place while it is served.
   // False when it was closed to make room (it must not be served).
@@ -269,7 +269,7 @@ class BeastServer : public HttpServer {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
-      if (!first) Waiting(fd, true);
+      if (!first) MarkWaiting(fd);
       Arm(fd, first ? options_.first_request_timeout : options_.idle_timeout);
       ec = ReadRequest(stream, buffer, parser);
       // One step, so that a connection closed to make room meanwhile is not served: its

@@ -90,10 +90,10 @@ void Controller::StartTask(const std::string& name, Watched& w,
   InstanceSupervisor* supervisor = w.supervisor.get();
   std::atomic<bool>* mine = w.stop.get();
   w.task = ctx_->executor->Spawn(name, [this, supervisor, mine, &global_stop] {
+    const std::string what = supervisor->name() + ": its supervisor";
     while (!mine->load() && !global_stop.load()) {
       const int64_t round = ctx_->clock->MonotonicNanos();
-      if (!ctx_->Guarded(supervisor->name() + ": its supervisor",
-                         [&] { supervisor->Tick(*Listing(), *mine); })) {
+      if (!ctx_->Guarded(what, [&] { supervisor->Tick(*Listing(), *mine); })) {
         supervisor->MarkFault();
       }
       // Probes start every interval, whatever the last one cost (up to its timeout).

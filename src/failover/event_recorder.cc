@@ -9,8 +9,8 @@
 
 namespace standby {
 
-EventRecorder::EventRecorder(StateStore* state, Clock* clock, std::chrono::hours keep,
-                             size_t max_queued, Executor* executor)
+EventRecorder::EventRecorder(StateStore* state, Clock* clock, Executor* executor,
+                             std::chrono::hours keep, size_t max_queued)
     : state_(state), clock_(clock), keep_(keep), max_queued_(max_queued) {
   writer_ = executor->Spawn("event recorder", [this] { Loop(); });
 }

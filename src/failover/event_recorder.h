@@ -33,9 +33,8 @@ namespace standby {
 // failover and snapshot rows stay the record. Events older than `keep` are pruned as new ones come.
 class EventRecorder : public ControllerObserver {
  public:
-  EventRecorder(StateStore* state, Clock* clock,
-                std::chrono::hours keep = std::chrono::hours(24 * 7), size_t max_queued = 10000,
-                Executor* executor = Executor::Threads());
+  EventRecorder(StateStore* state, Clock* clock, Executor* executor = Executor::Threads(),
+                std::chrono::hours keep = std::chrono::hours(24 * 7), size_t max_queued = 10000);
   // Writes what is queued (each append bounded by the store's own timeouts), then stops.
   ~EventRecorder() override;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "base/json_fields.h"
 #include "base/strings.h"
 #include "failover/protected_rows.h"
 #include "failover/speculation.h"
@@ -66,8 +67,7 @@ Status Recovery::Save() {
   }
   {
     std::lock_guard<std::mutex> lock(timings_mu_);
-    row_.phase_timings_json =
-        timings_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    row_.phase_timings_json = DumpJson(timings_);
   }
   row_.updated_at = NowMillis(ctx_->clock);
   RETURN_IF_ERROR(ctx_->state->RecordFailoverEvent(row_));

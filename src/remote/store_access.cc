@@ -45,7 +45,7 @@ Result<std::unique_ptr<StoreGrants>> AddStoreAccess(const StoreAccess& access, A
     ASSIGN_OR_RETURN(
         auto lock,
         RepoLock::Acquire(access.signer->store(), LockKind::kShared,
-                          "snapshot create on a host of " + job->instance_id, Clock::Real(), wait));
+                          "snapshot create on a host of " + job->instance_id, s.clock, wait));
     grants->HoldLock(std::move(lock));
     job->lock_held = true;
   }

@@ -89,9 +89,7 @@ Hash256 ContentHash(const std::vector<Hash256>& chunk_ids) {
   return stream.Finish();
 }
 
-std::string SerializeHeader(const SnapshotHeader& header) {
-  return HeaderToJson(header).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string SerializeHeader(const SnapshotHeader& header) { return DumpJson(HeaderToJson(header)); }
 
 Result<SnapshotHeader> ParseHeader(std::string_view text) {
   try {
@@ -141,7 +139,7 @@ std::string SerializeManifest(const Manifest& m) {
   header["chunker"] = {{"min_size", m.chunker.min_size},
                        {"avg_size", m.chunker.avg_size},
                        {"max_size", m.chunker.max_size}};
-  std::string out = header.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out = DumpJson(header);
   out.pop_back();  // the closing brace; entries and chunks follow
   out.reserve(out.size() + m.entries.size() * 200 + m.chunks.size() * 180);
   out += ",\"entries\":[";
@@ -301,7 +299,7 @@ std::string SeedMetadataJson(const Manifest& m) {
             {"snapshot_type", m.header.snapshot_type},
             {"base_snapshot_id",
              m.header.base_snapshot_id ? json(*m.header.base_snapshot_id) : json(nullptr)}};
-  return j.dump(2, ' ', false, json::error_handler_t::replace);
+  return DumpJson(j, 2);
 }
 
 Status ValidateManifest(const Manifest& m) {

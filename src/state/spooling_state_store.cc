@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "state/state_rows.h"
@@ -14,9 +15,7 @@ using nlohmann::json;
 std::string Line(const std::string& kind, const std::vector<SqlValue>& values) {
   json row = json::array();
   for (const SqlValue& v : values) row.push_back(v ? json(*v) : json(nullptr));
-  return json{{"kind", kind}, {"values", row}}.dump(-1, ' ', false,
-                                                    json::error_handler_t::replace) +
-         "\n";
+  return DumpJson(json{{"kind", kind}, {"values", row}}) + "\n";
 }
 
 }  // namespace

@@ -49,9 +49,9 @@ class ObjectStore {
                                   std::optional<ByteRange> range = std::nullopt) = 0;
   // `key` whole when it holds at most `limit` bytes, for objects someone we do not trust may
   // have written (locks, pointers, headers, manifests and indexes written through a host's
-  // grants): never more than limit + 1 bytes are transferred or held. A larger object is
-  // kResourceExhausted (ObjectTooLargeError); errors of Get otherwise. The default asks
-  // for a range of limit + 1 bytes.
+  // grants): what is transferred or held is bounded by the limit, not by the object. A larger
+  // object is kResourceExhausted (ObjectTooLargeError); errors of Get otherwise. The default
+  // asks for a range of limit + 1 bytes.
   virtual Result<std::string> GetBounded(const std::string& key, uint64_t limit);
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
   // Up to `max_keys` objects whose key starts with `prefix`, after `token` (from a previous

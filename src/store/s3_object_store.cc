@@ -74,9 +74,25 @@ Status S3ObjectStore::PutMultipart(const std::string& key, std::string_view data
 }
 
 Result<std::string> S3ObjectStore::Get(const std::string& key, std::optional<ByteRange> range) {
+  return GetWithin(key, range, kMaxObjectBody);
+}
+
+Result<std::string> S3ObjectStore::GetBounded(const std::string& key, uint64_t limit) {
+  // Room for an error document too (a 404's XML); an object past `limit` is refused below.
+  auto body = GetWithin(key, std::nullopt, std::max<uint64_t>(limit, kErrorDocumentRoom));
+  if ((body && body->size() > limit) ||
+      (!body && body.error().code == ErrorCode::kResourceExhausted)) {
+    return ObjectTooLargeError(Url(), key, limit);
+  }
+  return body;
+}
+
+Result<std::string> S3ObjectStore::GetWithin(const std::string& key, std::optional<ByteRange> range,
+                                             uint64_t max_body) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
   const std::string what = "GET " + Url() + key;
   Call call{"GET", key, false, {}, {}, {}};
+  call.max_body = max_body;
   if (range) {
     if (range->length == 0) return InvalidArgumentError(what + ": empty range");
     call.headers.emplace_back("Range", "bytes=" + std::to_string(range->offset) + "-" +
@@ -111,27 +127,6 @@ Result<std::string> S3ObjectStore::Get(const std::string& key, std::optional<Byt
     return UnavailableError(what + ": body shorter than its Content-Length");
   }
   return std::move(r.body);
-}
-
-Result<std::string> S3ObjectStore::GetBounded(const std::string& key, uint64_t limit) {
-  RETURN_IF_ERROR(ValidateObjectKey(key));
-  const std::string what = "GET " + Url() + key;
-  Call call{"GET", key, false, {}, {}, {}};
-  // Room for an error document too (a 404's XML); an object past `limit` is refused below.
-  call.max_body = std::max<uint64_t>(limit, 64 << 10);
-  ++stats_.gets;
-  auto r = Send(call);
-  if (!r && r.error().code == ErrorCode::kResourceExhausted) {
-    return ObjectTooLargeError(Url(), key, limit);
-  }
-  if (!r) return r.error();
-  if (r->status == 404) return NotFoundError("object " + key + " not found in " + Url());
-  if (r->status >= 300) return MapError(*r, what);
-  if (r->body.size() > limit) return ObjectTooLargeError(Url(), key, limit);
-  if (auto length = r->Header("Content-Length"); length && ParseUint(*length) != r->body.size()) {
-    return UnavailableError(what + ": body shorter than its Content-Length");
-  }
-  return std::move(r->body);
 }
 
 Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {

@@ -73,8 +73,9 @@ class S3ObjectStore : public ObjectStore {
   Status Put(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key,
                           std::optional<ByteRange> range = std::nullopt) override;
-  // A whole-object GET whose response body the client stops reading past `limit` (one
-  // request; a ranged GET of an empty object is answered differently by different stores).
+  // One whole-object GET whose body the client stops reading past max(limit, 64 KiB: room
+  // for an error document); a ranged GET of an empty object is answered differently by
+  // different stores.
   Result<std::string> GetBounded(const std::string& key, uint64_t limit) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const std::string& prefix, const std::string& token,
@@ -112,6 +113,10 @@ class S3ObjectStore : public ObjectStore {
   Result<HttpResponse> Send(const Call& call);
 
  private:
+  // Get, reading at most `max_body` bytes of the response (kResourceExhausted past it).
+  Result<std::string> GetWithin(const std::string& key, std::optional<ByteRange> range,
+                                uint64_t max_body);
+  static constexpr uint64_t kErrorDocumentRoom = 64 << 10;
   S3ObjectStore(S3Options options, S3Endpoint endpoint, HttpClient* http, Clock* clock)
       : options_(std::move(options)), endpoint_(std::move(endpoint)), http_(http), clock_(clock) {}
   Status PutMultipart(const std::string& key, std::string_view data);
