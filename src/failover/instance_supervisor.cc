@@ -296,8 +296,13 @@ void InstanceSupervisor::MarkFault() {
         "it keeps watching";
     return true;
   });
-  if (updated && *updated) SetRow(**updated);
-  // Unwritten: the log has it, and the next probe writes the state anyway.
+  if (!updated) {
+    // The failure itself is logged; the next probe writes the state anyway.
+    ctx_->Log(spec_.name + ": cannot record that its supervisor failed (" +
+              updated.error().message + ")");
+  } else if (*updated) {
+    SetRow(**updated);
+  }
 }
 
 void InstanceSupervisor::SetState(ProtectionState state, const std::string& detail) {

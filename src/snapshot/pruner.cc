@@ -26,6 +26,12 @@ Result<std::vector<std::string>> IndexedInstances(ObjectStore* store) {
   return instances;
 }
 
+// Whether `pack_key` (packs/<instance>/…) belongs to one of `instances`.
+bool InstanceOf(const std::string& pack_key, const std::set<std::string>& instances) {
+  const std::vector<std::string> parts = SplitString(pack_key, '/');
+  return parts.size() >= 2 && instances.contains(parts[1]);
+}
+
 }  // namespace
 
 Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& options) {
@@ -70,8 +76,7 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   for (const SnapshotHeader& h : remaining) {
     auto manifest = repo->LoadManifest(h.instance_id, h.snapshot_id);
     if (!manifest) {
-      const ErrorCode code = manifest.error().code;
-      if (code == ErrorCode::kUnavailable || code == ErrorCode::kPermissionDenied) {
+      if (!IsUnreadableObject(manifest.error())) {
         return manifest.error().WithContext("garbage collection skipped, nothing deleted beyond " +
                                             std::to_string(result.removed.size()) + " snapshots");
       }
@@ -93,10 +98,7 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
     std::vector<PackRecord> indexed;
     auto loaded = repo->LoadIndex(instance, &old_index_keys, &indexed);
     if (!loaded) {
-      const ErrorCode code = loaded.error().code;
-      if (code == ErrorCode::kUnavailable || code == ErrorCode::kPermissionDenied) {
-        return loaded.error();
-      }
+      if (!IsUnreadableObject(loaded.error())) return loaded.error();
       unreadable.push_back({instance, "index/" + instance + "/", loaded.error().message});
       kept_whole.insert(instance);
       continue;
@@ -119,8 +121,7 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
   }
   ASSIGN_OR_RETURN(auto packs, ListAll(store, "packs/"));
   for (const ObjectInfo& pack : packs) {
-    const std::vector<std::string> parts = SplitString(pack.key, '/');
-    if (live.contains(pack.key) || (parts.size() >= 2 && kept_whole.contains(parts[1]))) {
+    if (live.contains(pack.key) || (!kept_whole.empty() && InstanceOf(pack.key, kept_whole))) {
       ++result.packs_kept;
       continue;
     }
@@ -135,9 +136,10 @@ Result<PruneResult> PruneSnapshots(ObjectStore* store, const PruneOptions& optio
                    store->RemoveAbandonedUploads(options.clock->Now() - age_ns));
   result.bytes_freed += result.abandoned_bytes_freed;
   for (const UnreadableObject& u : unreadable) {
-    spdlog::warn("prune: {} is unreadable ({}); every pack of instance {} was kept", u.key,
-                 EscapeControl(u.problem), u.instance_id.empty() ? "?" : u.instance_id);
-    result.unreadable.push_back(u.key + ": " + EscapeControl(u.problem));
+    spdlog::warn("prune: {} is unreadable ({}); every pack of instance {} was kept",
+                 EscapeControl(u.key), EscapeControl(u.problem),
+                 u.instance_id.empty() ? "?" : EscapeControl(u.instance_id));
+    result.unreadable.push_back(EscapeControl(u.key) + ": " + EscapeControl(u.problem));
   }
   RETURN_IF_ERROR(lock->Release());
   spdlog::debug("prune: removed {} snapshots, deleted {} packs ({} bytes), kept {} packs",

@@ -32,6 +32,11 @@ Status ValidateId(std::string_view id, std::string_view what) {
 
 }  // namespace
 
+bool IsUnreadableObject(const Error& e) {
+  return e.code == ErrorCode::kCorruption || e.code == ErrorCode::kResourceExhausted ||
+         e.code == ErrorCode::kNotFound || e.code == ErrorCode::kInvalidArgument;
+}
+
 Status ValidateInstanceId(std::string_view id) { return ValidateId(id, "instance id"); }
 Status ValidateSnapshotId(std::string_view id) { return ValidateId(id, "snapshot id"); }
 
@@ -181,9 +186,7 @@ Result<std::vector<SnapshotHeader>> Repository::ListSnapshots(
       headers.push_back(std::move(*header));
       continue;
     }
-    const bool store_failed = header.error().code == ErrorCode::kUnavailable ||
-                              header.error().code == ErrorCode::kPermissionDenied;
-    if (unreadable == nullptr || store_failed) {
+    if (unreadable == nullptr || !IsUnreadableObject(header.error())) {
       return header.error().WithContext("reading " + object.key);
     }
     unreadable->push_back({owner, object.key, header.error().message});

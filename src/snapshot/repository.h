@@ -29,6 +29,12 @@ struct UnreadableObject {
   std::string problem;
 };
 
+// Whether `e`, from reading one object, says the object itself is bad (damaged, too large,
+// missing beside its header, naming what is not an id): such an object is reported and
+// skipped. Any other error (the store away, a timeout, a refusal) is the store's, and ends
+// the listing or the prune.
+bool IsUnreadableObject(const Error& e);
+
 // chunk id → where it is stored
 using ChunkIndex = std::unordered_map<Hash256, ChunkRef, Hash256Hasher>;
 
